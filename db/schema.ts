@@ -1,0 +1,159 @@
+/**
+ * Spendbook's tables. Money is INTEGER micros (1e-6 of a unit), never REAL or
+ * NUMERIC, so SQLite sums stay exact; such columns are read through
+ * statements with better-sqlite3's safeIntegers (as bigint), because a
+ * JavaScript number loses micros above 2^53. FX rates are exact decimal TEXT.
+ * Dates are TEXT `YYYY-MM-DD`, months `YYYY-MM`, instants ISO 8601 UTC.
+ */
+import { sql } from 'drizzle-orm';
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+export const settings = sqliteTable(
+  'settings',
+  {
+    id: integer('id').primaryKey(),
+    baseCurrency: text('base_currency').notNull().default('USD'),
+    fiscalYearStartMonth: integer('fiscal_year_start_month').notNull().default(1),
+    pacingTolerance: text('pacing_tolerance').notNull().default('0.10'),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [check('settings_single_row', sql`${t.id} = 1`)],
+);
+
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    role: text('role', { enum: ['admin', 'finance', 'ops', 'viewer'] }).notNull(),
+    keyHash: text('key_hash').notNull(),
+    prefix: text('prefix').notNull(),
+    createdAt: text('created_at').notNull(),
+    revokedAt: text('revoked_at'),
+  },
+  (t) => [uniqueIndex('api_keys_hash').on(t.keyHash)],
+);
+
+export const campaigns = sqliteTable(
+  'campaigns',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    channel: text('channel').notNull(),
+    startDate: text('start_date').notNull(),
+    endDate: text('end_date'),
+    /** JSON array of strings. */
+    tags: text('tags').notNull().default('[]'),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [index('campaigns_channel').on(t.channel), index('campaigns_name').on(t.name)],
+);
+
+export const campaignExternalRefs = sqliteTable(
+  'campaign_external_refs',
+  {
+    source: text('source').notNull(),
+    externalId: text('external_id').notNull(),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.externalId] }), index('campaign_external_refs_campaign').on(t.campaignId)],
+);
+
+export const plans = sqliteTable(
+  'plans',
+  {
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id),
+    month: text('month').notNull(),
+    amountMicros: integer('amount_micros').notNull(),
+    currency: text('currency').notNull(),
+    revision: integer('revision').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.campaignId, t.month] }), index('plans_month').on(t.month)],
+);
+
+/** Every version a plan line ever had, revision 1 first. */
+export const planRevisions = sqliteTable(
+  'plan_revisions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    campaignId: text('campaign_id').notNull(),
+    month: text('month').notNull(),
+    revision: integer('revision').notNull(),
+    amountMicros: integer('amount_micros').notNull(),
+    currency: text('currency').notNull(),
+    changedAt: text('changed_at').notNull(),
+    changedBy: text('changed_by'),
+  },
+  (t) => [uniqueIndex('plan_revisions_key').on(t.campaignId, t.month, t.revision)],
+);
+
+export const commitments = sqliteTable(
+  'commitments',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id),
+    month: text('month').notNull(),
+    amountMicros: integer('amount_micros').notNull(),
+    currency: text('currency').notNull(),
+    status: text('status', { enum: ['open', 'closed'] }).notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [index('commitments_month').on(t.month, t.campaignId)],
+);
+
+/**
+ * Actual spend. The natural key (source, campaign, date, reference) makes a
+ * re-import replace the amount; `reference` is '' when the line has none so
+ * that the unique index applies (SQLite treats NULLs as distinct).
+ */
+export const spend = sqliteTable(
+  'spend',
+  {
+    id: integer('id').primaryKey(),
+    source: text('source').notNull(),
+    campaignId: text('campaign_id').notNull(),
+    date: text('date').notNull(),
+    reference: text('reference').notNull().default(''),
+    amountMicros: integer('amount_micros').notNull(),
+    currency: text('currency').notNull(),
+    /** 1 when inserted, +1 at each restatement. */
+    version: integer('version').notNull(),
+  },
+  (t) => [
+    uniqueIndex('spend_natural_key').on(t.source, t.campaignId, t.date, t.reference),
+    index('spend_date_campaign').on(t.date, t.campaignId),
+  ],
+);
+
+export const fxRates = sqliteTable(
+  'fx_rates',
+  {
+    currency: text('currency').notNull(),
+    date: text('date').notNull(),
+    /** Base-currency units per 1 unit of `currency`, exact decimal text. */
+    rate: text('rate').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.currency, t.date] })],
+);
+
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    apiKeyId: text('api_key_id').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    statusCode: integer('status_code').notNull(),
+    responseBody: text('response_body').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.apiKeyId, t.key] })],
+);

@@ -1,0 +1,76 @@
+/**
+ * buildApp: the one composition root, used by the server and by every test.
+ * Infrastructure first (errors, database, auth, body handling, OpenAPI),
+ * then the app's services, then the routes.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Config } from './config.js';
+import errorsPlugin from './plugins/errors.js';
+import dbPlugin from './plugins/db.js';
+import authPlugin from './plugins/auth.js';
+import batchPlugin, { MAX_BODY_BYTES } from './plugins/batch.js';
+import swaggerPlugin from './plugins/swagger.js';
+import servicesPlugin from './plugins/services.js';
+import healthRoutes from './features/health/routes.js';
+import settingsRoutes from './features/settings/routes.js';
+import apiKeyRoutes from './features/api-keys/routes.js';
+import campaignRoutes from './features/campaigns/routes.js';
+import planRoutes from './features/plans/routes.js';
+import commitmentRoutes from './features/commitments/routes.js';
+import fxRateRoutes from './features/fx-rates/routes.js';
+import spendRoutes from './features/spend/routes.js';
+import reportRoutes from './features/reports/routes.js';
+
+export interface BuildOptions {
+  /** The clock; tests pin it. */
+  now?: () => Date;
+  /** Where a generated first admin key is shown (default: stdout). */
+  announceAdminKey?: (key: string) => void;
+  /** Log to stdout (the server) or not at all (default, for tests). */
+  log?: boolean;
+}
+
+function printAdminKey(key: string): void {
+  process.stdout.write(
+    `\nSpendbook created the first admin API key. It is shown this once; keep it:\n\n    ${key}\n\n` +
+      'Set SPENDBOOK_ADMIN_KEY before the first start to choose it yourself.\n\n',
+  );
+}
+
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.log
+      ? {
+          level: config.logLevel,
+          redact: { paths: ['req.headers.authorization', 'headers.authorization', 'req.headers["x-api-key"]'], censor: '[redacted]' },
+        }
+      : false,
+    bodyLimit: MAX_BODY_BYTES,
+    // The HTTP server answers quickly to clients that stall; batches of 64 MiB still fit.
+    requestTimeout: 120_000,
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(errorsPlugin);
+  await app.register(dbPlugin, { dbPath: config.dbPath });
+  await app.register(authPlugin, { adminKey: config.adminKey, announceAdminKey: options.announceAdminKey ?? printAdminKey });
+  await app.register(batchPlugin);
+  await app.register(swaggerPlugin);
+  await app.register(servicesPlugin, { now: options.now ?? (() => new Date()) });
+
+  await app.register(healthRoutes);
+  await app.register(settingsRoutes);
+  await app.register(apiKeyRoutes);
+  await app.register(campaignRoutes);
+  await app.register(planRoutes);
+  await app.register(commitmentRoutes);
+  await app.register(fxRateRoutes);
+  await app.register(spendRoutes);
+  await app.register(reportRoutes);
+  await app.ready();
+  return app;
+}

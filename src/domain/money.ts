@@ -1,0 +1,131 @@
+/**
+ * Exact money. An amount lives as a bigint of micros (1e-6 of a currency
+ * unit), like Google Ads' `cost_micros`: it sums exactly in SQLite INTEGER
+ * columns and in JavaScript bigint. Values that are not whole micros
+ * (converted, prorated, attributed amounts) are `Decimal`s from decimal.js
+ * built from strings, and are rounded once, at the edge, to the currency's
+ * ISO 4217 minor unit with half-even rounding.
+ */
+import { Decimal as DecimalJs } from 'decimal.js';
+
+/** decimal.js with enough precision that no intermediate result is rounded in practice, and half-even rounding. */
+export const Decimal = DecimalJs.clone({ precision: 80, rounding: DecimalJs.ROUND_HALF_EVEN, toExpNeg: -100, toExpPos: 100 });
+export type Decimal = DecimalJs;
+
+export const MICROS_PER_UNIT = 1_000_000n;
+export const MAX_INTEGER_DIGITS = 12;
+export const MAX_FRACTION_DIGITS = 6;
+
+export class MoneyFormatError extends Error {}
+
+const PLAIN_DECIMAL = /^(-)?(\d+)(?:\.(\d+))?$/;
+
+/**
+ * Parses a decimal string or a JSON number into micros.
+ * Plain notation only (no exponent, no thousands separators), at most 12
+ * integer and 6 fractional digits. A JSON number is accepted only when its
+ * shortest round-trip form is such a plain decimal; the JSON body parser
+ * makes sure that form is the literal the client sent (see plugins/json-body).
+ */
+export function parseAmount(input: string | number): bigint {
+  let text: string;
+  if (typeof input === 'number') {
+    if (!Number.isFinite(input)) throw new MoneyFormatError('must be a finite decimal amount');
+    text = String(input);
+  } else {
+    text = input.trim();
+  }
+  const match = PLAIN_DECIMAL.exec(text);
+  if (!match) {
+    throw new MoneyFormatError(
+      `must be a decimal amount in plain notation such as "1234.50" (got ${JSON.stringify(String(input).slice(0, 40))})`,
+    );
+  }
+  const [, sign, intPart, fracPart = ''] = match as unknown as [string, string | undefined, string, string | undefined];
+  const intDigits = intPart.replace(/^0+(?=\d)/, '');
+  if (intDigits.length > MAX_INTEGER_DIGITS) {
+    throw new MoneyFormatError(`must have at most ${MAX_INTEGER_DIGITS} integer digits`);
+  }
+  if (fracPart.length > MAX_FRACTION_DIGITS) {
+    throw new MoneyFormatError(`must have at most ${MAX_FRACTION_DIGITS} decimal places`);
+  }
+  const micros = BigInt(intDigits) * MICROS_PER_UNIT + BigInt(fracPart.padEnd(MAX_FRACTION_DIGITS, '0'));
+  return sign ? -micros : micros;
+}
+
+/** Micros as a plain decimal string with `scale` fractional digits (default all six). Exact: scale must not drop non-zero digits. */
+export function formatMicros(micros: bigint, scale = MAX_FRACTION_DIGITS): string {
+  const negative = micros < 0n;
+  const abs = negative ? -micros : micros;
+  const units = abs / MICROS_PER_UNIT;
+  const frac = (abs % MICROS_PER_UNIT).toString().padStart(MAX_FRACTION_DIGITS, '0');
+  let fracOut = frac.slice(0, scale);
+  if (scale > MAX_FRACTION_DIGITS) fracOut = frac.padEnd(scale, '0');
+  if (/[1-9]/.test(frac.slice(scale))) throw new RangeError(`formatMicros would drop digits of ${micros}`);
+  return `${negative ? '-' : ''}${units}${scale > 0 ? '.' + fracOut : ''}`;
+}
+
+/** Micros as the shortest exact decimal string ("12.5", "3"): for echoing stored input back. */
+export function microsToString(micros: bigint): string {
+  const full = formatMicros(micros);
+  return full.replace(/\.?0+$/, '');
+}
+
+export function microsToDecimal(micros: bigint): Decimal {
+  return new Decimal(micros.toString()).div(1_000_000);
+}
+
+/** Exact micros of a decimal that has at most 6 fractional digits. */
+export function decimalToMicros(value: Decimal): bigint {
+  const scaled = value.times(1_000_000);
+  if (!scaled.isInteger()) throw new RangeError(`${value.toString()} is not a whole number of micros`);
+  return BigInt(scaled.toFixed(0));
+}
+
+/** Rounds half-even to `scale` decimal places. */
+export function roundHalfEven(value: Decimal, scale: number): Decimal {
+  return value.toDecimalPlaces(scale, Decimal.ROUND_HALF_EVEN);
+}
+
+/** A decimal printed with exactly `scale` fractional digits, half-even. */
+export function formatDecimal(value: Decimal, scale: number): string {
+  return value.toFixed(scale, Decimal.ROUND_HALF_EVEN);
+}
+
+/**
+ * Largest-remainder rounding: rounds each part to `scale` places so that the
+ * printed parts add up exactly to the printed (half-even rounded) total of
+ * the exact parts. Parts are floored to the unit, and the units still owed
+ * go to the parts with the largest remainders (ties to the earlier part), so
+ * the result is deterministic.
+ */
+export function allocateRounded(parts: readonly Decimal[], scale: number): { parts: Decimal[]; total: Decimal } {
+  const unit = new Decimal(1).div(new Decimal(10).pow(scale));
+  const exactTotal = parts.reduce((sum, p) => sum.plus(p), new Decimal(0));
+  const total = roundHalfEven(exactTotal, scale);
+  const floors = parts.map((p) => p.toDecimalPlaces(scale, Decimal.ROUND_FLOOR));
+  const floorSum = floors.reduce((sum, p) => sum.plus(p), new Decimal(0));
+  let owed = total.minus(floorSum).div(unit).toNumber();
+  const order = parts
+    .map((p, index) => ({ index, remainder: p.minus(floors[index]!) }))
+    .filter((entry) => !entry.remainder.isZero())
+    .sort((a, b) => b.remainder.comparedTo(a.remainder) || a.index - b.index);
+  const out = floors.slice();
+  for (const entry of order) {
+    if (owed <= 0) break;
+    out[entry.index] = out[entry.index]!.plus(unit);
+    owed -= 1;
+  }
+  return { parts: out, total };
+}
+
+/**
+ * A stored amount for display: at least the currency's minor digits
+ * ("1234.50" USD, "1500" JPY), more when the amount has finer digits
+ * ("12.345678"), so that nothing stored is hidden by rounding.
+ */
+export function formatAmount(micros: bigint, minorDigits: number): string {
+  let scale = Math.min(minorDigits, MAX_FRACTION_DIGITS);
+  while (scale < MAX_FRACTION_DIGITS && micros % 10n ** BigInt(MAX_FRACTION_DIGITS - scale) !== 0n) scale++;
+  return formatMicros(micros, scale);
+}

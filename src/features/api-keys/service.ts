@@ -1,0 +1,107 @@
+/**
+ * API keys: random secrets shown once, stored as SHA-256 hashes (the keys
+ * are 256-bit random, so a fast hash is enough; no password stretching is
+ * needed). Lookups are cached in memory and the cache is dropped on every
+ * change.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { and, asc, count, eq, isNull } from 'drizzle-orm';
+import type { Db } from '../../db.js';
+import { apiKeys } from '../../../db/schema.js';
+import type { Role } from '../../domain/roles.js';
+import { ConflictError, NotFoundError } from '../../lib/errors.js';
+
+export interface Principal {
+  keyId: string;
+  name: string;
+  role: Role;
+}
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  role: Role;
+  prefix: string;
+  createdAt: string;
+}
+
+export function hashKey(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+function newSecret(): string {
+  return `sb_${randomBytes(32).toString('base64url')}`;
+}
+
+function newKeyId(): string {
+  return `key_${randomBytes(8).toString('hex')}`;
+}
+
+export class ApiKeyService {
+  private cache = new Map<string, Principal | null>();
+
+  constructor(private readonly db: Db, private readonly now: () => Date = () => new Date()) {}
+
+  authenticate(secret: string): Principal | null {
+    const hash = hashKey(secret);
+    const cached = this.cache.get(hash);
+    if (cached !== undefined) return cached;
+    const row = this.db
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)))
+      .get();
+    const principal = row ? { keyId: row.id, name: row.name, role: row.role } : null;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(hash, principal);
+    return principal;
+  }
+
+  activeCount(): number {
+    return this.db.select({ n: count() }).from(apiKeys).where(isNull(apiKeys.revokedAt)).get()?.n ?? 0;
+  }
+
+  /** Creates a key; the secret is returned here and never again. */
+  create(name: string, role: Role, secret: string = newSecret()): ApiKeyView & { key: string } {
+    const view: ApiKeyView = {
+      id: newKeyId(),
+      name,
+      role,
+      prefix: secret.slice(0, 7),
+      createdAt: this.now().toISOString(),
+    };
+    this.db
+      .insert(apiKeys)
+      .values({ ...view, keyHash: hashKey(secret) })
+      .run();
+    this.cache.clear();
+    return { ...view, key: secret };
+  }
+
+  list(): ApiKeyView[] {
+    return this.db
+      .select({ id: apiKeys.id, name: apiKeys.name, role: apiKeys.role, prefix: apiKeys.prefix, createdAt: apiKeys.createdAt })
+      .from(apiKeys)
+      .where(isNull(apiKeys.revokedAt))
+      .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id))
+      .all();
+  }
+
+  /** Revokes a key. The last admin key cannot go: nobody could manage keys after it. */
+  revoke(id: string): void {
+    this.db.transaction((tx) => {
+      const row = tx.select().from(apiKeys).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).get();
+      if (!row) throw new NotFoundError(`no active API key ${id}`);
+      if (row.role === 'admin') {
+        const admins = tx
+          .select({ n: count() })
+          .from(apiKeys)
+          .where(and(eq(apiKeys.role, 'admin'), isNull(apiKeys.revokedAt)))
+          .get()?.n ?? 0;
+        if (admins <= 1) throw new ConflictError('last_admin_key', 'this is the last admin key; create another admin key first');
+      }
+      tx.update(apiKeys).set({ revokedAt: this.now().toISOString() }).where(eq(apiKeys.id, id)).run();
+    });
+    this.cache.clear();
+  }
+}

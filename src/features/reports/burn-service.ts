@@ -1,0 +1,154 @@
+/**
+ * The burn report: loads plan, open commitments and spend for the period,
+ * converts each into the base currency at its rate (plans and commitments at
+ * the first day of their month, spend at its date), groups them, and hands
+ * the exact figures to the pure calculator in domain/burn.
+ */
+import type { Sqlite } from '../../db.js';
+import { computeBurn, type BurnFigures } from '../../domain/burn.js';
+import { minorUnits } from '../../domain/currency.js';
+import { attosToDecimal, MissingRates, type FxTable } from '../../domain/fx.js';
+import { Decimal } from '../../domain/money.js';
+import { elapsed, firstDayOfMonth, type Period } from '../../domain/periods.js';
+import { UnprocessableError } from '../../lib/errors.js';
+import type { FxRateService } from '../fx-rates/service.js';
+import type { SettingsService } from '../settings/service.js';
+
+export type BurnGroupBy = 'campaign' | 'channel';
+
+export interface BurnRequest {
+  period: Period;
+  asOf: string;
+  groupBy: BurnGroupBy;
+}
+
+export type BurnRow = ({ campaignId: string; name: string; channel: string } | { channel: string }) & { currency: string } & BurnFigures;
+
+export interface BurnReport {
+  report: 'burn';
+  currency: string;
+  groupBy: BurnGroupBy;
+  from: string;
+  to: string;
+  periodStart: string;
+  periodEnd: string;
+  asOf: string;
+  rows: BurnRow[];
+  totals: { currency: string } & BurnFigures;
+}
+
+interface Sums {
+  planned: bigint;
+  committed: bigint;
+  actual: bigint;
+}
+
+/** Throws the 422 that names every (currency, date) without a rate. */
+export function throwIfMissingRates(missing: MissingRates): void {
+  if (missing.size === 0) return;
+  const list = missing.list();
+  const shown = list.slice(0, 5).map((m) => `${m.currency} on ${m.date}`).join(', ');
+  throw new UnprocessableError(
+    'fx_rate_missing',
+    `no FX rate on or before ${shown}${list.length > 5 ? ` and ${list.length - 5} more` : ''}; add them with PUT /v1/fx-rates`,
+    { missingRates: list },
+  );
+}
+
+export class BurnReportService {
+  private readonly campaignsStmt;
+  private readonly plansStmt;
+  private readonly commitmentsStmt;
+  private readonly spendStmt;
+
+  constructor(private readonly sqlite: Sqlite, private readonly settings: SettingsService, private readonly fx: FxRateService) {
+    this.campaignsStmt = sqlite.prepare('select id, name, channel from campaigns');
+    this.plansStmt = sqlite
+      .prepare('select campaign_id as campaignId, month, currency, amount_micros as micros from plans where month between ? and ?')
+      .safeIntegers(true);
+    this.commitmentsStmt = sqlite
+      .prepare(
+        `select campaign_id as campaignId, month, currency, sum(amount_micros) as micros from commitments
+         where status = 'open' and month between ? and ? group by campaign_id, month, currency`,
+      )
+      .safeIntegers(true);
+    // Spend in the base currency needs no rate, so it is summed over the whole range in SQL.
+    this.spendStmt = sqlite
+      .prepare(
+        `select campaign_id as campaignId, currency, case when currency = ? then '' else date end as day, sum(amount_micros) as micros
+         from spend where date between ? and ? group by campaign_id, currency, day`,
+      )
+      .safeIntegers(true);
+  }
+
+  report(request: BurnRequest): BurnReport {
+    const { period, asOf, groupBy } = request;
+    const settings = this.settings.get();
+    const base = settings.baseCurrency;
+    const { countThrough } = elapsed(period, asOf);
+    const fx: FxTable = this.fx.table(period.end);
+    const missing = new MissingRates();
+    const sums = new Map<string, Sums>();
+    const sumsOf = (campaignId: string) => {
+      let entry = sums.get(campaignId);
+      if (!entry) sums.set(campaignId, (entry = { planned: 0n, committed: 0n, actual: 0n }));
+      return entry;
+    };
+
+    type Line = { campaignId: string; month: string; currency: string; micros: bigint };
+    for (const line of this.plansStmt.all(period.fromMonth, period.toMonth) as Line[]) {
+      const attos = fx.toBaseAttos(line.micros, line.currency, firstDayOfMonth(line.month), missing);
+      sumsOf(line.campaignId).planned += attos ?? 0n;
+    }
+    for (const line of this.commitmentsStmt.all(period.fromMonth, period.toMonth) as Line[]) {
+      const attos = fx.toBaseAttos(line.micros, line.currency, firstDayOfMonth(line.month), missing);
+      sumsOf(line.campaignId).committed += attos ?? 0n;
+    }
+    if (countThrough) {
+      type SpendLine = { campaignId: string; currency: string; day: string; micros: bigint };
+      for (const line of this.spendStmt.all(base, period.start, countThrough) as SpendLine[]) {
+        const attos = fx.toBaseAttos(line.micros, line.currency, line.day || period.start, missing);
+        sumsOf(line.campaignId).actual += attos ?? 0n;
+      }
+    }
+    throwIfMissingRates(missing);
+
+    const meta = new Map(
+      (this.campaignsStmt.all() as { id: string; name: string; channel: string }[]).map((c) => [c.id, c]),
+    );
+    const grouped = new Map<string, Sums>();
+    for (const [campaignId, s] of sums) {
+      const key = groupBy === 'campaign' ? campaignId : (meta.get(campaignId)?.channel ?? 'other');
+      const g = grouped.get(key) ?? { planned: 0n, committed: 0n, actual: 0n };
+      g.planned += s.planned;
+      g.committed += s.committed;
+      g.actual += s.actual;
+      grouped.set(key, g);
+    }
+    const keys = [...grouped.keys()].sort();
+    const result = computeBurn(
+      keys.map((key) => {
+        const g = grouped.get(key)!;
+        return { key, planned: attosToDecimal(g.planned), committed: attosToDecimal(g.committed), actual: attosToDecimal(g.actual) };
+      }),
+      { period, asOf, tolerance: new Decimal(settings.pacingTolerance), scale: minorUnits(base) },
+    );
+    const rows: BurnRow[] = result.rows.map(({ key, ...figures }) => {
+      if (groupBy === 'channel') return { channel: key, currency: base, ...figures };
+      const campaign = meta.get(key);
+      return { campaignId: key, name: campaign?.name ?? key, channel: campaign?.channel ?? 'other', currency: base, ...figures };
+    });
+    return {
+      report: 'burn',
+      currency: base,
+      groupBy,
+      from: period.fromMonth,
+      to: period.toMonth,
+      periodStart: period.start,
+      periodEnd: period.end,
+      asOf,
+      rows,
+      totals: { currency: base, ...result.totals },
+    };
+  }
+}

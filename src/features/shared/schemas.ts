@@ -1,0 +1,160 @@
+/**
+ * The zod building blocks of the API: one source for validation, types and
+ * the OpenAPI document.
+ */
+import { z } from 'zod';
+import { isCurrencyCode } from '../../domain/currency.js';
+import { MoneyFormatError, parseAmount } from '../../domain/money.js';
+import { isValidDate, isValidMonth } from '../../domain/periods.js';
+import { MAX_BATCH_ITEMS } from '../../plugins/batch.js';
+
+export const CHANNELS = [
+  'paid_search',
+  'paid_social',
+  'display',
+  'video',
+  'email',
+  'content',
+  'events',
+  'affiliate',
+  'partner',
+  'organic_search',
+  'organic_social',
+  'direct',
+  'referral',
+  'other',
+] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export const ClientId = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1 to 128 characters of A-Z a-z 0-9 . _ : -')
+  .meta({ example: 'cmp-spring-search' });
+
+export const Channel = z.enum(CHANNELS);
+
+export const CurrencyCode = z
+  .string()
+  .refine(isCurrencyCode, 'must be an ISO 4217 currency code in capitals, such as "USD"')
+  .meta({ example: 'USD', pattern: '^[A-Z]{3}$' });
+
+export const DateString = z
+  .string()
+  .refine(isValidDate, 'must be a calendar date YYYY-MM-DD')
+  .meta({ example: '2026-03-15', format: 'date' });
+
+export const MonthString = z
+  .string()
+  .refine(isValidMonth, 'must be a month YYYY-MM')
+  .meta({ example: '2026-03', pattern: '^\\d{4}-\\d{2}$' });
+
+/** An amount on input: a decimal string or JSON number, plain notation, at most 12 integer and 6 fractional digits. Parsed to micros. */
+export const MoneyInput = z
+  .union([z.string(), z.number()])
+  .transform((value, ctx) => {
+    try {
+      return parseAmount(value);
+    } catch (error) {
+      if (!(error instanceof MoneyFormatError)) throw error;
+      ctx.addIssue({ code: 'custom', message: error.message });
+      return z.NEVER;
+    }
+  })
+  .meta({
+    description: 'Decimal string or JSON number in plain notation, at most 12 integer and 6 fractional digits',
+    example: '1234.50',
+  });
+
+/** An amount on output: always a decimal string. */
+export const MoneyOutput = z.string().meta({ description: 'Exact decimal amount', example: '1234.50' });
+export const RatioOutput = z
+  .string()
+  .nullable()
+  .meta({ description: 'Decimal ratio to 4 places; null when its denominator is zero', example: '0.4839' });
+
+export const batchBody = <T extends z.ZodType>(item: T) =>
+  z.strictObject({
+    items: z
+      .array(item)
+      .min(1, 'a batch needs at least one item')
+      .max(MAX_BATCH_ITEMS)
+      .meta({ description: `1 to ${MAX_BATCH_ITEMS} items, all-or-nothing` }),
+  });
+
+export const BatchResult = z
+  .object({
+    inserted: z.number().int(),
+    updated: z.number().int(),
+    unchanged: z.number().int(),
+  })
+  .meta({ id: 'BatchResult', example: { inserted: 2, updated: 1, unchanged: 0 } });
+
+export const Format = z.enum(['json', 'csv']).optional().meta({ description: 'csv, or send Accept: text/csv' });
+
+export const ListQuery = {
+  limit: z.coerce.number().int().min(1).max(10_000).default(100).meta({ description: 'page size, 1 to 10000' }),
+  cursor: z.string().max(2000).optional().meta({ description: 'nextCursor of the previous page' }),
+  format: Format,
+};
+
+export const page = <T extends z.ZodType>(item: T) =>
+  z.object({
+    items: z.array(item),
+    nextCursor: z.string().nullable(),
+  });
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string(),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .loose()
+  .meta({
+    id: 'Problem',
+    description: 'RFC 9457 problem details',
+    example: {
+      type: 'urn:spendbook:problem:validation-failed',
+      title: 'Invalid request',
+      status: 400,
+      detail: 'items/3/amount: must have at most 6 decimal places',
+      code: 'validation_failed',
+      errors: [{ path: 'items/3/amount', message: 'must have at most 6 decimal places' }],
+    },
+  });
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Invalid request: problem+json naming each bad field',
+  401: 'No valid API key',
+  403: 'The key’s role may not do this',
+  404: 'Not found',
+  409: 'Conflict with the stored state',
+  413: 'Body over 64 MiB or batch over 100,000 items',
+  415: 'Body is not JSON',
+  422: 'Well-formed but not computable, such as a missing FX rate',
+};
+
+/** Problem responses for the given statuses, for a route's response schema. */
+export function problems(...statuses: number[]) {
+  return Object.fromEntries(
+    [400, 401, 403, ...statuses].map((status) => [
+      status,
+      { description: STATUS_TEXT[status] ?? 'Error', content: { 'application/problem+json': { schema: Problem } } },
+    ]),
+  );
+}
+
+/** A 200 that is JSON by default and CSV on request. */
+export function jsonOrCsv<T extends z.ZodType>(schema: T, description: string) {
+  return {
+    description,
+    content: {
+      'application/json': { schema },
+      'text/csv': { schema: z.string().meta({ description: 'RFC 4180 CSV, header row of the JSON field names' }) },
+    },
+  };
+}

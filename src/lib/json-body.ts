@@ -1,0 +1,48 @@
+/**
+ * JSON bodies whose numbers stay exact. `JSON.parse` turns every number into
+ * a binary double, which would silently change a money amount such as
+ * 123456789012.123456 (18 significant digits) or accept 1.5e3 as 1500. So
+ * before parsing, a number literal that a double cannot carry exactly (more
+ * than 15 significant digits) or that uses an exponent is turned into a JSON
+ * string holding the literal as sent: the money parser then reads its exact
+ * digits, or refuses the exponent with a clear message. Any number left as a
+ * number has at most 15 significant digits in plain notation, which a double
+ * round-trips exactly, so `String(n)` gives back its exact value.
+ *
+ * The rewrite is only done when a quick scan finds a literal that may need
+ * it, so the common body pays one regex test.
+ */
+import { AppError } from './errors.js';
+
+/** A digit run of 16 or more (with dots), or a digit followed by an exponent. */
+const MAY_NEED_REWRITE = /\d[\d.]{15}|\d[eE][+-]?\d/;
+/** A JSON string (skipped as a whole) or a number literal outside strings. */
+const TOKEN = /"(?:[^"\\]|\\.)*"|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;
+const MAX_EXACT_DIGITS = 15;
+
+function needsRewrite(literal: string): boolean {
+  if (/[eE]/.test(literal)) return true;
+  const significant = literal.replace(/^-/, '').replace('.', '').replace(/^0+/, '');
+  return significant.length > MAX_EXACT_DIGITS;
+}
+
+export class InvalidJsonError extends AppError {
+  constructor(detail: string) {
+    super(400, 'invalid_json', 'Malformed JSON body', detail);
+  }
+}
+
+export function parseJsonExact(text: string): unknown {
+  if (text.trim() === '') throw new InvalidJsonError('the request body is empty; send a JSON document');
+  let source = text;
+  if (MAY_NEED_REWRITE.test(text)) {
+    source = text.replace(TOKEN, (token, literal: string | undefined) =>
+      literal !== undefined && needsRewrite(literal) ? `"${literal}"` : token,
+    );
+  }
+  try {
+    return JSON.parse(source);
+  } catch (error) {
+    throw new InvalidJsonError(`the body is not valid JSON: ${(error as Error).message}`);
+  }
+}

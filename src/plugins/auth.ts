@@ -1,0 +1,69 @@
+/**
+ * Bearer API keys with roles on every /v1 route. A route states the least
+ * role it needs in `config.role`; a /v1 route without one fails at boot.
+ * On a fresh database the first admin key is SPENDBOOK_ADMIN_KEY, or a new
+ * random key announced once.
+ */
+import fp from 'fastify-plugin';
+import { ApiKeyService, type Principal } from '../features/api-keys/service.js';
+import { roleAllows, type Role } from '../domain/roles.js';
+import { ForbiddenError, UnauthorizedError } from '../lib/errors.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    apiKeys: ApiKeyService;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    /** The least role that may call the route; `public` for none. */
+    role?: Role | 'public';
+  }
+}
+
+export interface AuthPluginOptions {
+  adminKey: string | undefined;
+  /** Called with a generated first admin key, once. */
+  announceAdminKey: (key: string) => void;
+}
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+export default fp<AuthPluginOptions>(
+  async (app, options) => {
+    const service = new ApiKeyService(app.db);
+    app.decorate('apiKeys', service);
+    app.decorateRequest('principal', null);
+
+    if (service.activeCount() === 0) {
+      if (options.adminKey) {
+        service.create('bootstrap admin (SPENDBOOK_ADMIN_KEY)', 'admin', options.adminKey);
+      } else {
+        const created = service.create('bootstrap admin', 'admin');
+        options.announceAdminKey(created.key);
+      }
+    }
+
+    app.addHook('onRoute', (route) => {
+      if (route.url.startsWith('/v1') && !route.config?.role) {
+        throw new Error(`route ${String(route.method)} ${route.url} declares no config.role`);
+      }
+    });
+
+    app.addHook('onRequest', async (request) => {
+      const required = request.routeOptions.config?.role;
+      if (!required || required === 'public') return;
+      const header = request.headers.authorization;
+      const match = header ? BEARER.exec(header) : null;
+      if (!match) throw new UnauthorizedError();
+      const principal = service.authenticate(match[1]!);
+      if (!principal) throw new UnauthorizedError('the API key is not valid or has been revoked');
+      if (!roleAllows(principal.role, required)) {
+        throw new ForbiddenError(`this needs the ${required} role or higher; the key has ${principal.role}`);
+      }
+      request.principal = principal;
+    });
+  },
+  { name: 'spendbook-auth', dependencies: ['spendbook-db'] },
+);

@@ -1,0 +1,108 @@
+/**
+ * One handler turns every error into RFC 9457 problem+json with a stable
+ * `code`. Client mistakes are 4xx naming the field; anything unexpected is a
+ * 500 logged with the request id, and its text never reaches the client.
+ */
+import fp from 'fastify-plugin';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { AppError, type FieldError } from '../lib/errors.js';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  instance?: string;
+  errors?: FieldError[];
+  [extension: string]: unknown;
+}
+
+function problemType(code: string): string {
+  return `urn:spendbook:problem:${code.replace(/_/g, '-')}`;
+}
+
+export function problemOf(error: AppError, instance?: string): Problem {
+  return {
+    type: problemType(error.code),
+    title: error.title,
+    status: error.status,
+    detail: error.message,
+    code: error.code,
+    ...(instance ? { instance } : {}),
+    ...error.extra,
+  };
+}
+
+/** Fastify's own client errors, given stable codes of ours. */
+const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; code: string; title: string; detail?: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large', title: 'Payload too large', detail: 'the body is larger than 64 MiB' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type', title: 'Unsupported media type', detail: 'send the body as application/json' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_json', title: 'Malformed JSON body', detail: 'the request body is empty; send a JSON document' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json', title: 'Malformed JSON body' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'bad_request', title: 'Bad request' },
+  FST_ERR_CTP_INVALID_TYPE: { status: 400, code: 'bad_request', title: 'Bad request' },
+};
+
+function toFieldPath(instancePath: string, context: string | undefined): string {
+  const path = instancePath.replace(/^\//, '');
+  if (path) return path;
+  return context === 'body' || !context ? '' : context;
+}
+
+function toAppError(error: FastifyError & { validationContext?: string }): AppError {
+  if (error instanceof AppError) return error;
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const errors = error.validation.flatMap((issue) => {
+      const path = toFieldPath(issue.instancePath, error.validationContext);
+      // An unknown field is named by its own path, not its parent's.
+      const keys = (issue.params as { keys?: unknown }).keys;
+      if (issue.keyword === 'unrecognized_keys' && Array.isArray(keys)) {
+        return keys.map((key) => ({ path: path ? `${path}/${String(key)}` : String(key), message: 'is not a known field' }));
+      }
+      return [{ path, message: issue.message }];
+    });
+    const first = errors[0]!;
+    return new AppError(
+      400,
+      'validation_failed',
+      'Invalid request',
+      errors.length === 1 ? `${first.path || error.validationContext || 'request'}: ${first.message}` : `${errors.length} fields are invalid; see errors`,
+      { errors },
+    );
+  }
+  const known = error.code ? FASTIFY_CLIENT_ERRORS[error.code] : undefined;
+  if (known) return new AppError(known.status, known.code, known.title, known.detail ?? error.message);
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    return new AppError(status, 'bad_request', 'Bad request', error.message);
+  }
+  if (/integer overflow/i.test(error.message)) {
+    return new AppError(422, 'amount_out_of_range', 'Unprocessable request', 'the amounts involved add up to more than Spendbook can total exactly (about 9.2 trillion units)');
+  }
+  return new AppError(500, 'internal_error', 'Internal error', 'the server failed to answer; the error is logged with this request id');
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply {
+  const problem = problemOf(error, request.url.split('?')[0]);
+  if (error.status >= 500) problem.requestId = request.id;
+  return reply.status(error.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+}
+
+export default fp(
+  async (app) => {
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      const appError = toAppError(error);
+      if (appError.status >= 500) request.log.error({ err: error, reqId: request.id }, 'request failed');
+      else request.log.info({ code: appError.code, status: appError.status }, appError.message);
+      return sendProblem(reply, request, appError);
+    });
+    app.setNotFoundHandler((request, reply) =>
+      sendProblem(reply, request, new AppError(404, 'not_found', 'Not found', `no route ${request.method} ${request.url.split('?')[0]}`)),
+    );
+  },
+  { name: 'spendbook-errors' },
+);

@@ -1,0 +1,47 @@
+/**
+ * The app's services, built once over the database and decorated on the
+ * instance for the routes.
+ */
+import fp from 'fastify-plugin';
+import { CampaignService } from '../features/campaigns/service.js';
+import { CommitmentService } from '../features/commitments/service.js';
+import { FxRateService } from '../features/fx-rates/service.js';
+import { PlanService } from '../features/plans/service.js';
+import { BurnReportService } from '../features/reports/burn-service.js';
+import { SettingsService } from '../features/settings/service.js';
+import { SpendService } from '../features/spend/service.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    settings: SettingsService;
+    campaigns: CampaignService;
+    plans: PlanService;
+    commitments: CommitmentService;
+    fxRates: FxRateService;
+    spend: SpendService;
+    burnReports: BurnReportService;
+    /** The clock: reports default `asOf` to its UTC day. */
+    now: () => Date;
+  }
+}
+
+export interface ServicesOptions {
+  now: () => Date;
+}
+
+export default fp<ServicesOptions>(
+  async (app, { now }) => {
+    const settings = new SettingsService(app.db);
+    const campaigns = new CampaignService(app.db, now);
+    const fxRates = new FxRateService(app.sqlite, settings, now);
+    app.decorate('now', now);
+    app.decorate('settings', settings);
+    app.decorate('campaigns', campaigns);
+    app.decorate('plans', new PlanService(app.sqlite, campaigns, now));
+    app.decorate('commitments', new CommitmentService(app.sqlite, campaigns, now));
+    app.decorate('fxRates', fxRates);
+    app.decorate('spend', new SpendService(app.sqlite, campaigns));
+    app.decorate('burnReports', new BurnReportService(app.sqlite, settings, fxRates));
+  },
+  { name: 'spendbook-services', dependencies: ['spendbook-db'] },
+);

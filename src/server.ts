@@ -1,0 +1,51 @@
+/**
+ * Process entry: configuration, buildApp, listen, graceful close.
+ * `--demo` loads the demo data set from fixtures/ into the database first
+ * (only into an empty one), so a new user sees real reports at once.
+ */
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`spendbook: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const app = await buildApp(config, { log: true });
+  if (process.argv.includes('--demo')) {
+    const { loadDemo } = await import('../fixtures/demo/load.js');
+    const summary = loadDemo(app);
+    app.log.info(summary, 'demo data loaded');
+  }
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down: finishing requests in flight');
+    const timer = setTimeout(() => process.exit(1), 10_000).unref();
+    try {
+      await app.close();
+      clearTimeout(timer);
+      process.exit(0);
+    } catch (error) {
+      app.log.error({ err: error }, 'error while closing');
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  await app.listen({ port: config.port, host: config.host });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`spendbook: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
