@@ -20,8 +20,9 @@ async function main(): Promise<void> {
   const app = await buildApp(config, { log: true });
   if (process.argv.includes('--demo')) {
     const { loadDemo } = await import('../fixtures/demo/load.js');
-    const summary = loadDemo(app);
-    app.log.info(summary, 'demo data loaded');
+    const result = loadDemo(app);
+    if (result.loaded) app.log.info({ demo: result.counts }, 'demo data set loaded');
+    else app.log.warn(`demo data set not loaded: ${result.reason}`);
   }
 
   let closing = false;

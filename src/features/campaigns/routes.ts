@@ -33,7 +33,7 @@ const CampaignBody = z.strictObject(CampaignFields).meta({
     externalRefs: [{ source: 'google_ads', id: '1234567890' }],
   },
 });
-const CampaignItem = z.strictObject({ id: ClientId, ...CampaignFields });
+export const CampaignItem = z.strictObject({ id: ClientId, ...CampaignFields });
 
 const Campaign = z
   .object({

@@ -5,7 +5,7 @@ import { decodeCursor, isStringArray, pageOf, sendCsv, wantsCsv } from '../share
 import { BatchResult, batchBody, ClientId, CurrencyCode, jsonOrCsv, ListQuery, MoneyInput, MoneyOutput, MonthString, page, problems } from '../shared/schemas.js';
 
 const Status = z.enum(['open', 'closed']);
-const CommitmentItem = z.strictObject({
+export const CommitmentItem = z.strictObject({
   id: ClientId,
   campaignId: ClientId,
   month: MonthString,

@@ -18,7 +18,7 @@ const RateInput = z
   })
   .meta({ description: 'Base-currency units per 1 unit of currency: positive, at most 6 integer and 12 fractional digits', example: '1.0842' });
 
-const FxItem = z.strictObject({ date: DateString, currency: CurrencyCode, rate: RateInput });
+export const FxItem = z.strictObject({ date: DateString, currency: CurrencyCode, rate: RateInput });
 const FxRate = z
   .object({ currency: z.string(), date: z.string(), rate: z.string() })
   .meta({ id: 'FxRate', example: { currency: 'EUR', date: '2026-03-01', rate: '1.0842' } });

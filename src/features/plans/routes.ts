@@ -4,7 +4,7 @@ import { itemPath } from '../shared/batch.js';
 import { decodeCursor, isStringArray, pageOf, sendCsv, wantsCsv } from '../shared/http.js';
 import { BatchResult, batchBody, ClientId, CurrencyCode, jsonOrCsv, ListQuery, MoneyInput, MoneyOutput, MonthString, page, problems } from '../shared/schemas.js';
 
-const PlanItem = z.strictObject({ campaignId: ClientId, month: MonthString, amount: MoneyInput, currency: CurrencyCode });
+export const PlanItem = z.strictObject({ campaignId: ClientId, month: MonthString, amount: MoneyInput, currency: CurrencyCode });
 
 const Plan = z
   .object({

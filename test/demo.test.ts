@@ -1,0 +1,180 @@
+/**
+ * The demo data set (fixtures/demo) as a new user meets it: loaded into an
+ * empty database, its March burn report is checked against sums computed
+ * here, independently of the report code, from the JSON files themselves.
+ */
+import { readFileSync } from 'node:fs';
+import { Decimal as DecimalJs } from 'decimal.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDemo, renderBatch } from '../fixtures/demo/generate.js';
+import { DEMO_FILES, type DemoResource } from '../fixtures/demo/files.js';
+import { applyDemo, loadDemo } from '../fixtures/demo/load.js';
+import { makeApp, type TestApp } from './helper.js';
+
+// Plenty of digits: amounts have 2 decimals and rates 4, so every product and sum here is exact.
+const Decimal = DecimalJs.clone({ precision: 50 });
+
+interface SpendLine {
+  date: string;
+  amount: string;
+  currency: string;
+}
+interface FxLine {
+  date: string;
+  currency: string;
+  rate: string;
+}
+interface PlanLine {
+  campaignId: string;
+  month: string;
+  amount: string;
+  currency: string;
+}
+
+function itemsOf<T>(resource: DemoResource): T[] {
+  const text = readFileSync(new URL(`../fixtures/demo/${DEMO_FILES[resource]}`, import.meta.url), 'utf8');
+  return (JSON.parse(text) as { items: T[] }).items;
+}
+
+const spendLines = itemsOf<SpendLine>('spend');
+const fxLines = itemsOf<FxLine>('fxRates');
+const planLines = itemsOf<PlanLine>('plans');
+
+/** USD per unit of `currency` on `date`: the newest rate dated on or before it (USD is the base: 1). */
+function rateOn(currency: string, date: string): DecimalJs {
+  if (currency === 'USD') return new Decimal(1);
+  const candidates = fxLines.filter((r) => r.currency === currency && r.date <= date).sort((a, b) => (a.date < b.date ? -1 : 1));
+  const newest = candidates.at(-1);
+  if (!newest) throw new Error(`no ${currency} rate on or before ${date}`);
+  return new Decimal(newest.rate);
+}
+
+/** Exact sum in USD, printed half-even to cents as the report prints it. */
+function usd(lines: { amount: string; currency: string; on: string }[]): string {
+  const total = lines.reduce((sum, line) => sum.plus(new Decimal(line.amount).times(rateOn(line.currency, line.on))), new Decimal(0));
+  return total.toFixed(2, Decimal.ROUND_HALF_EVEN);
+}
+
+const MONEY_COLUMNS = ['planned', 'committed', 'actual', 'remaining', 'available', 'expectedToDate'] as const;
+
+type BurnRow = Record<string, string | number | null>;
+interface BurnReport {
+  rows: BurnRow[];
+  totals: BurnRow;
+}
+
+/** Every table the demo writes, as text: equal snapshots mean nothing changed. */
+function storedData(t: TestApp): string {
+  const tables = ['campaigns', 'campaign_external_refs', 'plans', 'plan_revisions', 'commitments', 'fx_rates', 'spend'];
+  return JSON.stringify(
+    tables.map((table) => t.app.sqlite.prepare(`select * from "${table}" order by rowid`).safeIntegers(true).all()),
+    (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value),
+  );
+}
+
+describe('demo data set', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await makeApp();
+    const result = loadDemo(t.app);
+    if (!result.loaded) throw new Error(`demo not loaded: ${result.reason}`);
+  });
+  afterAll(() => t.close());
+
+  const burn = async (query: string): Promise<BurnReport> => {
+    const res = await t.call({ method: 'GET', url: `/v1/reports/burn?${query}`, role: 'viewer' });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json() as BurnReport;
+  };
+
+  const listAll = async (path: string): Promise<unknown[]> => {
+    const res = await t.call({ method: 'GET', url: `${path}?limit=10000` });
+    expect(res.statusCode, res.body).toBe(200);
+    const page = res.json() as { items: unknown[]; nextCursor: string | null };
+    expect(page.nextCursor).toBeNull();
+    return page.items;
+  };
+
+  it('is what generate.ts writes: the committed JSON files are up to date and deterministic', () => {
+    const data = buildDemo();
+    for (const resource of Object.keys(DEMO_FILES) as DemoResource[]) {
+      const onDisk = readFileSync(new URL(`../fixtures/demo/${DEMO_FILES[resource]}`, import.meta.url), 'utf8');
+      expect(renderBatch(data[resource]), `${DEMO_FILES[resource]} differs from generate.ts output`).toBe(onDisk);
+    }
+  });
+
+  it('stores every item of every file, once', async () => {
+    expect(await listAll('/v1/campaigns')).toHaveLength(itemsOf('campaigns').length);
+    expect(await listAll('/v1/plans')).toHaveLength(planLines.length);
+    expect(await listAll('/v1/commitments')).toHaveLength(itemsOf('commitments').length);
+    expect(await listAll('/v1/fx-rates')).toHaveLength(fxLines.length);
+    expect(await listAll('/v1/spend')).toHaveLength(spendLines.length);
+    // The size the README promises: a quarter of about twenty campaigns.
+    expect(itemsOf('campaigns')).toHaveLength(20);
+  });
+
+  it.each(['2026-03-15', '2026-03-31'])('March burn as of %s: actual and planned equal the files converted at the FX rates', async (asOf) => {
+    const report = await burn(`month=2026-03&asOf=${asOf}`);
+    // Spend converts at the newest rate on or before its date.
+    const marchSpend = spendLines.filter((s) => s.date >= '2026-03-01' && s.date <= asOf);
+    expect(marchSpend.some((s) => s.currency === 'EUR')).toBe(true);
+    expect(report.totals.actual).toBe(usd(marchSpend.map((s) => ({ ...s, on: s.date }))));
+    // A plan converts at the rate of the first day of its month: 2026-03-01 is a Sunday, so Friday's rate.
+    const marchPlans = planLines.filter((p) => p.month === '2026-03');
+    expect(report.totals.planned).toBe(usd(marchPlans.map((p) => ({ ...p, on: '2026-03-01' }))));
+  });
+
+  it.each(['campaign', 'channel'])('rows add up to the totals as printed (groupBy=%s)', async (groupBy) => {
+    for (const asOf of ['2026-03-15', '2026-03-31']) {
+      const report = await burn(`month=2026-03&asOf=${asOf}&groupBy=${groupBy}`);
+      expect(report.rows.length).toBeGreaterThan(1);
+      for (const column of MONEY_COLUMNS) {
+        const sum = report.rows.reduce((acc, row) => acc.plus(String(row[column])), new Decimal(0));
+        expect(sum.toFixed(2), `${column} as of ${asOf}`).toBe(report.totals[column]);
+      }
+    }
+  });
+
+  it('tells the story the README tells, as of 2026-03-15', async () => {
+    const report = await burn('month=2026-03&asOf=2026-03-15');
+    const status = Object.fromEntries(report.rows.map((row) => [row.campaignId, row.status]));
+    expect(status).toMatchObject({
+      'search-nonbrand-us': 'overpacing',
+      'li-abm-enterprise': 'underpacing',
+      'event-berlin-summit': 'over_budget',
+      'partner-podcast-pilot': 'unplanned',
+      'yt-product-explainer': 'on_track',
+      'search-brand-us': 'on_track',
+    });
+    expect(Object.values(status).filter((s) => s === 'on_track')).toHaveLength(16);
+    // The paused campaign: nothing after 11 March.
+    const spend = (await t.call({ method: 'GET', url: '/v1/spend?campaignId=yt-product-explainer&from=2026-03-01&limit=100' })).json() as {
+      items: { date: string }[];
+    };
+    expect(spend.items.map((s) => s.date).at(-1)).toBe('2026-03-11');
+  });
+
+  it('answers the March burn report in CSV with the totals row last', async () => {
+    const res = await t.call({ method: 'GET', url: '/v1/reports/burn?month=2026-03&asOf=2026-03-15&format=csv', role: 'viewer' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/csv/);
+    const lines = res.body.trim().split(/\r\n/);
+    expect(lines[0]!.startsWith('campaignId,name,channel,currency,planned,')).toBe(true);
+    expect(lines).toHaveLength(1 + 20 + 1);
+    expect(lines.at(-1)!.startsWith('TOTAL,')).toBe(true);
+  });
+
+  it('loads only into an empty database, and loading again changes nothing', async () => {
+    const before = storedData(t);
+    const again = loadDemo(t.app);
+    expect(again.loaded).toBe(false);
+    expect(storedData(t)).toBe(before);
+    // Even written again through the services, every item is already there: natural keys, no duplicates.
+    const counts = applyDemo(t.app);
+    for (const [resource, c] of Object.entries(counts)) {
+      expect(c, resource).toEqual({ inserted: 0, updated: 0, unchanged: itemsOf(resource as DemoResource).length });
+    }
+    expect(storedData(t)).toBe(before);
+  });
+});
