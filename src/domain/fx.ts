@@ -5,7 +5,7 @@
  * times a scaled rate is the converted amount in 1e-18 units ("attos"):
  * exact, and cheap to add up in bigint.
  */
-import { Decimal } from './money.js';
+import { Decimal, plainNumberText } from './money.js';
 
 export const RATE_DECIMALS = 12;
 const RATE_ONE = 10n ** BigInt(RATE_DECIMALS);
@@ -17,7 +17,7 @@ const RATE = /^(\d{1,6})(?:\.(\d{1,12}))?$/;
 
 /** Parses a positive rate (string or number) into its canonical text and scaled value. */
 export function parseRate(input: string | number): { text: string; scaled: bigint } {
-  const source = typeof input === 'number' ? String(input) : input.trim();
+  const source = typeof input === 'number' ? plainNumberText(input) : input.trim();
   const match = RATE.exec(source);
   if (!match) {
     throw new RateFormatError('must be a positive decimal in plain notation with at most 6 integer and 12 fractional digits');

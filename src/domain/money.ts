@@ -31,7 +31,7 @@ export function parseAmount(input: string | number): bigint {
   let text: string;
   if (typeof input === 'number') {
     if (!Number.isFinite(input)) throw new MoneyFormatError('must be a finite decimal amount');
-    text = String(input);
+    text = plainNumberText(input);
   } else {
     text = input.trim();
   }
@@ -51,6 +51,17 @@ export function parseAmount(input: string | number): bigint {
   }
   const micros = BigInt(intDigits) * MICROS_PER_UNIT + BigInt(fracPart.padEnd(MAX_FRACTION_DIGITS, '0'));
   return sign ? -micros : micros;
+}
+
+/**
+ * A JSON number's exact value in plain notation. `String(n)` switches to an
+ * exponent below 1e-6 and from 1e21 ("1e-7"), a form the client never sent
+ * (the JSON body parser turns exponent literals into strings), so the digit
+ * rules, not the notation rule, must judge such a number.
+ */
+export function plainNumberText(value: number): string {
+  const shortest = String(value);
+  return /e/i.test(shortest) ? new Decimal(shortest).toFixed() : shortest;
 }
 
 /** Micros as a plain decimal string with `scale` fractional digits (default all six). Exact: scale must not drop non-zero digits. */
@@ -87,9 +98,11 @@ export function roundHalfEven(value: Decimal, scale: number): Decimal {
   return value.toDecimalPlaces(scale, Decimal.ROUND_HALF_EVEN);
 }
 
-/** A decimal printed with exactly `scale` fractional digits, half-even. */
+/** A decimal printed with exactly `scale` fractional digits, half-even; never "-0.00". */
 export function formatDecimal(value: Decimal, scale: number): string {
-  return value.toFixed(scale, Decimal.ROUND_HALF_EVEN);
+  const text = value.toFixed(scale, Decimal.ROUND_HALF_EVEN);
+  // decimal.js keeps the sign of a negative value that rounds to zero ("-0.0000").
+  return /^-[0.]+$/.test(text) ? text.slice(1) : text;
 }
 
 /**
