@@ -6,7 +6,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
-import errorsPlugin from './plugins/errors.js';
+import errorsPlugin, { frameworkError } from './plugins/errors.js';
 import dbPlugin from './plugins/db.js';
 import authPlugin from './plugins/auth.js';
 import batchPlugin, { MAX_BODY_BYTES } from './plugins/batch.js';
@@ -49,18 +49,21 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     bodyLimit: MAX_BODY_BYTES,
     // The HTTP server answers quickly to clients that stall; batches of 64 MiB still fit.
     requestTimeout: 120_000,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Client-chosen ids are up to 128 characters, and each may be percent-encoded to three.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 3 * 128 },
+    frameworkErrors: frameworkError,
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<ZodTypeProvider>();
+  const now = options.now ?? (() => new Date());
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
   await app.register(errorsPlugin);
   await app.register(dbPlugin, { dbPath: config.dbPath });
-  await app.register(authPlugin, { adminKey: config.adminKey, announceAdminKey: options.announceAdminKey ?? printAdminKey });
+  await app.register(authPlugin, { adminKey: config.adminKey, announceAdminKey: options.announceAdminKey ?? printAdminKey, now });
   await app.register(batchPlugin);
   await app.register(swaggerPlugin);
-  await app.register(servicesPlugin, { now: options.now ?? (() => new Date()) });
+  await app.register(servicesPlugin, { now });
 
   await app.register(healthRoutes);
   await app.register(settingsRoutes);

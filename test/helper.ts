@@ -32,3 +32,102 @@ export async function makeApp(options: { now?: Date; dbPath?: string } = {}): Pr
     close: () => app.close(),
   };
 }
+
+// ---------------------------------------------------------------------------
+// HTTP test helpers: problem+json checks, a snapshot of everything stored (to
+// show that a refused request wrote nothing), and small seed records.
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  instance?: string;
+  errors?: { path: string; message: string }[];
+  [extension: string]: unknown;
+}
+
+/**
+ * Checks that `res` is an RFC 9457 problem with the given status (and code,
+ * if given), with every member the API promises, and returns it.
+ */
+export function problemOf(res: LightMyRequestResponse, status: number, code?: string): ProblemBody {
+  const where = `${res.statusCode} ${res.body.slice(0, 500)}`;
+  if (res.statusCode !== status) throw new Error(`expected ${status}, got ${where}`);
+  const contentType = String(res.headers['content-type'] ?? '');
+  if (!contentType.startsWith('application/problem+json')) throw new Error(`expected problem+json, got ${contentType}: ${where}`);
+  const body = res.json() as ProblemBody;
+  for (const member of ['type', 'title', 'detail', 'code'] as const) {
+    if (typeof body[member] !== 'string' || body[member] === '') throw new Error(`problem without ${member}: ${where}`);
+  }
+  if (body.status !== status) throw new Error(`problem.status ${body.status} differs from HTTP ${status}`);
+  if (code !== undefined && body.code !== code) throw new Error(`expected code ${code}, got ${where}`);
+  if (/\bat .+\.(ts|js):\d+/.test(res.body)) throw new Error(`problem leaks a stack trace: ${where}`);
+  return body;
+}
+
+/** The paths named by a validation problem, sorted. */
+export function errorPaths(res: LightMyRequestResponse, status = 400): string[] {
+  const problem = problemOf(res, status, status === 400 ? 'validation_failed' : undefined);
+  return (problem.errors ?? []).map((e) => e.path).sort();
+}
+
+/** Every row of every table (including idempotency records), as text: equal snapshots mean nothing was written. */
+export function snapshot(app: FastifyInstance): string {
+  const tables = app.sqlite
+    .prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '__drizzle%' order by name")
+    .pluck()
+    .all() as string[];
+  const out: Record<string, unknown[]> = {};
+  for (const table of tables) out[table] = app.sqlite.prepare(`select * from "${table}" order by rowid`).safeIntegers(true).all();
+  return JSON.stringify(out, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+}
+
+/** Rows in one table. */
+export function countRows(app: FastifyInstance, table: string): number {
+  return app.sqlite.prepare(`select count(*) from "${table}"`).pluck().get() as number;
+}
+
+export function campaignItem(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id, name: `Campaign ${id}`, channel: 'paid_search', startDate: '2026-01-01', ...extra };
+}
+
+/** Creates campaigns through the API (as ops) and fails loudly if that does not work. */
+export async function seedCampaigns(t: TestApp, items: Record<string, unknown>[]): Promise<void> {
+  const res = await t.call({ method: 'POST', url: '/v1/campaigns', role: 'ops', payload: { items } });
+  if (res.statusCode !== 200) throw new Error(`seeding campaigns failed: ${res.statusCode} ${res.body}`);
+}
+
+/** A JSON body of n copies of `item` with `key` numbered, built as text (fast for 100,001 items). */
+export function bigBatchBody(n: number, makeItem: (i: number) => unknown): string {
+  const parts: string[] = new Array(n);
+  for (let i = 0; i < n; i++) parts[i] = JSON.stringify(makeItem(i));
+  return `{"items":[${parts.join(',')}]}`;
+}
+
+/** Parses RFC 4180 CSV as this API writes it (CRLF, quoted cells). */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') row.push(cell), (cell = '');
+    else if (ch === '\r' && text[i + 1] === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+      i++;
+    } else cell += ch;
+  }
+  if (cell !== '' || row.length > 0) row.push(cell), rows.push(row);
+  return rows;
+}

@@ -26,13 +26,15 @@ export interface AuthPluginOptions {
   adminKey: string | undefined;
   /** Called with a generated first admin key, once. */
   announceAdminKey: (key: string) => void;
+  /** The app's clock, for keys' createdAt and revokedAt. */
+  now?: () => Date;
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 export default fp<AuthPluginOptions>(
   async (app, options) => {
-    const service = new ApiKeyService(app.db);
+    const service = new ApiKeyService(app.db, options.now);
     app.decorate('apiKeys', service);
     app.decorateRequest('principal', null);
 

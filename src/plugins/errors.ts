@@ -58,10 +58,11 @@ function toAppError(error: FastifyError & { validationContext?: string }): AppEr
   if (hasZodFastifySchemaValidationErrors(error)) {
     const errors = error.validation.flatMap((issue) => {
       const path = toFieldPath(issue.instancePath, error.validationContext);
-      // An unknown field is named by its own path, not its parent's.
+      // An unknown field is named by its own path, not its parent's: `items/0/extra`, or `sort` for a query parameter.
       const keys = (issue.params as { keys?: unknown }).keys;
       if (issue.keyword === 'unrecognized_keys' && Array.isArray(keys)) {
-        return keys.map((key) => ({ path: path ? `${path}/${String(key)}` : String(key), message: 'is not a known field' }));
+        const parent = issue.instancePath.replace(/^\//, '');
+        return keys.map((key) => ({ path: parent ? `${parent}/${String(key)}` : String(key), message: 'is not a known field' }));
       }
       return [{ path, message: issue.message }];
     });
@@ -90,6 +91,21 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
   const problem = problemOf(error, request.url.split('?')[0]);
   if (error.status >= 500) problem.requestId = request.id;
   return reply.status(error.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+}
+
+/**
+ * Errors the router raises before any route or hook runs (a malformed URL, a
+ * path parameter over the router's limit): Fastify's `frameworkErrors` option
+ * hands them here, so they too are problem+json.
+ */
+export function frameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const appError =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new AppError(414, 'uri_too_long', 'URI too long', 'a path segment of this URL is longer than any id Spendbook accepts')
+      : error.code === 'FST_ERR_BAD_URL'
+        ? new AppError(400, 'bad_request', 'Bad request', 'the URL is not validly percent-encoded')
+        : toAppError(error);
+  return sendProblem(reply, request, appError);
 }
 
 export default fp(

@@ -18,7 +18,20 @@ const routes: FastifyPluginAsyncZod = async (app) => {
         description: 'The key itself is in this answer only; it is stored hashed.',
         operationId: 'createApiKey',
         body: z.strictObject({ name: z.string().trim().min(1).max(128), role: z.enum(ROLES) }).meta({ example: { name: 'finance script', role: 'finance' } }),
-        response: { 201: ApiKey.extend({ key: z.string() }).meta({ id: 'NewApiKey' }), ...problems(415) },
+        response: {
+          201: ApiKey.extend({ key: z.string().meta({ description: 'The secret: shown in this answer only' }) }).meta({
+            id: 'NewApiKey',
+            example: {
+              id: 'key_1f2e3d4c5b6a7980',
+              name: 'finance script',
+              role: 'finance',
+              prefix: 'sb_Xq3v',
+              createdAt: '2026-03-01T09:00:00.000Z',
+              key: 'sb_Xq3vR0Zk2mJ8yTqL4nWc9sHf1aBd6eUo7iPg5vKx3Ns',
+            },
+          }),
+          ...problems(415),
+        },
       },
     },
     async (request, reply) => reply.status(201).send(app.apiKeys.create(request.body.name, request.body.role)),

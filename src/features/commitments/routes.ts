@@ -24,7 +24,10 @@ const Commitment = z
     status: Status,
     updatedAt: z.string(),
   })
-  .meta({ id: 'Commitment' });
+  .meta({
+    id: 'Commitment',
+    example: { id: 'io-2026-031', campaignId: 'cmp-spring-search', month: '2026-03', amount: '5000.00', currency: 'USD', status: 'open', updatedAt: '2026-02-25T16:30:00.000Z' },
+  });
 
 const COLUMNS = ['id', 'campaignId', 'month', 'amount', 'currency', 'status', 'updatedAt'];
 

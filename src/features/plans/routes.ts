@@ -27,7 +27,10 @@ const PlanRevision = z
     changedAt: z.string(),
     changedBy: z.string().nullable(),
   })
-  .meta({ id: 'PlanRevision' });
+  .meta({
+    id: 'PlanRevision',
+    example: { campaignId: 'cmp-spring-search', month: '2026-03', revision: 2, amount: '12000.00', currency: 'USD', changedAt: '2026-02-21T10:00:00.000Z', changedBy: 'ops loader' },
+  });
 
 const PLAN_COLUMNS = ['campaignId', 'month', 'amount', 'currency', 'revision', 'updatedAt'];
 const REVISION_COLUMNS = ['campaignId', 'month', 'revision', 'amount', 'currency', 'changedAt', 'changedBy'];

@@ -1,0 +1,53 @@
+/** /healthz, /openapi.json, /docs and unknown routes. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeApp, problemOf, type TestApp } from '../helper.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await makeApp();
+});
+afterAll(() => t.close());
+
+describe('GET /healthz', () => {
+  it('answers ok without a key', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/healthz' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'ok' });
+  });
+});
+
+describe('GET /openapi.json', () => {
+  it('answers the OpenAPI document without a key', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.json().openapi).toMatch(/^3\.1\./);
+  });
+});
+
+describe('GET /docs', () => {
+  it('serves swagger UI without a key', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/docs' });
+    expect([200, 302]).toContain(res.statusCode);
+    const page = res.statusCode === 302 ? await t.app.inject({ method: 'GET', url: res.headers.location as string }) : res;
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.body).toMatch(/swagger/i);
+    const init = await t.app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' });
+    expect(init.statusCode).toBe(200);
+  });
+});
+
+describe('unknown routes and methods', () => {
+  it('are a problem+json 404, with or without a key', async () => {
+    for (const [method, url] of [
+      ['GET', '/v1/nope'],
+      ['GET', '/'],
+      ['DELETE', '/v1/campaigns'],
+      ['POST', '/v1/reports/burn'],
+    ] as const) {
+      problemOf(await t.app.inject({ method, url }), 404, 'not_found');
+      problemOf(await t.call({ method, url }), 404, 'not_found');
+    }
+  });
+});
