@@ -230,6 +230,23 @@ describe('proration across months of 28, 31 and 30 days', () => {
     });
   });
 
+  it('a campaign whose only spend in the month is dated after asOf still has its row, with actual 0', async () => {
+    const t = await appWith({
+      campaigns: [{ id: 'late', channel: 'video' }],
+      spend: [{ campaignId: 'late', date: '2026-03-20', amount: '75.00' }],
+    });
+    const report = await burn(t, 'month=2026-03&asOf=2026-03-15');
+    expect(row(report, 'late')).toMatchObject({
+      planned: '0.00',
+      actual: '0.00', // the 75.00 of the 20th is after asOf
+      daysElapsed: 15,
+      burnRate: null, // 0 / 0
+      status: 'on_track', // unplanned needs actual spend
+    });
+    // After the month it counts: 75.00 with no plan is unplanned.
+    expect(row(await burn(t, 'month=2026-03&asOf=2026-04-02'), 'late')).toMatchObject({ actual: '75.00', status: 'unplanned' });
+  });
+
   it('asOf on the first day: one day elapsed', async () => {
     const t = await appWith(seed);
     const report = await burn(t, 'month=2026-03&asOf=2026-03-01');

@@ -54,6 +54,11 @@ describe('POST /v1/commitments', () => {
       expect(problem.errors).toEqual([{ path: 'items/1/campaignId', message: expect.stringContaining('ghost') }]);
     });
 
+    it('a negative amount (a signed order is never below zero)', async () => {
+      const problem = problemOf(await post([io('io-1'), io('io-2', { amount: '-100.00' })]), 400);
+      expect(problem.errors).toEqual([{ path: 'items/1/amount', message: 'must not be negative' }]);
+    });
+
     it('the same id twice in one batch', async () => {
       expect(errorPaths(await post([io('io-1'), io('io-1', { amount: '1' })]))).toEqual(['items/1/id']);
     });

@@ -46,10 +46,17 @@ describe('PUT /v1/plans', () => {
     expect(countRows(t.app, 'plan_revisions')).toBe(5);
   });
 
-  it('takes the extremes of an amount: 12 integer and 6 fractional digits, as string or number, and negatives', async () => {
-    expect((await put([plan('a', '2026-01', '999999999999.999999'), plan('a', '2026-02', 999999999999.99), plan('a', '2026-03', '-5.5')])).statusCode).toBe(200);
+  it('takes the extremes of an amount: 12 integer and 6 fractional digits, as string or number, and zero', async () => {
+    expect((await put([plan('a', '2026-01', '999999999999.999999'), plan('a', '2026-02', 999999999999.99), plan('a', '2026-03', '0')])).statusCode).toBe(200);
     const amounts = (await get('/v1/plans')).json().items.map((p: { amount: string }) => p.amount);
-    expect(amounts).toEqual(['999999999999.999999', '999999999999.99', '-5.50']);
+    expect(amounts).toEqual(['999999999999.999999', '999999999999.99', '0.00']);
+  });
+
+  it('refuses a negative plan, naming the item', async () => {
+    const res = await put([plan('a', '2026-01', '10'), plan('a', '2026-02', '-5.5')]);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([{ path: 'items/1/amount', message: 'must not be negative' }]);
+    expect((await get('/v1/plans')).json().items).toEqual([]);
   });
 
   it('prints amounts to the currency’s minor unit (JPY 0, KWD 3)', async () => {

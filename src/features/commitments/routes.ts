@@ -2,14 +2,14 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { itemPath } from '../shared/batch.js';
 import { decodeCursor, isStringArray, pageOf, sendCsv, wantsCsv } from '../shared/http.js';
-import { BatchResult, batchBody, ClientId, CurrencyCode, jsonOrCsv, ListQuery, MoneyInput, MoneyOutput, MonthString, page, problems } from '../shared/schemas.js';
+import { BatchResult, batchBody, ClientId, CurrencyCode, jsonOrCsv, ListQuery, NonNegativeMoneyInput, MoneyOutput, MonthString, page, problems } from '../shared/schemas.js';
 
 const Status = z.enum(['open', 'closed']);
 export const CommitmentItem = z.strictObject({
   id: ClientId,
   campaignId: ClientId,
   month: MonthString,
-  amount: MoneyInput,
+  amount: NonNegativeMoneyInput,
   currency: CurrencyCode,
   status: Status.default('open'),
 });

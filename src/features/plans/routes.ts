@@ -2,9 +2,9 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { itemPath } from '../shared/batch.js';
 import { decodeCursor, isStringArray, pageOf, sendCsv, wantsCsv } from '../shared/http.js';
-import { BatchResult, batchBody, ClientId, CurrencyCode, jsonOrCsv, ListQuery, MoneyInput, MoneyOutput, MonthString, page, problems } from '../shared/schemas.js';
+import { BatchResult, batchBody, ClientId, CurrencyCode, jsonOrCsv, ListQuery, NonNegativeMoneyInput, MoneyOutput, MonthString, page, problems } from '../shared/schemas.js';
 
-export const PlanItem = z.strictObject({ campaignId: ClientId, month: MonthString, amount: MoneyInput, currency: CurrencyCode });
+export const PlanItem = z.strictObject({ campaignId: ClientId, month: MonthString, amount: NonNegativeMoneyInput, currency: CurrencyCode });
 
 const Plan = z
   .object({

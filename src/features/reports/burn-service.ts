@@ -60,6 +60,7 @@ export class BurnReportService {
   private readonly plansStmt;
   private readonly commitmentsStmt;
   private readonly spendStmt;
+  private readonly spendersStmt;
 
   constructor(private readonly sqlite: Sqlite, private readonly settings: SettingsService, private readonly fx: FxRateService) {
     this.campaignsStmt = sqlite.prepare('select id, name, channel from campaigns');
@@ -79,6 +80,8 @@ export class BurnReportService {
          from spend where date between ? and ? group by campaign_id, currency, day`,
       )
       .safeIntegers(true);
+    // Campaigns with spend in the period but none counted yet (dated after asOf) still get their row.
+    this.spendersStmt = sqlite.prepare('select distinct campaign_id from spend where date between ? and ?').pluck();
   }
 
   report(request: BurnRequest): BurnReport {
@@ -112,6 +115,7 @@ export class BurnReportService {
       }
     }
     throwIfMissingRates(missing);
+    for (const campaignId of this.spendersStmt.all(period.start, period.end) as string[]) sumsOf(campaignId);
 
     const meta = new Map(
       (this.campaignsStmt.all() as { id: string; name: string; channel: string }[]).map((c) => [c.id, c]),

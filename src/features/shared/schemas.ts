@@ -65,6 +65,9 @@ export const MoneyInput = z
     example: '1234.50',
   });
 
+/** An amount that cannot be negative: a plan or a signed order. Spend may be negative (credits). */
+export const NonNegativeMoneyInput = MoneyInput.refine((micros) => micros >= 0n, 'must not be negative');
+
 /** An amount on output: always a decimal string. */
 export const MoneyOutput = z.string().meta({ description: 'Exact decimal amount', example: '1234.50' });
 export const RatioOutput = z
