@@ -33,10 +33,11 @@ export default fp(
     app.decorateRequest('bodyHash', null);
     app.decorateRequest('idempotencyKey', null);
 
-    // Only JSON is taken: any other body type is a 415.
+    // Only JSON is taken: any other body type is a 415. Fastify tests the
+    // regex against the type with its parameters (`; charset=utf-8`).
     app.removeContentTypeParser(['application/json', 'text/plain']);
     app.addContentTypeParser(
-      /^application\/(.+\+)?json$/,
+      /^application\/(?:[\w.-]+\+)?json(?:\s*;|$)/,
       { parseAs: 'string' },
       (request, body, done) => {
         try {

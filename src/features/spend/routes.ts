@@ -1,30 +1,13 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { ExternalRefSchema } from '../campaigns/routes.js';
 import { itemPath } from '../shared/batch.js';
 import { decodeCursor, pageOf, sendCsv, wantsCsv } from '../shared/http.js';
-import { BatchResult, batchBody, ClientId, CurrencyCode, DateString, jsonOrCsv, ListQuery, MoneyInput, MoneyOutput, page, problems } from '../shared/schemas.js';
+import { BatchResult, ClientId, DateString, jsonOrCsv, ListQuery, MoneyOutput, page, problems } from '../shared/schemas.js';
+import { spendValidatorCompiler } from './fast-batch.js';
+import { Source, SpendBatch } from './schemas.js';
 
-const Source = z
-  .string()
-  .regex(/^[a-z][a-z0-9_]{0,31}$/, 'must be a lower-case source name such as google_ads, meta, linkedin, invoice, manual')
-  .meta({ example: 'google_ads' });
-
-export const SpendItem = z
-  .strictObject({
-    campaignId: ClientId.optional(),
-    externalRef: ExternalRefSchema.optional(),
-    date: DateString,
-    amount: MoneyInput,
-    currency: CurrencyCode,
-    source: Source,
-    reference: z.string().min(1).max(256).nullable().optional().meta({ description: 'Invoice or line number; part of the natural key' }),
-  })
-  .superRefine((item, ctx) => {
-    if (item.campaignId === undefined && item.externalRef === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['campaignId'], message: 'campaignId or externalRef is required' });
-    }
-  });
+// The item schema, for callers that validate spend lines outside a request (the demo loader).
+export { SpendItem } from './schemas.js';
 
 const Spend = z
   .object({
@@ -46,13 +29,15 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     '/v1/spend',
     {
       config: { role: 'ops', batch: true, idempotent: true },
+      // SpendBatch is the schema; a fast path takes plainly valid bodies first (see fast-batch.ts).
+      validatorCompiler: spendValidatorCompiler,
       schema: {
         tags: ['spend'],
         summary: 'Ingest actual spend (batch)',
         description:
           'All-or-nothing. Natural key (source, campaignId, date, reference): re-sending changes nothing and a restated amount replaces the old one.',
         operationId: 'ingestSpend',
-        body: batchBody(SpendItem).meta({
+        body: SpendBatch.meta({
           example: {
             items: [
               { campaignId: 'cmp-spring-search', date: '2026-03-14', amount: '412.37', currency: 'USD', source: 'google_ads' },

@@ -52,27 +52,67 @@ interface SpendRow {
   version: bigint;
 }
 
-/** The spend upsert: RETURNING version is 1 for an insert, more for a restatement, and no row when nothing changed. */
-export const SPEND_UPSERT_SQL = `insert into spend (source, campaign_id, date, reference, amount_micros, currency, version)
-  values (?, ?, ?, ?, ?, ?, 1)
+/**
+ * The spend upsert of `lines` lines. A restated amount (or currency)
+ * replaces the stored one and bumps its version; an identical line changes
+ * nothing, so `changes` counts the lines inserted or restated. There is no
+ * RETURNING clause: it made each line cost about 1.7 times as much, and the
+ * counts come cheaper from the changes and the ids (see write()).
+ */
+export function spendUpsertSql(lines: number): string {
+  return `insert into spend (source, campaign_id, date, reference, amount_micros, currency, version)
+  values ${Array.from({ length: lines }, () => '(?, ?, ?, ?, ?, ?, 1)').join(', ')}
   on conflict (source, campaign_id, date, reference) do update
     set amount_micros = excluded.amount_micros, currency = excluded.currency, version = spend.version + 1
-    where spend.amount_micros is not excluded.amount_micros or spend.currency is not excluded.currency
-  returning version`;
+    where spend.amount_micros is not excluded.amount_micros or spend.currency is not excluded.currency`;
+}
+
+/** The upsert of one line. */
+export const SPEND_UPSERT_SQL = spendUpsertSql(1);
+
+/**
+ * Lines per multi-row upsert: one call into SQLite per 32 lines instead of
+ * one per line saves about a tenth of the write time; longer statements
+ * gain nothing more (measured with the bench's raw inserts).
+ */
+export const SPEND_UPSERT_CHUNK = 32;
+const PARAMS_PER_LINE = 6;
+
+/** The highest id so far: every line inserted after it gets a higher one (SQLite gives a new row max(rowid) + 1). */
+const LAST_ID_SQL = 'select coalesce(max(id), 0) from spend';
+/** Lines inserted since `LAST_ID_SQL` answered: an update keeps its row's id. */
+const INSERTED_SINCE_SQL = 'select count(*) from spend where id > ?';
 
 export class SpendService {
   private readonly upsertStmt;
+  private readonly upsertChunkStmt;
+  private readonly lastIdStmt;
+  private readonly insertedSinceStmt;
 
   constructor(private readonly sqlite: Sqlite, private readonly campaigns: CampaignService) {
-    this.upsertStmt = sqlite.prepare(SPEND_UPSERT_SQL).pluck();
+    this.upsertStmt = sqlite.prepare(SPEND_UPSERT_SQL);
+    this.upsertChunkStmt = sqlite.prepare(spendUpsertSql(SPEND_UPSERT_CHUNK));
+    this.lastIdStmt = sqlite.prepare(LAST_ID_SQL).pluck().safeIntegers(true);
+    this.insertedSinceStmt = sqlite.prepare(INSERTED_SINCE_SQL).pluck();
   }
 
   /** Resolves each line's campaign, checks the batch, then writes it in one transaction. */
   ingest(items: SpendInput[], pathOf: (i: number) => string): BatchCounts {
+    const campaignIds = this.checkBatch(items, pathOf);
+    return this.write(items, campaignIds);
+  }
+
+  /**
+   * Every line's campaign id, or a ValidationError naming every line whose
+   * campaign is unknown or whose natural key repeats an earlier line's.
+   */
+  private checkBatch(items: SpendInput[], pathOf: (i: number) => string): string[] {
     const errors = new FieldErrors();
-    const refs = items.flatMap((item) => (item.externalRef ? [item.externalRef] : []));
+    const refs: ExternalRef[] = [];
+    for (const item of items) if (item.externalRef) refs.push(item.externalRef);
     const refOwners = refs.length ? this.campaigns.resolveExternalRefs(refs) : new Map<string, string>();
     const campaignIds: string[] = new Array(items.length);
+    const named = new Set<string>();
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       if (item.externalRef) {
@@ -85,9 +125,10 @@ export class SpendService {
         campaignIds[i] = owner ?? '';
       } else {
         campaignIds[i] = item.campaignId!;
+        named.add(item.campaignId!);
       }
     }
-    const known = this.campaigns.existingIds(campaignIds.filter((id, i) => id && !items[i]!.externalRef));
+    const known = named.size ? this.campaigns.existingIds(named) : new Set<string>();
     const seen = new Map<string, number>();
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
@@ -104,20 +145,40 @@ export class SpendService {
       seen.set(key, i);
     }
     errors.throwIfAny();
+    return campaignIds;
+  }
 
-    const stmt = this.upsertStmt;
+  /**
+   * One synchronous transaction: all the lines or none. inserted = the rows
+   * with an id above the highest before the batch; updated = the other
+   * changed rows; unchanged = the rest.
+   */
+  private write(items: SpendInput[], campaignIds: string[]): BatchCounts {
+    const { upsertStmt, upsertChunkStmt } = this;
     return this.sqlite.transaction(() => {
-      const counts: BatchCounts = { inserted: 0, updated: 0, unchanged: 0 };
-      for (let i = 0; i < items.length; i++) {
-        const item = items[i]!;
-        const version = stmt.get(item.source, campaignIds[i], item.date, item.reference ?? '', item.amount, item.currency) as
-          | number
-          | undefined;
-        if (version === undefined) counts.unchanged++;
-        else if (version === 1) counts.inserted++;
-        else counts.updated++;
+      const lastId = this.lastIdStmt.get() as bigint;
+      let changed = 0;
+      const params: unknown[] = new Array(SPEND_UPSERT_CHUNK * PARAMS_PER_LINE);
+      let i = 0;
+      for (; i + SPEND_UPSERT_CHUNK <= items.length; i += SPEND_UPSERT_CHUNK) {
+        for (let j = 0; j < SPEND_UPSERT_CHUNK; j++) {
+          const item = items[i + j]!;
+          const at = j * PARAMS_PER_LINE;
+          params[at] = item.source;
+          params[at + 1] = campaignIds[i + j];
+          params[at + 2] = item.date;
+          params[at + 3] = item.reference ?? '';
+          params[at + 4] = item.amount;
+          params[at + 5] = item.currency;
+        }
+        changed += upsertChunkStmt.run(params).changes;
       }
-      return counts;
+      for (; i < items.length; i++) {
+        const item = items[i]!;
+        changed += upsertStmt.run(item.source, campaignIds[i], item.date, item.reference ?? '', item.amount, item.currency).changes;
+      }
+      const inserted = this.insertedSinceStmt.get(lastId) as number;
+      return { inserted, updated: changed - inserted, unchanged: items.length - changed };
     })();
   }
 

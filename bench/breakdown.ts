@@ -1,0 +1,56 @@
+/**
+ * `npm run bench -- --breakdown`: where one batch's time goes inside the
+ * service, stage by stage, timed in-process on the first batches of the data
+ * set. The first pass warms the JIT up and is not counted; each later pass
+ * writes into a fresh database, so every pass does the same work. The HTTP
+ * run says how fast; this says why.
+ */
+import { join } from 'node:path';
+import { openDatabase } from '../src/db.js';
+import { CampaignService } from '../src/features/campaigns/service.js';
+import { itemPath } from '../src/features/shared/batch.js';
+import { parseSpendBatchFast } from '../src/features/spend/fast-batch.js';
+import { SpendBatch } from '../src/features/spend/schemas.js';
+import { SpendService } from '../src/features/spend/service.js';
+import type { Channel } from '../src/features/shared/schemas.js';
+import { parseJsonExact } from '../src/lib/json-body.js';
+import type { BenchCampaign, BenchRow } from './data.js';
+
+const PASSES = 3;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+export async function runBreakdown(dir: string, campaigns: BenchCampaign[], batches: BenchRow[][]): Promise<string> {
+  const texts = batches.map((batch) => JSON.stringify({ items: batch.map((row) => row.line) }));
+  const stages = new Map<string, number[]>();
+  for (let pass = 0; pass < PASSES; pass++) {
+    const handle = openDatabase(join(dir, `breakdown-${pass}.db`));
+    const campaignService = new CampaignService(handle.db);
+    campaignService.upsert(campaigns.map((c) => ({ ...c, channel: c.channel as Channel })), itemPath);
+    const spend = new SpendService(handle.sqlite, campaignService);
+    const time = <T>(stage: string, fn: () => T): T => {
+      const started = process.hrtime.bigint();
+      const result = fn();
+      if (pass > 0) {
+        const list = stages.get(stage) ?? [];
+        list.push(Number(process.hrtime.bigint() - started) / 1e6);
+        stages.set(stage, list);
+      }
+      return result;
+    };
+    for (const text of texts) {
+      time('JSON.parse (for reference)', () => JSON.parse(text));
+      const body = time('parseJsonExact (the body parser)', () => parseJsonExact(text));
+      time('zod SpendBatch.safeParse (for reference)', () => SpendBatch.safeParse(body));
+      const parsed = time('parseSpendBatchFast (what the route runs)', () => parseSpendBatchFast(body));
+      if (!parsed) throw new Error('the fast path refused a generated batch');
+      time('spend.ingest (campaigns, duplicates, writes)', () => spend.ingest(parsed.items, itemPath));
+    }
+    handle.close();
+  }
+  const size = batches[0]?.length ?? 0;
+  const lines = [...stages].map(([stage, values]) => {
+    const ms = median(values);
+    return `  ${stage.padEnd(46)} ${ms.toFixed(1).padStart(7)} ms  ${((ms * 1000) / size).toFixed(2).padStart(6)} µs/line`;
+  });
+  return [`  (median over ${PASSES - 1} warm passes of ${batches.length} batches of ${size.toLocaleString('en-US')} lines)`, ...lines].join('\n');
+}

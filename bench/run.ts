@@ -1,0 +1,348 @@
+/**
+ * `npm run bench`: the spend ingest benchmark of PRODUCT.md's Performance
+ * section. It generates N spend lines for C campaigns, then in one run:
+ *
+ * 1. raw: inserts them with better-sqlite3 alone into a fresh migrated SQLite
+ *    file, with the service's own upsert statements (spendUpsertSql), one
+ *    transaction per batch as the service does: the ceiling;
+ * 2. http: starts the real service (buildApp over another fresh file, in a
+ *    child process, listening on 127.0.0.1), creates the campaigns through
+ *    POST /v1/campaigns and posts the lines to POST /v1/spend in batches,
+ *    one request after the other, timing from the first byte sent to the
+ *    last answer received;
+ *
+ * and prints both rates, their ratio, the service's peak memory, and a check
+ * that the database holds exactly what was sent (row count and the bigint sum
+ * of the micros).
+ *
+ *   npm run bench                          500,000 lines, batches of 25,000
+ *   npm run bench -- --rows 100000 --batch 50000 --campaigns 1000
+ *   BENCH_ROWS=730000 npm run bench        the PRODUCT.md data set "L" size
+ *   npm run bench -- --breakdown           also time each stage of one batch in-process
+ *   npm run bench -- --profile             write a CPU profile of the service to the temp dir (kept)
+ *   npm run bench -- --keep                keep the temp dir and its SQLite files
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { openDatabase } from '../src/db.js';
+import { SPEND_UPSERT_CHUNK, SPEND_UPSERT_SQL, spendUpsertSql } from '../src/features/spend/service.js';
+import { makeCampaigns, makeSpendRows, type BenchRow } from './data.js';
+import type { ServerReady, ServerStats } from './server.js';
+
+const TARGET_ROWS_PER_SECOND = 100_000;
+const TARGET_RATIO = 0.5;
+const ADMIN_KEY = 'sb_bench_admin_key_0123456789abcdef';
+
+interface Options {
+  rows: number;
+  batch: number;
+  campaigns: number;
+  breakdown: boolean;
+  profile: boolean;
+  keep: boolean;
+}
+
+function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
+  const flag = (name: string) => argv.includes(`--${name}`);
+  const value = (name: string, envName: string, fallback: number): number => {
+    const i = argv.indexOf(`--${name}`);
+    const raw = i >= 0 ? argv[i + 1] : env[envName];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw.replace(/[_,]/g, ''));
+    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} / ${envName} must be a positive integer (got ${raw})`);
+    return n;
+  };
+  const options = {
+    rows: value('rows', 'BENCH_ROWS', 500_000),
+    batch: value('batch', 'BENCH_BATCH', 25_000),
+    campaigns: value('campaigns', 'BENCH_CAMPAIGNS', 1_000),
+    breakdown: flag('breakdown'),
+    profile: flag('profile'),
+    keep: flag('keep') || flag('profile'),
+  };
+  if (options.batch > 100_000) throw new Error('--batch must be at most 100,000 (the API refuses larger batches)');
+  return options;
+}
+
+// ---------------------------------------------------------------- raw
+
+interface RawResult {
+  seconds: number;
+  /** CPU time of the process over the same span: the rest of `seconds` is waiting on the disk (WAL checkpoints). */
+  cpuSeconds: number;
+  changed: number;
+}
+
+/**
+ * better-sqlite3 alone: the same schema (migrations), pragmas, statements
+ * (SPEND_UPSERT_CHUNK lines per upsert, the rest one by one) and
+ * per-batch transactions as the service; parameters are ready before the
+ * clock starts, so this is the cost of the writes and nothing else.
+ */
+function runRaw(dbPath: string, batches: BenchRow[][]): RawResult {
+  const handle = openDatabase(dbPath);
+  const { sqlite } = handle;
+  const one = sqlite.prepare(SPEND_UPSERT_SQL);
+  const chunk = sqlite.prepare(spendUpsertSql(SPEND_UPSERT_CHUNK));
+  const toParams = ({ line, micros }: BenchRow) => [line.source, line.campaignId, line.date, line.reference ?? '', micros, line.currency];
+  const prepared = batches.map((batch) => {
+    const chunks: unknown[][] = [];
+    let i = 0;
+    for (; i + SPEND_UPSERT_CHUNK <= batch.length; i += SPEND_UPSERT_CHUNK) chunks.push(batch.slice(i, i + SPEND_UPSERT_CHUNK).flatMap(toParams));
+    return { chunks, singles: batch.slice(i).map(toParams) };
+  });
+  let changed = 0;
+  const upsertBatch = sqlite.transaction(({ chunks, singles }: (typeof prepared)[number]) => {
+    for (const params of chunks) changed += chunk.run(params).changes;
+    for (const params of singles) changed += one.run(params).changes;
+  });
+  const started = process.hrtime.bigint();
+  const cpuStarted = process.cpuUsage();
+  for (const batch of prepared) upsertBatch(batch);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuStarted);
+  handle.close();
+  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, changed };
+}
+
+// ---------------------------------------------------------------- http
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+function post(agent: http.Agent, port: number, path: string, body: Buffer): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        agent,
+        headers: {
+          authorization: `Bearer ${ADMIN_KEY}`,
+          'content-type': 'application/json',
+          'content-length': body.length,
+        },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+function startServer(dbPath: string, profileDir: string | null): Promise<{ child: ChildProcess; port: number }> {
+  const script = fileURLToPath(new URL('./server.ts', import.meta.url));
+  const child = fork(script, [dbPath, ADMIN_KEY], {
+    // process.execArgv carries tsx's loader, so the child runs TypeScript too.
+    execArgv: [...process.execArgv, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the service exited with code ${code} before it was ready`)));
+    child.once('message', (message: ServerReady) => resolve({ child, port: message.port }));
+  });
+}
+
+function ask<T>(child: ChildProcess, type: string): Promise<T> {
+  return new Promise((resolve) => {
+    child.once('message', (message: T) => resolve(message));
+    child.send({ type });
+  });
+}
+
+function stopServer(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.once('exit', () => resolve());
+    child.send({ type: 'close' });
+  });
+}
+
+interface HttpResult {
+  seconds: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  latenciesMs: number[];
+  resend: { ms: number; unchanged: number } | null;
+  /** CPU time the service used while the spend was posted. */
+  cpuSeconds: number;
+  memory: ServerStats;
+}
+
+async function runHttp(dbPath: string, bodies: Buffer[], campaignBodies: Buffer[], profileDir: string | null): Promise<HttpResult> {
+  const { child, port } = await startServer(dbPath, profileDir);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    for (const body of campaignBodies) {
+      const answer = await post(agent, port, '/v1/campaigns', body);
+      if (answer.status !== 200) throw new Error(`POST /v1/campaigns answered ${answer.status}: ${answer.body.slice(0, 500)}`);
+    }
+    const totals = { inserted: 0, updated: 0, unchanged: 0 };
+    const latenciesMs: number[] = [];
+    const before = await ask<ServerStats>(child, 'stats');
+    const started = process.hrtime.bigint();
+    for (const body of bodies) {
+      const sent = process.hrtime.bigint();
+      const answer = await post(agent, port, '/v1/spend', body);
+      latenciesMs.push(Number(process.hrtime.bigint() - sent) / 1e6);
+      if (answer.status !== 200) throw new Error(`POST /v1/spend answered ${answer.status}: ${answer.body.slice(0, 500)}`);
+      const counts = JSON.parse(answer.body) as typeof totals;
+      totals.inserted += counts.inserted;
+      totals.updated += counts.updated;
+      totals.unchanged += counts.unchanged;
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const after = await ask<ServerStats>(child, 'stats');
+
+    // Re-sending a file must change nothing (natural keys): post the first batch again.
+    let resend: HttpResult['resend'] = null;
+    if (bodies.length > 0) {
+      const sent = process.hrtime.bigint();
+      const answer = await post(agent, port, '/v1/spend', bodies[0]!);
+      const ms = Number(process.hrtime.bigint() - sent) / 1e6;
+      if (answer.status !== 200) throw new Error(`re-sent POST /v1/spend answered ${answer.status}: ${answer.body.slice(0, 500)}`);
+      resend = { ms, unchanged: (JSON.parse(answer.body) as typeof totals).unchanged };
+    }
+    const memory = await ask<ServerStats>(child, 'stats');
+    return { seconds, ...totals, latenciesMs, resend, cpuSeconds: (after.cpuMicros - before.cpuMicros) / 1e6, memory };
+  } finally {
+    agent.destroy();
+    await stopServer(child);
+  }
+}
+
+// ---------------------------------------------------------------- checks and report
+
+interface DbTotals {
+  count: bigint;
+  sum: bigint;
+}
+
+function dbTotals(dbPath: string): DbTotals {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    const row = db.prepare('select count(*) as count, coalesce(sum(amount_micros), 0) as sum from spend').safeIntegers(true).get() as DbTotals;
+    return row;
+  } finally {
+    db.close();
+  }
+}
+
+const fmtInt = (n: number | bigint) => n.toLocaleString('en-US');
+const fmtRate = (rows: number, seconds: number) => fmtInt(Math.round(rows / seconds));
+const fmtMiB = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+
+function table(rows: [string, string][]): string {
+  const left = Math.max(...rows.map(([a]) => a.length));
+  const right = Math.max(...rows.map(([, b]) => b.length));
+  const line = `+${'-'.repeat(left + 2)}+${'-'.repeat(right + 2)}+`;
+  return [line, ...rows.map(([a, b]) => `| ${a.padEnd(left)} | ${b.padStart(right)} |`), line].join('\n');
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2), process.env);
+  const dir = mkdtempSync(join(tmpdir(), 'spendbook-bench-'));
+  const out = (text: string) => process.stdout.write(`${text}\n`);
+  try {
+    out(`Spendbook ingest benchmark: ${fmtInt(options.rows)} spend lines, ${fmtInt(options.campaigns)} campaigns, batches of ${fmtInt(options.batch)}`);
+    out(`node ${process.version}, ${availableParallelism()} CPUs, SQLite files in ${dir}`);
+
+    const campaigns = makeCampaigns(options.campaigns);
+    const rows = makeSpendRows(options.rows, options.campaigns);
+    const batches: BenchRow[][] = [];
+    for (let i = 0; i < rows.length; i += options.batch) batches.push(rows.slice(i, i + options.batch));
+    const bodies = batches.map((batch) => Buffer.from(JSON.stringify({ items: batch.map((row) => row.line) })));
+    const campaignBodies: Buffer[] = [];
+    for (let i = 0; i < campaigns.length; i += 10_000) campaignBodies.push(Buffer.from(JSON.stringify({ items: campaigns.slice(i, i + 10_000) })));
+    const expectedSum = rows.reduce((sum, row) => sum + row.micros, 0n);
+    const bodyBytes = bodies.reduce((sum, body) => sum + body.length, 0);
+    out(`generated: ${fmtInt(bodies.length)} POST bodies, ${fmtMiB(bodyBytes)} of JSON (${(bodyBytes / rows.length).toFixed(0)} bytes a line)`);
+
+    if (options.breakdown) {
+      out('\nwhere a batch’s time goes, in-process:');
+      const { runBreakdown } = await import('./breakdown.js');
+      out(await runBreakdown(dir, campaigns, batches.slice(0, 4)));
+    }
+
+    out('\nraw better-sqlite3 inserts ...');
+    const rawPath = join(dir, 'raw.db');
+    const raw = runRaw(rawPath, batches);
+    out(`http ingest through the service on 127.0.0.1 ...`);
+    const httpPath = join(dir, 'http.db');
+    const result = await runHttp(httpPath, bodies, campaignBodies, options.profile ? dir : null);
+
+    const httpRate = rows.length / result.seconds;
+    const rawRate = rows.length / raw.seconds;
+    const ratio = httpRate / rawRate;
+    const sorted = [...result.latenciesMs].sort((a, b) => a - b);
+    out('');
+    out(
+      table([
+        ['spend lines (N)', fmtInt(rows.length)],
+        ['batch size (lines per POST)', `${fmtInt(options.batch)} (${bodies.length} POSTs)`],
+        ['HTTP ingest, POST /v1/spend', `${fmtRate(rows.length, result.seconds)} rows/s (${result.seconds.toFixed(2)} s)`],
+        ['  service CPU meanwhile (one thread)', `${result.cpuSeconds.toFixed(2)} s = ${((100 * result.cpuSeconds) / result.seconds).toFixed(0)}% of a core`],
+        ['raw better-sqlite3 upserts', `${fmtRate(rows.length, raw.seconds)} rows/s (${raw.seconds.toFixed(2)} s)`],
+        ['  of which CPU (rest: disk, WAL checkpoints)', `${raw.cpuSeconds.toFixed(2)} s = ${fmtRate(rows.length, raw.cpuSeconds)} rows/s`],
+        ['ratio HTTP / raw', ratio.toFixed(2)],
+        ['service time per line above raw', `${((1e6 / httpRate - 1e6 / rawRate)).toFixed(1)} µs`],
+        ['POST latency min / p50 / max', `${sorted[0]!.toFixed(0)} / ${percentile(sorted, 0.5).toFixed(0)} / ${sorted.at(-1)!.toFixed(0)} ms`],
+        ['service peak RSS (maxRSS)', fmtMiB(result.memory.maxRssBytes)],
+        ['service peak heap used (sampled)', fmtMiB(result.memory.peakHeapUsedBytes)],
+        ['service peak heap+external (sampled)', fmtMiB(result.memory.peakHeapTotalBytes)],
+        ['bench harness peak RSS', fmtMiB(process.resourceUsage().maxRSS * 1024)],
+      ]),
+    );
+
+    const rateOk = httpRate >= TARGET_ROWS_PER_SECOND;
+    const ratioOk = ratio >= TARGET_RATIO;
+    const memoryOk = result.memory.maxRssBytes < 1024 ** 3;
+    out(`\ntargets: HTTP >= ${fmtInt(TARGET_ROWS_PER_SECOND)} rows/s: ${rateOk ? 'met' : 'MISSED'}; HTTP >= ${TARGET_RATIO} x raw: ${ratioOk ? 'met' : 'MISSED'}; peak RSS < 1 GiB: ${memoryOk ? 'met' : 'MISSED'}`);
+    if (!rateOk && rawRate < TARGET_ROWS_PER_SECOND) {
+      out(
+        `  the writes alone (raw: no HTTP, no parsing, no checks) run at ${fmtRate(rows.length, raw.seconds)} rows/s on this machine;\n` +
+          '  the service makes the same writes with the same statements on one thread, so it cannot be faster than that',
+      );
+    }
+
+    const httpDb = dbTotals(httpPath);
+    const rawDb = dbTotals(rawPath);
+    const checks: [string, boolean][] = [
+      [`HTTP db rows ${fmtInt(httpDb.count)} = lines sent ${fmtInt(rows.length)}`, httpDb.count === BigInt(rows.length)],
+      [`HTTP db SUM(amount_micros) ${httpDb.sum} = bigint sum sent ${expectedSum}`, httpDb.sum === expectedSum],
+      [`answers counted inserted ${fmtInt(result.inserted)}, updated ${result.updated}, unchanged ${result.unchanged}`, result.inserted === rows.length && result.updated === 0 && result.unchanged === 0],
+      [`raw db rows ${fmtInt(rawDb.count)}, SUM ${rawDb.sum}, changed ${fmtInt(raw.changed)}`, rawDb.count === BigInt(rows.length) && rawDb.sum === expectedSum && raw.changed === rows.length],
+    ];
+    if (result.resend) {
+      checks.push([
+        `re-sent batch 0 in ${result.resend.ms.toFixed(0)} ms: ${fmtInt(result.resend.unchanged)} of ${fmtInt(batches[0]!.length)} unchanged, table unchanged`,
+        result.resend.unchanged === batches[0]!.length,
+      ]);
+    }
+    out('\ncorrectness:');
+    for (const [text, ok] of checks) out(`  ${ok ? 'ok  ' : 'FAIL'} ${text}`);
+    if (options.profile) out(`\nCPU profile of the service (open in Chrome DevTools): ${dir}/*.cpuprofile`);
+    if (checks.some(([, ok]) => !ok)) process.exitCode = 1;
+  } finally {
+    if (!options.keep) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

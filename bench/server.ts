@@ -1,0 +1,70 @@
+/**
+ * The service under benchmark, in its own process so that the client's work
+ * (serialising, sending) does not share its event loop and its memory
+ * figures are its own. It runs the real composition root over the SQLite
+ * file it is given, listens on 127.0.0.1 on a free port, and talks to the
+ * harness over IPC: it reports its port when ready, and its peak memory
+ * when asked.
+ */
+import { buildApp } from '../src/app.js';
+
+export interface ServerReady {
+  type: 'ready';
+  port: number;
+}
+
+export interface ServerStats {
+  type: 'stats';
+  /** CPU time the process has used so far (user + system), microseconds. */
+  cpuMicros: number;
+  /** RSS high-water mark of the process, bytes (resourceUsage().maxRSS is in KiB). */
+  maxRssBytes: number;
+  /** Largest heapUsed sampled every 20 ms, bytes. */
+  peakHeapUsedBytes: number;
+  /** Largest heapTotal + external + arrayBuffers sampled, bytes. */
+  peakHeapTotalBytes: number;
+}
+
+const [dbPath, adminKey] = process.argv.slice(2);
+if (!dbPath || !adminKey || !process.send) {
+  process.stderr.write('bench/server.ts is started by bench/run.ts\n');
+  process.exit(2);
+}
+
+let peakHeapUsed = 0;
+let peakHeapTotal = 0;
+const sample = () => {
+  const usage = process.memoryUsage();
+  peakHeapUsed = Math.max(peakHeapUsed, usage.heapUsed);
+  peakHeapTotal = Math.max(peakHeapTotal, usage.heapTotal + usage.external + usage.arrayBuffers);
+};
+// The sampler runs between requests, not inside a synchronous handler, so
+// the heap figures are a lower bound; maxRSS is the high-water mark of all.
+const sampler = setInterval(sample, 20);
+
+const app = await buildApp(
+  { port: 0, host: '127.0.0.1', dbPath, adminKey, logLevel: 'silent' },
+  { log: false, announceAdminKey: () => undefined },
+);
+await app.listen({ port: 0, host: '127.0.0.1' });
+const address = app.server.address();
+if (!address || typeof address === 'string') throw new Error('no TCP address');
+process.send({ type: 'ready', port: address.port } satisfies ServerReady);
+
+process.on('message', async (message: { type: string }) => {
+  if (message.type === 'stats') {
+    sample();
+    const cpu = process.cpuUsage();
+    process.send!({
+      type: 'stats',
+      cpuMicros: cpu.user + cpu.system,
+      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      peakHeapUsedBytes: peakHeapUsed,
+      peakHeapTotalBytes: peakHeapTotal,
+    } satisfies ServerStats);
+  } else if (message.type === 'close') {
+    clearInterval(sampler);
+    await app.close();
+    process.exit(0);
+  }
+});
