@@ -62,7 +62,7 @@ interface SpendRow {
 export function spendUpsertSql(lines: number): string {
   return `insert into spend (source, campaign_id, date, reference, amount_micros, currency, version)
   values ${Array.from({ length: lines }, () => '(?, ?, ?, ?, ?, ?, 1)').join(', ')}
-  on conflict (source, campaign_id, date, reference) do update
+  on conflict (date, campaign_id, source, reference) do update
     set amount_micros = excluded.amount_micros, currency = excluded.currency, version = spend.version + 1
     where spend.amount_micros is not excluded.amount_micros or spend.currency is not excluded.currency`;
 }
