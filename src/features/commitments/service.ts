@@ -3,7 +3,7 @@ import type { Sqlite } from '../../db.js';
 import { minorUnits } from '../../domain/currency.js';
 import { formatAmount } from '../../domain/money.js';
 import { FieldErrors } from '../../lib/errors.js';
-import type { BatchCounts } from '../shared/batch.js';
+import { flagRepeats, flagUnknownCampaigns, type BatchCounts } from '../shared/batch.js';
 import type { CampaignService } from '../campaigns/service.js';
 
 export type CommitmentStatus = 'open' | 'closed';
@@ -53,13 +53,8 @@ export class CommitmentService {
   upsert(items: CommitmentInput[], pathOf: (i: number) => string): BatchCounts {
     const errors = new FieldErrors();
     const known = this.campaigns.existingIds(items.map((item) => item.campaignId));
-    const seen = new Map<string, number>();
-    items.forEach((item, i) => {
-      if (!known.has(item.campaignId)) errors.add(`${pathOf(i)}campaignId`, `no campaign ${item.campaignId}; create it first`);
-      const earlier = seen.get(item.id);
-      if (earlier !== undefined) errors.add(`${pathOf(i)}id`, `repeats the id of item ${earlier}`);
-      seen.set(item.id, i);
-    });
+    flagUnknownCampaigns(items, known, errors, pathOf);
+    flagRepeats(items, (item) => item.id, errors, pathOf, 'id', (earlier) => `repeats the id of item ${earlier}`);
     errors.throwIfAny();
     const stamp = this.now().toISOString();
     return this.sqlite.transaction(() => {

@@ -2,7 +2,7 @@
 import type { Sqlite } from '../../db.js';
 import { FxTable, parseRate, type RateQuote } from '../../domain/fx.js';
 import { FieldErrors } from '../../lib/errors.js';
-import type { BatchCounts } from '../shared/batch.js';
+import { flagRepeats, type BatchCounts } from '../shared/batch.js';
 import type { SettingsService } from '../settings/service.js';
 
 export interface FxRateInput {
@@ -26,14 +26,10 @@ export class FxRateService {
   upsert(items: FxRateInput[], pathOf: (i: number) => string): BatchCounts {
     const base = this.settings.get().baseCurrency;
     const errors = new FieldErrors();
-    const seen = new Map<string, number>();
     items.forEach((item, i) => {
       if (item.currency === base) errors.add(`${pathOf(i)}currency`, `is the base currency ${base}, whose rate is always 1`);
-      const key = `${item.currency} ${item.date}`;
-      const earlier = seen.get(key);
-      if (earlier !== undefined) errors.add(`${pathOf(i)}date`, `repeats the rate of item ${earlier} (same currency and date)`);
-      seen.set(key, i);
     });
+    flagRepeats(items, (item) => `${item.currency} ${item.date}`, errors, pathOf, 'date', (earlier) => `repeats the rate of item ${earlier} (same currency and date)`);
     errors.throwIfAny();
     const stamp = this.now().toISOString();
     return this.sqlite.transaction(() => {

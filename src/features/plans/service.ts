@@ -7,7 +7,7 @@ import type { Sqlite } from '../../db.js';
 import { minorUnits } from '../../domain/currency.js';
 import { formatAmount } from '../../domain/money.js';
 import { FieldErrors } from '../../lib/errors.js';
-import type { BatchCounts } from '../shared/batch.js';
+import { flagRepeats, flagUnknownCampaigns, type BatchCounts } from '../shared/batch.js';
 import type { CampaignService } from '../campaigns/service.js';
 
 export interface PlanInput {
@@ -75,14 +75,8 @@ export class PlanService {
   upsert(items: PlanInput[], actor: string | null, pathOf: (i: number) => string): BatchCounts {
     const errors = new FieldErrors();
     const known = this.campaigns.existingIds(items.map((item) => item.campaignId));
-    const seen = new Map<string, number>();
-    items.forEach((item, i) => {
-      if (!known.has(item.campaignId)) errors.add(`${pathOf(i)}campaignId`, `no campaign ${item.campaignId}; create it first`);
-      const key = `${item.campaignId} ${item.month}`;
-      const earlier = seen.get(key);
-      if (earlier !== undefined) errors.add(`${pathOf(i)}month`, `repeats the plan of item ${earlier} (same campaignId and month)`);
-      seen.set(key, i);
-    });
+    flagUnknownCampaigns(items, known, errors, pathOf);
+    flagRepeats(items, (item) => `${item.campaignId} ${item.month}`, errors, pathOf, 'month', (earlier) => `repeats the plan of item ${earlier} (same campaignId and month)`);
     errors.throwIfAny();
     const stamp = this.now().toISOString();
     return this.sqlite.transaction(() => {
