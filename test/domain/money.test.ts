@@ -17,6 +17,7 @@ import {
   microsToString,
   MoneyFormatError,
   parseAmount,
+  parseAmountExact,
   plainNumberText,
   roundHalfEven,
 } from '../../src/domain/money.js';
@@ -115,6 +116,68 @@ describe('parseAmount', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+/** parseAmount's outcome as a comparable value: the micros, or the error's class and message. */
+function outcome(parse: (input: string | number) => bigint, input: string | number): bigint | string {
+  try {
+    return parse(input);
+  } catch (error) {
+    return `${(error as Error).constructor.name}: ${(error as Error).message}`;
+  }
+}
+
+describe('parseAmount takes a Number shortcut for common amounts, always to the bigint answer', () => {
+  const digitString = (min: number, max: number) => fc.string({ unit: fc.constantFrom(...'0123456789'.split('')), minLength: min, maxLength: max });
+  // Around the shortcut's limits (9 integer and 6 fractional digits, 17 characters) and past them, with what must fall back.
+  const amountText = fc
+    .tuple(
+      fc.constantFrom('', '', '', '-', '+', ' ', '--'),
+      digitString(0, 14),
+      fc.option(fc.tuple(fc.constantFrom('.', '.', ',', '..'), digitString(0, 8)), { nil: undefined }),
+      fc.constantFrom('', '', '', ' ', '\n', 'e3', 'x', '\u00a0'),
+    )
+    .map(([sign, int, frac, tail]) => `${sign}${int}${frac === undefined ? '' : frac[0] + frac[1]}${tail}`);
+  // A double with at most 6 decimals, as a client writes one, near the 1e9 limit or not; and any double at all.
+  const amountNumber = fc.oneof(
+    fc.tuple(fc.integer({ min: -2_000_000_000, max: 2_000_000_000 }), fc.integer({ min: 0, max: 9_999_999 }), fc.integer({ min: 1, max: 7 })).map(
+      ([int, frac, places]) => Number(`${int}.${String(frac).padStart(7, '0').slice(0, places)}`),
+    ),
+    fc.integer({ min: -1_000_000_000_000_000, max: 1_000_000_000_000_000 }).map((micros) => micros / 1e6),
+    fc.double(),
+    fc.double({ min: -1e9, max: 1e9 }),
+    fc.constantFrom(0, -0, 1e-6, -1e-6, 5e-7, 999_999_999.999999, -999_999_999.999999, 1e9, -1e9, 1e9 - 1e-6, 0.1 + 0.2, 1e-7, 123456789.1234565),
+  );
+
+  it('gives what the bigint path gives, micros or the same error, for any text', () => {
+    fc.assert(
+      fc.property(amountText, (text) => {
+        expect(outcome(parseAmount, text)).toEqual(outcome(parseAmountExact, text));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('gives what the bigint path gives for any JSON number', () => {
+    fc.assert(
+      fc.property(amountNumber, (value) => {
+        expect(outcome(parseAmount, value)).toEqual(outcome(parseAmountExact, value));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('at its edges: 9 integer digits and 6 decimals in; 10, 7 or spaces go the bigint way, still exact', () => {
+    expect(parseAmount('999999999.999999')).toBe(999_999_999_999_999n);
+    expect(parseAmount('-999999999.999999')).toBe(-999_999_999_999_999n);
+    expect(parseAmount('9999999999.999999')).toBe(9_999_999_999_999_999n); // 10^16 micros: past 2^53
+    expect(parseAmount(999_999_999.999999)).toBe(999_999_999_999_999n);
+    expect(parseAmount(9_999_999_999.99999)).toBe(9_999_999_999_999_990n);
+    expect(parseAmount('-0')).toBe(0n);
+    expect(parseAmount(-0)).toBe(0n);
+    expect(() => parseAmount(0.1 + 0.2)).toThrow(/at most 6 decimal places/); // 0.30000000000000004
+    expect(() => parseAmount(5e-7)).toThrow(/at most 6 decimal places/);
   });
 });
 
@@ -332,6 +395,77 @@ describe('parseJsonExact (number literals stay exact)', () => {
     const body = parseJsonExact('{"amount": 123456789.123456}') as { amount: unknown };
     expect(body.amount).toBe(123456789.123456);
     expect(parseAmount(body.amount as number)).toBe(123_456_789_123_456n);
+  });
+
+  it('rewrites a long or exponent literal wherever JSON lets a value or a key stand', () => {
+    // One literal to rewrite per body: each must be found on its own.
+    expect(parseJsonExact('12345678901234567')).toBe('12345678901234567');
+    expect(parseJsonExact(' \n\t-1.5E+3 ')).toBe('-1.5E+3');
+    expect(parseJsonExact('[1,1e2]')).toEqual([1, '1e2']);
+    expect(parseJsonExact('[1, 1234567890123456 ]')).toEqual([1, '1234567890123456']); // 16 digits, no dot
+    expect(parseJsonExact('[1234567890123456]')).toEqual(['1234567890123456']);
+    expect(parseJsonExact('[\r\n-0.1234567890123456]')).toEqual(['-0.1234567890123456']);
+    expect(parseJsonExact('{"a":\t2e-2}')).toEqual({ a: '2e-2' });
+    expect(parseJsonExact('{"b" :  123456789012345.6}')).toEqual({ b: '123456789012345.6' });
+    expect(parseJsonExact('{"items":[{"amount":1E5},{"amount":0.000001}]}')).toEqual({ items: [{ amount: '1E5' }, { amount: 0.000001 }] });
+    // Not valid JSON as sent; a number in a key's place reads as that key once quoted, as it always has.
+    expect(parseJsonExact('{12345678901234567: 1, "b": 2}')).toEqual({ '12345678901234567': 1, b: 2 });
+  });
+
+  it('leaves a literal of at most 15 significant digits a number, however many zeros it has', () => {
+    expect(parseJsonExact('[0.000000000000001, 100000000000000, -0.0000000000000000001]')).toEqual([0.000000000000001, 100000000000000, -1e-19]);
+    expect(parseJsonExact('{"a":123456789012345,"b":-12345678901234.5}')).toEqual({ a: 123456789012345, b: -12345678901234.5 });
+  });
+
+  it('property: the quick scan never lets a literal that needs the rewrite through', () => {
+    // Any text, valid JSON or not, from JSON's own pieces: parseJsonExact must answer exactly as
+    // when the rewrite is applied to every body, the value or the error word for word; the scans
+    // only save time.
+    const TOKEN = /"(?:[^"\\]|\\.)*"|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;
+    const needsRewrite = (literal: string) =>
+      /[eE]/.test(literal) || literal.replace(/^-/, '').replace('.', '').replace(/^0+/, '').length > 15;
+    const alwaysRewritten = (text: string): unknown => {
+      if (text.trim() === '') return 'the request body is empty; send a JSON document';
+      try {
+        return JSON.parse(text.replace(TOKEN, (token, literal?: string) => (literal !== undefined && needsRewrite(literal) ? `"${literal}"` : token)));
+      } catch (error) {
+        return `the body is not valid JSON: ${(error as Error).message}`;
+      }
+    };
+    const viaParser = (text: string): unknown => {
+      try {
+        return parseJsonExact(text);
+      } catch (error) {
+        expect(error).toBeInstanceOf(InvalidJsonError);
+        return (error as InvalidJsonError).message;
+      }
+    };
+    const digitString = (min: number, max: number) => fc.string({ unit: fc.constantFrom(...'0123456789'.split('')), minLength: min, maxLength: max });
+    const literal = fc
+      .tuple(fc.constantFrom('', '-'), fc.oneof(digitString(1, 20), digitString(14, 17)), fc.option(fc.oneof(digitString(1, 20), digitString(1, 3)), { nil: undefined }), fc.option(fc.tuple(fc.constantFrom('e', 'E'), fc.constantFrom('', '+', '-'), digitString(1, 3)), { nil: undefined }))
+      .map(([sign, int, frac, exp]) => `${sign}${int}${frac === undefined ? '' : '.' + frac}${exp === undefined ? '' : exp.join('')}`);
+    const piece = fc.oneof(
+      { weight: 6, arbitrary: literal },
+      { weight: 6, arbitrary: fc.constantFrom('{', '}', '[', ']', ':', ',', ' ', '\n', '\t', '\r', '"') },
+      { weight: 3, arbitrary: fc.constantFrom('"k"', '"amount"', '"12345678901234567"', '"1e5"', '"a:1e5"', '"\\""', 'true', 'null', '.', 'e', '-', '\u00a0') },
+    );
+    const text = fc.array(piece, { maxLength: 14 }).map((pieces) => pieces.join(''));
+    // Mostly valid documents too: values and keys with whitespace around, long and short literals.
+    const value: fc.Arbitrary<string> = fc.letrec<{ value: string }>((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        literal,
+        fc.constantFrom('"s"', '"2024-01-01"', 'null'),
+        fc.array(tie('value'), { maxLength: 4 }).map((items) => `[${items.join(' ,\n')}]`),
+        fc.array(fc.tuple(fc.constantFrom('"a"', '"b"', '"c"'), tie('value')), { maxLength: 4 }).map((entries) => `{${entries.map(([k, v]) => `${k}:\t${v}`).join(',')}}`),
+      ),
+    })).value;
+    fc.assert(
+      fc.property(fc.oneof(text, value, value.map((v) => ` ${v}\n`)), (body) => {
+        expect(viaParser(body)).toEqual(alwaysRewritten(body));
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('refuses an empty or malformed body with a 400 error', () => {

@@ -116,6 +116,25 @@ describe('POST /v1/spend', () => {
       expect(problem.errors).toEqual([{ path: 'items/2/reference', message: expect.stringContaining('item 0') }]);
     });
 
+    it('a repeat among several lines of one campaign and day, naming the latest earlier line', async () => {
+      const problem = problemOf(
+        await post([
+          line({ source: 'invoice', reference: 'INV-1' }),
+          line({ source: 'invoice', reference: 'INV-2' }),
+          line({ source: 'invoice', reference: 'INV-1', amount: '2' }),
+          line({ reference: null }),
+          line({ source: 'invoice', reference: 'INV-1', amount: '3' }),
+          line({ campaignId: undefined, externalRef: { source: 'google_ads', id: '111' } }),
+        ]),
+        400,
+      );
+      expect(problem.errors).toEqual([
+        { path: 'items/2/reference', message: expect.stringContaining('repeats item 0:') },
+        { path: 'items/4/reference', message: expect.stringContaining('repeats item 2:') },
+        { path: 'items/5/reference', message: expect.stringContaining('repeats item 3:') },
+      ]);
+    });
+
     it('bad sources and references', async () => {
       expect(errorPaths(await post([line({ source: 'Google Ads' }), line({ source: '' }), line({ reference: '' }), line({ reference: 42 })]))).toEqual([
         'items/0/source',
