@@ -1,0 +1,64 @@
+/**
+ * The attribution engine: PRODUCT.md's six models as pure functions over
+ * plain values (no Fastify, no SQL, no clock). The ROI and attribution
+ * reports load touches and conversions, map ids to dense indices, call
+ * `attribute` once per model, and round once, at the edge.
+ *
+ * Money comes in and goes out as bigint attos (FxTable.toBaseAttos), and
+ * every split is exact: per conversion the parts add up to its amount, so
+ * a report's campaign rows plus `(unattributed)` add up to the revenue
+ * recorded in the range, to the atto. Conversions are counted in
+ * CONVERSION_UNITS per conversion for the same reason.
+ */
+import { type AttributionResult, attributeHeuristic, type HeuristicOptions } from './attribute.js';
+import { attributeDataDriven, type DataDrivenOptions, type DataDrivenResult } from './data-driven.js';
+import type { ConversionTable, TouchTable } from './inputs.js';
+
+// The report entry points: one call per model over the range's tables.
+export { CONVERSION_UNITS, type AttributionResult, type HeuristicOptions, attributeHeuristic } from './attribute.js';
+export {
+  attributeByChain,
+  attributeDataDriven,
+  type DataDrivenChain,
+  type DataDrivenOptions,
+  type DataDrivenResult,
+  dataDrivenChain,
+} from './data-driven.js';
+// The compact inputs, from objects or from columns SQL already sorted.
+export {
+  buildConversionTable,
+  buildTouchTable,
+  type ConversionInput,
+  type ConversionTable,
+  DAY_MS,
+  type TimeRange,
+  type TouchInput,
+  type TouchTable,
+  touchTableFromSortedColumns,
+} from './inputs.js';
+// One conversion at a time (explaining a journey, checking a number): its window, its shares, its exact split.
+export { DEFAULT_LOOKBACK_DAYS, type EligibleSlice, eligibleTouches, lookbackMs } from './window.js';
+export {
+  ATTRIBUTION_MODELS,
+  type AttributionModel,
+  DEFAULT_HALF_LIFE_DAYS,
+  fillShares,
+  HEURISTIC_MODELS,
+  type HeuristicModel,
+  halfLifeMs,
+  timeDecayWeight,
+  touchShares,
+} from './models.js';
+export { SHARE_GRID, quantizeShares, splitAmount, splitByShares } from './exact-split.js';
+// The Markov chain on its own, so that data_driven's numbers can be shown and checked.
+export { type ChainSolution, emptyCounts, solveChain, type TransitionCounts } from './markov.js';
+
+/** Options for any model: data_driven needs the report's range, as its non-converting paths are the range's. */
+export type AttributionOptions = HeuristicOptions | ({ readonly model: 'data_driven' } & DataDrivenOptions);
+
+/** One entry point for the reports, which take the model as a query parameter. */
+export function attribute(touches: TouchTable, conversions: ConversionTable, options: AttributionOptions): AttributionResult | DataDrivenResult {
+  return options.model === 'data_driven'
+    ? attributeDataDriven(touches, conversions, options)
+    : attributeHeuristic(touches, conversions, options);
+}
