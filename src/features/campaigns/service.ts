@@ -56,7 +56,16 @@ function normalise(input: CampaignInput) {
 }
 
 export class CampaignService {
-  constructor(private readonly db: Db, private readonly now: () => Date = () => new Date()) {}
+  /**
+   * One prepared primary-key probe per distinct id: a batch of spend names
+   * up to 1,000 campaigns, and a drizzle IN query rebuilt per 500 ids took
+   * about 6 ms a batch against under 1 ms this way (npm run bench).
+   */
+  private readonly existsStmt;
+
+  constructor(private readonly db: Db, private readonly now: () => Date = () => new Date()) {
+    this.existsStmt = db.$client.prepare('select 1 from campaigns where id = ?').pluck();
+  }
 
   get(id: string): Campaign {
     const found = this.list({ limit: 1, after: null, ids: [id] } as CampaignFilter & { ids: string[] });
@@ -236,13 +245,8 @@ export class CampaignService {
 
   /** Which of these ids exist. */
   existingIds(ids: Iterable<string>): Set<string> {
-    const list = [...new Set(ids)];
     const out = new Set<string>();
-    for (let k = 0; k < list.length; k += 500) {
-      for (const row of this.db.select({ id: campaigns.id }).from(campaigns).where(inArray(campaigns.id, list.slice(k, k + 500))).all()) {
-        out.add(row.id);
-      }
-    }
+    for (const id of new Set(ids)) if (this.existsStmt.get(id) !== undefined) out.add(id);
     return out;
   }
 }
