@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { burnStatus, computeBurn, exhaustionDate, ratio } from '../src/domain/burn.js';
 import { Decimal } from '../src/domain/money.js';
 import { periodOfMonths } from '../src/domain/periods.js';
-import { makeApp, type TestApp } from './helper.js';
+import { makeApp, parseCsv as readCsv, type TestApp } from './helper.js';
 
 // ---------------------------------------------------------------- fixtures
 
@@ -717,28 +717,10 @@ describe('printed rows add up to the printed total', () => {
 
 // ------------------------------------------------------------------- CSV
 
-/** A small RFC 4180 reader, enough for the report. */
+/** The report's CSV, read with the tests' RFC 4180 reader; it must end with CRLF. */
 function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
-      else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') cells.push(cell), (cell = '');
-    else if (ch === '\r' && text[i + 1] === '\n') {
-      cells.push(cell);
-      rows.push(cells);
-      (cells = []), (cell = ''), i++;
-    } else cell += ch;
-  }
-  expect(cell === '' && cells.length === 0, 'the CSV ends with CRLF').toBe(true);
-  return rows;
+  expect(text.endsWith('\r\n'), 'the CSV ends with CRLF').toBe(true);
+  return readCsv(text);
 }
 
 describe('the CSV form', () => {

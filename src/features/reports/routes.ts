@@ -23,6 +23,23 @@ const BurnFigures = {
   exhaustionDate: z.string().nullable(),
 };
 
+/** One campaign, 3100.00 planned for March, 1800.00 spent by the 15th: its row and the totals. */
+const EXAMPLE_FIGURES = {
+  currency: 'USD',
+  planned: '3100.00',
+  committed: '500.00',
+  actual: '1800.00',
+  remaining: '1300.00',
+  available: '800.00',
+  daysElapsed: 15,
+  daysInPeriod: 31,
+  expectedToDate: '1500.00',
+  burnRate: '0.5806',
+  pacing: '1.2000',
+  status: 'overpacing',
+  exhaustionDate: '2026-03-26',
+};
+
 const BurnReport = z
   .object({
     report: z.literal('burn'),
@@ -50,40 +67,9 @@ const BurnReport = z
       periodEnd: '2026-03-31',
       asOf: '2026-03-15',
       rows: [
-        {
-          campaignId: 'cmp-spring-search',
-          name: 'Spring search, brand',
-          channel: 'paid_search',
-          currency: 'USD',
-          planned: '3100.00',
-          committed: '500.00',
-          actual: '1800.00',
-          remaining: '1300.00',
-          available: '800.00',
-          daysElapsed: 15,
-          daysInPeriod: 31,
-          expectedToDate: '1500.00',
-          burnRate: '0.5806',
-          pacing: '1.2000',
-          status: 'overpacing',
-          exhaustionDate: '2026-03-26',
-        },
+        { campaignId: 'cmp-spring-search', name: 'Spring search, brand', channel: 'paid_search', ...EXAMPLE_FIGURES },
       ],
-      totals: {
-        currency: 'USD',
-        planned: '3100.00',
-        committed: '500.00',
-        actual: '1800.00',
-        remaining: '1300.00',
-        available: '800.00',
-        daysElapsed: 15,
-        daysInPeriod: 31,
-        expectedToDate: '1500.00',
-        burnRate: '0.5806',
-        pacing: '1.2000',
-        status: 'overpacing',
-        exhaustionDate: '2026-03-26',
-      },
+      totals: EXAMPLE_FIGURES,
     },
   });
 
