@@ -157,3 +157,40 @@ export const idempotencyKeys = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.apiKeyId, t.key] })],
 );
+
+/**
+ * Touchpoints: a customer met a campaign at an instant. `id` is the client's
+ * id (the natural key). `occurred_at` is the instant in epoch milliseconds
+ * UTC (the offset the client sent is not kept: only the instant matters to
+ * attribution); the API prints it back as ISO 8601 UTC, always with
+ * milliseconds (`2026-03-01T10:15:00.000Z`), like every other instant.
+ */
+export const touchpoints = sqliteTable(
+  'touchpoints',
+  {
+    id: text('id').primaryKey(),
+    customerId: text('customer_id').notNull(),
+    campaignId: text('campaign_id').notNull(),
+    occurredAt: integer('occurred_at').notNull(),
+  },
+  // Attribution reads a customer's touches in time order.
+  (t) => [index('touchpoints_customer_time').on(t.customerId, t.occurredAt)],
+);
+
+/**
+ * Revenue events: a conversion (amount > 0, refund_of null) or a refund of
+ * one (amount < 0, refund_of = the conversion's id). Instants as in
+ * touchpoints; money in INTEGER micros.
+ */
+export const revenue = sqliteTable(
+  'revenue',
+  {
+    id: text('id').primaryKey(),
+    customerId: text('customer_id').notNull(),
+    occurredAt: integer('occurred_at').notNull(),
+    amountMicros: integer('amount_micros').notNull(),
+    currency: text('currency').notNull(),
+    refundOf: text('refund_of'),
+  },
+  (t) => [index('revenue_time').on(t.occurredAt), index('revenue_refund_of').on(t.refundOf)],
+);

@@ -20,6 +20,8 @@ import planRoutes from './features/plans/routes.js';
 import commitmentRoutes from './features/commitments/routes.js';
 import fxRateRoutes from './features/fx-rates/routes.js';
 import spendRoutes from './features/spend/routes.js';
+import touchpointRoutes from './features/touchpoints/routes.js';
+import revenueRoutes from './features/revenue/routes.js';
 import reportRoutes from './features/reports/routes.js';
 
 export interface BuildOptions {
@@ -73,6 +75,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(commitmentRoutes);
   await app.register(fxRateRoutes);
   await app.register(spendRoutes);
+  await app.register(touchpointRoutes);
+  await app.register(revenueRoutes);
   await app.register(reportRoutes);
   await app.ready();
   return app;

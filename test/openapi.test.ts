@@ -79,11 +79,15 @@ const EXPECTED = [
   'GET /v1/plans/history',
   'GET /v1/reports/burn',
   'GET /v1/settings',
+  'GET /v1/revenue',
   'GET /v1/spend',
+  'GET /v1/touchpoints',
   'POST /v1/api-keys',
   'POST /v1/campaigns',
   'POST /v1/commitments',
+  'POST /v1/revenue',
   'POST /v1/spend',
+  'POST /v1/touchpoints',
   'PUT /v1/campaigns/{id}',
   'PUT /v1/fx-rates',
   'PUT /v1/plans',
@@ -157,7 +161,7 @@ describe('/openapi.json', () => {
 
   it('lists the query parameters of lists and reports, CSV included', () => {
     const names = (key: string) => (operation(key).parameters as Json[]).filter((p) => p.in === 'query').map((p) => p.name);
-    for (const key of ['GET /v1/campaigns', 'GET /v1/plans', 'GET /v1/plans/history', 'GET /v1/commitments', 'GET /v1/fx-rates', 'GET /v1/spend']) {
+    for (const key of ['GET /v1/campaigns', 'GET /v1/plans', 'GET /v1/plans/history', 'GET /v1/commitments', 'GET /v1/fx-rates', 'GET /v1/spend', 'GET /v1/touchpoints', 'GET /v1/revenue']) {
       expect(names(key), key).toEqual(expect.arrayContaining(['limit', 'cursor', 'format']));
       expect(operation(key).responses['200'].content['text/csv'], key).toBeTruthy();
     }
@@ -167,7 +171,7 @@ describe('/openapi.json', () => {
   });
 
   it('documents Idempotency-Key and its 409 on every batch write', () => {
-    for (const key of ['POST /v1/campaigns', 'PUT /v1/plans', 'POST /v1/commitments', 'PUT /v1/fx-rates', 'POST /v1/spend']) {
+    for (const key of ['POST /v1/campaigns', 'PUT /v1/plans', 'POST /v1/commitments', 'PUT /v1/fx-rates', 'POST /v1/spend', 'POST /v1/touchpoints', 'POST /v1/revenue']) {
       const header = (operation(key).parameters as Json[] | undefined)?.find((p) => p.in === 'header' && p.name === 'idempotency-key');
       expect(header, key).toMatchObject({ required: false, schema: { type: 'string' } });
       expect(operation(key).responses['409'], key).toBeTruthy();

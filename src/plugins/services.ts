@@ -10,6 +10,8 @@ import { PlanService } from '../features/plans/service.js';
 import { BurnReportService } from '../features/reports/burn-service.js';
 import { SettingsService } from '../features/settings/service.js';
 import { SpendService } from '../features/spend/service.js';
+import { TouchpointService } from '../features/touchpoints/service.js';
+import { RevenueService } from '../features/revenue/service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -19,6 +21,8 @@ declare module 'fastify' {
     commitments: CommitmentService;
     fxRates: FxRateService;
     spend: SpendService;
+    touchpoints: TouchpointService;
+    revenue: RevenueService;
     burnReports: BurnReportService;
     /** The clock: reports default `asOf` to its UTC day. */
     now: () => Date;
@@ -41,6 +45,8 @@ export default fp<ServicesOptions>(
     app.decorate('commitments', new CommitmentService(app.sqlite, campaigns, now));
     app.decorate('fxRates', fxRates);
     app.decorate('spend', new SpendService(app.sqlite, campaigns));
+    app.decorate('touchpoints', new TouchpointService(app.sqlite, campaigns));
+    app.decorate('revenue', new RevenueService(app.sqlite));
     app.decorate('burnReports', new BurnReportService(app.sqlite, settings, fxRates));
   },
   { name: 'spendbook-services', dependencies: ['spendbook-db'] },

@@ -97,6 +97,8 @@ export default fp(
           { name: 'plans', description: 'Planned spend per campaign and month, with revisions' },
           { name: 'commitments', description: 'Signed orders not yet invoiced' },
           { name: 'spend', description: 'Actual spend' },
+          { name: 'touchpoints', description: 'Customers’ touches with campaigns, for attribution' },
+          { name: 'revenue', description: 'Conversions and their refunds' },
           { name: 'fx-rates', description: 'Exchange rates into the base currency' },
           { name: 'reports', description: 'Burn and other reports, JSON or CSV' },
           { name: 'system', description: 'Liveness and documentation' },
