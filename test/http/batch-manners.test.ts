@@ -44,6 +44,20 @@ const BATCH_ROUTES: BatchRoute[] = [
     item: (i) => ({ campaignId: 'c1', date: day(i), amount: '12.34', currency: 'USD', source: 'google_ads' }),
     wrongType: ['currency', 840],
   },
+  {
+    method: 'POST',
+    url: '/v1/touchpoints',
+    role: 'ops',
+    item: (i) => ({ id: `tp-${i}`, customerId: `cust-${i % 7}`, campaignId: 'c1', occurredAt: `${day(i)}T10:15:00Z` }),
+    wrongType: ['occurredAt', 1_700_000_000],
+  },
+  {
+    method: 'POST',
+    url: '/v1/revenue',
+    role: 'ops',
+    item: (i) => ({ id: `conv-${i}`, customerId: `cust-${i % 7}`, occurredAt: `${day(i)}T18:00:00+02:00`, amount: '49.90', currency: 'USD' }),
+    wrongType: ['customerId', { id: 1 }],
+  },
 ];
 
 let t: TestApp;
