@@ -9,6 +9,7 @@
  * fractional digits, and one in four as a JSON number. The expected total is
  * summed in bigint from the same micros, never from a float.
  */
+import { mulberry32 } from '../fixtures/prng.js';
 
 export interface BenchCampaign {
   id: string;
@@ -46,18 +47,6 @@ const CHANNEL_SOURCE: ReadonlyArray<readonly [string, string]> = [
 const FIRST_DAY = Date.UTC(2024, 0, 1);
 const MS_PER_DAY = 86_400_000;
 
-/** mulberry32: a small, fast, seeded PRNG; the same seed gives the same data set. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function campaignId(index: number): string {
   return `cmp-${String(index).padStart(5, '0')}`;
 }
@@ -84,7 +73,7 @@ function microsLiteral(micros: number): string {
  * invoices carry a reference; platform lines do not.
  */
 export function makeSpendRows(rows: number, campaigns: number, seed = 42): BenchRow[] {
-  const random = prng(seed);
+  const random = mulberry32(seed);
   const out: BenchRow[] = new Array(rows);
   const dates: string[] = [];
   for (let i = 0; i < rows; i++) {
