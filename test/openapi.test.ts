@@ -77,7 +77,9 @@ const EXPECTED = [
   'GET /v1/fx-rates',
   'GET /v1/plans',
   'GET /v1/plans/history',
+  'GET /v1/reports/attribution',
   'GET /v1/reports/burn',
+  'GET /v1/reports/roi',
   'GET /v1/settings',
   'GET /v1/revenue',
   'GET /v1/spend',
@@ -168,6 +170,13 @@ describe('/openapi.json', () => {
     expect(names('GET /v1/reports/burn')).toEqual(expect.arrayContaining(['month', 'from', 'to', 'asOf', 'groupBy', 'format']));
     expect(operation('GET /v1/reports/burn').responses['200'].content['text/csv']).toBeTruthy();
     expect(operation('GET /v1/reports/burn').responses['422']).toBeTruthy();
+    for (const key of ['GET /v1/reports/roi', 'GET /v1/reports/attribution']) {
+      expect(names(key), key).toEqual(expect.arrayContaining(['from', 'to', 'groupBy', 'lookbackDays', 'halfLifeDays', 'format']));
+      expect(operation(key).responses['200'].content['text/csv'], key).toBeTruthy();
+      expect(operation(key).responses['422'], key).toBeTruthy();
+    }
+    expect(names('GET /v1/reports/roi')).toContain('model');
+    expect(names('GET /v1/reports/attribution')).toContain('models');
   });
 
   it('documents Idempotency-Key and its 409 on every batch write', () => {

@@ -8,6 +8,7 @@ import { CommitmentService } from '../features/commitments/service.js';
 import { FxRateService } from '../features/fx-rates/service.js';
 import { PlanService } from '../features/plans/service.js';
 import { BurnReportService } from '../features/reports/burn-service.js';
+import { RoiReportService } from '../features/reports/roi-service.js';
 import { SettingsService } from '../features/settings/service.js';
 import { SpendService } from '../features/spend/service.js';
 import { TouchpointService } from '../features/touchpoints/service.js';
@@ -24,6 +25,7 @@ declare module 'fastify' {
     touchpoints: TouchpointService;
     revenue: RevenueService;
     burnReports: BurnReportService;
+    roiReports: RoiReportService;
     /** The clock: reports default `asOf` to its UTC day. */
     now: () => Date;
   }
@@ -48,6 +50,7 @@ export default fp<ServicesOptions>(
     app.decorate('touchpoints', new TouchpointService(app.sqlite, campaigns));
     app.decorate('revenue', new RevenueService(app.sqlite));
     app.decorate('burnReports', new BurnReportService(app.sqlite, settings, fxRates));
+    app.decorate('roiReports', new RoiReportService(app.sqlite, settings, fxRates));
   },
   { name: 'spendbook-services', dependencies: ['spendbook-db'] },
 );

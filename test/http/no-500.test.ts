@@ -25,7 +25,7 @@ const WRITES: [InjectOptions['method'], string][] = [
   ['PUT', '/v1/fx-rates'],
   ['POST', '/v1/spend'],
 ];
-const READS = ['/v1/settings', '/v1/api-keys', '/v1/campaigns', '/v1/campaigns/c1', '/v1/plans', '/v1/plans/history', '/v1/commitments', '/v1/fx-rates', '/v1/spend', '/v1/reports/burn'];
+const READS = ['/v1/settings', '/v1/api-keys', '/v1/campaigns', '/v1/campaigns/c1', '/v1/plans', '/v1/plans/history', '/v1/commitments', '/v1/fx-rates', '/v1/spend', '/v1/reports/burn', '/v1/reports/roi', '/v1/reports/attribution'];
 
 /** Values near the edges the API checks: dates, months, amounts, codes, ids. */
 const edgy = fc.oneof(
@@ -45,8 +45,8 @@ const FIELDS = ['id', 'name', 'channel', 'startDate', 'endDate', 'tags', 'extern
 const item = fc.dictionary(fc.constantFrom(...FIELDS), value, { maxKeys: 8 });
 const body = fc.oneof(fc.record({ items: fc.array(item, { maxLength: 5 }) }), item, value);
 
-const QUERY_KEYS = ['limit', 'cursor', 'format', 'channel', 'tag', 'campaignId', 'from', 'to', 'month', 'status', 'currency', 'source', 'asOf', 'groupBy'];
-const queryValue = fc.oneof(edgy.map(String), fc.constantFrom('0', '10001', '-1', 'csv', 'json', 'campaign', 'channel', 'WzFd', 'eyJ4IjoxfQ', 'WyJhIiwiYiJd', '%', '%E0'));
+const QUERY_KEYS = ['limit', 'cursor', 'format', 'channel', 'tag', 'campaignId', 'from', 'to', 'month', 'status', 'currency', 'source', 'asOf', 'groupBy', 'model', 'models', 'lookbackDays', 'halfLifeDays'];
+const queryValue = fc.oneof(edgy.map(String), fc.constantFrom('0', '10001', '-1', 'csv', 'json', 'campaign', 'channel', 'linear', 'data_driven,linear', '1e-300', '0.0001', 'WzFd', 'eyJ4IjoxfQ', 'WyJhIiwiYiJd', '%', '%E0'));
 const query = fc.dictionary(fc.constantFrom(...QUERY_KEYS), queryValue, { maxKeys: 5 });
 
 function expectNo5xx(res: { statusCode: number; body: string; headers: Record<string, unknown> }, what: string) {

@@ -1,0 +1,331 @@
+/**
+ * The ROI and attribution reports: load the range's spend, conversions,
+ * refunds and touches with a few set-based queries, convert every amount to
+ * the base currency at its own date, run the attribution engine once per
+ * model, group, and hand the exact figures to the pure calculator in
+ * domain/roi, which rounds once.
+ *
+ * Refunds dated in the range are split as the conversion they refund (which
+ * may lie before the range): they carry that conversion's customer and
+ * instant into the engine, and their own amount, converted at their own date.
+ *
+ * By month, a row is what was spent and recorded in that month: every model
+ * moves revenue between campaigns, never between months, so the models agree
+ * there and the engine is not needed. A refund counts in its own month.
+ */
+import type { Sqlite } from '../../db.js';
+import {
+  attribute,
+  type AttributionModel,
+  CONVERSION_UNITS,
+  type ConversionTable,
+  DAY_MS,
+  lookbackMs,
+  type TimeRange,
+  type TouchTable,
+  touchTableFromSortedColumns,
+} from '../../domain/attribution/index.js';
+import { minorUnits } from '../../domain/currency.js';
+import { MissingRates } from '../../domain/fx.js';
+import { formatDay, dayOfInstant, parseDay } from '../../domain/periods.js';
+import { computeRoi, type ModelFigures, modelFigures, type RoiFigures, type RoiInput } from '../../domain/roi.js';
+import type { FxRateService } from '../fx-rates/service.js';
+import type { SettingsService } from '../settings/service.js';
+import { throwIfMissingRates } from './burn-service.js';
+
+export type RoiGroupBy = 'campaign' | 'channel' | 'month';
+
+export const UNATTRIBUTED_NAME = '(unattributed)';
+
+export interface RoiRequest {
+  from: string;
+  to: string;
+  groupBy: RoiGroupBy;
+  lookbackDays: number;
+  halfLifeDays: number;
+}
+
+/** The columns that name a row's group. */
+export type RoiGroup =
+  | { campaignId: string | null; name: string; channel: string | null }
+  | { channel: string | null }
+  | { month: string };
+
+interface ReportHead {
+  currency: string;
+  groupBy: RoiGroupBy;
+  from: string;
+  to: string;
+  lookbackDays: number;
+  halfLifeDays: number;
+}
+
+export type RoiReport = ReportHead & {
+  report: 'roi';
+  model: AttributionModel;
+  rows: (RoiGroup & { currency: string } & RoiFigures)[];
+  totals: { currency: string } & RoiFigures;
+};
+
+type Models = Partial<Record<AttributionModel, ModelFigures>>;
+
+export type AttributionReport = ReportHead & {
+  report: 'attribution';
+  models: AttributionModel[];
+  rows: (RoiGroup & { currency: string; spend: string; models: Models })[];
+  totals: { currency: string; spend: string; models: Models };
+};
+
+/** Everything a report reads, in the base currency, indexed for the engine. */
+interface Loaded {
+  base: string;
+  range: TimeRange;
+  campaigns: Map<string, { name: string; channel: string }>;
+  spendByCampaign: Map<string, bigint>;
+  spendByMonth: Map<string, bigint>;
+  /** Campaign id of each engine campaign index. */
+  campaignIds: string[];
+  touches: TouchTable;
+  conversions: ConversionTable;
+  /** The month each conversion row counts in (a refund: its own). */
+  rowMonths: string[];
+}
+
+/** Revenue and conversions per group key; null is the unattributed group. */
+type Attributed = Map<string | null, { revenue: bigint; conversions: bigint }>;
+
+const monthOfInstant = (epochMs: number) => formatDay(dayOfInstant(epochMs)).slice(0, 7);
+
+export class RoiReportService {
+  private readonly campaignsStmt;
+  private readonly spendStmt;
+  private readonly conversionsStmt;
+  private readonly refundsStmt;
+  private readonly touchesStmt;
+
+  constructor(private readonly sqlite: Sqlite, private readonly settings: SettingsService, private readonly fx: FxRateService) {
+    this.campaignsStmt = sqlite.prepare('select id, name, channel from campaigns');
+    // Spend in the base currency needs no rate, so it is summed per month in SQL; other currencies per day.
+    this.spendStmt = sqlite
+      .prepare(
+        `select campaign_id, currency, substr(date, 1, 7) as month, case when currency = ? then '' else date end as day, sum(amount_micros) as micros
+         from spend where date between ? and ? group by campaign_id, currency, month, day`,
+      )
+      .raw(true)
+      .safeIntegers(true);
+    this.conversionsStmt = sqlite
+      .prepare('select customer_id, occurred_at, amount_micros, currency from revenue where refund_of is null and occurred_at >= ? and occurred_at < ?')
+      .raw(true)
+      .safeIntegers(true);
+    this.refundsStmt = sqlite
+      .prepare(
+        `select c.customer_id, c.occurred_at, r.occurred_at, r.amount_micros, r.currency
+         from revenue r join revenue c on c.id = r.refund_of
+         where r.refund_of is not null and r.occurred_at >= ? and r.occurred_at < ?`,
+      )
+      .raw(true)
+      .safeIntegers(true);
+    this.touchesStmt = sqlite
+      .prepare(
+        `select customer_id, campaign_id, occurred_at from touchpoints
+         where occurred_at >= ? and occurred_at < ? order by customer_id, occurred_at, id`,
+      )
+      .raw(true);
+  }
+
+  roi(request: RoiRequest & { model: AttributionModel }): RoiReport {
+    const loaded = this.load(request);
+    const attributed = this.attribute(loaded, request, request.model);
+    const keys = this.rowKeys(loaded, request.groupBy, [attributed]);
+    const scale = minorUnits(loaded.base);
+    const result = computeRoi(this.inputs(loaded, request.groupBy, keys, attributed), scale);
+    const currency = loaded.base;
+    return {
+      report: 'roi',
+      ...this.head(loaded, request),
+      model: request.model,
+      rows: result.rows.map(({ key, ...figures }) => ({ ...this.group(loaded, request.groupBy, key), currency, ...figures })),
+      totals: { currency, ...result.totals },
+    };
+  }
+
+  attribution(request: RoiRequest & { models: AttributionModel[] }): AttributionReport {
+    const loaded = this.load(request);
+    const perModel = request.models.map((model) => this.attribute(loaded, request, model));
+    const keys = this.rowKeys(loaded, request.groupBy, perModel);
+    const scale = minorUnits(loaded.base);
+    const results = perModel.map((attributed) => computeRoi(this.inputs(loaded, request.groupBy, keys, attributed), scale));
+    const currency = loaded.base;
+    const modelsOf = (figuresOf: (index: number) => RoiFigures): Models =>
+      Object.fromEntries(request.models.map((model, m) => [model, modelFigures(figuresOf(m))]));
+    return {
+      report: 'attribution',
+      ...this.head(loaded, request),
+      models: request.models,
+      rows: keys.map((key, i) => ({
+        ...this.group(loaded, request.groupBy, key),
+        currency,
+        // Spend does not depend on the model: every model's calculator allocates it the same way.
+        spend: results[0]!.rows[i]!.spend,
+        models: modelsOf((m) => results[m]!.rows[i]!),
+      })),
+      totals: { currency, spend: results[0]!.totals.spend, models: modelsOf((m) => results[m]!.totals) },
+    };
+  }
+
+  private head(loaded: Loaded, request: RoiRequest): ReportHead {
+    const { groupBy, from, to, lookbackDays, halfLifeDays } = request;
+    return { currency: loaded.base, groupBy, from, to, lookbackDays, halfLifeDays };
+  }
+
+  private load(request: RoiRequest): Loaded {
+    const base = this.settings.get().baseCurrency;
+    const range: TimeRange = { start: parseDay(request.from) * DAY_MS, end: (parseDay(request.to) + 1) * DAY_MS };
+    const fx = this.fx.table(request.to);
+    const missing = new MissingRates();
+
+    const spendByCampaign = new Map<string, bigint>();
+    const spendByMonth = new Map<string, bigint>();
+    for (const [campaignId, currency, month, day, micros] of this.spendStmt.all(base, request.from, request.to) as [string, string, string, string, bigint][]) {
+      const attos = fx.toBaseAttos(micros, currency, day || request.from, missing) ?? 0n;
+      spendByCampaign.set(campaignId, (spendByCampaign.get(campaignId) ?? 0n) + attos);
+      spendByMonth.set(month, (spendByMonth.get(month) ?? 0n) + attos);
+    }
+
+    // Conversions, then refunds: customer id, the instant the engine attributes at, the amount's own instant, micros, currency.
+    type Row = [string, number, number, bigint, string, boolean];
+    const rows: Row[] = [];
+    for (const [customer, at, micros, currency] of this.conversionsStmt.all(range.start, range.end) as [string, bigint, bigint, string][]) {
+      rows.push([customer, Number(at), Number(at), micros, currency, false]);
+    }
+    for (const [customer, convertedAt, at, micros, currency] of this.refundsStmt.all(range.start, range.end) as [string, bigint, bigint, bigint, string][]) {
+      rows.push([customer, Number(convertedAt), Number(at), micros, currency, true]);
+    }
+
+    // Every touch that can be eligible for one of these rows (T - lookback < t <= T), and every touch in the range (data_driven's non-converting paths).
+    let earliest = range.start;
+    let latest = range.end - 1;
+    for (const row of rows) {
+      earliest = Math.min(earliest, row[1]);
+      latest = Math.max(latest, row[1]);
+    }
+    const touchRows = this.touchesStmt.all(earliest - lookbackMs(request.lookbackDays), latest + 1) as [string, string, number][];
+
+    const customerIndex = new Map<string, number>();
+    const campaignIndex = new Map<string, number>();
+    const campaignIds: string[] = [];
+    const campaignOf = (id: string) => {
+      let index = campaignIndex.get(id);
+      if (index === undefined) campaignIndex.set(id, (index = campaignIds.push(id) - 1));
+      return index;
+    };
+    const customerOf = (id: string) => {
+      let index = customerIndex.get(id);
+      if (index === undefined) customerIndex.set(id, (index = customerIndex.size));
+      return index;
+    };
+    const campaigns = new Map<string, { name: string; channel: string }>();
+    for (const c of this.campaignsStmt.all() as { id: string; name: string; channel: string }[]) {
+      campaigns.set(c.id, { name: c.name, channel: c.channel });
+      campaignOf(c.id);
+    }
+    // Rows come ordered by customer id, so indices given in order keep the table sorted by customer.
+    const customerColumn = new Int32Array(touchRows.length);
+    const occurredAtColumn = new Float64Array(touchRows.length);
+    const campaignColumn = new Int32Array(touchRows.length);
+    touchRows.forEach(([customer, campaign, at], i) => {
+      customerColumn[i] = customerOf(customer);
+      campaignColumn[i] = campaignOf(campaign);
+      occurredAtColumn[i] = at;
+    });
+
+    const n = rows.length;
+    const conversions = { customer: new Int32Array(n), convertedAt: new Float64Array(n), amount: new Array<bigint>(n), isRefund: new Uint8Array(n) };
+    const rowMonths = new Array<string>(n);
+    rows.forEach(([customer, convertedAt, at, micros, currency, refund], i) => {
+      conversions.customer[i] = customerOf(customer);
+      conversions.convertedAt[i] = convertedAt;
+      conversions.amount[i] = fx.toBaseAttos(micros, currency, formatDay(dayOfInstant(at)), missing) ?? 0n;
+      conversions.isRefund[i] = refund ? 1 : 0;
+      rowMonths[i] = monthOfInstant(at);
+    });
+    throwIfMissingRates(missing);
+
+    const touches = touchTableFromSortedColumns(
+      { customer: customerColumn, occurredAt: occurredAtColumn, campaign: campaignColumn },
+      customerIndex.size,
+      campaignIds.length,
+    );
+    return { base, range, campaigns, spendByCampaign, spendByMonth, campaignIds, touches, conversions, rowMonths };
+  }
+
+  /** One model's revenue and conversions per row key (campaign id, channel or month; null: unattributed). */
+  private attribute(loaded: Loaded, request: RoiRequest, model: AttributionModel): Attributed {
+    const out: Attributed = new Map();
+    const add = (key: string | null, revenue: bigint, conversions: bigint) => {
+      const entry = out.get(key) ?? { revenue: 0n, conversions: 0n };
+      entry.revenue += revenue;
+      entry.conversions += conversions;
+      out.set(key, entry);
+    };
+    const { conversions } = loaded;
+    if (request.groupBy === 'month') {
+      loaded.rowMonths.forEach((month, i) => add(month, conversions.amount[i]!, conversions.isRefund[i] ? 0n : CONVERSION_UNITS));
+      return out;
+    }
+    const { lookbackDays, halfLifeDays } = request;
+    const result = attribute(
+      loaded.touches,
+      conversions,
+      model === 'data_driven' ? { model, range: loaded.range, lookbackDays } : { model, lookbackDays, halfLifeDays },
+    );
+    loaded.campaignIds.forEach((campaignId, c) => {
+      const revenue = result.revenue[c] ?? 0n;
+      const units = result.conversions[c] ?? 0n;
+      if (revenue === 0n && units === 0n) return;
+      add(request.groupBy === 'campaign' ? campaignId : this.channelOf(loaded, campaignId), revenue, units);
+    });
+    add(null, result.unattributedRevenue, result.unattributedConversions);
+    return out;
+  }
+
+  private channelOf(loaded: Loaded, campaignId: string): string {
+    return loaded.campaigns.get(campaignId)?.channel ?? 'other';
+  }
+
+  /** The rows, sorted by their group, with the unattributed row last (campaign and channel grouping only). */
+  private rowKeys(loaded: Loaded, groupBy: RoiGroupBy, attributed: Attributed[]): (string | null)[] {
+    const keys = new Set<string>();
+    if (groupBy === 'month') for (const month of loaded.spendByMonth.keys()) keys.add(month);
+    else for (const campaignId of loaded.spendByCampaign.keys()) keys.add(groupBy === 'campaign' ? campaignId : this.channelOf(loaded, campaignId));
+    for (const map of attributed) for (const key of map.keys()) if (key !== null) keys.add(key);
+    const sorted: (string | null)[] = [...keys].sort();
+    if (groupBy !== 'month') sorted.push(null);
+    return sorted;
+  }
+
+  private inputs(loaded: Loaded, groupBy: RoiGroupBy, keys: (string | null)[], attributed: Attributed): RoiInput<string | null>[] {
+    const spend = new Map<string, bigint>();
+    if (groupBy === 'month') for (const [month, attos] of loaded.spendByMonth) spend.set(month, attos);
+    else {
+      for (const [campaignId, attos] of loaded.spendByCampaign) {
+        const key = groupBy === 'campaign' ? campaignId : this.channelOf(loaded, campaignId);
+        spend.set(key, (spend.get(key) ?? 0n) + attos);
+      }
+    }
+    return keys.map((key) => ({
+      key,
+      spend: key === null ? 0n : (spend.get(key) ?? 0n),
+      revenue: attributed.get(key)?.revenue ?? 0n,
+      conversions: attributed.get(key)?.conversions ?? 0n,
+    }));
+  }
+
+  private group(loaded: Loaded, groupBy: RoiGroupBy, key: string | null): RoiGroup {
+    if (groupBy === 'month') return { month: key! };
+    if (groupBy === 'channel') return { channel: key };
+    if (key === null) return { campaignId: null, name: UNATTRIBUTED_NAME, channel: null };
+    const campaign = loaded.campaigns.get(key);
+    return { campaignId: key, name: campaign?.name ?? key, channel: campaign?.channel ?? 'other' };
+  }
+}
