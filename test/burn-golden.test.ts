@@ -8,7 +8,7 @@
  * changes it. Ratios print to 4 places, amounts to cents, half-even.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { burnStatus, computeBurn, exhaustionDate, ratio } from '../src/domain/burn.js';
+import { burnStatus, computeBurn, exhaustionDate, ratio, type BurnFigures } from '../src/domain/burn.js';
 import { Decimal } from '../src/domain/money.js';
 import { periodOfMonths } from '../src/domain/periods.js';
 import { makeApp, parseCsv as readCsv, type TestApp } from './helper.js';
@@ -63,21 +63,8 @@ async function appWith(seed: Seed): Promise<TestApp> {
   return t;
 }
 
-interface Figures {
-  currency: string;
-  planned: string;
-  committed: string;
-  actual: string;
-  remaining: string;
-  available: string;
-  daysElapsed: number;
-  daysInPeriod: number;
-  expectedToDate: string;
-  burnRate: string | null;
-  pacing: string | null;
-  status: string;
-  exhaustionDate: string | null;
-}
+/** A report row's figures, as the burn calculator types them. */
+type Figures = BurnFigures & { currency: string };
 type Row = Figures & { campaignId?: string; name?: string; channel: string };
 interface Report {
   report: 'burn';

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ATTRIBUTION_MODELS, type AttributionModel } from '../../domain/attribution/index.js';
 import { parseDay, periodOfMonths } from '../../domain/periods.js';
 import { ValidationError } from '../../lib/errors.js';
-import { sendCsv, wantsCsv } from '../shared/http.js';
+import { sendReportCsv, wantsCsv } from '../shared/http.js';
 import { DateString, Format, jsonOrCsv, MoneyOutput, MonthString, problems, RatioOutput } from '../shared/schemas.js';
 
 const MAX_MONTHS = 36;
@@ -258,8 +258,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
       const report = app.roiReports.roi(query);
       if (wantsCsv(request)) {
         const columns = [...groupColumns(report.groupBy), 'currency', 'spend', 'revenue', 'conversions', 'roas', 'roi', 'cpa'];
-        const totalsRow = { [columns[0]!]: 'TOTAL', ...report.totals };
-        return sendCsv(reply, `roi-${report.model}-${report.from}_${report.to}`, columns, [...(report.rows as unknown as Record<string, unknown>[]), totalsRow]);
+        return sendReportCsv(reply, `roi-${report.model}-${report.from}_${report.to}`, columns, report.rows, report.totals);
       }
       return report;
     },
@@ -293,7 +292,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
         };
         const rows = report.rows.map((row) => flatten(row as never));
         const totals = flatten(report.totals as never);
-        return sendCsv(reply, `attribution-${report.from}_${report.to}`, columns, [...rows, { ...totals, [columns[0]!]: 'TOTAL' }]);
+        return sendReportCsv(reply, `attribution-${report.from}_${report.to}`, columns, rows, totals);
       }
       return report;
     },
@@ -327,11 +326,8 @@ const routes: FastifyPluginAsyncZod = async (app) => {
       const report = app.burnReports.report({ period, asOf, groupBy: request.query.groupBy });
       if (wantsCsv(request)) {
         const groupColumns = report.groupBy === 'campaign' ? ['campaignId', 'name', 'channel'] : ['channel'];
-        const totalsRow = { [groupColumns[0]!]: 'TOTAL', ...report.totals };
-        return sendCsv(reply, `burn-${report.from}${report.to !== report.from ? '_' + report.to : ''}`, [...groupColumns, ...FIGURE_COLUMNS], [
-          ...(report.rows as unknown as Record<string, unknown>[]),
-          totalsRow,
-        ]);
+        const filename = `burn-${report.from}${report.to !== report.from ? '_' + report.to : ''}`;
+        return sendReportCsv(reply, filename, [...groupColumns, ...FIGURE_COLUMNS], report.rows, report.totals);
       }
       return report;
     },

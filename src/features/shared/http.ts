@@ -43,3 +43,14 @@ export function pageOf<T>(rows: T[], limit: number, keyOf: (row: T) => unknown):
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null };
 }
+
+/** A report as CSV: its rows, then its totals with `TOTAL` in the first column. */
+export function sendReportCsv(
+  reply: FastifyReply,
+  filename: string,
+  columns: readonly string[],
+  rows: readonly object[],
+  totals: object,
+) {
+  return sendCsv(reply, filename, columns, [...(rows as Record<string, unknown>[]), { ...totals, [columns[0]!]: 'TOTAL' }]);
+}
