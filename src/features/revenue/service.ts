@@ -127,6 +127,15 @@ export class RevenueService {
       if (row) stored.set(item.id, row);
     }
     const batchIndex = new Map(items.map((item, i) => [item.id, i]));
+    // Each conversion's refunds in the batch, in batch order: one pass, not one per conversion.
+    const batchRefundsOf = new Map<string, number[]>();
+    items.forEach((item, i) => {
+      const refundOf = item.refundOf ?? null;
+      if (refundOf === null) return;
+      const list = batchRefundsOf.get(refundOf);
+      if (list) list.push(i);
+      else batchRefundsOf.set(refundOf, [i]);
+    });
     const batchEvent = (i: number): RevenueEvent => {
       const item = items[i]!;
       return { id: item.id, customerId: item.customerId, amount: item.amount, currency: item.currency, refundOf: item.refundOf ?? null, index: i };
@@ -169,7 +178,7 @@ export class RevenueService {
       }
     });
 
-    for (const conversionId of affected) this.checkRefundsOf(conversionId, eventAfter, batchIndex, items, errors, pathOf);
+    for (const conversionId of affected) this.checkRefundsOf(conversionId, eventAfter, batchIndex, batchRefundsOf, items, errors, pathOf);
     errors.throwIfAny();
     return stored;
   }
@@ -184,6 +193,7 @@ export class RevenueService {
     conversionId: string,
     eventAfter: (id: string) => RevenueEvent | undefined,
     batchIndex: Map<string, number>,
+    batchRefundsOf: Map<string, number[]>,
     items: RevenueInput[],
     errors: FieldErrors,
     pathOf: (i: number) => string,
@@ -198,10 +208,7 @@ export class RevenueService {
       return;
     }
     const storedRefunds = (this.refundsOfStmt.all(conversionId) as RevenueRow[]).filter((row) => !batchIndex.has(row.id)).map(fromRow);
-    const batchRefunds: RevenueEvent[] = [];
-    items.forEach((item, i) => {
-      if ((item.refundOf ?? null) === conversionId) batchRefunds.push({ ...fromInput(item), index: i });
-    });
+    const batchRefunds: RevenueEvent[] = (batchRefundsOf.get(conversionId) ?? []).map((i) => ({ ...fromInput(items[i]!), index: i }));
     if (conversion.index !== undefined) {
       for (const refund of storedRefunds) {
         if (refund.customerId !== conversion.customerId) {
