@@ -1,7 +1,8 @@
 /**
  * The demo data set (fixtures/demo) as a new user meets it: loaded into an
- * empty database, its March burn report is checked against sums computed
- * here, independently of the report code, from the JSON files themselves.
+ * empty database, its March burn report and its quarter's ROI report are
+ * checked against sums computed here, independently of the report code,
+ * from the JSON files themselves.
  */
 import { readFileSync } from 'node:fs';
 import { Decimal as DecimalJs } from 'decimal.js';
@@ -30,6 +31,19 @@ interface PlanLine {
   amount: string;
   currency: string;
 }
+interface TouchpointLine {
+  customerId: string;
+  campaignId: string;
+  occurredAt: string;
+}
+interface RevenueLine {
+  id: string;
+  customerId: string;
+  occurredAt: string;
+  amount: string;
+  currency: string;
+  refundOf?: string;
+}
 
 function itemsOf<T>(resource: DemoResource): T[] {
   const text = readFileSync(new URL(`../fixtures/demo/${DEMO_FILES[resource]}`, import.meta.url), 'utf8');
@@ -39,6 +53,11 @@ function itemsOf<T>(resource: DemoResource): T[] {
 const spendLines = itemsOf<SpendLine>('spend');
 const fxLines = itemsOf<FxLine>('fxRates');
 const planLines = itemsOf<PlanLine>('plans');
+const touchLines = itemsOf<TouchpointLine>('touchpoints');
+const revenueLines = itemsOf<RevenueLine>('revenue');
+
+/** The UTC day of an ISO 8601 instant, whatever offset it was written with. */
+const utcDay = (instant: string) => new Date(instant).toISOString().slice(0, 10);
 
 /** USD per unit of `currency` on `date`: the newest rate dated on or before it (USD is the base: 1). */
 function rateOn(currency: string, date: string): DecimalJs {
@@ -65,7 +84,7 @@ interface BurnReport {
 
 /** Every table the demo writes, as text: equal snapshots mean nothing changed. */
 function storedData(t: TestApp): string {
-  const tables = ['campaigns', 'campaign_external_refs', 'plans', 'plan_revisions', 'commitments', 'fx_rates', 'spend'];
+  const tables = ['campaigns', 'campaign_external_refs', 'plans', 'plan_revisions', 'commitments', 'fx_rates', 'spend', 'touchpoints', 'revenue'];
   return JSON.stringify(
     tables.map((table) => t.app.sqlite.prepare(`select * from "${table}" order by rowid`).safeIntegers(true).all()),
     (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value),
@@ -110,8 +129,70 @@ describe('demo data set', () => {
     expect(await listAll('/v1/commitments')).toHaveLength(itemsOf('commitments').length);
     expect(await listAll('/v1/fx-rates')).toHaveLength(fxLines.length);
     expect(await listAll('/v1/spend')).toHaveLength(spendLines.length);
-    // The size the README promises: a quarter of about twenty campaigns.
+    expect(await listAll('/v1/touchpoints')).toHaveLength(touchLines.length);
+    expect(await listAll('/v1/revenue')).toHaveLength(revenueLines.length);
+    // The size the README promises: a quarter of about twenty campaigns, 2,000 customers, fifteen refunds.
     expect(itemsOf('campaigns')).toHaveLength(20);
+    expect(new Set([...touchLines, ...revenueLines].map((line) => line.customerId)).size).toBe(2000);
+    expect(revenueLines.filter((r) => r.refundOf)).toHaveLength(15);
+  });
+
+  describe('ROI over the quarter', () => {
+    const QUARTER = 'from=2026-01-01&to=2026-03-31';
+    type RoiRow = Record<string, string | null>;
+    const roi = async (query: string): Promise<{ rows: RoiRow[]; totals: RoiRow }> => {
+      const res = await t.call({ method: 'GET', url: `/v1/reports/roi?${QUARTER}&${query}`, role: 'viewer' });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json() as { rows: RoiRow[]; totals: RoiRow };
+    };
+
+    it('revenue totals equal the revenue file converted at each event’s own UTC day; spend the spend file', async () => {
+      const report = await roi('model=linear');
+      // Every event lies in the quarter, so the report counts all of it; EUR ones convert at the newest rate on or before their day.
+      expect(revenueLines.every((r) => utcDay(r.occurredAt) >= '2026-01-01' && utcDay(r.occurredAt) <= '2026-03-31')).toBe(true);
+      expect(revenueLines.some((r) => r.currency === 'EUR' && r.refundOf)).toBe(true);
+      const expected = usd(revenueLines.map((r) => ({ ...r, on: utcDay(r.occurredAt) })));
+      expect(new Decimal(expected).gt(0)).toBe(true);
+      expect(report.totals.revenue).toBe(expected);
+      expect(report.totals.spend).toBe(usd(spendLines.map((s) => ({ ...s, on: s.date }))));
+      // A refund changes revenue, not conversions.
+      expect(report.totals.conversions).toBe(`${revenueLines.filter((r) => !r.refundOf).length}.0000`);
+      for (const column of ['spend', 'revenue', 'conversions']) {
+        const places = column === 'conversions' ? 4 : 2;
+        const sum = report.rows.reduce((acc, row) => acc.plus(String(row[column])), new Decimal(0));
+        expect(sum.toFixed(places), column).toBe(report.totals[column]);
+      }
+    });
+
+    it('puts the purchases no touch explains in a non-empty (unattributed) row', async () => {
+      const report = await roi('model=linear');
+      const unattributed = report.rows.at(-1)!;
+      expect(unattributed).toMatchObject({ campaignId: null, name: '(unattributed)', spend: '0.00' });
+      // A purchase at T is explained by its customer's touches in (T - 90 days, T]; a refund goes where its purchase went.
+      const LOOKBACK_MS = 90 * 86_400_000;
+      const touchTimes = new Map<string, number[]>();
+      for (const touch of touchLines) touchTimes.set(touch.customerId, [...(touchTimes.get(touch.customerId) ?? []), Date.parse(touch.occurredAt)]);
+      const purchases = new Map(revenueLines.filter((r) => !r.refundOf).map((r) => [r.id, r]));
+      const unexplained = revenueLines.filter((r) => {
+        const at = Date.parse(purchases.get(r.refundOf ?? r.id)!.occurredAt);
+        return !(touchTimes.get(r.customerId) ?? []).some((t) => t > at - LOOKBACK_MS && t <= at);
+      });
+      expect(unexplained.filter((r) => !r.refundOf).length).toBeGreaterThan(0);
+      expect(unattributed.conversions).toBe(`${unexplained.filter((r) => !r.refundOf).length}.0000`);
+      expect(unattributed.revenue).toBe(usd(unexplained.map((r) => ({ ...r, on: utcDay(r.occurredAt) }))));
+    });
+
+    it('tells the models apart: search closes journeys, social and display open them', async () => {
+      const res = await t.call({ method: 'GET', url: `/v1/reports/attribution?${QUARTER}&models=first_touch,last_touch&groupBy=channel`, role: 'viewer' });
+      expect(res.statusCode, res.body).toBe(200);
+      type Figures = { revenue: string };
+      const report = res.json() as { rows: { channel: string | null; models: Record<'first_touch' | 'last_touch', Figures> }[] };
+      const revenue = (channel: string, model: 'first_touch' | 'last_touch') =>
+        new Decimal(report.rows.find((row) => row.channel === channel)!.models[model].revenue);
+      expect(revenue('paid_search', 'last_touch').gt(revenue('paid_search', 'first_touch').times(3))).toBe(true);
+      expect(revenue('paid_social', 'first_touch').gt(revenue('paid_social', 'last_touch').times(3))).toBe(true);
+      expect(revenue('display', 'first_touch').gt(revenue('display', 'last_touch'))).toBe(true);
+    });
   });
 
   it.each(['2026-03-15', '2026-03-31'])('March burn as of %s: actual and planned equal the files converted at the FX rates', async (asOf) => {
