@@ -12,6 +12,8 @@ import { RoiReportService } from '../features/reports/roi-service.js';
 import { SettingsService } from '../features/settings/service.js';
 import { SpendService } from '../features/spend/service.js';
 import { TouchpointService } from '../features/touchpoints/service.js';
+import { TouchIndex } from '../features/touchpoints/touch-index.js';
+import { ReportCache } from '../features/reports/report-cache.js';
 import { RevenueService } from '../features/revenue/service.js';
 
 declare module 'fastify' {
@@ -26,6 +28,10 @@ declare module 'fastify' {
     revenue: RevenueService;
     burnReports: BurnReportService;
     roiReports: RoiReportService;
+    /** Every touchpoint in memory, for the attribution reports. */
+    touchIndex: TouchIndex;
+    /** Finished reports, until the database changes. */
+    reportCache: ReportCache;
     /** The clock: reports default `asOf` to its UTC day. */
     now: () => Date;
   }
@@ -47,10 +53,19 @@ export default fp<ServicesOptions>(
     app.decorate('commitments', new CommitmentService(app.sqlite, campaigns, now));
     app.decorate('fxRates', fxRates);
     app.decorate('spend', new SpendService(app.sqlite, campaigns));
-    app.decorate('touchpoints', new TouchpointService(app.sqlite, campaigns));
+    const touchIndex = new TouchIndex(app.sqlite);
+    const reportCache = new ReportCache(app.sqlite);
+    app.decorate('touchIndex', touchIndex);
+    app.decorate('reportCache', reportCache);
+    app.decorate('touchpoints', new TouchpointService(app.sqlite, campaigns, touchIndex));
     app.decorate('revenue', new RevenueService(app.sqlite));
     app.decorate('burnReports', new BurnReportService(app.sqlite, settings, fxRates));
-    app.decorate('roiReports', new RoiReportService(app.sqlite, settings, fxRates));
+    app.decorate('roiReports', new RoiReportService(app.sqlite, settings, fxRates, touchIndex, reportCache));
+    // Load the touchpoints once at start, so that the first report does not pay for it.
+    app.addHook('onReady', async () => {
+      touchIndex.current();
+      if (touchIndex.lastLoadMs > 1_000) app.log.info({ touchpoints: touchIndex.current().size, ms: Math.round(touchIndex.lastLoadMs) }, 'touchpoints loaded for attribution');
+    });
   },
   { name: 'spendbook-services', dependencies: ['spendbook-db'] },
 );

@@ -62,3 +62,5 @@ export function attribute(touches: TouchTable, conversions: ConversionTable, opt
     ? attributeDataDriven(touches, conversions, options)
     : attributeHeuristic(touches, conversions, options);
 }
+// Every touch in memory, cut into a TouchTable per window (the reports' cache of the touchpoints table).
+export { type IdsOf, Interner, TouchStore } from './touch-store.js';

@@ -23,7 +23,6 @@ import {
   lookbackMs,
   type TimeRange,
   type TouchTable,
-  touchTableFromSortedColumns,
 } from '../../domain/attribution/index.js';
 import { minorUnits } from '../../domain/currency.js';
 import { MissingRates } from '../../domain/fx.js';
@@ -31,7 +30,9 @@ import { formatDay, dayOfInstant, parseDay } from '../../domain/periods.js';
 import { computeRoi, type ModelFigures, modelFigures, type RoiFigures, type RoiInput } from '../../domain/roi.js';
 import type { FxRateService } from '../fx-rates/service.js';
 import type { SettingsService } from '../settings/service.js';
+import type { TouchIndex } from '../touchpoints/touch-index.js';
 import { throwIfMissingRates } from './burn-service.js';
+import type { ReportCache } from './report-cache.js';
 
 export type RoiGroupBy = 'campaign' | 'channel' | 'month';
 
@@ -85,7 +86,8 @@ interface Loaded {
   spendByMonth: Map<string, bigint>;
   /** Campaign id of each engine campaign index. */
   campaignIds: string[];
-  touches: TouchTable;
+  /** Null when grouping by month, which runs no model. */
+  touches: TouchTable | null;
   conversions: ConversionTable;
   /** The month each conversion row counts in (a refund: its own). */
   rowMonths: string[];
@@ -101,9 +103,14 @@ export class RoiReportService {
   private readonly spendStmt;
   private readonly conversionsStmt;
   private readonly refundsStmt;
-  private readonly touchesStmt;
 
-  constructor(private readonly sqlite: Sqlite, private readonly settings: SettingsService, private readonly fx: FxRateService) {
+  constructor(
+    private readonly sqlite: Sqlite,
+    private readonly settings: SettingsService,
+    private readonly fx: FxRateService,
+    private readonly touchIndex: TouchIndex,
+    private readonly cache: ReportCache,
+  ) {
     this.campaignsStmt = sqlite.prepare('select id, name, channel from campaigns');
     // Spend in the base currency needs no rate, so it is summed per month in SQL; other currencies per day.
     this.spendStmt = sqlite
@@ -125,15 +132,19 @@ export class RoiReportService {
       )
       .raw(true)
       .safeIntegers(true);
-    this.touchesStmt = sqlite
-      .prepare(
-        `select customer_id, campaign_id, occurred_at from touchpoints
-         where occurred_at >= ? and occurred_at < ? order by customer_id, occurred_at, id`,
-      )
-      .raw(true);
   }
 
+  /** The report, computed or (while the database is unchanged) cached. */
   roi(request: RoiRequest & { model: AttributionModel }): RoiReport {
+    return this.cache.get(`roi ${JSON.stringify(request)}`, () => this.computeRoi(request));
+  }
+
+  /** The report with the models side by side, computed or (while the database is unchanged) cached. */
+  attribution(request: RoiRequest & { models: AttributionModel[] }): AttributionReport {
+    return this.cache.get(`attribution ${JSON.stringify(request)}`, () => this.computeAttribution(request));
+  }
+
+  private computeRoi(request: RoiRequest & { model: AttributionModel }): RoiReport {
     const loaded = this.load(request);
     const attributed = this.attribute(loaded, request, request.model);
     const keys = this.rowKeys(loaded, request.groupBy, [attributed]);
@@ -149,7 +160,7 @@ export class RoiReportService {
     };
   }
 
-  attribution(request: RoiRequest & { models: AttributionModel[] }): AttributionReport {
+  private computeAttribution(request: RoiRequest & { models: AttributionModel[] }): AttributionReport {
     const loaded = this.load(request);
     const perModel = request.models.map((model) => this.attribute(loaded, request, model));
     const keys = this.rowKeys(loaded, request.groupBy, perModel);
@@ -209,35 +220,19 @@ export class RoiReportService {
       earliest = Math.min(earliest, row[1]);
       latest = Math.max(latest, row[1]);
     }
-    const touchRows = this.touchesStmt.all(earliest - lookbackMs(request.lookbackDays), latest + 1) as [string, string, number][];
-
-    const customerIndex = new Map<string, number>();
-    const campaignIndex = new Map<string, number>();
-    const campaignIds: string[] = [];
-    const campaignOf = (id: string) => {
-      let index = campaignIndex.get(id);
-      if (index === undefined) campaignIndex.set(id, (index = campaignIds.push(id) - 1));
-      return index;
-    };
+    // The engine's customer and campaign indices are the touch store's; a converter with no touch at all gets one past them.
+    const store = this.touchIndex.current();
+    const campaignIds = store.campaigns.names;
+    const untouched = new Map<string, number>();
     const customerOf = (id: string) => {
-      let index = customerIndex.get(id);
-      if (index === undefined) customerIndex.set(id, (index = customerIndex.size));
-      return index;
+      const known = store.customers.find(id);
+      if (known !== undefined) return known;
+      let extra = untouched.get(id);
+      if (extra === undefined) untouched.set(id, (extra = store.customers.size + untouched.size));
+      return extra;
     };
     const campaigns = new Map<string, { name: string; channel: string }>();
-    for (const c of this.campaignsStmt.all() as { id: string; name: string; channel: string }[]) {
-      campaigns.set(c.id, { name: c.name, channel: c.channel });
-      campaignOf(c.id);
-    }
-    // Rows come ordered by customer id, so indices given in order keep the table sorted by customer.
-    const customerColumn = new Int32Array(touchRows.length);
-    const occurredAtColumn = new Float64Array(touchRows.length);
-    const campaignColumn = new Int32Array(touchRows.length);
-    touchRows.forEach(([customer, campaign, at], i) => {
-      customerColumn[i] = customerOf(customer);
-      campaignColumn[i] = campaignOf(campaign);
-      occurredAtColumn[i] = at;
-    });
+    for (const c of this.campaignsStmt.all() as { id: string; name: string; channel: string }[]) campaigns.set(c.id, { name: c.name, channel: c.channel });
 
     const n = rows.length;
     const conversions = { customer: new Int32Array(n), convertedAt: new Float64Array(n), amount: new Array<bigint>(n), isRefund: new Uint8Array(n) };
@@ -251,11 +246,11 @@ export class RoiReportService {
     });
     throwIfMissingRates(missing);
 
-    const touches = touchTableFromSortedColumns(
-      { customer: customerColumn, occurredAt: occurredAtColumn, campaign: campaignColumn },
-      customerIndex.size,
-      campaignIds.length,
-    );
+    // By month no model is run (see the header), so no touch is read.
+    const touches =
+      request.groupBy === 'month'
+        ? null
+        : store.table({ start: earliest - lookbackMs(request.lookbackDays), end: latest + 1 }, untouched.size);
     return { base, range, campaigns, spendByCampaign, spendByMonth, campaignIds, touches, conversions, rowMonths };
   }
 
@@ -275,7 +270,7 @@ export class RoiReportService {
     }
     const { lookbackDays, halfLifeDays } = request;
     const result = attribute(
-      loaded.touches,
+      loaded.touches!,
       conversions,
       model === 'data_driven' ? { model, range: loaded.range, lookbackDays } : { model, lookbackDays, halfLifeDays },
     );

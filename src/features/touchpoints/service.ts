@@ -8,6 +8,7 @@ import { FieldErrors } from '../../lib/errors.js';
 import { flagRepeats, flagUnknownCampaigns, type BatchCounts } from '../shared/batch.js';
 import type { CampaignService } from '../campaigns/service.js';
 import { formatInstant } from './schemas.js';
+import type { TouchIndex, TouchRow } from './touch-index.js';
 
 export interface TouchpointInput {
   id: string;
@@ -41,21 +42,35 @@ interface TouchpointRow {
   occurred_at: number;
 }
 
-/** Changes nothing (and counts no change) when the stored row already has these values. */
-const UPSERT_SQL = `insert into touchpoints (id, customer_id, campaign_id, occurred_at) values (?, ?, ?, ?)
+/**
+ * The upsert of `rows` touchpoints in one statement. A row already stored
+ * with these values is left alone (a no-op upsert returns nothing); a new
+ * or changed one is returned with its rowid, for the counts and TouchIndex.
+ */
+export function touchpointUpsertSql(rows: number): string {
+  return `insert into touchpoints (id, customer_id, campaign_id, occurred_at) values ${new Array(rows).fill('(?, ?, ?, ?)').join(', ')}
   on conflict (id) do update set customer_id = excluded.customer_id, campaign_id = excluded.campaign_id, occurred_at = excluded.occurred_at
   where touchpoints.customer_id is not excluded.customer_id or touchpoints.campaign_id is not excluded.campaign_id
-     or touchpoints.occurred_at is not excluded.occurred_at`;
+     or touchpoints.occurred_at is not excluded.occurred_at
+  returning rowid, customer_id, campaign_id, occurred_at`;
+}
+
+/** Rows per upsert statement: fewer statements, each binding 4 x 64 = 256 parameters. */
+export const TOUCHPOINT_UPSERT_CHUNK = 64;
 
 export class TouchpointService {
   private readonly upsertStmt;
+  private readonly upsertChunkStmt;
   private readonly lastRowidStmt;
-  private readonly insertedSinceStmt;
 
-  constructor(private readonly sqlite: Sqlite, private readonly campaigns: CampaignService) {
-    this.upsertStmt = sqlite.prepare(UPSERT_SQL);
+  constructor(
+    private readonly sqlite: Sqlite,
+    private readonly campaigns: CampaignService,
+    private readonly index: TouchIndex,
+  ) {
+    this.upsertStmt = sqlite.prepare(touchpointUpsertSql(1)).raw(true);
+    this.upsertChunkStmt = sqlite.prepare(touchpointUpsertSql(TOUCHPOINT_UPSERT_CHUNK)).raw(true);
     this.lastRowidStmt = sqlite.prepare('select coalesce(max(rowid), 0) from touchpoints').pluck();
-    this.insertedSinceStmt = sqlite.prepare('select count(*) from touchpoints where rowid > ?').pluck();
   }
 
   ingest(items: TouchpointInput[], pathOf: (i: number) => string): BatchCounts {
@@ -64,15 +79,35 @@ export class TouchpointService {
     flagRepeats(items, (item) => item.id, errors, pathOf, 'id', (earlier) => `repeats the id of item ${earlier}`);
     errors.throwIfAny();
     // One synchronous transaction. A new row gets a rowid above every earlier
-    // one and an update keeps its rowid, so the rows above the highest rowid
-    // before the batch are the inserted ones; `changes` counts inserts and updates.
-    return this.sqlite.transaction(() => {
+    // one and an update keeps its rowid, so of the rows the upserts return
+    // (the changed ones), those above the highest rowid before the batch are
+    // the inserted ones.
+    const { lastRowid, changed } = this.sqlite.transaction(() => {
       const lastRowid = this.lastRowidStmt.get() as number;
-      let changed = 0;
-      for (const item of items) changed += this.upsertStmt.run(item.id, item.customerId, item.campaignId, item.occurredAt).changes;
-      const inserted = this.insertedSinceStmt.get(lastRowid) as number;
-      return { inserted, updated: changed - inserted, unchanged: items.length - changed };
+      const changed: TouchRow[] = [];
+      const chunk = TOUCHPOINT_UPSERT_CHUNK;
+      const params: unknown[] = new Array(chunk * 4);
+      let i = 0;
+      for (; i + chunk <= items.length; i += chunk) {
+        for (let k = 0; k < chunk; k++) {
+          const item = items[i + k]!;
+          params[4 * k] = item.id;
+          params[4 * k + 1] = item.customerId;
+          params[4 * k + 2] = item.campaignId;
+          params[4 * k + 3] = item.occurredAt;
+        }
+        for (const row of this.upsertChunkStmt.all(params) as TouchRow[]) changed.push(row);
+      }
+      for (; i < items.length; i++) {
+        const item = items[i]!;
+        for (const row of this.upsertStmt.all(item.id, item.customerId, item.campaignId, item.occurredAt) as TouchRow[]) changed.push(row);
+      }
+      return { lastRowid, changed };
     })();
+    this.index.applied(changed);
+    let inserted = 0;
+    for (const row of changed) if (row[0] > lastRowid) inserted++;
+    return { inserted, updated: changed.length - inserted, unchanged: items.length - changed.length };
   }
 
   list(filter: TouchpointFilter): TouchpointView[] {

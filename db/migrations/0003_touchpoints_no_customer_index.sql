@@ -1,0 +1,1 @@
+DROP INDEX `touchpoints_customer_time`;

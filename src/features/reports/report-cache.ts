@@ -1,0 +1,53 @@
+/**
+ * Finished reports, kept until the data under them changes.
+ *
+ * A report is a pure function of its resolved parameters and the database,
+ * so a cached report is served only while the database is exactly as it was
+ * when the report was computed. That is checked, not assumed: the cache's
+ * version is SQLite's own count of rows changed through this connection
+ * (`total_changes()`, which every insert, update and delete moves, and a
+ * no-op upsert does not) together with `PRAGMA data_version` (which moves
+ * when any other connection commits). Any write anywhere empties the cache;
+ * nothing a write path forgets to announce can be served stale.
+ *
+ * Reports are computed synchronously (better-sqlite3), so no write can land
+ * between reading the data and storing the result. Cached values are shared:
+ * callers must treat them as read-only.
+ */
+import type { Sqlite } from '../../db.js';
+
+export class ReportCache {
+  private readonly entries = new Map<string, unknown>();
+  private version = '';
+  private readonly changesStmt;
+  private readonly dataVersionStmt;
+  hits = 0;
+  misses = 0;
+
+  constructor(sqlite: Sqlite, private readonly maxEntries = 64) {
+    this.changesStmt = sqlite.prepare('select total_changes()').pluck();
+    this.dataVersionStmt = sqlite.prepare('pragma data_version').pluck();
+  }
+
+  /** The cached value for `key` if the database has not changed since it was computed, else `compute()`'s, stored. */
+  get<T>(key: string, compute: () => T): T {
+    const version = `${this.changesStmt.get()}:${this.dataVersionStmt.get()}`;
+    if (version !== this.version) {
+      this.entries.clear();
+      this.version = version;
+    }
+    if (this.entries.has(key)) {
+      const value = this.entries.get(key) as T;
+      // Least recently used goes first: re-insert to move this one to the end.
+      this.entries.delete(key);
+      this.entries.set(key, value);
+      this.hits++;
+      return value;
+    }
+    this.misses++;
+    const value = compute();
+    this.entries.set(key, value);
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    return value;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The touchpoints table, in memory, for the attribution reports: a
+ * TouchStore kept equal to the table at all times.
+ *
+ * - It loads the whole table on first use (the app warms it when it starts,
+ *   so the first report does not pay for it).
+ * - Every touchpoint write of this process hands it the rows it changed
+ *   (TouchpointService.ingest, after its transaction commits), keyed by
+ *   rowid, which an upsert keeps.
+ * - A write by another connection to the same file (a second process, the
+ *   sqlite3 shell) is seen through SQLite's `PRAGMA data_version`, which
+ *   changes exactly when another connection commits: the store is then
+ *   thrown away and loaded again.
+ * - A write inside a transaction that is not yet committed (an outer
+ *   transaction, such as the demo loader's) could still roll back, so it
+ *   marks the store stale instead of patching it.
+ */
+import type { Sqlite } from '../../db.js';
+import { TouchStore } from '../../domain/attribution/index.js';
+
+/** A changed row as the write returns it: rowid, customer id, campaign id, occurred_at. */
+export type TouchRow = [number, string, string, number];
+
+export class TouchIndex {
+  private store: TouchStore | null = null;
+  private loadedAtVersion = -1;
+  private stale = false;
+  private readonly dataVersionStmt;
+  private readonly allStmt;
+  private readonly idStmt;
+  /** How long the last full load took, in milliseconds (logged and benchmarked). */
+  lastLoadMs = 0;
+
+  constructor(private readonly sqlite: Sqlite) {
+    this.dataVersionStmt = sqlite.prepare('pragma data_version').pluck();
+    this.allStmt = sqlite.prepare('select rowid, customer_id, campaign_id, occurred_at from touchpoints').raw(true);
+    this.idStmt = sqlite.prepare('select id from touchpoints where rowid = ?').pluck();
+  }
+
+  /** The store, equal to the touchpoints table as this connection sees it now. */
+  current(): TouchStore {
+    const version = this.dataVersionStmt.get() as number;
+    if (this.store === null || this.stale || version !== this.loadedAtVersion) this.load(version);
+    return this.store!;
+  }
+
+  /** Rows a write of this process changed (after its transaction, or inside an outer one). */
+  applied(rows: readonly TouchRow[]): void {
+    if (this.store === null || rows.length === 0) return;
+    if (this.sqlite.inTransaction) {
+      this.stale = true;
+      return;
+    }
+    for (const [rowid, customerId, campaignId, occurredAt] of rows) this.store.put(rowid, customerId, campaignId, occurredAt);
+  }
+
+  private load(version: number): void {
+    const started = performance.now();
+    const store = new TouchStore((slots) => slots.map((slot) => this.idStmt.get(slot) as string));
+    for (const [rowid, customerId, campaignId, occurredAt] of this.allStmt.iterate() as IterableIterator<TouchRow>) {
+      store.put(rowid, customerId, campaignId, occurredAt);
+    }
+    this.store = store;
+    this.loadedAtVersion = version;
+    this.stale = false;
+    this.lastLoadMs = performance.now() - started;
+  }
+}

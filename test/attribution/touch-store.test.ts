@@ -1,0 +1,124 @@
+/**
+ * TouchStore, the in-memory touchpoints the reports cut their tables from,
+ * must give exactly the table buildTouchTable gives from the same touches
+ * (which sorts by customer, occurredAt, then id, as SQL's ORDER BY does),
+ * whatever order the touches were put in, and after any replacement.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { buildTouchTable, TouchStore, type TimeRange, type TouchTable } from '../../src/domain/attribution/index.js';
+
+interface Touch {
+  id: string;
+  customer: string;
+  campaign: string;
+  at: number;
+}
+
+/** The store over `touches`, slot i + 1 holding touch i (as rowids start at 1), and how often it asked for ids. */
+function storeOf(touches: Touch[], putOrder: number[] = touches.map((_, i) => i)) {
+  const asked: number[][] = [];
+  const store = new TouchStore((slots) => {
+    asked.push([...slots]);
+    return slots.map((slot) => touches[slot - 1]!.id);
+  });
+  for (const i of putOrder) store.put(i + 1, touches[i]!.customer, touches[i]!.campaign, touches[i]!.at);
+  return { store, asked };
+}
+
+/** The reference: buildTouchTable over the touches in the window, with the store's indices. */
+function expectedTable(store: TouchStore, touches: Touch[], window: TimeRange): TouchTable {
+  const inputs = touches
+    .filter((t) => t.at >= window.start && t.at < window.end)
+    .map((t) => ({ id: t.id, customer: store.customers.find(t.customer)!, campaign: store.campaigns.find(t.campaign)!, occurredAt: t.at }));
+  return buildTouchTable(inputs, store.customers.size, store.campaigns.size);
+}
+
+const plain = (table: TouchTable) => ({
+  customerCount: table.customerCount,
+  campaignCount: table.campaignCount,
+  customerStart: Array.from(table.customerStart),
+  occurredAt: Array.from(table.occurredAt),
+  campaign: Array.from(table.campaign),
+});
+
+const touchesArb = fc
+  .array(
+    fc.record({
+      customer: fc.constantFrom('c1', 'c2', 'c3', 'c4'),
+      campaign: fc.constantFrom('A', 'B', 'C'),
+      // A few instants only, so that ties on (customer, instant) are common.
+      at: fc.integer({ min: 0, max: 6 }).map((n) => n * 1000),
+      idSuffix: fc.string({ minLength: 0, maxLength: 3 }),
+    }),
+    { maxLength: 40 },
+  )
+  .map((rows) => rows.map((row, i): Touch => ({ id: `t${row.idSuffix.replace(/[^A-Za-z0-9]/g, 'x')}-${i}`, customer: row.customer, campaign: row.campaign, at: row.at })));
+
+describe('TouchStore', () => {
+  it('gives buildTouchTable’s table for any window, whatever order the touches were put in', () => {
+    fc.assert(
+      fc.property(touchesArb, fc.integer({ min: -1, max: 7 }), fc.integer({ min: 0, max: 8 }), fc.boolean(), (touches, from, span, reversed) => {
+        const order = touches.map((_, i) => i);
+        if (reversed) order.reverse();
+        const { store } = storeOf(touches, order);
+        const window = { start: from * 1000, end: (from + span) * 1000 };
+        expect(plain(store.table(window))).toEqual(plain(expectedTable(store, touches, window)));
+        expect(store.size).toBe(touches.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('breaks ties on the same instant by id, asking for the tied slots only', () => {
+    const touches: Touch[] = [
+      { id: 'tp-b', customer: 'c1', campaign: 'B', at: 5000 },
+      { id: 'tp-a', customer: 'c1', campaign: 'A', at: 5000 },
+      { id: 'tp-c', customer: 'c1', campaign: 'C', at: 1000 },
+      { id: 'tp-z', customer: 'c2', campaign: 'C', at: 5000 },
+    ];
+    const { store, asked } = storeOf(touches);
+    const table = store.table({ start: 0, end: 10_000 });
+    // c1: C at 1000, then the tie at 5000 in id order: tp-a (A) before tp-b (B); c2: C.
+    const name = (i: number) => store.campaigns.names[i];
+    expect(Array.from(table.campaign).map(name)).toEqual(['C', 'A', 'B', 'C']);
+    expect(Array.from(table.occurredAt)).toEqual([1000, 5000, 5000, 5000]);
+    expect(asked).toEqual([[1, 2]]);
+    // The order is kept: a second window asks nothing more.
+    store.table({ start: 2000, end: 10_000 });
+    expect(asked).toHaveLength(1);
+  });
+
+  it('replaces the touch in a slot, as an upsert of a known id does', () => {
+    const touches: Touch[] = [
+      { id: 't1', customer: 'c1', campaign: 'A', at: 1000 },
+      { id: 't2', customer: 'c1', campaign: 'B', at: 2000 },
+    ];
+    const { store } = storeOf(touches);
+    expect(Array.from(store.table({ start: 0, end: 5000 }).campaign).map((i) => store.campaigns.names[i])).toEqual(['A', 'B']);
+    // t1 moves after t2 and to another customer's journey: c1 keeps B only, c2 gets A.
+    store.put(1, 'c2', 'A', 3000);
+    const table = store.table({ start: 0, end: 5000 });
+    expect(store.size).toBe(2);
+    expect(Array.from(table.customerStart)).toEqual([0, 1, 2]);
+    expect(Array.from(table.campaign).map((i) => store.campaigns.names[i])).toEqual(['B', 'A']);
+  });
+
+  it('leaves room for customers the store has not seen (converters with no touch)', () => {
+    const { store } = storeOf([{ id: 't1', customer: 'c1', campaign: 'A', at: 1000 }]);
+    const table = store.table({ start: 0, end: 5000 }, 2);
+    expect(table.customerCount).toBe(3);
+    expect(Array.from(table.customerStart)).toEqual([0, 1, 1, 1]);
+  });
+
+  it('grows past its first capacity and refuses a slot or instant that is not one', () => {
+    const store = new TouchStore(() => []);
+    for (let slot = 1; slot <= 5000; slot++) store.put(slot, `c${slot % 7}`, 'A', slot);
+    expect(store.size).toBe(5000);
+    expect(store.table({ start: 0, end: 10_000 }).occurredAt).toHaveLength(5000);
+    expect(store.span()).toEqual({ first: 1, last: 5000 });
+    expect(() => store.put(-1, 'c', 'A', 0)).toThrow(RangeError);
+    expect(() => store.put(1.5, 'c', 'A', 0)).toThrow(RangeError);
+    expect(() => store.put(1, 'c', 'A', Number.NaN)).toThrow(RangeError);
+  });
+});
