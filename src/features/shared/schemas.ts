@@ -26,9 +26,12 @@ export const CHANNELS = [
 ] as const;
 export type Channel = (typeof CHANNELS)[number];
 
+/** What a client-chosen id may be; the batch fast paths test it directly. */
+export const CLIENT_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
 export const ClientId = z
   .string()
-  .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1 to 128 characters of A-Z a-z 0-9 . _ : -')
+  .regex(CLIENT_ID_PATTERN, 'must be 1 to 128 characters of A-Z a-z 0-9 . _ : -')
   .meta({ example: 'cmp-spring-search' });
 
 export const Channel = z.enum(CHANNELS);

@@ -17,40 +17,16 @@
  * written by hand is only the shape: a plain object of known keys, with the
  * required ones present and campaignId or externalRef given.
  */
-import type { FastifyRouteSchemaDef, FastifyValidationResult } from 'fastify/types/schema.js';
-import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
-import type { $ZodType } from 'zod/v4/core';
 import { parseAmount } from '../../domain/money.js';
 import { MAX_BATCH_ITEMS } from '../../plugins/batch.js';
 import { ExternalRefSchema } from '../campaigns/routes.js';
+import { fastPathValidatorCompiler, FieldJudge, isObject } from '../shared/fast-batch.js';
 import { ClientId, CurrencyCode, DateString } from '../shared/schemas.js';
 import { Reference, Source, SpendBatch } from './schemas.js';
 import type { SpendInput } from './service.js';
 
 type SpendBatchOutput = z.output<typeof SpendBatch>;
-
-/** zod's verdict on string values of one field, each distinct value asked once. */
-class FieldJudge {
-  private readonly verdicts = new Map<string, boolean>();
-  constructor(private readonly schema: z.ZodType) {}
-
-  accepts(value: unknown): value is string {
-    if (typeof value !== 'string') return false;
-    let verdict = this.verdicts.get(value);
-    if (verdict === undefined) {
-      const result = this.schema.safeParse(value);
-      // Only a value that zod passes through unchanged may be copied as is.
-      verdict = result.success && result.data === value;
-      this.verdicts.set(value, verdict);
-    }
-    return verdict;
-  }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * The parsed body, equal to what `SpendBatch.parse(body)` returns, or null
@@ -142,16 +118,5 @@ export function parseSpendBatchFast(body: unknown): SpendBatchOutput | null {
   return { items: out } as SpendBatchOutput;
 }
 
-/**
- * The route's validator compiler: the fast path for the body, zod for the
- * rest and for any body the fast path is not sure of.
- */
-export function spendValidatorCompiler<S>(route: FastifyRouteSchemaDef<S>): FastifyValidationResult {
-  // Each part's schema is a zod schema; fastify types the route-level compiler by the whole route schema.
-  const zodValidator = validatorCompiler(route as unknown as FastifyRouteSchemaDef<$ZodType>);
-  if (route.httpPart !== 'body') return zodValidator;
-  return (data: unknown) => {
-    const fast = parseSpendBatchFast(data);
-    return fast ? { value: fast } : zodValidator(data);
-  };
-}
+/** The route's validator compiler: this fast path, then zod. */
+export const spendValidatorCompiler = fastPathValidatorCompiler(parseSpendBatchFast);

@@ -4,6 +4,7 @@ import { parseDay } from '../../domain/periods.js';
 import { itemPath } from '../shared/batch.js';
 import { decodeCursor, isStringArray, pageOf, sendCsv, wantsCsv } from '../shared/http.js';
 import { BatchResult, ClientId, DateString, jsonOrCsv, ListQuery, page, problems } from '../shared/schemas.js';
+import { touchpointValidatorCompiler } from './fast-batch.js';
 import { CustomerId, TimestampOutput, TouchpointBatch } from './schemas.js';
 
 const DAY_MS = 86_400_000;
@@ -35,6 +36,8 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     '/v1/touchpoints',
     {
       config: { role: 'ops', batch: true, idempotent: true },
+      // TouchpointBatch is the schema; a fast path takes plainly valid bodies first (see fast-batch.ts).
+      validatorCompiler: touchpointValidatorCompiler,
       schema: {
         tags: ['touchpoints'],
         summary: 'Ingest touchpoints (batch)',
