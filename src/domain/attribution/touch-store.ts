@@ -86,9 +86,13 @@ export class TouchStore {
    * The touches with occurredAt in [window.start, window.end), as the
    * engine's table: customers numbered as in `customers`, with room for
    * `extraCustomers` more (customers the caller met elsewhere, such as
-   * converters with no touch, numbered from customers.size up).
+   * converters with no touch, numbered from customers.size up). Campaigns
+   * are numbered as in `campaigns`, or through `campaignMap` (store index to
+   * the caller's), so that the caller can number them in an order that does
+   * not depend on the order touches arrived in.
    */
-  table(window: TimeRange, extraCustomers = 0): TouchTable {
+  table(window: TimeRange, extraCustomers = 0, campaignMap?: Int32Array): TouchTable {
+    if (campaignMap && campaignMap.length !== this.campaigns.size) throw new RangeError('campaignMap must have one entry per campaign in the store');
     const order = this.readingOrder();
     let rows = 0;
     for (let i = 0; i < order.length; i++) {
@@ -105,7 +109,7 @@ export class TouchStore {
       if (at < window.start || at >= window.end) continue;
       customer[row] = this.customer[slot]!;
       occurredAt[row] = at;
-      campaign[row] = this.campaign[slot]!;
+      campaign[row] = campaignMap ? campaignMap[this.campaign[slot]!]! : this.campaign[slot]!;
       row++;
     }
     return touchTableFromSortedColumns({ customer, occurredAt, campaign }, this.customers.size + extraCustomers, this.campaigns.size);

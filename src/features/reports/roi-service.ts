@@ -222,7 +222,11 @@ export class RoiReportService {
     }
     // The engine's customer and campaign indices are the touch store's; a converter with no touch at all gets one past them.
     const store = this.touchIndex.current();
-    const campaignIds = store.campaigns.names;
+    // Engine indices in campaign id order, not the order campaigns were first touched: data_driven gives tied
+    // remainders to the lower index, and the same data must give the same numbers however it was loaded.
+    const campaignIds = [...store.campaigns.names].sort();
+    const position = new Map(campaignIds.map((id, i) => [id, i]));
+    const campaignMap = Int32Array.from(store.campaigns.names, (id) => position.get(id)!);
     const untouched = new Map<string, number>();
     const customerOf = (id: string) => {
       const known = store.customers.find(id);
@@ -250,7 +254,7 @@ export class RoiReportService {
     const touches =
       request.groupBy === 'month'
         ? null
-        : store.table({ start: earliest - lookbackMs(request.lookbackDays), end: latest + 1 }, untouched.size);
+        : store.table({ start: earliest - lookbackMs(request.lookbackDays), end: latest + 1 }, untouched.size, campaignMap);
     return { base, range, campaigns, spendByCampaign, spendByMonth, campaignIds, touches, conversions, rowMonths };
   }
 
