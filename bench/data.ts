@@ -72,14 +72,14 @@ function microsLiteral(micros: number): string {
  * natural key (source, campaign, date, reference) is distinct. Supplier
  * invoices carry a reference; platform lines do not.
  */
-export function makeSpendRows(rows: number, campaigns: number, seed = 42): BenchRow[] {
+export function makeSpendRows(rows: number, campaigns: number, seed = 42, firstDay = FIRST_DAY): BenchRow[] {
   const random = mulberry32(seed);
   const out: BenchRow[] = new Array(rows);
   const dates: string[] = [];
   for (let i = 0; i < rows; i++) {
     const c = i % campaigns;
     const day = Math.floor(i / campaigns);
-    const date = (dates[day] ??= new Date(FIRST_DAY + day * MS_PER_DAY).toISOString().slice(0, 10));
+    const date = (dates[day] ??= new Date(firstDay + day * MS_PER_DAY).toISOString().slice(0, 10));
     const source = CHANNEL_SOURCE[c % CHANNEL_SOURCE.length]![1];
     const roll = random();
     // Cents for most lines, six decimals for some (CPM platforms report micros).

@@ -34,21 +34,20 @@
  *   npm run bench -- --profile             write a CPU profile of the service to the temp dir (kept)
  *   npm run bench -- --keep                keep the temp dir and its SQLite files
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { openDatabase } from '../src/db.js';
 import { SPEND_UPSERT_CHUNK, SPEND_UPSERT_SQL, spendUpsertSql } from '../src/features/spend/service.js';
+import { runAttributionBench } from './attribution.js';
 import { makeCampaigns, makeSpendRows, type BenchRow } from './data.js';
-import type { ServerReady, ServerStats } from './server.js';
+import { ask, fmtInt, fmtMiB, fmtRate, percentile, post, startServer, stopServer, table } from './harness.js';
+import type { ServerStats } from './server.js';
 
 const TARGET_ROWS_PER_SECOND = 100_000;
 const TARGET_RATIO = 0.5;
-const ADMIN_KEY = 'sb_bench_admin_key_0123456789abcdef';
 
 interface Options {
   rows: number;
@@ -57,6 +56,9 @@ interface Options {
   breakdown: boolean;
   profile: boolean;
   keep: boolean;
+  suite: 'all' | 'spend' | 'attribution';
+  /** Data set L's counts times this (customers, touchpoints, conversions); 1 is PRODUCT.md's L. */
+  scale: number;
 }
 
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
@@ -69,13 +71,26 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} / ${envName} must be a positive integer (got ${raw})`);
     return n;
   };
-  const options = {
+  const options: Options = {
     rows: value('rows', 'BENCH_ROWS', 500_000),
     batch: value('batch', 'BENCH_BATCH', 25_000),
     campaigns: value('campaigns', 'BENCH_CAMPAIGNS', 1_000),
     breakdown: flag('breakdown'),
     profile: flag('profile'),
     keep: flag('keep') || flag('profile'),
+    suite: ((): Options['suite'] => {
+      const i = argv.indexOf('--suite');
+      const suite = i >= 0 ? argv[i + 1] : (env.BENCH_SUITE ?? 'all');
+      if (suite !== 'all' && suite !== 'spend' && suite !== 'attribution') throw new Error(`--suite must be all, spend or attribution (got ${suite})`);
+      return suite;
+    })(),
+    scale: (() => {
+      const i = argv.indexOf('--scale');
+      const raw = i >= 0 ? argv[i + 1] : (env.BENCH_SCALE ?? '1');
+      const scale = Number(raw);
+      if (!(scale > 0 && scale <= 1)) throw new Error(`--scale must be a number in (0, 1] (got ${raw})`);
+      return scale;
+    })(),
   };
   if (options.batch > 100_000) throw new Error('--batch must be at most 100,000 (the API refuses larger batches)');
   return options;
@@ -141,67 +156,6 @@ function runRaw(dbPath: string, batches: BenchRow[][], mode: RawMode): RawResult
 }
 
 // ---------------------------------------------------------------- http
-
-interface Answer {
-  status: number;
-  body: string;
-}
-
-function post(agent: http.Agent, port: number, path: string, body: Buffer): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: 'POST',
-        agent,
-        headers: {
-          authorization: `Bearer ${ADMIN_KEY}`,
-          'content-type': 'application/json',
-          'content-length': body.length,
-        },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
-}
-
-function startServer(dbPath: string, profileDir: string | null): Promise<{ child: ChildProcess; port: number }> {
-  const script = fileURLToPath(new URL('./server.ts', import.meta.url));
-  const child = fork(script, [dbPath, ADMIN_KEY], {
-    // process.execArgv carries tsx's loader, so the child runs TypeScript too.
-    execArgv: [...process.execArgv, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`the service exited with code ${code} before it was ready`)));
-    child.once('message', (message: ServerReady) => resolve({ child, port: message.port }));
-  });
-}
-
-function ask<T>(child: ChildProcess, type: string): Promise<T> {
-  return new Promise((resolve) => {
-    child.once('message', (message: T) => resolve(message));
-    child.send({ type });
-  });
-}
-
-function stopServer(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.removeAllListeners('exit');
-    child.once('exit', () => resolve());
-    child.send({ type: 'close' });
-  });
-}
 
 interface HttpResult {
   seconds: number;
@@ -274,26 +228,32 @@ function dbTotals(dbPath: string): DbTotals {
   }
 }
 
-const fmtInt = (n: number | bigint) => n.toLocaleString('en-US');
-const fmtRate = (rows: number, seconds: number) => fmtInt(Math.round(rows / seconds));
-const fmtMiB = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-
-function table(rows: [string, string][]): string {
-  const left = Math.max(...rows.map(([a]) => a.length));
-  const right = Math.max(...rows.map(([, b]) => b.length));
-  const line = `+${'-'.repeat(left + 2)}+${'-'.repeat(right + 2)}+`;
-  return [line, ...rows.map(([a, b]) => `| ${a.padEnd(left)} | ${b.padStart(right)} |`), line].join('\n');
-}
-
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2), process.env);
   const dir = mkdtempSync(join(tmpdir(), 'spendbook-bench-'));
   const out = (text: string) => process.stdout.write(`${text}\n`);
   try {
+    // Other processes on the machine slow every figure below, and not all equally: say how busy it was.
+    out(`node ${process.version}, ${availableParallelism()} CPUs (1-minute load average ${loadavg()[0]!.toFixed(2)}), SQLite files in ${dir}\n`);
+    let ok = true;
+    if (options.suite !== 'attribution') ok = (await spendSuite(options, dir, out)) && ok;
+    if (options.suite !== 'spend') {
+      if (options.suite === 'all') out('\n');
+      ok = (await runAttributionBench(dir, { scale: options.scale, batch: options.batch, profileDir: options.profile ? dir : null }, out)) && ok;
+      out(`\n(1-minute load average at the end ${loadavg()[0]!.toFixed(2)})`);
+    }
+    if (options.profile) out(`\nCPU profiles of the service (open in Chrome DevTools): ${dir}/*.cpuprofile`);
+    if (!ok) process.exitCode = 1;
+  } finally {
+    if (!options.keep) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The spend ingest suite; true when every correctness check passed. */
+async function spendSuite(options: Options, dir: string, out: (text: string) => void): Promise<boolean> {
+  {
     out(`Spendbook ingest benchmark: ${fmtInt(options.rows)} spend lines, ${fmtInt(options.campaigns)} campaigns, batches of ${fmtInt(options.batch)}`);
     // Other processes on the machine slow every figure below, and not all equally: say how busy it was.
-    out(`node ${process.version}, ${availableParallelism()} CPUs (1-minute load average ${loadavg()[0]!.toFixed(2)}), SQLite files in ${dir}`);
 
     const campaigns = makeCampaigns(options.campaigns);
     const rows = makeSpendRows(options.rows, options.campaigns);
@@ -393,10 +353,7 @@ async function main(): Promise<void> {
     }
     out('\ncorrectness:');
     for (const [text, ok] of checks) out(`  ${ok ? 'ok  ' : 'FAIL'} ${text}`);
-    if (options.profile) out(`\nCPU profile of the service (open in Chrome DevTools): ${dir}/*.cpuprofile`);
-    if (checks.some(([, ok]) => !ok)) process.exitCode = 1;
-  } finally {
-    if (!options.keep) rmSync(dir, { recursive: true, force: true });
+    return checks.every(([, ok]) => ok);
   }
 }
 

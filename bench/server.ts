@@ -23,6 +23,8 @@ export interface ServerStats {
   peakHeapUsedBytes: number;
   /** Largest heapTotal + external + arrayBuffers sampled, bytes. */
   peakHeapTotalBytes: number;
+  /** How long reading every touchpoint into memory took at start, milliseconds. */
+  touchIndexLoadMs: number;
 }
 
 const [dbPath, adminKey] = process.argv.slice(2);
@@ -61,6 +63,7 @@ process.on('message', async (message: { type: string }) => {
       maxRssBytes: process.resourceUsage().maxRSS * 1024,
       peakHeapUsedBytes: peakHeapUsed,
       peakHeapTotalBytes: peakHeapTotal,
+      touchIndexLoadMs: app.touchIndex.lastLoadMs,
     } satisfies ServerStats);
   } else if (message.type === 'close') {
     clearInterval(sampler);

@@ -19,6 +19,7 @@ import type { Sqlite } from '../../db.js';
 export class ReportCache {
   private readonly entries = new Map<string, unknown>();
   private version = '';
+  private latestEntry: { key: string; value: unknown } | null = null;
   private readonly changesStmt;
   private readonly dataVersionStmt;
   hits = 0;
@@ -29,13 +30,24 @@ export class ReportCache {
     this.dataVersionStmt = sqlite.prepare('pragma data_version').pluck();
   }
 
+  /**
+   * Like `get`, for large intermediate values: only the most recent one is
+   * kept, whatever its key, and it is dropped with everything else when the
+   * database changes.
+   */
+  latest<T>(key: string, compute: () => T): T {
+    this.checkVersion();
+    if (this.latestEntry?.key === key) return this.latestEntry.value as T;
+    // Let the old value go before computing the new one: two would not fit in the memory budget.
+    this.latestEntry = null;
+    const value = compute();
+    this.latestEntry = { key, value };
+    return value;
+  }
+
   /** The cached value for `key` if the database has not changed since it was computed, else `compute()`'s, stored. */
   get<T>(key: string, compute: () => T): T {
-    const version = `${this.changesStmt.get()}:${this.dataVersionStmt.get()}`;
-    if (version !== this.version) {
-      this.entries.clear();
-      this.version = version;
-    }
+    this.checkVersion();
     if (this.entries.has(key)) {
       const value = this.entries.get(key) as T;
       // Least recently used goes first: re-insert to move this one to the end.
@@ -49,5 +61,15 @@ export class ReportCache {
     this.entries.set(key, value);
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     return value;
+  }
+
+  /** Empties the cache if the database changed since it was filled. */
+  private checkVersion(): void {
+    const version = `${this.changesStmt.get()}:${this.dataVersionStmt.get()}`;
+    if (version !== this.version) {
+      this.entries.clear();
+      this.latestEntry = null;
+      this.version = version;
+    }
   }
 }

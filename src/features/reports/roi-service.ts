@@ -145,7 +145,7 @@ export class RoiReportService {
   }
 
   private computeRoi(request: RoiRequest & { model: AttributionModel }): RoiReport {
-    const loaded = this.load(request);
+    const loaded = this.loaded(request);
     const attributed = this.attribute(loaded, request, request.model);
     const keys = this.rowKeys(loaded, request.groupBy, [attributed]);
     const scale = minorUnits(loaded.base);
@@ -161,7 +161,7 @@ export class RoiReportService {
   }
 
   private computeAttribution(request: RoiRequest & { models: AttributionModel[] }): AttributionReport {
-    const loaded = this.load(request);
+    const loaded = this.loaded(request);
     const perModel = request.models.map((model) => this.attribute(loaded, request, model));
     const keys = this.rowKeys(loaded, request.groupBy, perModel);
     const scale = minorUnits(loaded.base);
@@ -187,6 +187,19 @@ export class RoiReportService {
   private head(loaded: Loaded, request: RoiRequest): ReportHead {
     const { groupBy, from, to, lookbackDays, halfLifeDays } = request;
     return { currency: loaded.base, groupBy, from, to, lookbackDays, halfLifeDays };
+  }
+
+  /**
+   * The range's data, shared by every model: asking for the same range under
+   * another model (the usual way to compare them) runs only the engine. One
+   * range is kept (a year of data set L is some 100 MB), under the same
+   * database-version check as the finished reports.
+   */
+  private loaded(request: RoiRequest): Loaded {
+    const { from, to, lookbackDays } = request;
+    // By month no touch is read, so a month-grouped load cannot serve the others.
+    const key = `${from} ${to} ${lookbackDays} ${request.groupBy === 'month'}`;
+    return this.cache.latest(key, () => this.load(request));
   }
 
   private load(request: RoiRequest): Loaded {

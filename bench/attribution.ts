@@ -1,0 +1,302 @@
+/**
+ * The attribution benchmark of PRODUCT.md's Performance section, on data set
+ * "L" (bench/dataset-l.ts): 1,000 campaigns, 730,000 spend lines, 1,000,000
+ * customers, 5,000,000 touchpoints, 500,000 conversions and their refunds.
+ *
+ * 1. raw: the touchpoints written with better-sqlite3 alone into a fresh
+ *    migrated file, one prepared single-row INSERT per touch, one
+ *    transaction per batch: the baseline of "at least half the rate of raw
+ *    better-sqlite3 inserts".
+ * 2. http: the real service in a child process on a fresh file; campaigns,
+ *    FX rates, spend, touchpoints and revenue posted in batches, one request
+ *    at a time. Each batch is generated before its request is sent, and only
+ *    the requests are timed (the service is idle meanwhile).
+ * 3. reports: GET /v1/reports/roi for the year 2026 under each model, the
+ *    first request and five repeats; then all six side by side.
+ * 4. restart: the service stopped and started again on the same file (it
+ *    reads every touchpoint back into memory before it listens), and the
+ *    first reports after it.
+ *
+ * It prints the figures, the targets, and checks that the numbers are right:
+ * every model's revenue total equals the revenue recorded in 2026, computed
+ * here independently in bigint from what was sent (EUR at each day's rate,
+ * rounded once to the cent, half to even), and rows add up to totals.
+ */
+import http from 'node:http';
+import { join } from 'node:path';
+import { openDatabase } from '../src/db.js';
+import { makeCampaigns, makeSpendRows } from './data.js';
+import { days, fxRates, L_FIRST_DAY, scaled, type DatasetSize } from './dataset-l.js';
+import { ask, fmtInt, fmtMiB, fmtRate, send, startServer, stopServer, table } from './harness.js';
+import type { ServerStats } from './server.js';
+
+const MODELS = ['first_touch', 'last_touch', 'linear', 'time_decay', 'position_based', 'data_driven'] as const;
+const YEAR = { from: '2026-01-01', to: '2026-12-31' };
+const TARGETS = { ingestRowsPerSecond: 100_000, ratio: 0.5, firstMs: 2_000, repeatMs: 50, dataDrivenMs: 10_000, rssBytes: 1024 ** 3 };
+
+export interface AttributionOptions {
+  scale: number;
+  batch: number;
+  profileDir: string | null;
+}
+
+type Out = (text: string) => void;
+
+interface Timed {
+  rows: number;
+  seconds: number;
+  counts: { inserted: number; updated: number; unchanged: number };
+}
+
+const ms = (started: bigint) => Number(process.hrtime.bigint() - started) / 1e6;
+
+/** Posts batches produced one at a time; times only the requests. */
+async function ingest(agent: http.Agent, port: number, path: string, batches: Iterable<unknown[]>): Promise<Timed> {
+  const result: Timed = { rows: 0, seconds: 0, counts: { inserted: 0, updated: 0, unchanged: 0 } };
+  for (const items of batches) {
+    const body = Buffer.from(JSON.stringify({ items }));
+    const started = process.hrtime.bigint();
+    const answer = await send(agent, port, 'POST', path, body);
+    result.seconds += ms(started) / 1000;
+    if (answer.status !== 200) throw new Error(`POST ${path} answered ${answer.status}: ${answer.body.slice(0, 500)}`);
+    const counts = JSON.parse(answer.body) as Timed['counts'];
+    result.counts.inserted += counts.inserted;
+    result.counts.updated += counts.updated;
+    result.counts.unchanged += counts.unchanged;
+    result.rows += items.length;
+  }
+  return result;
+}
+
+function* chunks<T>(items: Iterable<T>, size: number): Generator<T[]> {
+  let batch: T[] = [];
+  for (const item of items) {
+    batch.push(item);
+    if (batch.length === size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+function* touchpointsOf(size: DatasetSize) {
+  for (const day of days(size)) yield* day.touchpoints;
+}
+
+function* revenueOf(size: DatasetSize) {
+  for (const day of days(size)) yield* day.revenue;
+}
+
+/** Baseline: one prepared single-row INSERT per touch, one transaction per batch, in a fresh migrated file. */
+function rawTouchpoints(dbPath: string, size: DatasetSize, batch: number): { rows: number; seconds: number } {
+  const handle = openDatabase(dbPath);
+  const insert = handle.sqlite.prepare('insert into touchpoints (id, customer_id, campaign_id, occurred_at) values (?, ?, ?, ?)');
+  const write = handle.sqlite.transaction((rows: [string, string, string, number][]) => {
+    for (const row of rows) insert.run(row);
+  });
+  let seconds = 0;
+  let rows = 0;
+  for (const touches of chunks(touchpointsOf(size), batch)) {
+    const params = touches.map((t): [string, string, string, number] => [t.id, t.customerId, t.campaignId, Date.parse(t.occurredAt)]);
+    const started = process.hrtime.bigint();
+    write(params);
+    seconds += ms(started) / 1000;
+    rows += params.length;
+  }
+  handle.close();
+  return { rows, seconds };
+}
+
+/**
+ * The revenue recorded in 2026 in USD, exactly: micros x the day's rate
+ * (12 decimals) in attos, summed, rounded once to cents half to even; and
+ * the number of conversions.
+ */
+function expectedYear(size: DatasetSize): { revenueCents: bigint; conversions: number } {
+  const rate12 = new Map(fxRates(size).map((r) => {
+    const [int, frac = ''] = r.rate.split('.');
+    return [r.date, BigInt(int! + frac.padEnd(12, '0'))];
+  }));
+  let attos = 0n;
+  let conversions = 0;
+  for (const event of revenueOf(size)) {
+    if (!event.occurredAt.startsWith('2026')) continue;
+    const negative = event.amount.startsWith('-');
+    const [int, frac = ''] = event.amount.replace('-', '').split('.');
+    const micros = BigInt(int! + frac.padEnd(6, '0')) * (negative ? -1n : 1n);
+    attos += micros * (event.currency === 'USD' ? 10n ** 12n : rate12.get(event.occurredAt.slice(0, 10))!);
+    if (!event.refundOf) conversions++;
+  }
+  // attos to cents: 1e16 attos a cent, half to even.
+  const unit = 10n ** 16n;
+  let cents = attos / unit;
+  const rest = attos - cents * unit;
+  const twice = 2n * (rest < 0n ? -rest : rest);
+  if (twice > unit || (twice === unit && cents % 2n !== 0n)) cents += rest < 0n ? -1n : 1n;
+  return { revenueCents: cents, conversions };
+}
+
+const centsOf = (text: string) => {
+  const negative = text.startsWith('-');
+  const [int, frac = ''] = text.replace('-', '').split('.');
+  return BigInt(int! + frac.padEnd(2, '0')) * (negative ? -1n : 1n);
+};
+
+interface Figures {
+  revenue: string;
+  conversions: string;
+}
+
+/** An ROI report, or the attribution report with its figures per model. */
+interface RoiBody {
+  rows: (Figures & { models?: Record<string, Figures> })[];
+  totals: Figures & { models?: Record<string, Figures> };
+}
+
+/** Each model's rows and totals in a report: one for ROI, six for attribution. */
+function perModel(body: RoiBody): [string, Figures[], Figures][] {
+  if (!body.totals.models) return [['', body.rows, body.totals]];
+  return Object.entries(body.totals.models).map(([model, totals]) => [` ${model}`, body.rows.map((row) => row.models![model]!), totals]);
+}
+
+interface ReportTiming {
+  label: string;
+  firstMs: number;
+  repeatMs: number[];
+  body: RoiBody;
+}
+
+async function timeReport(agent: http.Agent, port: number, label: string, path: string, repeats: number): Promise<ReportTiming> {
+  let started = process.hrtime.bigint();
+  const first = await send(agent, port, 'GET', path);
+  const firstMs = ms(started);
+  if (first.status !== 200) throw new Error(`GET ${path} answered ${first.status}: ${first.body.slice(0, 500)}`);
+  const repeatMs: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    started = process.hrtime.bigint();
+    const again = await send(agent, port, 'GET', path);
+    repeatMs.push(ms(started));
+    if (again.body !== first.body) throw new Error(`GET ${path} answered differently when repeated`);
+  }
+  return { label, firstMs, repeatMs, body: JSON.parse(first.body) as RoiBody };
+}
+
+const roiPath = (model: string, groupBy = 'campaign') => `/v1/reports/roi?from=${YEAR.from}&to=${YEAR.to}&model=${model}&groupBy=${groupBy}`;
+
+export async function runAttributionBench(dir: string, options: AttributionOptions, out: Out): Promise<boolean> {
+  const size = scaled(options.scale);
+  out(
+    `Spendbook attribution benchmark, data set L${options.scale === 1 ? '' : ` scaled by ${options.scale}`}: ${fmtInt(size.campaigns)} campaigns, ` +
+      `${fmtInt(size.campaigns * size.days)} spend lines, ${fmtInt(size.customers)} customers, ${fmtInt(size.touchpoints)} touchpoints, ` +
+      `${fmtInt(size.conversions)} conversions; batches of ${fmtInt(options.batch)}`,
+  );
+
+  out('raw per-touch INSERT (the baseline) ...');
+  const raw = rawTouchpoints(join(dir, 'raw-touchpoints.db'), size, options.batch);
+
+  const dbPath = join(dir, 'attribution.db');
+  const first = await startServer(dbPath, options.profileDir);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  let service: ServerStats;
+  let restartedService: ServerStats;
+  const reports: ReportTiming[] = [];
+  let touchpoints: Timed;
+  let revenue: Timed;
+  let spend: Timed;
+  let restart: { readyMs: number; loadMs: number };
+  try {
+    const port = first.port;
+    out('http ingest: campaigns, FX rates, spend, touchpoints, revenue ...');
+    await ingest(agent, port, '/v1/campaigns', chunks(makeCampaigns(size.campaigns), 10_000));
+    const fx = await send(agent, port, 'PUT', '/v1/fx-rates', Buffer.from(JSON.stringify({ items: fxRates(size) })));
+    if (fx.status !== 200) throw new Error(`PUT /v1/fx-rates answered ${fx.status}: ${fx.body.slice(0, 500)}`);
+    const spendRows = makeSpendRows(size.campaigns * size.days, size.campaigns, 42, L_FIRST_DAY).map((row) => row.line);
+    spend = await ingest(agent, port, '/v1/spend', chunks(spendRows, options.batch));
+    touchpoints = await ingest(agent, port, '/v1/touchpoints', chunks(touchpointsOf(size), options.batch));
+    revenue = await ingest(agent, port, '/v1/revenue', chunks(revenueOf(size), options.batch));
+
+    out('reports: GET /v1/reports/roi for 2026, each model, first request then 5 repeats ...');
+    for (const model of MODELS) reports.push(await timeReport(agent, port, model, roiPath(model), 5));
+    reports.push(await timeReport(agent, port, 'by month (no model runs)', roiPath('linear', 'month'), 5));
+    reports.push(
+      await timeReport(agent, port, 'attribution, 6 models side by side', `/v1/reports/attribution?from=${YEAR.from}&to=${YEAR.to}&models=${MODELS.join(',')}&groupBy=channel`, 2),
+    );
+    service = await ask<ServerStats>(first.child, 'stats');
+  } finally {
+    agent.destroy();
+    await stopServer(first.child);
+  }
+
+  out('restart on the same file, then the first reports ...');
+  const startedRestart = process.hrtime.bigint();
+  const second = await startServer(dbPath, null);
+  const readyMs = ms(startedRestart);
+  const agent2 = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const loaded = await ask<ServerStats>(second.child, 'stats');
+    restart = { readyMs, loadMs: loaded.touchIndexLoadMs };
+    reports.push(await timeReport(agent2, second.port, 'after restart: linear', roiPath('linear'), 2));
+    reports.push(await timeReport(agent2, second.port, 'after restart: data_driven', roiPath('data_driven'), 2));
+    restartedService = await ask<ServerStats>(second.child, 'stats');
+  } finally {
+    agent2.destroy();
+    await stopServer(second.child);
+  }
+
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const touchRate = touchpoints.rows / touchpoints.seconds;
+  const rawRate = raw.rows / raw.seconds;
+  out('');
+  out(
+    table([
+      ['HTTP ingest, POST /v1/spend', `${fmtRate(spend.rows, spend.seconds)} rows/s (${fmtInt(spend.rows)} in ${spend.seconds.toFixed(1)} s)`],
+      ['HTTP ingest, POST /v1/touchpoints', `${fmtRate(touchpoints.rows, touchpoints.seconds)} rows/s (${fmtInt(touchpoints.rows)} in ${touchpoints.seconds.toFixed(1)} s)`],
+      ['raw per-touch INSERT, better-sqlite3', `${fmtRate(raw.rows, raw.seconds)} rows/s (${raw.seconds.toFixed(1)} s)`],
+      ['  ratio HTTP / raw (target >= 0.5)', (touchRate / rawRate).toFixed(2)],
+      ['HTTP ingest, POST /v1/revenue', `${fmtRate(revenue.rows, revenue.seconds)} rows/s (${fmtInt(revenue.rows)} in ${revenue.seconds.toFixed(1)} s)`],
+      ...reports.map((r): [string, string] => [
+        `ROI 2026, ${r.label}`,
+        `first ${fmtInt(Math.round(r.firstMs))} ms, repeated ${median(r.repeatMs).toFixed(1)} ms (max ${Math.max(...r.repeatMs).toFixed(1)})`,
+      ]),
+      ['restart: ready (reads the touchpoints back)', `${fmtInt(Math.round(restart.readyMs))} ms, of which touchpoints ${fmtInt(Math.round(restart.loadMs))} ms`],
+      ['service peak RSS (maxRSS), ingest + reports', fmtMiB(service.maxRssBytes)],
+      ['service peak RSS (maxRSS), after restart', fmtMiB(restartedService.maxRssBytes)],
+      ['bench harness peak RSS', fmtMiB(process.resourceUsage().maxRSS * 1024)],
+    ]),
+  );
+
+  const byModel = new Map(reports.map((r) => [r.label, r]));
+  const heuristicFirst = MODELS.filter((m) => m !== 'data_driven').map((m) => byModel.get(m)!.firstMs);
+  const repeats = MODELS.map((m) => median(byModel.get(m)!.repeatMs));
+  const targets: [string, boolean][] = [
+    [`touchpoints HTTP >= ${fmtInt(TARGETS.ingestRowsPerSecond)} rows/s`, touchRate >= TARGETS.ingestRowsPerSecond],
+    [`touchpoints HTTP >= ${TARGETS.ratio} x raw INSERT`, touchRate / rawRate >= TARGETS.ratio],
+    [`heuristic models first < ${TARGETS.firstMs} ms (worst ${fmtInt(Math.round(Math.max(...heuristicFirst)))})`, Math.max(...heuristicFirst) < TARGETS.firstMs],
+    [`repeated < ${TARGETS.repeatMs} ms (worst median ${Math.max(...repeats).toFixed(1)})`, Math.max(...repeats) < TARGETS.repeatMs],
+    [`data_driven first < ${TARGETS.dataDrivenMs} ms (${fmtInt(Math.round(byModel.get('data_driven')!.firstMs))})`, byModel.get('data_driven')!.firstMs < TARGETS.dataDrivenMs],
+    [`peak RSS < 1 GiB`, Math.max(service.maxRssBytes, restartedService.maxRssBytes) < TARGETS.rssBytes],
+  ];
+  out('\ntargets:');
+  for (const [text, ok] of targets) out(`  ${ok ? 'met   ' : 'MISSED'} ${text}`);
+
+  const expected = expectedYear(size);
+  const checks: [string, boolean][] = [
+    [`touchpoints inserted ${fmtInt(touchpoints.counts.inserted)} = sent ${fmtInt(size.touchpoints)}`, touchpoints.counts.inserted === size.touchpoints],
+    [`revenue events inserted ${fmtInt(revenue.counts.inserted)} = sent ${fmtInt(revenue.rows)}`, revenue.counts.inserted === revenue.rows],
+  ];
+  for (const r of reports) {
+    for (const [model, rows, totals] of perModel(r.body)) {
+      const total = centsOf(totals.revenue);
+      const rowsSum = rows.reduce((sum, row) => sum + centsOf(row.revenue), 0n);
+      const conversions = Number(totals.conversions);
+      checks.push([
+        `${r.label}${model}: revenue ${totals.revenue} = recorded in 2026, rows sum to it; conversions ${conversions} = ${fmtInt(expected.conversions)}`,
+        total === expected.revenueCents && rowsSum === total && conversions === expected.conversions,
+      ]);
+    }
+  }
+  out('\ncorrectness:');
+  for (const [text, ok] of checks) out(`  ${ok ? 'ok  ' : 'FAIL'} ${text}`);
+  return checks.every(([, ok]) => ok);
+}
