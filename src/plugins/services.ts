@@ -62,6 +62,7 @@ export default fp<ServicesOptions>(
     app.decorate('burnReports', new BurnReportService(app.sqlite, settings, fxRates));
     app.decorate('roiReports', new RoiReportService(app.sqlite, settings, fxRates, touchIndex, reportCache));
     // Load the touchpoints once at start, so that the first report does not pay for it.
+    app.addHook('onClose', async () => touchIndex.close());
     app.addHook('onReady', async () => {
       touchIndex.current();
       if (touchIndex.lastLoadMs > 1_000) app.log.info({ touchpoints: touchIndex.current().size, ms: Math.round(touchIndex.lastLoadMs) }, 'touchpoints loaded for attribution');

@@ -115,6 +115,11 @@ export class TouchStore {
     return touchTableFromSortedColumns({ customer, occurredAt, campaign }, this.customers.size + extraCustomers, this.campaigns.size);
   }
 
+  /** Computes the reading order now, so that the next `table` does not have to (it is kept until a put). */
+  prepare(): void {
+    this.readingOrder();
+  }
+
   /** The earliest and latest instants held, or null when empty. */
   span(): { first: number; last: number } | null {
     if (this.count === 0) return null;

@@ -3,7 +3,8 @@
  * TouchStore kept equal to the table at all times.
  *
  * - It loads the whole table on first use (the app warms it when it starts,
- *   so the first report does not pay for it).
+ *   so the first report does not pay for it), and sorts it into the models'
+ *   reading order then, and again once touchpoint writes pause.
  * - Every touchpoint write of this process hands it the rows it changed
  *   (TouchpointService.ingest, after its transaction commits), keyed by
  *   rowid, which an upsert keeps.
@@ -24,11 +25,14 @@ export type TouchRow = [number, string, string, number];
 const SEPARATOR = '\u001f';
 /** Rowids per read while loading: a few MB of text per column. */
 const LOAD_RANGE = 100_000;
+/** Quiet time after the last touchpoint write before the reading order is computed ahead of the next report. */
+const PREPARE_AFTER_MS = 1_000;
 
 export class TouchIndex {
   private store: TouchStore | null = null;
   private loadedAtVersion = -1;
   private stale = false;
+  private prepareTimer: NodeJS.Timeout | null = null;
   private readonly dataVersionStmt;
   private readonly maxRowidStmt;
   private readonly rangeStmt;
@@ -64,6 +68,32 @@ export class TouchIndex {
       return;
     }
     for (const [rowid, customerId, campaignId, occurredAt] of rows) this.store.put(rowid, customerId, campaignId, occurredAt);
+    this.prepareWhenQuiet();
+  }
+
+  /**
+   * Sorting five million touches into reading order takes a couple of
+   * seconds; a report should not pay for it. Once touchpoint writes have
+   * stopped for PREPARE_AFTER_MS, the order is computed then (it holds the
+   * event loop for that long, between requests).
+   */
+  private prepareWhenQuiet(): void {
+    if (this.prepareTimer) clearTimeout(this.prepareTimer);
+    this.prepareTimer = setTimeout(() => {
+      this.prepareTimer = null;
+      try {
+        this.store?.prepare();
+      } catch {
+        // The database went away (the app closed): the next report computes the order itself.
+      }
+    }, PREPARE_AFTER_MS);
+    this.prepareTimer.unref();
+  }
+
+  /** Stops the pending preparation (the app is closing). */
+  close(): void {
+    if (this.prepareTimer) clearTimeout(this.prepareTimer);
+    this.prepareTimer = null;
   }
 
   /**
@@ -90,6 +120,7 @@ export class TouchIndex {
         }
       }
     }
+    store.prepare();
     this.store = store;
     this.loadedAtVersion = version;
     this.stale = false;
