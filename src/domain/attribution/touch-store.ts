@@ -120,20 +120,6 @@ export class TouchStore {
     this.readingOrder();
   }
 
-  /** The earliest and latest instants held, or null when empty. */
-  span(): { first: number; last: number } | null {
-    if (this.count === 0) return null;
-    let first = Infinity;
-    let last = -Infinity;
-    for (let slot = 0; slot < this.end; slot++) {
-      if (this.customer[slot] === EMPTY) continue;
-      const at = this.occurredAt[slot]!;
-      if (at < first) first = at;
-      if (at > last) last = at;
-    }
-    return { first, last };
-  }
-
   /**
    * Every occupied slot, sorted by (customer, occurredAt, touchpoint id):
    * a counting sort by customer, then each customer's few touches by time,
