@@ -3,6 +3,7 @@
  * instance for the routes.
  */
 import fp from 'fastify-plugin';
+import { Interner } from '../domain/attribution/index.js';
 import { CampaignService } from '../features/campaigns/service.js';
 import { CommitmentService } from '../features/commitments/service.js';
 import { FxRateService } from '../features/fx-rates/service.js';
@@ -15,6 +16,8 @@ import { TouchpointService } from '../features/touchpoints/service.js';
 import { TouchIndex } from '../features/touchpoints/touch-index.js';
 import { ReportCache } from '../features/reports/report-cache.js';
 import { RevenueService } from '../features/revenue/service.js';
+import { RevenueIndex } from '../features/revenue/revenue-index.js';
+import { SpendIndex } from '../features/spend/spend-index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -30,6 +33,10 @@ declare module 'fastify' {
     roiReports: RoiReportService;
     /** Every touchpoint in memory, for the attribution reports. */
     touchIndex: TouchIndex;
+    /** Every revenue event in memory, for the ROI and attribution reports. */
+    revenueIndex: RevenueIndex;
+    /** Spend per day, campaign and currency in memory, for the ROI and attribution reports. */
+    spendIndex: SpendIndex;
     /** Finished reports, until the database changes. */
     reportCache: ReportCache;
     /** The clock: reports default `asOf` to its UTC day. */
@@ -52,20 +59,30 @@ export default fp<ServicesOptions>(
     app.decorate('plans', new PlanService(app.sqlite, campaigns, now));
     app.decorate('commitments', new CommitmentService(app.sqlite, campaigns, now));
     app.decorate('fxRates', fxRates);
-    app.decorate('spend', new SpendService(app.sqlite, campaigns));
-    const touchIndex = new TouchIndex(app.sqlite);
+    // One interner for customer ids: a conversion's customer is then already an index into the touch table.
+    const customers = new Interner();
+    const touchIndex = new TouchIndex(app.sqlite, customers);
+    const revenueIndex = new RevenueIndex(app.sqlite, customers);
+    const spendIndex = new SpendIndex(app.sqlite);
     const reportCache = new ReportCache(app.sqlite);
     app.decorate('touchIndex', touchIndex);
+    app.decorate('revenueIndex', revenueIndex);
+    app.decorate('spendIndex', spendIndex);
     app.decorate('reportCache', reportCache);
+    app.decorate('spend', new SpendService(app.sqlite, campaigns, spendIndex));
     app.decorate('touchpoints', new TouchpointService(app.sqlite, campaigns, touchIndex));
-    app.decorate('revenue', new RevenueService(app.sqlite));
+    app.decorate('revenue', new RevenueService(app.sqlite, revenueIndex));
     app.decorate('burnReports', new BurnReportService(app.sqlite, settings, fxRates));
-    app.decorate('roiReports', new RoiReportService(app.sqlite, settings, fxRates, touchIndex, reportCache));
-    // Load the touchpoints once at start, so that the first report does not pay for it.
-    app.addHook('onClose', async () => touchIndex.close());
+    app.decorate('roiReports', new RoiReportService(app.sqlite, settings, fxRates, { touches: touchIndex, revenue: revenueIndex, spend: spendIndex }, reportCache));
+    const mirrors = { touchpoints: touchIndex, revenue: revenueIndex, spend: spendIndex };
+    app.addHook('onClose', async () => Object.values(mirrors).forEach((mirror) => mirror.close()));
+    // Load the tables the reports read once at start, so that the first report does not pay for it.
     app.addHook('onReady', async () => {
-      touchIndex.current();
-      if (touchIndex.lastLoadMs > 1_000) app.log.info({ touchpoints: touchIndex.current().size, ms: Math.round(touchIndex.lastLoadMs) }, 'touchpoints loaded for attribution');
+      for (const [table, mirror] of Object.entries(mirrors)) {
+        mirror.current();
+        // A log timing, in whole milliseconds (not money).
+        if (mirror.lastLoadMs > 1_000) app.log.info({ table, ms: Math.round(mirror.lastLoadMs) }, 'table loaded into memory for the reports');
+      }
     });
   },
   { name: 'spendbook-services', dependencies: ['spendbook-db'] },

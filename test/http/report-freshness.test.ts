@@ -1,6 +1,6 @@
 /**
- * The ROI and attribution reports are cached (ReportCache) and read the
- * touchpoints from memory (TouchIndex). Neither may ever serve data older
+ * The ROI and attribution reports are cached (ReportCache) and read
+ * touchpoints, revenue and spend from memory (TableMirror). Neither may ever serve data older
  * than the database: every kind of write is followed by a report that must
  * show it, checked against the figure worked by hand, and a write by another
  * connection to the same SQLite file must be seen too.
@@ -112,7 +112,36 @@ describe('cached reports are never stale', () => {
     // Another process (here: another connection) adds a later touch by B and a conversion.
     const other = new Database(path);
     other.prepare('insert into touchpoints (id, customer_id, campaign_id, occurred_at) values (?, ?, ?, ?)').run('t9', 'u1', 'B', Date.parse('2026-03-01T12:00:00Z'));
+    // ... a conversion of a customer this process never saw, and a spend line.
+    other.prepare('insert into revenue (id, customer_id, occurred_at, amount_micros, currency) values (?, ?, ?, ?, ?)').run('cv9', 'u9', Date.parse('2026-03-09T00:00:00Z'), 7_000_000, 'USD');
+    other.prepare(`insert into spend (source, campaign_id, date, reference, amount_micros, currency, version) values ('manual', 'B', '2026-03-09', '', 25000000, 'USD', 1)`).run();
     other.close();
-    expect(await revenueByName()).toEqual({ Social: '100.00', '(unattributed)': '0.00', total: '100.00' });
+    expect(await revenueByName()).toEqual({ Social: '100.00', '(unattributed)': '7.00', total: '107.00' });
+    const res = await t.call({ method: 'GET', url: ROI });
+    expect((res.json() as { totals: { spend: string } }).totals.spend).toBe('25.00');
+  });
+
+  it('shows restated spend, in a batch with new lines or alone, and new lines added to a day', async () => {
+    await seed();
+    const spendTotal = async () => {
+      const res = await t.call({ method: 'GET', url: ROI });
+      expect(res.statusCode, res.body).toBe(200);
+      return (res.json() as { totals: { spend: string } }).totals.spend;
+    };
+    const line = (campaignId: string, date: string, amount: string, reference?: string) => ({ campaignId, date, amount, currency: 'USD', source: 'manual', ...(reference ? { reference } : {}) });
+    await ok('POST', '/v1/spend', { items: [line('A', '2026-03-03', '60'), line('B', '2026-03-03', '40')] });
+    expect(await spendTotal()).toBe('100.00');
+    // A second line on the same day and campaign (another reference) adds to it: 100 + 5.
+    await ok('POST', '/v1/spend', { items: [line('A', '2026-03-03', '5', 'inv-2')] });
+    expect(await spendTotal()).toBe('105.00');
+    // Restated alone: A's first line 60 -> 10, so 10 + 40 + 5.
+    await ok('POST', '/v1/spend', { items: [line('A', '2026-03-03', '10')] });
+    expect(await spendTotal()).toBe('55.00');
+    // Restated beside a new line: B 40 -> 1, and A on March 4th 2: 10 + 1 + 5 + 2.
+    await ok('POST', '/v1/spend', { items: [line('B', '2026-03-03', '1'), line('A', '2026-03-04', '2')] });
+    expect(await spendTotal()).toBe('18.00');
+    // Re-sent unchanged: nothing moves.
+    await ok('POST', '/v1/spend', { items: [line('B', '2026-03-03', '1')] });
+    expect(await spendTotal()).toBe('18.00');
   });
 });

@@ -1,7 +1,7 @@
 /**
- * The ROI and attribution reports: load the range's spend, conversions,
- * refunds and touches with a few set-based queries, convert every amount to
- * the base currency at its own date, run the attribution engine once per
+ * The ROI and attribution reports: read the range's spend, conversions,
+ * refunds and touches from their in-memory mirrors (TableMirror), convert
+ * every amount to the base currency at its own date, run the attribution engine once per
  * model, group, and hand the exact figures to the pure calculator in
  * domain/roi, which rounds once.
  *
@@ -25,11 +25,13 @@ import {
   type TouchTable,
 } from '../../domain/attribution/index.js';
 import { minorUnits } from '../../domain/currency.js';
-import { MissingRates } from '../../domain/fx.js';
+import { type FxTable, MissingRates } from '../../domain/fx.js';
 import { formatDay, dayOfInstant, parseDay } from '../../domain/periods.js';
 import { computeRoi, type ModelFigures, modelFigures, type RoiFigures, type RoiInput } from '../../domain/roi.js';
 import type { FxRateService } from '../fx-rates/service.js';
 import type { SettingsService } from '../settings/service.js';
+import type { RevenueIndex } from '../revenue/revenue-index.js';
+import type { SpendIndex } from '../spend/spend-index.js';
 import type { TouchIndex } from '../touchpoints/touch-index.js';
 import { throwIfMissingRates } from './burn-service.js';
 import type { ReportCache } from './report-cache.js';
@@ -96,52 +98,45 @@ interface Loaded {
 /** Revenue and conversions per group key; null is the unattributed group. */
 type Attributed = Map<string | null, { revenue: bigint; conversions: bigint }>;
 
-/** The UTC day of instants, as text, each day formatted once per report (a year of conversions falls on 365 days). */
-function dayNamer(): (epochMs: number) => string {
-  const names = new Map<number, string>();
-  return (epochMs) => {
-    const day = dayOfInstant(epochMs);
-    let name = names.get(day);
-    if (name === undefined) names.set(day, (name = formatDay(day)));
-    return name;
+/**
+ * The scaled rate of a currency on a day (days since the epoch), each
+ * (currency, day) looked up once per report: a year of conversions falls on
+ * 365 days. A missing rate is noted in `missing` and comes back null.
+ */
+function rateFinder(fx: FxTable, missing: MissingRates): (currency: string, day: number) => bigint | null {
+  const byCurrency = new Map<string, Map<number, bigint | null>>();
+  return (currency, day) => {
+    let days = byCurrency.get(currency);
+    if (days === undefined) byCurrency.set(currency, (days = new Map()));
+    let rate = days.get(day);
+    if (rate === undefined) {
+      const date = formatDay(day);
+      rate = fx.rateOn(currency, date);
+      if (rate === null) missing.add(currency, date);
+      days.set(day, rate);
+    }
+    return rate;
   };
+}
+
+/** The tables the reports read, held in memory. */
+export interface ReportMirrors {
+  touches: TouchIndex;
+  revenue: RevenueIndex;
+  spend: SpendIndex;
 }
 
 export class RoiReportService {
   private readonly campaignsStmt;
-  private readonly spendStmt;
-  private readonly conversionsStmt;
-  private readonly refundsStmt;
 
   constructor(
     private readonly sqlite: Sqlite,
     private readonly settings: SettingsService,
     private readonly fx: FxRateService,
-    private readonly touchIndex: TouchIndex,
+    private readonly mirrors: ReportMirrors,
     private readonly cache: ReportCache,
   ) {
     this.campaignsStmt = sqlite.prepare('select id, name, channel from campaigns');
-    // Spend in the base currency needs no rate, so it is summed per month in SQL; other currencies per day.
-    this.spendStmt = sqlite
-      .prepare(
-        `select campaign_id, currency, substr(date, 1, 7) as month, case when currency = ? then '' else date end as day, sum(amount_micros) as micros
-         from spend where date between ? and ? group by campaign_id, currency, month, day`,
-      )
-      .raw(true)
-      .safeIntegers(true);
-    this.conversionsStmt = sqlite
-      // `+refund_of`: read through the time index, not the refund_of one (which would visit every conversion ever recorded).
-      .prepare('select customer_id, occurred_at, amount_micros, currency from revenue where +refund_of is null and occurred_at >= ? and occurred_at < ?')
-      .raw(true)
-      .safeIntegers(true);
-    this.refundsStmt = sqlite
-      .prepare(
-        `select c.customer_id, c.occurred_at, r.occurred_at, r.amount_micros, r.currency
-         from revenue r join revenue c on c.id = r.refund_of
-         where r.refund_of is not null and r.occurred_at >= ? and r.occurred_at < ?`,
-      )
-      .raw(true)
-      .safeIntegers(true);
   }
 
   /** The report, computed or (while the database is unchanged) cached. */
@@ -218,70 +213,84 @@ export class RoiReportService {
     const fx = this.fx.table(request.to);
     const missing = new MissingRates();
 
+    const rateOf = rateFinder(fx, missing);
     const spendByCampaign = new Map<string, bigint>();
     const spendByMonth = new Map<string, bigint>();
-    for (const [campaignId, currency, month, day, micros] of this.spendStmt.all(base, request.from, request.to) as [string, string, string, string, bigint][]) {
-      const attos = fx.toBaseAttos(micros, currency, day || request.from, missing) ?? 0n;
+    // Sums come day by day: each day's month is named once, and its total added to the month once.
+    let spendDay = -1;
+    let dayTotal = 0n;
+    const closeDay = () => {
+      if (spendDay < 0) return;
+      const month = formatDay(spendDay).slice(0, 7);
+      spendByMonth.set(month, (spendByMonth.get(month) ?? 0n) + dayTotal);
+    };
+    this.mirrors.spend.current().forEach(parseDay(request.from), parseDay(request.to), (day, campaignId, currency, micros) => {
+      if (day !== spendDay) {
+        closeDay();
+        spendDay = day;
+        dayTotal = 0n;
+      }
+      const rate = rateOf(currency, day);
+      if (rate === null) return;
+      const attos = micros * rate;
       spendByCampaign.set(campaignId, (spendByCampaign.get(campaignId) ?? 0n) + attos);
-      spendByMonth.set(month, (spendByMonth.get(month) ?? 0n) + attos);
-    }
+      dayTotal += attos;
+    });
+    closeDay();
 
-    // Conversions, then refunds: customer id, the instant the engine attributes at, the amount's own instant, micros, currency.
-    type Row = [string, number, number, bigint, string, boolean];
-    const rows: Row[] = [];
-    for (const [customer, at, micros, currency] of this.conversionsStmt.all(range.start, range.end) as [string, bigint, bigint, string][]) {
-      rows.push([customer, Number(at), Number(at), micros, currency, false]);
-    }
-    for (const [customer, convertedAt, at, micros, currency] of this.refundsStmt.all(range.start, range.end) as [string, bigint, bigint, bigint, string][]) {
-      rows.push([customer, Number(convertedAt), Number(at), micros, currency, true]);
-    }
+    // Conversions, then refunds: customer index, the instant the engine attributes at, the amount's own day, the amount in base attos.
+    const revenue = this.mirrors.revenue.current();
+    const customers: number[] = [];
+    const attributedAt: number[] = [];
+    const amountDays: number[] = [];
+    const amounts: bigint[] = [];
+    const refunds: number[] = [];
+    revenue.forEachInRange(range, (_customerId, convertedAt, at, micros, currency, refund, customer) => {
+      const day = dayOfInstant(at);
+      customers.push(customer);
+      attributedAt.push(convertedAt);
+      amountDays.push(day);
+      amounts.push(micros * (rateOf(currency, day) ?? 0n));
+      refunds.push(refund ? 1 : 0);
+    });
+    throwIfMissingRates(missing);
 
     // Every touch that can be eligible for one of these rows (T - lookback < t <= T), and every touch in the range (data_driven's non-converting paths).
     let earliest = range.start;
     let latest = range.end - 1;
-    for (const row of rows) {
-      earliest = Math.min(earliest, row[1]);
-      latest = Math.max(latest, row[1]);
+    for (const at of attributedAt) {
+      if (at < earliest) earliest = at;
+      if (at > latest) latest = at;
     }
-    // The engine's customer and campaign indices are the touch store's; a converter with no touch at all gets one past them.
-    const store = this.touchIndex.current();
+    // The engine's customer indices are the touch store's, which the revenue events share (a converter with no touch is a customer without touches).
+    const store = this.mirrors.touches.current();
+    if (store.customers !== revenue.customers) throw new Error('the touch and revenue mirrors must share one customer interner');
     // Engine indices in campaign id order, not the order campaigns were first touched: data_driven gives tied
     // remainders to the lower index, and the same data must give the same numbers however it was loaded.
     const campaignIds = [...store.campaigns.names].sort();
     const position = new Map(campaignIds.map((id, i) => [id, i]));
     const campaignMap = Int32Array.from(store.campaigns.names, (id) => position.get(id)!);
-    const untouched = new Map<string, number>();
-    const customerOf = (id: string) => {
-      const known = store.customers.find(id);
-      if (known !== undefined) return known;
-      let extra = untouched.get(id);
-      if (extra === undefined) untouched.set(id, (extra = store.customers.size + untouched.size));
-      return extra;
-    };
     const campaigns = new Map<string, { name: string; channel: string }>();
     for (const c of this.campaignsStmt.all() as { id: string; name: string; channel: string }[]) campaigns.set(c.id, { name: c.name, channel: c.channel });
 
-    const byMonth = request.groupBy === 'month';
-    const dayName = dayNamer();
-    const n = rows.length;
-    const conversions = { customer: new Int32Array(n), convertedAt: new Float64Array(n), amount: new Array<bigint>(n), isRefund: new Uint8Array(n) };
-    const rowMonths = new Array<string>(n);
-    rows.forEach(([customer, convertedAt, at, micros, currency, refund], i) => {
-      // By month no model runs, so customers need no index.
-      conversions.customer[i] = byMonth ? 0 : customerOf(customer);
-      conversions.convertedAt[i] = convertedAt;
-      const day = dayName(at);
-      conversions.amount[i] = fx.toBaseAttos(micros, currency, day, missing) ?? 0n;
-      conversions.isRefund[i] = refund ? 1 : 0;
-      rowMonths[i] = day.slice(0, 7);
+    const conversions = {
+      customer: Int32Array.from(customers),
+      convertedAt: Float64Array.from(attributedAt),
+      amount: amounts,
+      isRefund: Uint8Array.from(refunds),
+    };
+    const monthOfDay = new Map<number, string>();
+    const rowMonths = amountDays.map((day) => {
+      let month = monthOfDay.get(day);
+      if (month === undefined) monthOfDay.set(day, (month = formatDay(day).slice(0, 7)));
+      return month;
     });
-    throwIfMissingRates(missing);
 
     // By month no model is run (see the header), so no touch is read.
     const touches =
       request.groupBy === 'month'
         ? null
-        : store.table({ start: earliest - lookbackMs(request.lookbackDays), end: latest + 1 }, untouched.size, campaignMap);
+        : store.table({ start: earliest - lookbackMs(request.lookbackDays), end: latest + 1 }, 0, campaignMap);
     return { base, range, campaigns, spendByCampaign, spendByMonth, campaignIds, touches, conversions, rowMonths };
   }
 

@@ -11,6 +11,7 @@ import { formatAmount } from '../../domain/money.js';
 import { FieldErrors } from '../../lib/errors.js';
 import { flagRepeats, type BatchCounts } from '../shared/batch.js';
 import { formatInstant } from '../touchpoints/schemas.js';
+import type { RevenueIndex, RevenueRowChange } from './revenue-index.js';
 
 export interface RevenueInput {
   id: string;
@@ -74,14 +75,18 @@ export class RevenueService {
   private readonly refundsOfStmt;
   private readonly upsertStmt;
 
-  constructor(private readonly sqlite: Sqlite) {
+  constructor(
+    private readonly sqlite: Sqlite,
+    private readonly index?: RevenueIndex,
+  ) {
     this.selectStmt = sqlite.prepare('select * from revenue where id = ?').safeIntegers(true);
     this.refundsOfStmt = sqlite.prepare('select * from revenue where refund_of = ?').safeIntegers(true);
     this.upsertStmt = sqlite.prepare(
       `insert into revenue (id, customer_id, occurred_at, amount_micros, currency, refund_of) values (?, ?, ?, ?, ?, ?)
        on conflict (id) do update set customer_id = excluded.customer_id, occurred_at = excluded.occurred_at,
-         amount_micros = excluded.amount_micros, currency = excluded.currency, refund_of = excluded.refund_of`,
-    );
+         amount_micros = excluded.amount_micros, currency = excluded.currency, refund_of = excluded.refund_of
+       returning rowid`,
+    ).pluck();
   }
 
   /**
@@ -90,7 +95,8 @@ export class RevenueService {
    * in between can make the checks stale.
    */
   ingest(items: RevenueInput[], pathOf: (i: number) => string): BatchCounts {
-    return this.sqlite.transaction(() => {
+    const changed: RevenueRowChange[] = [];
+    const counts = this.sqlite.transaction(() => {
       const stored = this.check(items, pathOf);
       const counts: BatchCounts = { inserted: 0, updated: 0, unchanged: 0 };
       items.forEach((item) => {
@@ -107,12 +113,15 @@ export class RevenueService {
           counts.unchanged++;
           return;
         }
-        this.upsertStmt.run(item.id, item.customerId, item.occurredAt, item.amount, item.currency, refundOf);
+        const rowid = this.upsertStmt.get(item.id, item.customerId, item.occurredAt, item.amount, item.currency, refundOf) as number;
+        changed.push([rowid, item.customerId, item.occurredAt, item.amount, item.currency, refundOf]);
         if (before) counts.updated++;
         else counts.inserted++;
       });
       return counts;
     })();
+    this.index?.applied(changed);
+    return counts;
   }
 
   /** The stored rows of the batch's ids, or a ValidationError naming every bad item. */

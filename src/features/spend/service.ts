@@ -10,6 +10,7 @@ import { formatAmount } from '../../domain/money.js';
 import { FieldErrors } from '../../lib/errors.js';
 import type { BatchCounts } from '../shared/batch.js';
 import { refKey, type CampaignService, type ExternalRef } from '../campaigns/service.js';
+import type { SpendIndex } from './spend-index.js';
 
 export interface SpendInput {
   campaignId?: string | undefined;
@@ -131,7 +132,11 @@ export class SpendService {
   private readonly lastIdStmt;
   private readonly insertedSinceStmt;
 
-  constructor(private readonly sqlite: Sqlite, private readonly campaigns: CampaignService) {
+  constructor(
+    private readonly sqlite: Sqlite,
+    private readonly campaigns: CampaignService,
+    private readonly index?: SpendIndex,
+  ) {
     this.upsertStmt = sqlite.prepare(SPEND_UPSERT_SQL);
     this.upsertChunkStmt = sqlite.prepare(spendUpsertSql(SPEND_UPSERT_CHUNK));
     this.lastIdStmt = sqlite.prepare(LAST_ID_SQL).pluck().safeIntegers(true);
@@ -141,7 +146,19 @@ export class SpendService {
   /** Resolves each line's campaign, checks the batch, then writes it in one transaction. */
   ingest(items: SpendInput[], pathOf: (i: number) => string): BatchCounts {
     const campaignIds = this.checkBatch(items, pathOf);
-    return this.write(items, campaignIds);
+    const counts = this.write(items, campaignIds);
+    if (counts.inserted === items.length) {
+      this.index?.inserted({
+        length: items.length,
+        date: (i) => items[i]!.date,
+        campaignId: (i) => campaignIds[i]!,
+        micros: (i) => items[i]!.amount,
+        currency: (i) => items[i]!.currency,
+      });
+    } else if (counts.updated > 0 || counts.inserted > 0) {
+      this.index?.restated(new Set(items.map((item) => item.date)));
+    }
+    return counts;
   }
 
   /**
