@@ -1,0 +1,271 @@
+/**
+ * Spend forecast, as PRODUCT.md defines it. Pure: daily spend comes in exact
+ * and already in the base currency, time comes in as `asOf` (after the
+ * period it counts as the last day, before it nothing has elapsed, as in
+ * burn). With n = daysElapsed, D = daysInPeriod, daysLeft = D - n,
+ * actual = spend of days 1..n and c_d = cumulative spend through day d:
+ *
+ *   run_rate     = actual + (actual / n) x daysLeft
+ *   trailing_7d  = actual + (spend of days n-k+1..n) / k x daysLeft, k = min(7, n)
+ *   linear_trend = max(actual, a + b x D), a + b x d the ordinary least-squares
+ *                  line through (d, c_d), d = 1..n; with n < 2, run_rate
+ *
+ *   varianceVsPlan = forecast - planned
+ *   variancePct    = varianceVsPlan / planned
+ *
+ * Where PRODUCT.md is silent:
+ * - n = 0 (asOf before the period): there is no history to project from, so
+ *   every method forecasts the actual, which is 0; not the plan, which is
+ *   what the forecast is read against.
+ * - daysLeft = 0 (asOf on or after the last day): every method gives the
+ *   actual, which is final. The formulas above agree for run_rate and
+ *   trailing_7d, but an OLS line need not pass through its last point: for
+ *   front-loaded spend its value at D = n is above the actual, and would
+ *   forecast spend on days that have passed.
+ *
+ * The OLS line's value at D, with d̄ = (n+1)/2, Sxx = Σ(d - d̄)² = n(n²-1)/12
+ * and Sxy = Σ(d - d̄) c_d, is Σc/n + Sxy/Sxx x (D - d̄); multiplied out with
+ * T = Σ(2d - n - 1) c_d (= 2 Sxy, integer weights) it is
+ *
+ *   (Σc x (n²-1) + 3T x (2D - n - 1)) / (n(n²-1))
+ *
+ * one division of exact sums. money.ts's Decimal keeps 80 significant
+ * digits, far beyond a sum of amounts of 12 integer and 18 fractional digits
+ * times day weights, so the numerator is exact and the forecast is rounded
+ * only by that division (as run_rate's actual / n is).
+ *
+ * Printed amounts are rounded half-even to the currency's minor unit, each
+ * column by largest remainder so the printed rows add up to the printed
+ * total. The total's forecast is the sum of the rows' exact forecasts, not a
+ * forecast of the summed daily spend: for run_rate and trailing_7d the two
+ * are the same (both are linear in the spend), for linear_trend the max()
+ * makes them differ, and the rows are what the total must agree with.
+ * Each column is allocated on its own, so where a row's forecast is within a
+ * unit of its actual the two may print a unit apart either way (0.12 against
+ * 0.13): the exact forecast is never below the actual when no day is a net
+ * credit, and the printed totals keep that order, as half-even rounding is
+ * monotone.
+ * `varianceVsPlan` is computed from the printed forecast and planned, so it
+ * adds up and agrees with the columns beside it; `variancePct`, like burn's
+ * ratios, from the exact figures, to 4 decimals, null when planned is 0.
+ */
+import { ratio } from './burn.js';
+import { allocateRounded, Decimal, formatDecimal } from './money.js';
+import { elapsed, type Period } from './periods.js';
+
+export const FORECAST_METHODS = ['run_rate', 'trailing_7d', 'linear_trend'] as const;
+export type ForecastMethod = (typeof FORECAST_METHODS)[number];
+
+const TRAILING_DAYS = 7;
+
+/**
+ * A row's spend per day of the period, in the base currency: index 0 is the
+ * period's first day (index = parseDay(date) - parseDay(period.start)).
+ * A missing entry (short or sparse array) is a day with no spend; entries
+ * after `asOf` are ignored, so a whole period's spend may be passed.
+ */
+export type SpendPerDay = readonly (Decimal | undefined)[];
+
+export interface ForecastInput<K> {
+  key: K;
+  planned: Decimal;
+  dailySpend: SpendPerDay;
+}
+
+export interface ForecastFigures {
+  planned: string;
+  actualToDate: string;
+  forecast: string;
+  varianceVsPlan: string;
+  variancePct: string | null;
+  daysElapsed: number;
+  daysInPeriod: number;
+}
+
+export interface ForecastResult<K> {
+  rows: (ForecastFigures & { key: K })[];
+  totals: ForecastFigures;
+}
+
+export interface ForecastOptions {
+  period: Period;
+  asOf: string;
+  method: ForecastMethod;
+  /** Minor-unit digits of the base currency. */
+  scale: number;
+}
+
+/** Spend of the first `days` days of the period. */
+export function spendToDate(dailySpend: SpendPerDay, days: number): Decimal {
+  let sum = new Decimal(0);
+  for (let i = 0; i < days; i++) sum = sum.plus(dailySpend[i] ?? 0);
+  return sum;
+}
+
+/** The exact (unrounded) projected spend of one row at the period's end. */
+export function forecastSpend(period: Period, asOf: string, dailySpend: SpendPerDay, method: ForecastMethod): Decimal {
+  if (dailySpend.length > period.daysInPeriod) {
+    throw new RangeError(`${dailySpend.length} days of spend for a period of ${period.daysInPeriod}`);
+  }
+  const { daysElapsed } = elapsed(period, asOf);
+  const actual = spendToDate(dailySpend, daysElapsed);
+  const daysLeft = period.daysInPeriod - daysElapsed;
+  if (daysElapsed === 0 || daysLeft === 0) return actual;
+  switch (method) {
+    case 'run_rate':
+      return runRate(actual, daysElapsed, daysLeft);
+    case 'trailing_7d': {
+      const k = Math.min(TRAILING_DAYS, daysElapsed);
+      const recent = actual.minus(spendToDate(dailySpend, daysElapsed - k));
+      return actual.plus(recent.times(daysLeft).div(k));
+    }
+    case 'linear_trend':
+      if (daysElapsed < 2) return runRate(actual, daysElapsed, daysLeft);
+      return Decimal.max(actual, trendAt(dailySpend, daysElapsed, period.daysInPeriod));
+  }
+}
+
+function runRate(actual: Decimal, daysElapsed: number, daysLeft: number): Decimal {
+  return actual.plus(actual.times(daysLeft).div(daysElapsed));
+}
+
+/** The value at day `at` of the OLS line through (d, cumulative spend through d), d = 1..n; n >= 2. */
+function trendAt(dailySpend: SpendPerDay, n: number, at: number): Decimal {
+  let cumulative = new Decimal(0);
+  let sumC = new Decimal(0);
+  let t = new Decimal(0);
+  for (let d = 1; d <= n; d++) {
+    cumulative = cumulative.plus(dailySpend[d - 1] ?? 0);
+    sumC = sumC.plus(cumulative);
+    t = t.plus(cumulative.times(2 * d - n - 1));
+  }
+  const nSquaredLessOne = n * n - 1;
+  return sumC
+    .times(nSquaredLessOne)
+    .plus(t.times(3 * (2 * at - n - 1)))
+    .div(n * nSquaredLessOne);
+}
+
+interface Exact {
+  planned: Decimal;
+  actualToDate: Decimal;
+  forecast: Decimal;
+}
+
+function figures(exact: Exact, printed: Exact, daysElapsed: number, options: ForecastOptions): ForecastFigures {
+  const { scale } = options;
+  return {
+    planned: formatDecimal(printed.planned, scale),
+    actualToDate: formatDecimal(printed.actualToDate, scale),
+    forecast: formatDecimal(printed.forecast, scale),
+    varianceVsPlan: formatDecimal(printed.forecast.minus(printed.planned), scale),
+    variancePct: ratio(exact.forecast.minus(exact.planned), exact.planned),
+    daysElapsed,
+    daysInPeriod: options.period.daysInPeriod,
+  };
+}
+
+export function computeForecast<K>(inputs: readonly ForecastInput<K>[], options: ForecastOptions): ForecastResult<K> {
+  const { period, asOf, method, scale } = options;
+  const { daysElapsed } = elapsed(period, asOf);
+  const exact: Exact[] = inputs.map((input) => ({
+    planned: input.planned,
+    actualToDate: spendToDate(input.dailySpend, daysElapsed),
+    forecast: forecastSpend(period, asOf, input.dailySpend, method),
+  }));
+  const columns = ['planned', 'actualToDate', 'forecast'] as const;
+  const allocated = Object.fromEntries(
+    columns.map((column) => [column, allocateRounded(exact.map((e) => e[column]), scale)]),
+  ) as Record<(typeof columns)[number], { parts: Decimal[]; total: Decimal }>;
+  const printedRow = (i: number): Exact => ({
+    planned: allocated.planned.parts[i]!,
+    actualToDate: allocated.actualToDate.parts[i]!,
+    forecast: allocated.forecast.parts[i]!,
+  });
+  const rows = inputs.map((input, i) => ({ key: input.key, ...figures(exact[i]!, printedRow(i), daysElapsed, options) }));
+  const sum = (column: (typeof columns)[number]) => exact.reduce((acc, e) => acc.plus(e[column]), new Decimal(0));
+  const totals = figures(
+    { planned: sum('planned'), actualToDate: sum('actualToDate'), forecast: sum('forecast') },
+    { planned: allocated.planned.total, actualToDate: allocated.actualToDate.total, forecast: allocated.forecast.total },
+    daysElapsed,
+    options,
+  );
+  return { rows, totals };
+}
+
+// ------------------------------------------------- forecast vs actual
+
+/**
+ * A saved snapshot's forecast against the final actual:
+ *
+ *   error    = actual - forecast
+ *   errorPct = error / forecast
+ *   MAPE     = mean over rows with actual != 0 of |actual - forecast| / |actual|
+ *
+ * errorPct is the variance against the figure that was forecast, the way
+ * variancePct is against the plan: "came in 10% over forecast". It is null
+ * when the forecast was 0. MAPE is the usual mean absolute percentage error,
+ * over the actual; a row that spent nothing has no percentage error and is
+ * left out of it (its error still shows), and MAPE is null when no row spent
+ * anything. Like the rows, it is 4 decimals, from the exact figures.
+ *
+ * The snapshot's forecast is already printed (rounded to the minor unit) and
+ * is taken as it was saved; planned and actual are exact and printed by
+ * largest remainder, so the rows add up; `error` is computed from the
+ * printed actual and forecast.
+ */
+export interface ForecastVsActualInput<K> {
+  key: K;
+  planned: Decimal;
+  /** The snapshot's printed forecast. */
+  forecast: Decimal | string;
+  actual: Decimal;
+}
+
+export interface ForecastVsActualFigures {
+  planned: string;
+  forecast: string;
+  actual: string;
+  error: string;
+  errorPct: string | null;
+}
+
+export interface ForecastVsActualResult<K> {
+  rows: (ForecastVsActualFigures & { key: K })[];
+  totals: ForecastVsActualFigures;
+  mape: string | null;
+}
+
+const RATIO_DECIMALS = 4;
+
+export function computeForecastVsActual<K>(inputs: readonly ForecastVsActualInput<K>[], scale: number): ForecastVsActualResult<K> {
+  const exact = inputs.map((input) => ({ planned: input.planned, forecast: new Decimal(input.forecast), actual: input.actual }));
+  const planned = allocateRounded(exact.map((e) => e.planned), scale);
+  const forecast = allocateRounded(exact.map((e) => e.forecast), scale);
+  const actual = allocateRounded(exact.map((e) => e.actual), scale);
+  const figuresOf = (e: (typeof exact)[number], printed: { planned: Decimal; forecast: Decimal; actual: Decimal }) => ({
+    planned: formatDecimal(printed.planned, scale),
+    forecast: formatDecimal(printed.forecast, scale),
+    actual: formatDecimal(printed.actual, scale),
+    error: formatDecimal(printed.actual.minus(printed.forecast), scale),
+    errorPct: ratio(e.actual.minus(e.forecast), e.forecast),
+  });
+  const rows = inputs.map((input, i) => ({
+    key: input.key,
+    ...figuresOf(exact[i]!, { planned: planned.parts[i]!, forecast: forecast.parts[i]!, actual: actual.parts[i]! }),
+  }));
+  const sum = (column: 'planned' | 'forecast' | 'actual') => exact.reduce((acc, e) => acc.plus(e[column]), new Decimal(0));
+  const totals = figuresOf(
+    { planned: sum('planned'), forecast: sum('forecast'), actual: sum('actual') },
+    { planned: planned.total, forecast: forecast.total, actual: actual.total },
+  );
+  const spent = exact.filter((e) => !e.actual.isZero());
+  const mape =
+    spent.length === 0
+      ? null
+      : formatDecimal(
+          spent.reduce((acc, e) => acc.plus(e.actual.minus(e.forecast).abs().div(e.actual.abs())), new Decimal(0)).div(spent.length),
+          RATIO_DECIMALS,
+        );
+  return { rows, totals, mape };
+}
