@@ -391,6 +391,16 @@ describe('parseJsonExact (number literals stay exact)', () => {
     });
   });
 
+  it('returns a body without numbers as parsed, however deep, and still rewrites a long literal beside strings', () => {
+    expect(parseJsonExact('{"ref":"12345678901234567890","at":"2026-03-01T10:15:00Z"}')).toEqual({ ref: '12345678901234567890', at: '2026-03-01T10:15:00Z' });
+    const deep = '['.repeat(100_000) + '"x"' + ']'.repeat(100_000);
+    let depth = 0;
+    for (let value = parseJsonExact(deep); Array.isArray(value); value = value[0]) depth++;
+    expect(depth).toBe(100_000);
+    // One number deep inside strings: found, and its literal kept exact.
+    expect(parseJsonExact('{"a":["x",{"b":"y","c":[12345678901234567]}]}')).toEqual({ a: ['x', { b: 'y', c: ['12345678901234567'] }] });
+  });
+
   it('keeps a 15-significant-digit number a number whose text is exact', () => {
     const body = parseJsonExact('{"amount": 123456789.123456}') as { amount: unknown };
     expect(body.amount).toBe(123456789.123456);

@@ -93,14 +93,19 @@ export class TouchStore {
     return this.count;
   }
 
-  /** Adds the touch in `slot`, or replaces the one there. */
+  /** Adds the touch in `slot`, or replaces the one there (putting the same touch again changes nothing). */
   put(slot: number, customerId: string, campaignId: string, occurredAt: number): void {
     if (!Number.isInteger(slot) || slot < 0) throw new RangeError(`slot must be a non-negative integer (got ${slot})`);
     if (!Number.isFinite(occurredAt)) throw new RangeError(`occurredAt of slot ${slot} must be a finite epoch-millisecond instant`);
     if (slot >= this.customer.length) this.grow(slot + 1);
-    if (this.customer[slot] === EMPTY) this.count++;
-    this.customer[slot] = this.customers.indexOf(customerId);
-    this.campaign[slot] = this.campaigns.indexOf(campaignId);
+    const customer = this.customers.indexOf(customerId);
+    const campaign = this.campaigns.indexOf(campaignId);
+    const before = this.customer[slot];
+    // The same touch put again (a re-sent batch) keeps the reading order.
+    if (before === customer && this.campaign[slot] === campaign && this.occurredAt[slot] === occurredAt) return;
+    if (before === EMPTY) this.count++;
+    this.customer[slot] = customer;
+    this.campaign[slot] = campaign;
     this.occurredAt[slot] = occurredAt;
     if (slot >= this.end) this.end = slot + 1;
     this.sorted = null;
