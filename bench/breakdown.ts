@@ -12,6 +12,7 @@ import { itemPath } from '../src/features/shared/batch.js';
 import { parseSpendBatchFast } from '../src/features/spend/fast-batch.js';
 import { SpendBatch } from '../src/features/spend/schemas.js';
 import { SpendService } from '../src/features/spend/service.js';
+import { PeriodService } from '../src/features/periods/service.js';
 import type { Channel } from '../src/features/shared/schemas.js';
 import { parseJsonExact } from '../src/lib/json-body.js';
 import type { BenchCampaign, BenchRow } from './data.js';
@@ -26,7 +27,7 @@ export async function runBreakdown(dir: string, campaigns: BenchCampaign[], batc
     const handle = openDatabase(join(dir, `breakdown-${pass}.db`));
     const campaignService = new CampaignService(handle.db);
     campaignService.upsert(campaigns.map((c) => ({ ...c, channel: c.channel as Channel })), itemPath);
-    const spend = new SpendService(handle.sqlite, campaignService);
+    const spend = new SpendService(handle.sqlite, campaignService, new PeriodService(handle.sqlite));
     const time = <T>(stage: string, fn: () => T): T => {
       const started = process.hrtime.bigint();
       const result = fn();

@@ -196,3 +196,60 @@ export const revenue = sqliteTable(
   },
   (t) => [index('revenue_time').on(t.occurredAt), index('revenue_refund_of').on(t.refundOf)],
 );
+
+/**
+ * The months finance has closed: a row exists while the month is closed.
+ * `start_ms`/`end_ms` bound the month in epoch milliseconds UTC, so the
+ * triggers that guard touchpoints and revenue compare instants directly.
+ * Writes dated in a closed month are refused by the services (naming each
+ * batch item) and, for rows already stored, by triggers (migration 0005).
+ */
+export const closedMonths = sqliteTable('closed_months', {
+  month: text('month').primaryKey(),
+  startMs: integer('start_ms').notNull(),
+  endMs: integer('end_ms').notNull(),
+  closedAt: text('closed_at').notNull(),
+  closedByKeyId: text('closed_by_key_id'),
+  closedBy: text('closed_by'),
+  reason: text('reason'),
+});
+
+/** Every close and reopen of a month, oldest first: who, when and why. Never updated or deleted. */
+export const periodEvents = sqliteTable(
+  'period_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    month: text('month').notNull(),
+    action: text('action', { enum: ['close', 'reopen'] }).notNull(),
+    at: text('at').notNull(),
+    byKeyId: text('by_key_id'),
+    by: text('by'),
+    reason: text('reason'),
+  },
+  (t) => [index('period_events_month').on(t.month, t.id)],
+);
+
+/**
+ * Saved forecasts. `report` is the forecast report as it was computed when
+ * the snapshot was taken (JSON: rows and totals, amounts as decimal
+ * strings), so later spend or plan changes never move it. Immutable: a
+ * trigger (migration 0005) refuses every update and delete.
+ */
+export const forecastSnapshots = sqliteTable(
+  'forecast_snapshots',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    fromMonth: text('from_month').notNull(),
+    toMonth: text('to_month').notNull(),
+    asOf: text('as_of').notNull(),
+    method: text('method').notNull(),
+    groupBy: text('group_by').notNull(),
+    currency: text('currency').notNull(),
+    createdAt: text('created_at').notNull(),
+    createdByKeyId: text('created_by_key_id'),
+    createdBy: text('created_by'),
+    report: text('report').notNull(),
+  },
+  (t) => [uniqueIndex('forecast_snapshots_name').on(t.name), index('forecast_snapshots_month').on(t.fromMonth, t.toMonth)],
+);

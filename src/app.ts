@@ -23,6 +23,8 @@ import spendRoutes from './features/spend/routes.js';
 import touchpointRoutes from './features/touchpoints/routes.js';
 import revenueRoutes from './features/revenue/routes.js';
 import reportRoutes from './features/reports/routes.js';
+import periodRoutes from './features/periods/routes.js';
+import forecastRoutes from './features/forecasts/routes.js';
 
 export interface BuildOptions {
   /** The clock; tests pin it. */
@@ -78,6 +80,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(touchpointRoutes);
   await app.register(revenueRoutes);
   await app.register(reportRoutes);
+  await app.register(periodRoutes);
+  await app.register(forecastRoutes);
   await app.ready();
   return app;
 }

@@ -14,6 +14,7 @@ import { openDatabase, type DatabaseHandle } from '../src/db.js';
 import { CampaignService, refKey, type ExternalRef } from '../src/features/campaigns/service.js';
 import { itemPath } from '../src/features/shared/batch.js';
 import { SpendService, type SpendInput } from '../src/features/spend/service.js';
+import { PeriodService } from '../src/features/periods/service.js';
 import { ValidationError, type FieldError } from '../src/lib/errors.js';
 
 const CAMPAIGNS = ['a', 'b'];
@@ -91,7 +92,7 @@ beforeEach(() => {
     ],
     itemPath,
   );
-  spend = new SpendService(handle.sqlite, campaigns);
+  spend = new SpendService(handle.sqlite, campaigns, new PeriodService(handle.sqlite));
 });
 afterEach(() => handle.close());
 

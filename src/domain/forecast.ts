@@ -269,3 +269,82 @@ export function computeForecastVsActual<K>(inputs: readonly ForecastVsActualInpu
         );
   return { rows, totals, mape };
 }
+
+// ------------------------------------------------- budget, forecast, actual
+
+/**
+ * Budget against forecast against actual, one row per month: the view the
+ * CMO reads. A month's forecast may be missing (no snapshot was taken and
+ * the month is not under way): then its `forecast`, `error` and `errorPct`
+ * are null, and it counts in the totals' planned and actual only.
+ *
+ *   error    = actual - forecast (printed figures, so rows add up)
+ *   errorPct = error / forecast, from the exact figures
+ *   totals   : planned and actual of every row; forecast and error of the
+ *              rows that have one, errorPct = their error / their forecast
+ *   MAPE     = mean over final rows with a forecast and actual != 0 of
+ *              |actual - forecast| / |actual|: a month still under way has
+ *              no forecast error yet
+ */
+export interface BudgetForecastActualInput<K> {
+  key: K;
+  planned: Decimal;
+  forecast: Decimal | null;
+  actual: Decimal;
+  /** The month is over: its actual is final. */
+  final: boolean;
+}
+
+export interface BudgetForecastActualFigures {
+  planned: string;
+  forecast: string | null;
+  actual: string;
+  error: string | null;
+  errorPct: string | null;
+}
+
+export interface BudgetForecastActualResult<K> {
+  rows: (BudgetForecastActualFigures & { key: K })[];
+  totals: BudgetForecastActualFigures;
+  mape: string | null;
+}
+
+export function computeBudgetForecastActual<K>(inputs: readonly BudgetForecastActualInput<K>[], scale: number): BudgetForecastActualResult<K> {
+  const planned = allocateRounded(inputs.map((input) => input.planned), scale);
+  const actual = allocateRounded(inputs.map((input) => input.actual), scale);
+  const withForecast = inputs.flatMap((input, i) => (input.forecast === null ? [] : [i]));
+  const forecast = allocateRounded(withForecast.map((i) => inputs[i]!.forecast!), scale);
+  const printedForecast = new Map(withForecast.map((i, j) => [i, forecast.parts[j]!]));
+
+  const rows = inputs.map((input, i) => {
+    const f = printedForecast.get(i);
+    return {
+      key: input.key,
+      planned: formatDecimal(planned.parts[i]!, scale),
+      forecast: f === undefined ? null : formatDecimal(f, scale),
+      actual: formatDecimal(actual.parts[i]!, scale),
+      error: f === undefined ? null : formatDecimal(actual.parts[i]!.minus(f), scale),
+      errorPct: input.forecast === null ? null : ratio(input.actual.minus(input.forecast), input.forecast),
+    };
+  });
+  const forecastRows = withForecast.map((i) => inputs[i]!);
+  const exactError = forecastRows.reduce((acc, input) => acc.plus(input.actual.minus(input.forecast!)), new Decimal(0));
+  const exactForecast = forecastRows.reduce((acc, input) => acc.plus(input.forecast!), new Decimal(0));
+  const printedError = withForecast.reduce((acc, i) => acc.plus(actual.parts[i]!.minus(printedForecast.get(i)!)), new Decimal(0));
+  const totals: BudgetForecastActualFigures = {
+    planned: formatDecimal(planned.total, scale),
+    forecast: withForecast.length === 0 ? null : formatDecimal(forecast.total, scale),
+    actual: formatDecimal(actual.total, scale),
+    error: withForecast.length === 0 ? null : formatDecimal(printedError, scale),
+    errorPct: withForecast.length === 0 ? null : ratio(exactError, exactForecast),
+  };
+  const scored = inputs.filter((input) => input.final && input.forecast !== null && !input.actual.isZero());
+  const mape =
+    scored.length === 0
+      ? null
+      : formatDecimal(
+          scored.reduce((acc, input) => acc.plus(input.actual.minus(input.forecast!).abs().div(input.actual.abs())), new Decimal(0)).div(scored.length),
+          RATIO_DECIMALS,
+        );
+  return { rows, totals, mape };
+}

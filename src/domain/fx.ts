@@ -6,6 +6,7 @@
  * exact, and cheap to add up in bigint.
  */
 import { Decimal, plainNumberText } from './money.js';
+import { formatDay } from './periods.js';
 
 export const RATE_DECIMALS = 12;
 const RATE_ONE = 10n ** BigInt(RATE_DECIMALS);
@@ -98,4 +99,25 @@ export class FxTable {
 
 export function attosToDecimal(attos: bigint): Decimal {
   return new Decimal(attos.toString()).div(ATTOS_PER_UNIT);
+}
+
+/**
+ * The scaled rate of a currency on a day (days since the epoch), each
+ * (currency, day) looked up once per report: a year of conversions falls on
+ * 365 days. A missing rate is noted in `missing` and comes back null.
+ */
+export function rateFinder(fx: FxTable, missing: MissingRates): (currency: string, day: number) => bigint | null {
+  const byCurrency = new Map<string, Map<number, bigint | null>>();
+  return (currency, day) => {
+    let days = byCurrency.get(currency);
+    if (days === undefined) byCurrency.set(currency, (days = new Map()));
+    let rate = days.get(day);
+    if (rate === undefined) {
+      const date = formatDay(day);
+      rate = fx.rateOn(currency, date);
+      if (rate === null) missing.add(currency, date);
+      days.set(day, rate);
+    }
+    return rate;
+  };
 }

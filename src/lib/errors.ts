@@ -55,6 +55,22 @@ export class ConflictError extends AppError {
   }
 }
 
+/**
+ * A write dated in a closed month: 409 naming the months, and each batch
+ * item (at most the first 100 of `count`) when the service could name them.
+ */
+export class PeriodClosedError extends ConflictError {
+  constructor(months: string[], errors: FieldError[] = [], count = errors.length, what?: string) {
+    const named = months.length === 1 ? `month ${months[0]} is closed` : `months ${months.join(', ')} are closed`;
+    const first = errors[0];
+    const why = what ?? (count === 1 && first ? `${first.path} ${first.message}` : count > 1 ? `${count} items are dated in ${months.length === 1 ? 'it' : 'them'} (see errors)` : 'the write is dated in it');
+    super('period_closed', `${named}: ${why}; nothing was written. An admin can reopen a month (POST /v1/periods/{month}/reopen) with a reason`, {
+      months,
+      ...(errors.length > 0 ? { errors, count } : {}),
+    });
+  }
+}
+
 export class UnprocessableError extends AppError {
   constructor(code: string, detail: string, extra: Record<string, unknown> = {}) {
     super(422, code, 'Unprocessable request', detail, extra);

@@ -6,7 +6,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError, type FieldError } from '../lib/errors.js';
+import { AppError, PeriodClosedError, type FieldError } from '../lib/errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -81,6 +81,9 @@ function toAppError(error: FastifyError & { validationContext?: string }): AppEr
   if (status >= 400 && status < 500) {
     return new AppError(status, 'bad_request', 'Bad request', error.message);
   }
+  // A trigger of migration 0005 refused a change to a row in a closed month: `period_closed:<month>:<table>`.
+  const closed = (error as { code?: string }).code === 'SQLITE_CONSTRAINT_TRIGGER' ? /^period_closed:(\d{4}-\d{2}):(\w+)$/.exec(error.message) : null;
+  if (closed) return new PeriodClosedError([closed[1]!], [], 0, `a row of ${closed[2]} stored in ${closed[1]} would change`);
   if (/integer overflow/i.test(error.message)) {
     return new AppError(422, 'amount_out_of_range', 'Unprocessable request', 'the amounts involved add up to more than Spendbook can total exactly (about 9.2 trillion units)');
   }

@@ -7,9 +7,12 @@ import { Interner } from '../domain/attribution/index.js';
 import { CampaignService } from '../features/campaigns/service.js';
 import { CommitmentService } from '../features/commitments/service.js';
 import { FxRateService } from '../features/fx-rates/service.js';
+import { PeriodService } from '../features/periods/service.js';
 import { PlanService } from '../features/plans/service.js';
 import { BurnReportService } from '../features/reports/burn-service.js';
 import { RoiReportService } from '../features/reports/roi-service.js';
+import { ForecastReportService } from '../features/reports/forecast-service.js';
+import { ForecastSnapshotService } from '../features/forecasts/service.js';
 import { SettingsService } from '../features/settings/service.js';
 import { SpendService } from '../features/spend/service.js';
 import { TouchpointService } from '../features/touchpoints/service.js';
@@ -29,7 +32,12 @@ declare module 'fastify' {
     spend: SpendService;
     touchpoints: TouchpointService;
     revenue: RevenueService;
+    /** Month close: which months are closed, and the guard every write path calls. */
+    periods: PeriodService;
     burnReports: BurnReportService;
+    forecastReports: ForecastReportService;
+    /** Saved forecasts, and the reports that set them against actuals. */
+    forecastSnapshots: ForecastSnapshotService;
     roiReports: RoiReportService;
     /** Every touchpoint in memory, for the attribution reports. */
     touchIndex: TouchIndex;
@@ -52,12 +60,14 @@ export default fp<ServicesOptions>(
   async (app, { now }) => {
     const settings = new SettingsService(app.db);
     const campaigns = new CampaignService(app.db, now);
-    const fxRates = new FxRateService(app.sqlite, settings, now);
+    const periods = new PeriodService(app.sqlite, now);
+    const fxRates = new FxRateService(app.sqlite, settings, periods, now);
     app.decorate('now', now);
     app.decorate('settings', settings);
     app.decorate('campaigns', campaigns);
-    app.decorate('plans', new PlanService(app.sqlite, campaigns, now));
-    app.decorate('commitments', new CommitmentService(app.sqlite, campaigns, now));
+    app.decorate('periods', periods);
+    app.decorate('plans', new PlanService(app.sqlite, campaigns, periods, now));
+    app.decorate('commitments', new CommitmentService(app.sqlite, campaigns, periods, now));
     app.decorate('fxRates', fxRates);
     // One interner for customer ids: a conversion's customer is then already an index into the touch table.
     const customers = new Interner();
@@ -69,10 +79,13 @@ export default fp<ServicesOptions>(
     app.decorate('revenueIndex', revenueIndex);
     app.decorate('spendIndex', spendIndex);
     app.decorate('reportCache', reportCache);
-    app.decorate('spend', new SpendService(app.sqlite, campaigns, spendIndex));
-    app.decorate('touchpoints', new TouchpointService(app.sqlite, campaigns, touchIndex));
-    app.decorate('revenue', new RevenueService(app.sqlite, revenueIndex));
+    app.decorate('spend', new SpendService(app.sqlite, campaigns, periods, spendIndex));
+    app.decorate('touchpoints', new TouchpointService(app.sqlite, campaigns, periods, touchIndex));
+    app.decorate('revenue', new RevenueService(app.sqlite, periods, revenueIndex));
     app.decorate('burnReports', new BurnReportService(app.sqlite, settings, fxRates));
+    const forecastReports = new ForecastReportService(app.sqlite, settings, fxRates, spendIndex);
+    app.decorate('forecastReports', forecastReports);
+    app.decorate('forecastSnapshots', new ForecastSnapshotService(app.sqlite, forecastReports, now));
     app.decorate('roiReports', new RoiReportService(app.sqlite, settings, fxRates, { touches: touchIndex, revenue: revenueIndex, spend: spendIndex }, reportCache));
     const mirrors = { touchpoints: touchIndex, revenue: revenueIndex, spend: spendIndex };
     app.addHook('onClose', async () => Object.values(mirrors).forEach((mirror) => mirror.close()));

@@ -5,6 +5,7 @@ import { formatAmount } from '../../domain/money.js';
 import { FieldErrors } from '../../lib/errors.js';
 import { flagRepeats, flagUnknownCampaigns, type BatchCounts } from '../shared/batch.js';
 import type { CampaignService } from '../campaigns/service.js';
+import type { PeriodService } from '../periods/service.js';
 
 export type CommitmentStatus = 'open' | 'closed';
 
@@ -41,7 +42,12 @@ export class CommitmentService {
   private readonly select;
   private readonly upsertStmt;
 
-  constructor(private readonly sqlite: Sqlite, private readonly campaigns: CampaignService, private readonly now = () => new Date()) {
+  constructor(
+    private readonly sqlite: Sqlite,
+    private readonly campaigns: CampaignService,
+    private readonly periods: PeriodService,
+    private readonly now = () => new Date(),
+  ) {
     this.select = sqlite.prepare('select * from commitments where id = ?').safeIntegers(true);
     this.upsertStmt = sqlite.prepare(
       `insert into commitments (id, campaign_id, month, amount_micros, currency, status, updated_at) values (?, ?, ?, ?, ?, ?, ?)
@@ -58,6 +64,14 @@ export class CommitmentService {
     errors.throwIfAny();
     const stamp = this.now().toISOString();
     return this.sqlite.transaction(() => {
+      // A commitment is dated by its month; one stored in a closed month cannot move out of it either.
+      this.periods.refuseClosed(items, pathOf, 'month', (item, closed) => {
+        const month = closed.ofMonth(item.month);
+        if (month !== null) return month;
+        const before = (this.select.get(item.id) as CommitmentRow | undefined)?.month;
+        const from = before === undefined ? null : closed.ofMonth(before);
+        return from === null ? null : { month: from, message: `would move commitment ${item.id} out of ${from}, which is closed` };
+      });
       const counts: BatchCounts = { inserted: 0, updated: 0, unchanged: 0 };
       for (const item of items) {
         const before = this.select.get(item.id) as CommitmentRow | undefined;

@@ -4,6 +4,9 @@ import { FxTable, parseRate, type RateQuote } from '../../domain/fx.js';
 import { FieldErrors } from '../../lib/errors.js';
 import { flagRepeats, type BatchCounts } from '../shared/batch.js';
 import type { SettingsService } from '../settings/service.js';
+import type { PeriodService } from '../periods/service.js';
+import type { ClosedMonths } from '../../domain/closed-months.js';
+import { firstDayOfMonth } from '../../domain/periods.js';
 
 export interface FxRateInput {
   date: string;
@@ -15,8 +18,16 @@ export class FxRateService {
   private readonly select;
   private readonly upsertStmt;
 
-  constructor(private readonly sqlite: Sqlite, private readonly settings: SettingsService, private readonly now = () => new Date()) {
+  private readonly rateBetweenStmt;
+
+  constructor(
+    private readonly sqlite: Sqlite,
+    private readonly settings: SettingsService,
+    private readonly periods: PeriodService,
+    private readonly now = () => new Date(),
+  ) {
     this.select = sqlite.prepare('select rate from fx_rates where currency = ? and date = ?').pluck();
+    this.rateBetweenStmt = sqlite.prepare('select 1 from fx_rates where currency = ? and date > ? and date <= ? limit 1').pluck();
     this.upsertStmt = sqlite.prepare(
       `insert into fx_rates (currency, date, rate, updated_at) values (?, ?, ?, ?)
        on conflict (currency, date) do update set rate = excluded.rate, updated_at = excluded.updated_at`,
@@ -33,6 +44,7 @@ export class FxRateService {
     errors.throwIfAny();
     const stamp = this.now().toISOString();
     return this.sqlite.transaction(() => {
+      this.periods.refuseClosed(items, pathOf, 'date', (item, closed) => this.closedMonthReached(item, closed));
       const counts: BatchCounts = { inserted: 0, updated: 0, unchanged: 0 };
       for (const item of items) {
         const before = this.select.get(item.currency, item.date) as string | undefined;
@@ -46,6 +58,24 @@ export class FxRateService {
       }
       return counts;
     })();
+  }
+
+  /**
+   * The closed month a rate would change: the one it is dated in, or else
+   * the first closed month after it when no stored rate of the currency lies
+   * between the two (dated after it, on or before that month's first day):
+   * then it would become the rate that month converts at. A month closed
+   * later than that is shielded by the first one's own rates.
+   */
+  private closedMonthReached(item: FxRateInput, closed: ClosedMonths): string | { month: string; message: string } | null {
+    const month = closed.ofDate(item.date);
+    if (month !== null) return month;
+    const next = closed.firstAfter(item.date);
+    if (next === null || this.rateBetweenStmt.get(item.currency, item.date, firstDayOfMonth(next)) !== undefined) return null;
+    return {
+      month: next,
+      message: `would become the ${item.currency} rate in force on ${firstDayOfMonth(next)}, which closed month ${next} converts at`,
+    };
   }
 
   list(filter: { currency?: string | undefined; from?: string | undefined; to?: string | undefined; after: [string, string] | null; limit: number }): RateQuote[] {

@@ -9,6 +9,7 @@ import { formatAmount } from '../../domain/money.js';
 import { FieldErrors } from '../../lib/errors.js';
 import { flagRepeats, flagUnknownCampaigns, type BatchCounts } from '../shared/batch.js';
 import type { CampaignService } from '../campaigns/service.js';
+import type { PeriodService } from '../periods/service.js';
 
 export interface PlanInput {
   campaignId: string;
@@ -59,7 +60,12 @@ export class PlanService {
   private readonly update;
   private readonly insertRevision;
 
-  constructor(private readonly sqlite: Sqlite, private readonly campaigns: CampaignService, private readonly now = () => new Date()) {
+  constructor(
+    private readonly sqlite: Sqlite,
+    private readonly campaigns: CampaignService,
+    private readonly periods: PeriodService,
+    private readonly now = () => new Date(),
+  ) {
     this.select = sqlite.prepare('select * from plans where campaign_id = ? and month = ?').safeIntegers(true);
     this.insert = sqlite.prepare(
       'insert into plans (campaign_id, month, amount_micros, currency, revision, updated_at) values (?, ?, ?, ?, 1, ?)',
@@ -80,6 +86,7 @@ export class PlanService {
     errors.throwIfAny();
     const stamp = this.now().toISOString();
     return this.sqlite.transaction(() => {
+      this.periods.refuseClosed(items, pathOf, 'month', (item, closed) => closed.ofMonth(item.month));
       const counts: BatchCounts = { inserted: 0, updated: 0, unchanged: 0 };
       for (const item of items) {
         const before = this.select.get(item.campaignId, item.month) as PlanRow | undefined;

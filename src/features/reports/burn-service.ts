@@ -9,10 +9,11 @@ import { computeBurn, type BurnFigures } from '../../domain/burn.js';
 import { minorUnits } from '../../domain/currency.js';
 import { attosToDecimal, MissingRates, type FxTable } from '../../domain/fx.js';
 import { Decimal } from '../../domain/money.js';
-import { elapsed, firstDayOfMonth, type Period } from '../../domain/periods.js';
+import { elapsed, type Period } from '../../domain/periods.js';
 import { UnprocessableError } from '../../lib/errors.js';
 import type { FxRateService } from '../fx-rates/service.js';
 import type { SettingsService } from '../settings/service.js';
+import { PeriodLines } from './period-lines.js';
 
 export type BurnGroupBy = 'campaign' | 'channel';
 
@@ -56,23 +57,11 @@ export function throwIfMissingRates(missing: MissingRates): void {
 }
 
 export class BurnReportService {
-  private readonly campaignsStmt;
-  private readonly plansStmt;
-  private readonly commitmentsStmt;
+  private readonly lines;
   private readonly spendStmt;
-  private readonly spendersStmt;
 
-  constructor(private readonly sqlite: Sqlite, private readonly settings: SettingsService, private readonly fx: FxRateService) {
-    this.campaignsStmt = sqlite.prepare('select id, name, channel from campaigns');
-    this.plansStmt = sqlite
-      .prepare('select campaign_id as campaignId, month, currency, amount_micros as micros from plans where month between ? and ?')
-      .safeIntegers(true);
-    this.commitmentsStmt = sqlite
-      .prepare(
-        `select campaign_id as campaignId, month, currency, sum(amount_micros) as micros from commitments
-         where status = 'open' and month between ? and ? group by campaign_id, month, currency`,
-      )
-      .safeIntegers(true);
+  constructor(sqlite: Sqlite, private readonly settings: SettingsService, private readonly fx: FxRateService) {
+    this.lines = new PeriodLines(sqlite);
     // Spend in the base currency needs no rate, so it is summed over the whole range in SQL.
     this.spendStmt = sqlite
       .prepare(
@@ -80,8 +69,6 @@ export class BurnReportService {
          from spend where date between ? and ? group by campaign_id, currency, day`,
       )
       .safeIntegers(true);
-    // Campaigns with spend in the period but none counted yet (dated after asOf) still get their row.
-    this.spendersStmt = sqlite.prepare('select distinct campaign_id from spend where date between ? and ?').pluck();
   }
 
   report(request: BurnRequest): BurnReport {
@@ -98,15 +85,8 @@ export class BurnReportService {
       return entry;
     };
 
-    type Line = { campaignId: string; month: string; currency: string; micros: bigint };
-    for (const line of this.plansStmt.all(period.fromMonth, period.toMonth) as Line[]) {
-      const attos = fx.toBaseAttos(line.micros, line.currency, firstDayOfMonth(line.month), missing);
-      sumsOf(line.campaignId).planned += attos ?? 0n;
-    }
-    for (const line of this.commitmentsStmt.all(period.fromMonth, period.toMonth) as Line[]) {
-      const attos = fx.toBaseAttos(line.micros, line.currency, firstDayOfMonth(line.month), missing);
-      sumsOf(line.campaignId).committed += attos ?? 0n;
-    }
+    for (const [campaignId, attos] of this.lines.planned(period, fx, missing)) sumsOf(campaignId).planned += attos;
+    for (const [campaignId, attos] of this.lines.committed(period, fx, missing)) sumsOf(campaignId).committed += attos;
     if (countThrough) {
       type SpendLine = { campaignId: string; currency: string; day: string; micros: bigint };
       for (const line of this.spendStmt.all(base, period.start, countThrough) as SpendLine[]) {
@@ -115,11 +95,9 @@ export class BurnReportService {
       }
     }
     throwIfMissingRates(missing);
-    for (const campaignId of this.spendersStmt.all(period.start, period.end) as string[]) sumsOf(campaignId);
+    for (const campaignId of this.lines.spenders(period)) sumsOf(campaignId);
 
-    const meta = new Map(
-      (this.campaignsStmt.all() as { id: string; name: string; channel: string }[]).map((c) => [c.id, c]),
-    );
+    const meta = this.lines.campaigns();
     const grouped = new Map<string, Sums>();
     for (const [campaignId, s] of sums) {
       const key = groupBy === 'campaign' ? campaignId : (meta.get(campaignId)?.channel ?? 'other');

@@ -25,7 +25,7 @@ import {
   type TouchTable,
 } from '../../domain/attribution/index.js';
 import { minorUnits } from '../../domain/currency.js';
-import { type FxTable, MissingRates } from '../../domain/fx.js';
+import { MissingRates, rateFinder } from '../../domain/fx.js';
 import { formatDay, dayOfInstant, parseDay } from '../../domain/periods.js';
 import { computeRoi, type ModelFigures, modelFigures, type RoiFigures, type RoiInput } from '../../domain/roi.js';
 import type { FxRateService } from '../fx-rates/service.js';
@@ -98,26 +98,6 @@ interface Loaded {
 /** Revenue and conversions per group key; null is the unattributed group. */
 type Attributed = Map<string | null, { revenue: bigint; conversions: bigint }>;
 
-/**
- * The scaled rate of a currency on a day (days since the epoch), each
- * (currency, day) looked up once per report: a year of conversions falls on
- * 365 days. A missing rate is noted in `missing` and comes back null.
- */
-function rateFinder(fx: FxTable, missing: MissingRates): (currency: string, day: number) => bigint | null {
-  const byCurrency = new Map<string, Map<number, bigint | null>>();
-  return (currency, day) => {
-    let days = byCurrency.get(currency);
-    if (days === undefined) byCurrency.set(currency, (days = new Map()));
-    let rate = days.get(day);
-    if (rate === undefined) {
-      const date = formatDay(day);
-      rate = fx.rateOn(currency, date);
-      if (rate === null) missing.add(currency, date);
-      days.set(day, rate);
-    }
-    return rate;
-  };
-}
 
 /** The tables the reports read, held in memory. */
 export interface ReportMirrors {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ATTRIBUTION_MODELS, type AttributionModel } from '../../domain/attribution/index.js';
+import { FORECAST_METHODS } from '../../domain/forecast.js';
 import { parseDay, periodOfMonths } from '../../domain/periods.js';
 import { ValidationError } from '../../lib/errors.js';
 import { sendReportCsv, wantsCsv } from '../shared/http.js';
@@ -94,6 +95,176 @@ export function periodFromQuery(query: { month?: string | undefined; from?: stri
   }
   return period;
 }
+
+// ---------------------------------------------------------------------------
+// Forecast, forecast versus actual, budget versus forecast versus actual
+
+export const ForecastMethod = z.enum(FORECAST_METHODS).meta({
+  description:
+    'run_rate: actual + actual / daysElapsed x daysLeft. trailing_7d: actual + (spend of the last k = min(7, daysElapsed) days through asOf) / k x daysLeft. ' +
+    'linear_trend: max(actual, the least-squares line through (d, cumulative spend through d), d = 1..daysElapsed, at the period’s last day); run_rate with fewer than 2 days elapsed.',
+});
+
+const ForecastFigureShape = {
+  currency: z.string(),
+  planned: MoneyOutput,
+  actualToDate: MoneyOutput,
+  forecast: MoneyOutput.meta({ description: 'Projected spend at the end of the period' }),
+  varianceVsPlan: MoneyOutput.meta({ description: 'forecast - planned' }),
+  variancePct: RatioOutput.meta({ description: 'varianceVsPlan / planned, 4 decimals; null when planned is 0' }),
+  daysElapsed: z.number().int(),
+  daysInPeriod: z.number().int(),
+};
+export const ForecastFigures = z.object(ForecastFigureShape);
+
+const PeriodGroupColumns = { campaignId: z.string().optional(), name: z.string().optional(), channel: z.string() };
+export const ForecastRow = z.object({ ...PeriodGroupColumns, ...ForecastFigureShape });
+
+/** One campaign, 3100.00 planned for March, 1800.00 spent by the 15th at 120.00 a day: 3720.00 by run rate. */
+export const EXAMPLE_FORECAST_FIGURES = {
+  currency: 'USD',
+  planned: '3100.00',
+  actualToDate: '1800.00',
+  forecast: '3720.00',
+  varianceVsPlan: '620.00',
+  variancePct: '0.2000',
+  daysElapsed: 15,
+  daysInPeriod: 31,
+};
+export const EXAMPLE_FORECAST_ROW = { campaignId: 'cmp-spring-search', name: 'Spring search, brand', channel: 'paid_search', ...EXAMPLE_FORECAST_FIGURES };
+
+const ForecastReport = z
+  .object({
+    report: z.literal('forecast'),
+    currency: z.string(),
+    groupBy: z.enum(['campaign', 'channel']),
+    method: z.enum(FORECAST_METHODS),
+    from: z.string(),
+    to: z.string(),
+    periodStart: z.string(),
+    periodEnd: z.string(),
+    asOf: z.string(),
+    rows: z.array(ForecastRow),
+    totals: ForecastFigures,
+  })
+  .meta({
+    id: 'ForecastReport',
+    example: {
+      report: 'forecast',
+      currency: 'USD',
+      groupBy: 'campaign',
+      method: 'run_rate',
+      from: '2026-03',
+      to: '2026-03',
+      periodStart: '2026-03-01',
+      periodEnd: '2026-03-31',
+      asOf: '2026-03-15',
+      rows: [EXAMPLE_FORECAST_ROW],
+      totals: EXAMPLE_FORECAST_FIGURES,
+    },
+  });
+
+const FORECAST_COLUMNS = ['currency', 'planned', 'actualToDate', 'forecast', 'varianceVsPlan', 'variancePct', 'daysElapsed', 'daysInPeriod'];
+
+const FvaFigureShape = {
+  currency: z.string(),
+  planned: MoneyOutput.meta({ description: 'The current plan' }),
+  forecast: MoneyOutput.meta({ description: 'The snapshot’s forecast; 0 for a group the snapshot did not have' }),
+  actual: MoneyOutput.meta({ description: 'Spend of the period: final once it is over, to date while it runs' }),
+  error: MoneyOutput.meta({ description: 'actual - forecast' }),
+  errorPct: RatioOutput.meta({ description: 'error / forecast, 4 decimals; null when the forecast is 0' }),
+};
+
+const EXAMPLE_FVA = { currency: 'USD', planned: '3100.00', forecast: '3720.00', actual: '3410.00', error: '-310.00', errorPct: '-0.0833' };
+
+const ForecastVsActualReport = z
+  .object({
+    report: z.literal('forecast_vs_actual'),
+    snapshot: z.object({ id: z.string(), name: z.string(), asOf: z.string(), method: z.enum(FORECAST_METHODS), createdAt: z.string() }),
+    currency: z.string(),
+    groupBy: z.enum(['campaign', 'channel']),
+    from: z.string(),
+    to: z.string(),
+    periodStart: z.string(),
+    periodEnd: z.string(),
+    actualThrough: z.string().nullable().meta({ description: 'The last day whose spend the actuals count; null before the period starts' }),
+    final: z.boolean().meta({ description: 'true once the period is over: the actuals are final' }),
+    mape: RatioOutput.meta({ description: 'Mean over rows with actual ≠ 0 of |actual - forecast| / |actual|, 4 decimals; null when no row spent' }),
+    rows: z.array(z.object({ ...PeriodGroupColumns, ...FvaFigureShape })),
+    totals: z.object(FvaFigureShape),
+  })
+  .meta({
+    id: 'ForecastVsActualReport',
+    example: {
+      report: 'forecast_vs_actual',
+      snapshot: { id: 'fcs_8c1d2e3f4a5b6c7d', name: 'March mid-month', asOf: '2026-03-15', method: 'run_rate', createdAt: '2026-03-16T08:00:00.000Z' },
+      currency: 'USD',
+      groupBy: 'campaign',
+      from: '2026-03',
+      to: '2026-03',
+      periodStart: '2026-03-01',
+      periodEnd: '2026-03-31',
+      actualThrough: '2026-03-31',
+      final: true,
+      mape: '0.0909',
+      rows: [{ campaignId: 'cmp-spring-search', name: 'Spring search, brand', channel: 'paid_search', ...EXAMPLE_FVA }],
+      totals: EXAMPLE_FVA,
+    },
+  });
+
+const BfaFigureShape = {
+  currency: z.string(),
+  planned: MoneyOutput.meta({ description: 'The budget: the current plan of the month' }),
+  forecast: MoneyOutput.nullable().meta({ description: 'The month’s forecast (see forecastSource); null when it has none' }),
+  actual: MoneyOutput.meta({ description: 'Spend: final for a month that is over, to date for the month under way' }),
+  error: MoneyOutput.nullable().meta({ description: 'actual - forecast; null without a forecast. Totals: over the months with one' }),
+  errorPct: RatioOutput.meta({ description: 'error / forecast, 4 decimals' }),
+};
+
+const BudgetForecastActualReport = z
+  .object({
+    report: z.literal('budget_forecast_actual'),
+    currency: z.string(),
+    from: z.string(),
+    to: z.string(),
+    asOf: z.string().meta({ description: 'Today (UTC): actuals count spend through it' }),
+    method: z.enum(FORECAST_METHODS).meta({ description: 'The method of the live forecast of the month under way, when it has no snapshot' }),
+    mape: RatioOutput.meta({ description: 'Over the months that are over, have a forecast and spent: mean |actual - forecast| / |actual|' }),
+    rows: z.array(
+      z.object({
+        month: z.string(),
+        ...BfaFigureShape,
+        forecastSource: z.enum(['snapshot', 'live']).nullable().meta({ description: 'snapshot: the month’s newest snapshot; live: computed now (month under way, no snapshot); null: none' }),
+        snapshotId: z.string().nullable(),
+        snapshotAsOf: z.string().nullable(),
+        final: z.boolean(),
+      }),
+    ),
+    totals: z.object(BfaFigureShape),
+  })
+  .meta({
+    id: 'BudgetForecastActualReport',
+    example: {
+      report: 'budget_forecast_actual',
+      currency: 'USD',
+      from: '2026-02',
+      to: '2026-03',
+      asOf: '2026-03-20',
+      method: 'run_rate',
+      mape: '0.0500',
+      rows: [
+        { month: '2026-02', currency: 'USD', planned: '2800.00', forecast: '2850.00', forecastSource: 'snapshot', snapshotId: 'fcs_0a1b2c3d4e5f6071', snapshotAsOf: '2026-02-14', actual: '3000.00', final: true, error: '150.00', errorPct: '0.0526' },
+        { month: '2026-03', currency: 'USD', planned: '3100.00', forecast: '3720.00', forecastSource: 'live', snapshotId: null, snapshotAsOf: null, actual: '2400.00', final: false, error: '-1320.00', errorPct: '-0.3548' },
+      ],
+      totals: { currency: 'USD', planned: '5900.00', forecast: '6570.00', actual: '5400.00', error: '-1170.00', errorPct: '-0.1781' },
+    },
+  });
+
+const PeriodQuery = {
+  month: MonthString.optional(),
+  from: MonthString.optional(),
+  to: MonthString.optional(),
+};
 
 // ---------------------------------------------------------------------------
 // ROI and attribution
@@ -293,6 +464,94 @@ const routes: FastifyPluginAsyncZod = async (app) => {
         const rows = report.rows.map((row) => flatten(row as never));
         const totals = flatten(report.totals as never);
         return sendReportCsv(reply, `attribution-${report.from}_${report.to}`, columns, rows, totals);
+      }
+      return report;
+    },
+  );
+
+  app.get(
+    '/v1/reports/forecast',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['reports'],
+        summary: 'Spend forecast: where each campaign or channel lands at the end of the period',
+        description:
+          'For `month`, or `from`..`to` (months, taken as one period). `asOf` defaults to today (UTC); after the period it counts as its last day (forecast = actual), before it nothing has elapsed (forecast = actual = 0). ' +
+          'A row for every campaign (or channel) with a plan, an open commitment or spend in the period. By channel, the method is applied to the channel’s summed daily spend. ' +
+          'Amounts in the base currency, rounded half-even, rows adding up to totals as printed; CSV: the JSON fields, totals last with TOTAL.',
+        operationId: 'getForecastReport',
+        querystring: z.strictObject({
+          ...PeriodQuery,
+          asOf: DateString.optional(),
+          method: ForecastMethod.default('run_rate'),
+          groupBy: z.enum(['campaign', 'channel']).default('campaign'),
+          format: Format,
+        }),
+        response: { 200: jsonOrCsv(ForecastReport, 'The forecast report'), ...problems(422) },
+      },
+    },
+    async (request, reply) => {
+      const period = periodFromQuery(request.query);
+      const asOf = request.query.asOf ?? app.now().toISOString().slice(0, 10);
+      const report = app.forecastReports.report({ period, asOf, method: request.query.method, groupBy: request.query.groupBy });
+      if (wantsCsv(request)) {
+        const group = report.groupBy === 'campaign' ? ['campaignId', 'name', 'channel'] : ['channel'];
+        const filename = `forecast-${report.method}-${report.from}${report.to !== report.from ? '_' + report.to : ''}`;
+        return sendReportCsv(reply, filename, [...group, ...FORECAST_COLUMNS], report.rows, report.totals);
+      }
+      return report;
+    },
+  );
+
+  app.get(
+    '/v1/reports/forecast-vs-actual',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['reports'],
+        summary: 'A forecast snapshot set against the actual spend',
+        description:
+          'Per row the current plan, the snapshot’s forecast (frozen when it was taken), the actual (final once the period is over, to date while it runs), ' +
+          '`error` = actual - forecast, `errorPct` = error / forecast, and the snapshot’s MAPE. A group that spent but is not in the snapshot has forecast 0. ' +
+          'For a range of months side by side, see /v1/reports/budget-forecast-actual. CSV: the rows, totals last with TOTAL, and `mape` on the totals row.',
+        operationId: 'getForecastVsActualReport',
+        querystring: z.strictObject({ snapshot: z.string().min(1).max(64).meta({ description: 'The snapshot id, from POST /v1/forecasts', example: 'fcs_8c1d2e3f4a5b6c7d' }), format: Format }),
+        response: { 200: jsonOrCsv(ForecastVsActualReport, 'The snapshot against the actuals'), ...problems(404, 422) },
+      },
+    },
+    async (request, reply) => {
+      const report = app.forecastSnapshots.versusActual(request.query.snapshot);
+      if (wantsCsv(request)) {
+        const group = report.groupBy === 'campaign' ? ['campaignId', 'name', 'channel'] : ['channel'];
+        const columns = [...group, 'currency', 'planned', 'forecast', 'actual', 'error', 'errorPct', 'mape'];
+        return sendReportCsv(reply, `forecast-vs-actual-${report.snapshot.id}`, columns, report.rows, { ...report.totals, mape: report.mape });
+      }
+      return report;
+    },
+  );
+
+  app.get(
+    '/v1/reports/budget-forecast-actual',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['reports'],
+        summary: 'Budget, forecast and actual side by side, one row per month',
+        description:
+          'For `month`, or `from`..`to`. A month’s forecast is its newest single-month snapshot (latest asOf, then latest taken); the month under way without one gets the live forecast by `method`; ' +
+          'a month already over without a snapshot, or not yet begun, has none (null). Actuals: final for a month that is over, to date for the month under way. ' +
+          'Totals: planned and actual of every month, forecast and error of the months with a forecast. CSV: the rows, totals last with TOTAL, `mape` on the totals row.',
+        operationId: 'getBudgetForecastActualReport',
+        querystring: z.strictObject({ ...PeriodQuery, method: ForecastMethod.default('run_rate'), format: Format }),
+        response: { 200: jsonOrCsv(BudgetForecastActualReport, 'Budget, forecast and actual per month'), ...problems(422) },
+      },
+    },
+    async (request, reply) => {
+      const report = app.forecastSnapshots.budgetForecastActual(periodFromQuery(request.query), request.query.method);
+      if (wantsCsv(request)) {
+        const columns = ['month', 'currency', 'planned', 'forecast', 'forecastSource', 'snapshotId', 'snapshotAsOf', 'actual', 'final', 'error', 'errorPct', 'mape'];
+        return sendReportCsv(reply, `budget-forecast-actual-${report.from}_${report.to}`, columns, report.rows, { ...report.totals, mape: report.mape });
       }
       return report;
     },

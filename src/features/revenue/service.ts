@@ -11,6 +11,7 @@ import { formatAmount } from '../../domain/money.js';
 import { FieldErrors } from '../../lib/errors.js';
 import { flagRepeats, type BatchCounts } from '../shared/batch.js';
 import { formatInstant } from '../touchpoints/schemas.js';
+import type { PeriodService } from '../periods/service.js';
 import type { RevenueIndex, RevenueRowChange } from './revenue-index.js';
 
 export interface RevenueInput {
@@ -77,6 +78,7 @@ export class RevenueService {
 
   constructor(
     private readonly sqlite: Sqlite,
+    private readonly periods: PeriodService,
     private readonly index?: RevenueIndex,
   ) {
     this.selectStmt = sqlite.prepare('select * from revenue where id = ?').safeIntegers(true);
@@ -98,6 +100,14 @@ export class RevenueService {
     const changed: RevenueRowChange[] = [];
     const counts = this.sqlite.transaction(() => {
       const stored = this.check(items, pathOf);
+      // An event is dated by the UTC month of occurredAt; one stored in a closed month cannot move out of it either.
+      this.periods.refuseClosed(items, pathOf, 'occurredAt', (item, closed) => {
+        const month = closed.ofInstant(item.occurredAt);
+        if (month !== null) return month;
+        const before = stored.get(item.id);
+        const from = before === undefined ? null : closed.ofInstant(Number(before.occurred_at));
+        return from === null ? null : { month: from, message: `would move event ${item.id} out of ${from}, which is closed` };
+      });
       const counts: BatchCounts = { inserted: 0, updated: 0, unchanged: 0 };
       items.forEach((item) => {
         const before = stored.get(item.id);

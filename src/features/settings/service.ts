@@ -1,6 +1,6 @@
 import { count, eq } from 'drizzle-orm';
 import type { Db } from '../../db.js';
-import { fxRates, settings } from '../../../db/schema.js';
+import { closedMonths, fxRates, settings } from '../../../db/schema.js';
 import { ConflictError } from '../../lib/errors.js';
 
 export interface Settings {
@@ -45,6 +45,14 @@ export class SettingsService {
       const current = this.get();
       const merged = { ...current, ...change };
       if (merged.baseCurrency !== current.baseCurrency) {
+        const closed = tx.select({ month: closedMonths.month }).from(closedMonths).orderBy(closedMonths.month).all().map((row) => row.month);
+        if (closed.length > 0) {
+          throw new ConflictError(
+            'base_currency_months_closed',
+            `months ${closed.join(', ')} are closed, and their reports are in ${current.baseCurrency}; the base currency can only change while no month is closed`,
+            { months: closed },
+          );
+        }
         const rates = tx.select({ n: count() }).from(fxRates).get()?.n ?? 0;
         if (rates > 0) {
           throw new ConflictError(

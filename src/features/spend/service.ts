@@ -10,6 +10,7 @@ import { formatAmount } from '../../domain/money.js';
 import { FieldErrors } from '../../lib/errors.js';
 import type { BatchCounts } from '../shared/batch.js';
 import { refKey, type CampaignService, type ExternalRef } from '../campaigns/service.js';
+import type { PeriodService } from '../periods/service.js';
 import type { SpendIndex } from './spend-index.js';
 
 export interface SpendInput {
@@ -135,6 +136,7 @@ export class SpendService {
   constructor(
     private readonly sqlite: Sqlite,
     private readonly campaigns: CampaignService,
+    private readonly periods: PeriodService,
     private readonly index?: SpendIndex,
   ) {
     this.upsertStmt = sqlite.prepare(SPEND_UPSERT_SQL);
@@ -146,7 +148,7 @@ export class SpendService {
   /** Resolves each line's campaign, checks the batch, then writes it in one transaction. */
   ingest(items: SpendInput[], pathOf: (i: number) => string): BatchCounts {
     const campaignIds = this.checkBatch(items, pathOf);
-    const counts = this.write(items, campaignIds);
+    const counts = this.write(items, campaignIds, pathOf);
     if (counts.inserted === items.length) {
       this.index?.inserted({
         length: items.length,
@@ -211,9 +213,10 @@ export class SpendService {
    * with an id above the highest before the batch; updated = the other
    * changed rows; unchanged = the rest.
    */
-  private write(items: SpendInput[], campaignIds: string[]): BatchCounts {
+  private write(items: SpendInput[], campaignIds: string[], pathOf: (i: number) => string): BatchCounts {
     const { upsertStmt, upsertChunkStmt } = this;
     return this.sqlite.transaction(() => {
+      this.periods.refuseClosed(items, pathOf, 'date', (item, closed) => closed.ofDate(item.date));
       const lastId = this.lastIdStmt.get() as bigint;
       let changed = 0;
       const params: unknown[] = new Array(SPEND_UPSERT_CHUNK * PARAMS_PER_LINE);

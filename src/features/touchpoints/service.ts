@@ -7,6 +7,7 @@ import type { Sqlite } from '../../db.js';
 import { FieldErrors } from '../../lib/errors.js';
 import { flagRepeats, flagUnknownCampaigns, type BatchCounts } from '../shared/batch.js';
 import type { CampaignService } from '../campaigns/service.js';
+import type { PeriodService } from '../periods/service.js';
 import { formatInstant } from './schemas.js';
 import type { TouchIndex, TouchRow } from './touch-index.js';
 
@@ -69,6 +70,7 @@ export class TouchpointService {
   constructor(
     private readonly sqlite: Sqlite,
     private readonly campaigns: CampaignService,
+    private readonly periods: PeriodService,
     private readonly index: TouchIndex,
   ) {
     this.upsertStmt = sqlite.prepare(touchpointUpsertSql(1));
@@ -90,7 +92,9 @@ export class TouchpointService {
     // lastRowid + 1 + i: the touch index learns the rowids without asking.
     // A batch that also updated or re-sent rows reads its rows back by id
     // (the store ignores a put that changes nothing).
+    // A stored touchpoint in a closed month that a re-send would move is refused by a trigger (migration 0005).
     const { counts, changed } = this.sqlite.transaction(() => {
+      this.periods.refuseClosed(items, pathOf, 'occurredAt', (item, closed) => closed.ofInstant(item.occurredAt));
       const lastRowid = this.lastRowidStmt.get() as number;
       let changes = 0;
       const chunk = TOUCHPOINT_UPSERT_CHUNK;

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { decodeCursor, isStringArray, pageOf } from '../shared/http.js';
+import { DateString, ListQuery, MonthString, page, problems } from '../shared/schemas.js';
+import { EXAMPLE_FORECAST_FIGURES, EXAMPLE_FORECAST_ROW, ForecastFigures, ForecastMethod, ForecastRow, periodFromQuery } from '../reports/routes.js';
+
+const SnapshotSummaryShape = {
+  id: z.string(),
+  name: z.string(),
+  month: z.string().nullable().meta({ description: 'The month, for a snapshot of one month; null for a range (see from, to)' }),
+  from: z.string(),
+  to: z.string(),
+  asOf: z.string(),
+  method: ForecastMethod,
+  groupBy: z.enum(['campaign', 'channel']),
+  currency: z.string(),
+  createdAt: z.string(),
+  createdBy: z.string().nullable().meta({ description: 'Name of the API key that took it' }),
+  totals: ForecastFigures,
+};
+
+const EXAMPLE_SUMMARY = {
+  id: 'fcs_8c1d2e3f4a5b6c7d',
+  name: 'March mid-month',
+  month: '2026-03',
+  from: '2026-03',
+  to: '2026-03',
+  asOf: '2026-03-15',
+  method: 'run_rate',
+  groupBy: 'campaign',
+  currency: 'USD',
+  createdAt: '2026-03-16T08:00:00.000Z',
+  createdBy: 'ops lead',
+  totals: EXAMPLE_FORECAST_FIGURES,
+};
+
+const SnapshotSummary = z.object(SnapshotSummaryShape).meta({ id: 'ForecastSnapshotSummary', example: EXAMPLE_SUMMARY });
+const Snapshot = z
+  .object({ ...SnapshotSummaryShape, rows: z.array(ForecastRow) })
+  .meta({ id: 'ForecastSnapshot', example: { ...EXAMPLE_SUMMARY, rows: [EXAMPLE_FORECAST_ROW] } });
+
+const routes: FastifyPluginAsyncZod = async (app) => {
+  app.post(
+    '/v1/forecasts',
+    {
+      config: { role: 'ops', idempotent: true },
+      schema: {
+        tags: ['forecasts'],
+        summary: 'Save a forecast snapshot',
+        description:
+          'Computes the forecast report for `month` (or `from`..`to`), `asOf` (default today, UTC), `method` and `groupBy` (default campaign), and saves it whole under a unique `name`. ' +
+          'The snapshot never changes afterwards, whatever later happens to spend, plans or rates; a name already taken is a 409.',
+        operationId: 'createForecastSnapshot',
+        body: z
+          .strictObject({
+            name: z.string().trim().min(1, 'must not be empty').max(200),
+            month: MonthString.optional(),
+            from: MonthString.optional(),
+            to: MonthString.optional(),
+            asOf: DateString.optional(),
+            method: ForecastMethod,
+            groupBy: z.enum(['campaign', 'channel']).default('campaign'),
+          })
+          .meta({ example: { name: 'March mid-month', month: '2026-03', asOf: '2026-03-15', method: 'run_rate' } }),
+        response: { 201: Snapshot, ...problems(409, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { name, asOf, method, groupBy } = request.body;
+      const period = periodFromQuery(request.body);
+      const snapshot = app.forecastSnapshots.create(
+        { name, period, asOf: asOf ?? app.now().toISOString().slice(0, 10), method, groupBy },
+        request.principal,
+      );
+      return reply.status(201).send(snapshot);
+    },
+  );
+
+  app.get(
+    '/v1/forecasts',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['forecasts'],
+        summary: 'List forecast snapshots, newest first (totals only)',
+        operationId: 'listForecastSnapshots',
+        querystring: z.strictObject({ ...ListQuery, month: MonthString.optional().meta({ description: 'Only snapshots whose period includes this month' }) }),
+        response: { 200: page(SnapshotSummary), ...problems() },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, month } = request.query;
+      const after = decodeCursor(cursor, isStringArray(2)) as [string, string] | null;
+      return pageOf(app.forecastSnapshots.list({ limit, month, after }), limit, (s) => [s.createdAt, s.id]);
+    },
+  );
+
+  app.get(
+    '/v1/forecasts/:id',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['forecasts'],
+        summary: 'One forecast snapshot, with its rows as they were when it was taken',
+        operationId: 'getForecastSnapshot',
+        params: z.strictObject({ id: z.string().min(1).max(64) }),
+        response: { 200: Snapshot, ...problems(404) },
+      },
+    },
+    async (request) => app.forecastSnapshots.get(request.params.id),
+  );
+};
+
+export default routes;

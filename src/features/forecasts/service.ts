@@ -1,0 +1,328 @@
+/**
+ * Forecast snapshots, and the reports that set forecasts against actuals.
+ *
+ * A snapshot is the forecast report as computed when it was taken, stored
+ * whole (rows and totals as printed), so it never moves when spend, plans
+ * or rates change later; a trigger refuses any update or delete of it.
+ *
+ * Forecast versus actual sets a snapshot's rows against the actual spend
+ * now: final once the period is over, to date while it runs. `planned` is
+ * the current plan (the budget the forecast is read against today; the
+ * snapshot keeps the plan as it was). A campaign (or channel) that spent
+ * but is not in the snapshot gets a row with forecast 0: the snapshot did
+ * not see it coming, and its whole actual is the error.
+ *
+ * Budget versus forecast versus actual takes a range of months; a month's
+ * forecast is its newest single-month snapshot (the one with the latest
+ * asOf, then the latest taken), or, for the month under way when it has
+ * none, the live forecast by `method`. A month already over without a
+ * snapshot, or not yet begun, has no forecast: Spendbook does not make one
+ * up after the fact.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Sqlite } from '../../db.js';
+import { minorUnits } from '../../domain/currency.js';
+import {
+  computeBudgetForecastActual,
+  computeForecastVsActual,
+  spendToDate,
+  type BudgetForecastActualFigures,
+  type ForecastFigures,
+  type ForecastMethod,
+  type ForecastVsActualFigures,
+} from '../../domain/forecast.js';
+import { Decimal } from '../../domain/money.js';
+import { elapsed, periodOfMonths, type Period } from '../../domain/periods.js';
+import { ConflictError, NotFoundError, UnprocessableError } from '../../lib/errors.js';
+import type { Principal } from '../api-keys/service.js';
+import { groupColumns, type ForecastReportService, type ForecastRow, type GroupColumns, type PeriodGroupBy } from '../reports/forecast-service.js';
+
+export interface SnapshotRequest {
+  name: string;
+  period: Period;
+  asOf: string;
+  method: ForecastMethod;
+  groupBy: PeriodGroupBy;
+}
+
+export interface SnapshotSummary {
+  id: string;
+  name: string;
+  /** The month, when the snapshot is of one month; else null (see from, to). */
+  month: string | null;
+  from: string;
+  to: string;
+  asOf: string;
+  method: ForecastMethod;
+  groupBy: PeriodGroupBy;
+  currency: string;
+  createdAt: string;
+  createdBy: string | null;
+  totals: { currency: string } & ForecastFigures;
+}
+
+export interface Snapshot extends SnapshotSummary {
+  rows: ForecastRow[];
+}
+
+export interface ForecastVsActualReport {
+  report: 'forecast_vs_actual';
+  snapshot: { id: string; name: string; asOf: string; method: ForecastMethod; createdAt: string };
+  currency: string;
+  groupBy: PeriodGroupBy;
+  from: string;
+  to: string;
+  periodStart: string;
+  periodEnd: string;
+  /** The last day whose spend the actuals count; null before the period starts. */
+  actualThrough: string | null;
+  /** The period is over: the actuals are final. */
+  final: boolean;
+  mape: string | null;
+  rows: (GroupColumns & { currency: string } & ForecastVsActualFigures)[];
+  totals: { currency: string } & ForecastVsActualFigures;
+}
+
+export type ForecastSource = 'snapshot' | 'live' | null;
+
+export interface BudgetForecastActualReport {
+  report: 'budget_forecast_actual';
+  currency: string;
+  from: string;
+  to: string;
+  asOf: string;
+  method: ForecastMethod;
+  mape: string | null;
+  rows: ({
+    month: string;
+    currency: string;
+    forecastSource: ForecastSource;
+    snapshotId: string | null;
+    snapshotAsOf: string | null;
+    final: boolean;
+  } & BudgetForecastActualFigures)[];
+  totals: { currency: string } & BudgetForecastActualFigures;
+}
+
+interface SnapshotRow {
+  id: string;
+  name: string;
+  from_month: string;
+  to_month: string;
+  as_of: string;
+  method: ForecastMethod;
+  group_by: PeriodGroupBy;
+  currency: string;
+  created_at: string;
+  created_by: string | null;
+  report: string;
+}
+
+const newSnapshotId = () => `fcs_${randomBytes(8).toString('hex')}`;
+
+export class ForecastSnapshotService {
+  private readonly insertStmt;
+  private readonly byIdStmt;
+  private readonly byNameStmt;
+  private readonly latestOfMonthStmt;
+
+  constructor(
+    private readonly sqlite: Sqlite,
+    private readonly forecasts: ForecastReportService,
+    private readonly now = () => new Date(),
+  ) {
+    this.insertStmt = sqlite.prepare(
+      `insert into forecast_snapshots (id, name, from_month, to_month, as_of, method, group_by, currency, created_at, created_by_key_id, created_by, report)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.byIdStmt = sqlite.prepare('select * from forecast_snapshots where id = ?');
+    this.byNameStmt = sqlite.prepare('select id from forecast_snapshots where name = ?').pluck();
+    this.latestOfMonthStmt = sqlite.prepare(
+      'select * from forecast_snapshots where from_month = ? and to_month = ? order by as_of desc, created_at desc, rowid desc limit 1',
+    );
+  }
+
+  create(request: SnapshotRequest, principal: Principal | null): Snapshot {
+    const taken = this.sqlite.transaction(() => {
+      const existing = this.byNameStmt.get(request.name) as string | undefined;
+      if (existing !== undefined) {
+        throw new ConflictError('snapshot_name_taken', `a snapshot named ${JSON.stringify(request.name)} exists (${existing}); snapshots are immutable, so give the new one another name`, { snapshotId: existing });
+      }
+      // The report and the insert in one transaction: the snapshot is the data as of one moment.
+      const report = this.forecasts.report(request);
+      const id = newSnapshotId();
+      this.insertStmt.run(
+        id,
+        request.name,
+        request.period.fromMonth,
+        request.period.toMonth,
+        request.asOf,
+        request.method,
+        request.groupBy,
+        report.currency,
+        this.now().toISOString(),
+        principal?.keyId ?? null,
+        principal?.name ?? null,
+        JSON.stringify({ rows: report.rows, totals: report.totals }),
+      );
+      return id;
+    })();
+    return this.get(taken);
+  }
+
+  get(id: string): Snapshot {
+    const row = this.byIdStmt.get(id) as SnapshotRow | undefined;
+    if (!row) throw new NotFoundError(`no forecast snapshot ${id}`);
+    return toSnapshot(row);
+  }
+
+  /** Snapshots newest first (by when they were taken), optionally only those of one month or covering it. */
+  list(filter: { month?: string | undefined; after: [string, string] | null; limit: number }): SnapshotSummary[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.month) (where.push('from_month <= ? and to_month >= ?'), params.push(filter.month, filter.month));
+    if (filter.after) (where.push('(created_at, id) < (?, ?)'), params.push(...filter.after));
+    const rows = this.sqlite
+      .prepare(`select * from forecast_snapshots ${where.length ? 'where ' + where.join(' and ') : ''} order by created_at desc, id desc limit ?`)
+      .all(...params, filter.limit + 1) as SnapshotRow[];
+    return rows.map((row) => {
+      const { rows: _rows, ...summary } = toSnapshot(row);
+      return summary;
+    });
+  }
+
+  versusActual(id: string): ForecastVsActualReport {
+    const snapshot = this.get(id);
+    const period = periodOfMonths(snapshot.from, snapshot.to);
+    const today = this.today();
+    const actuals = this.forecasts.actuals(period, today, snapshot.groupBy);
+    this.checkCurrency(snapshot, actuals.currency);
+    const { daysElapsed, countThrough } = elapsed(period, today);
+    const frozen = new Map(snapshot.rows.map((row) => [keyOfRow(row, snapshot.groupBy), row]));
+    const keys = [...new Set([...frozen.keys(), ...actuals.keys])].sort();
+    const result = computeForecastVsActual(
+      keys.map((key) => ({
+        key,
+        planned: actuals.planned.get(key) ?? new Decimal(0),
+        forecast: frozen.get(key)?.forecast ?? '0',
+        actual: spendToDate(actuals.daily.get(key) ?? [], daysElapsed),
+      })),
+      minorUnits(actuals.currency),
+    );
+    const currency = actuals.currency;
+    return {
+      report: 'forecast_vs_actual',
+      snapshot: { id: snapshot.id, name: snapshot.name, asOf: snapshot.asOf, method: snapshot.method, createdAt: snapshot.createdAt },
+      currency,
+      groupBy: snapshot.groupBy,
+      from: period.fromMonth,
+      to: period.toMonth,
+      periodStart: period.start,
+      periodEnd: period.end,
+      actualThrough: countThrough,
+      final: today > period.end,
+      mape: result.mape,
+      rows: result.rows.map(({ key, ...figures }) => ({ ...columnsOf(key, snapshot.groupBy, actuals.meta, frozen.get(key)), currency, ...figures })),
+      totals: { currency, ...result.totals },
+    };
+  }
+
+  budgetForecastActual(period: Period, method: ForecastMethod): BudgetForecastActualReport {
+    const today = this.today();
+    const months = period.months.map((month) => {
+      const monthPeriod = periodOfMonths(month, month);
+      const actuals = this.forecasts.actuals(monthPeriod, today, 'channel');
+      const planned = actuals.keys.reduce((sum, key) => sum.plus(actuals.planned.get(key) ?? 0), new Decimal(0));
+      const actual = actuals.keys.reduce((sum, key) => sum.plus(spendToDate(actuals.daily.get(key) ?? [], actuals.daysElapsed)), new Decimal(0));
+      const final = today > monthPeriod.end;
+      const snapshotRow = this.latestOfMonthStmt.get(month, month) as SnapshotRow | undefined;
+      let forecast: Decimal | null = null;
+      let source: ForecastSource = null;
+      if (snapshotRow) {
+        const snapshot = toSnapshot(snapshotRow);
+        this.checkCurrency(snapshot, actuals.currency);
+        forecast = new Decimal(snapshot.totals.forecast);
+        source = 'snapshot';
+      } else if (today >= monthPeriod.start && !final) {
+        forecast = new Decimal(this.forecasts.report({ period: monthPeriod, asOf: today, method, groupBy: 'campaign' }).totals.forecast);
+        source = 'live';
+      }
+      return { month, currency: actuals.currency, planned, actual, final, forecast, source, snapshot: snapshotRow };
+    });
+    const currency = months[0]?.currency ?? '';
+    const result = computeBudgetForecastActual(
+      months.map((m) => ({ key: m.month, planned: m.planned, forecast: m.forecast, actual: m.actual, final: m.final })),
+      minorUnits(currency),
+    );
+    return {
+      report: 'budget_forecast_actual',
+      currency,
+      from: period.fromMonth,
+      to: period.toMonth,
+      asOf: today,
+      method,
+      mape: result.mape,
+      rows: result.rows.map(({ key, ...figures }, i) => {
+        const m = months[i]!;
+        return {
+          month: key,
+          currency,
+          planned: figures.planned,
+          forecast: figures.forecast,
+          forecastSource: m.source,
+          snapshotId: m.snapshot?.id ?? null,
+          snapshotAsOf: m.snapshot?.as_of ?? null,
+          actual: figures.actual,
+          final: m.final,
+          error: figures.error,
+          errorPct: figures.errorPct,
+        };
+      }),
+      totals: { currency, ...result.totals },
+    };
+  }
+
+  private today(): string {
+    return this.now().toISOString().slice(0, 10);
+  }
+
+  private checkCurrency(snapshot: SnapshotSummary, base: string): void {
+    if (snapshot.currency !== base) {
+      throw new UnprocessableError(
+        'snapshot_currency_differs',
+        `snapshot ${snapshot.id} is in ${snapshot.currency} but the base currency is now ${base}; its forecast cannot be set against today's actuals`,
+      );
+    }
+  }
+}
+
+function toSnapshot(row: SnapshotRow): Snapshot {
+  const frozen = JSON.parse(row.report) as { rows: ForecastRow[]; totals: Snapshot['totals'] };
+  return {
+    id: row.id,
+    name: row.name,
+    month: row.from_month === row.to_month ? row.from_month : null,
+    from: row.from_month,
+    to: row.to_month,
+    asOf: row.as_of,
+    method: row.method,
+    groupBy: row.group_by,
+    currency: row.currency,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+    totals: frozen.totals,
+    rows: frozen.rows,
+  };
+}
+
+function keyOfRow(row: ForecastRow, groupBy: PeriodGroupBy): string {
+  return groupBy === 'campaign' && 'campaignId' in row ? row.campaignId : row.channel;
+}
+
+/** A row's group columns: the campaign as it is now, or as the snapshot named it. */
+function columnsOf(key: string, groupBy: PeriodGroupBy, meta: Parameters<typeof groupColumns>[2], frozen: ForecastRow | undefined): GroupColumns {
+  if (groupBy === 'campaign' && !meta.has(key) && frozen && 'campaignId' in frozen) {
+    return { campaignId: frozen.campaignId, name: frozen.name, channel: frozen.channel };
+  }
+  return groupColumns(key, groupBy, meta);
+}
