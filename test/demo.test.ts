@@ -84,7 +84,7 @@ interface BurnReport {
 
 /** Every table the demo writes, as text: equal snapshots mean nothing changed. */
 function storedData(t: TestApp): string {
-  const tables = ['campaigns', 'campaign_external_refs', 'plans', 'plan_revisions', 'commitments', 'fx_rates', 'spend', 'touchpoints', 'revenue'];
+  const tables = ['campaigns', 'campaign_external_refs', 'plans', 'plan_revisions', 'commitments', 'fx_rates', 'spend', 'touchpoints', 'revenue', 'forecast_snapshots', 'closed_months', 'period_events'];
   return JSON.stringify(
     tables.map((table) => t.app.sqlite.prepare(`select * from "${table}" order by rowid`).safeIntegers(true).all()),
     (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value),
@@ -251,11 +251,23 @@ describe('demo data set', () => {
     const again = loadDemo(t.app);
     expect(again.loaded).toBe(false);
     expect(storedData(t)).toBe(before);
-    // Even written again through the services, every item is already there: natural keys, no duplicates.
-    const counts = applyDemo(t.app);
-    for (const [resource, c] of Object.entries(counts)) {
-      expect(c, resource).toEqual({ inserted: 0, updated: 0, unchanged: itemsOf(resource as DemoResource).length });
-    }
+    // Written again through the services, the demo is refused whole: January and February are closed.
+    expect(() => applyDemo(t.app)).toThrow(/months? 2026-01.* closed/);
     expect(storedData(t)).toBe(before);
+  });
+
+  it('writes every item only once: applied twice before any month is closed, the second time changes nothing', async () => {
+    const fresh = await makeApp();
+    try {
+      applyDemo(fresh.app);
+      const before = storedData(fresh);
+      const counts = applyDemo(fresh.app);
+      for (const [resource, c] of Object.entries(counts)) {
+        expect(c, resource).toEqual({ inserted: 0, updated: 0, unchanged: itemsOf(resource as DemoResource).length });
+      }
+      expect(storedData(fresh)).toBe(before);
+    } finally {
+      await fresh.close();
+    }
   });
 });

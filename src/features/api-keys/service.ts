@@ -11,6 +11,12 @@ import { apiKeys } from '../../../db/schema.js';
 import type { Role } from '../../domain/roles.js';
 import { ConflictError, NotFoundError } from '../../lib/errors.js';
 
+/** Who did something, as the records keep it: the API key's id (null for the service itself, such as the demo loader) and name. */
+export interface Actor {
+  keyId: string | null;
+  name: string;
+}
+
 export interface Principal {
   keyId: string;
   name: string;

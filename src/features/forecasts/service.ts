@@ -34,7 +34,7 @@ import {
 import { Decimal } from '../../domain/money.js';
 import { elapsed, periodOfMonths, type Period } from '../../domain/periods.js';
 import { ConflictError, NotFoundError, UnprocessableError } from '../../lib/errors.js';
-import type { Principal } from '../api-keys/service.js';
+import type { Actor } from '../api-keys/service.js';
 import { groupColumns, type ForecastReportService, type ForecastRow, type GroupColumns, type PeriodGroupBy } from '../reports/forecast-service.js';
 
 export interface SnapshotRequest {
@@ -142,7 +142,7 @@ export class ForecastSnapshotService {
     );
   }
 
-  create(request: SnapshotRequest, principal: Principal | null): Snapshot {
+  create(request: SnapshotRequest, actor: Actor | null): Snapshot {
     const taken = this.sqlite.transaction(() => {
       const existing = this.byNameStmt.get(request.name) as string | undefined;
       if (existing !== undefined) {
@@ -161,8 +161,8 @@ export class ForecastSnapshotService {
         request.groupBy,
         report.currency,
         this.now().toISOString(),
-        principal?.keyId ?? null,
-        principal?.name ?? null,
+        actor?.keyId ?? null,
+        actor?.name ?? null,
         JSON.stringify({ rows: report.rows, totals: report.totals }),
       );
       return id;

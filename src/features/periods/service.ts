@@ -14,7 +14,7 @@ import type { Sqlite } from '../../db.js';
 import { ClosedMonths, monthBoundsMs } from '../../domain/closed-months.js';
 import { lastDayOfMonth } from '../../domain/periods.js';
 import { ConflictError, PeriodClosedError, UnprocessableError, type FieldError } from '../../lib/errors.js';
-import type { Principal } from '../api-keys/service.js';
+import type { Actor } from '../api-keys/service.js';
 
 export interface PeriodEventView {
   action: 'close' | 'reopen';
@@ -91,7 +91,7 @@ export class PeriodService {
     if (count > 0) throw new PeriodClosedError([...months].sort(), errors, count);
   }
 
-  close(month: string, principal: Principal | null, reason: string | null): PeriodView {
+  close(month: string, actor: Actor | null, reason: string | null): PeriodView {
     const today = this.now().toISOString().slice(0, 10);
     if (lastDayOfMonth(month) >= today) {
       throw new UnprocessableError('period_not_ended', `${month} has not ended (today is ${today}); a month can be closed from the day after its last day`);
@@ -103,18 +103,18 @@ export class PeriodService {
         throw new ConflictError('period_already_closed', `${month} is already closed (since ${current.closed_at}${current.closed_by ? ` by ${current.closed_by}` : ''})`);
       }
       const { startMs, endMs } = monthBoundsMs(month);
-      this.insertClosed.run(month, startMs, endMs, at, principal?.keyId ?? null, principal?.name ?? null, reason);
-      this.insertEvent.run(month, 'close', at, principal?.keyId ?? null, principal?.name ?? null, reason);
+      this.insertClosed.run(month, startMs, endMs, at, actor?.keyId ?? null, actor?.name ?? null, reason);
+      this.insertEvent.run(month, 'close', at, actor?.keyId ?? null, actor?.name ?? null, reason);
     })();
     return this.get(month);
   }
 
-  reopen(month: string, principal: Principal | null, reason: string): PeriodView {
+  reopen(month: string, actor: Actor | null, reason: string): PeriodView {
     const at = this.now().toISOString();
     this.sqlite.transaction(() => {
       if (!this.closedRowStmt.get(month)) throw new ConflictError('period_not_closed', `${month} is not closed; there is nothing to reopen`);
       this.deleteClosed.run(month);
-      this.insertEvent.run(month, 'reopen', at, principal?.keyId ?? null, principal?.name ?? null, reason);
+      this.insertEvent.run(month, 'reopen', at, actor?.keyId ?? null, actor?.name ?? null, reason);
     })();
     return this.get(month);
   }
