@@ -24,8 +24,13 @@ const WRITES: [InjectOptions['method'], string][] = [
   ['POST', '/v1/commitments'],
   ['PUT', '/v1/fx-rates'],
   ['POST', '/v1/spend'],
+  ['POST', '/v1/touchpoints'],
+  ['POST', '/v1/revenue'],
+  ['POST', '/v1/forecasts'],
+  ['POST', '/v1/periods/2026-01/close'],
+  ['POST', '/v1/periods/2026-01/reopen'],
 ];
-const READS = ['/v1/settings', '/v1/api-keys', '/v1/campaigns', '/v1/campaigns/c1', '/v1/plans', '/v1/plans/history', '/v1/commitments', '/v1/fx-rates', '/v1/spend', '/v1/reports/burn', '/v1/reports/roi', '/v1/reports/attribution'];
+const READS = ['/v1/settings', '/v1/api-keys', '/v1/campaigns', '/v1/campaigns/c1', '/v1/plans', '/v1/plans/history', '/v1/commitments', '/v1/fx-rates', '/v1/spend', '/v1/reports/burn', '/v1/reports/roi', '/v1/reports/attribution', '/v1/reports/forecast', '/v1/reports/forecast-vs-actual', '/v1/reports/budget-forecast-actual', '/v1/forecasts', '/v1/forecasts/fcs_0', '/v1/periods'];
 
 /** Values near the edges the API checks: dates, months, amounts, codes, ids. */
 const edgy = fc.oneof(
