@@ -44,6 +44,18 @@ export class ClosedMonths {
     return null;
   }
 
+  /**
+   * For an instant before the end of the latest closed month: the closed
+   * month it is in, or else that latest month (whose attribution may read
+   * it: a conversion's lookback reaches back before its month). Null for an
+   * instant after every closed month.
+   */
+  historyClosedAt(epochMs: number): string | null {
+    const latest = this.bounds[this.bounds.length - 1];
+    if (latest === undefined || epochMs >= latest.endMs) return null;
+    return this.ofInstant(epochMs) ?? latest.month;
+  }
+
   /** The first closed month that starts after `date`, or null. */
   firstAfter(date: string): string | null {
     return this.months.find((month) => firstDayOfMonth(month) > date) ?? null;

@@ -71,6 +71,17 @@ const fromRow = (row: RevenueRow): RevenueEvent => ({
 
 const money = (micros: bigint, currency: string) => `${formatAmount(micros, minorUnits(currency))} ${currency}`;
 
+/** Whether the stored row already holds the item's values. */
+function sameEvent(row: RevenueRow, item: RevenueInput): boolean {
+  return (
+    row.customer_id === item.customerId &&
+    row.occurred_at === BigInt(item.occurredAt) &&
+    row.amount_micros === item.amount &&
+    row.currency === item.currency &&
+    row.refund_of === (item.refundOf ?? null)
+  );
+}
+
 export class RevenueService {
   private readonly selectStmt;
   private readonly refundsOfStmt;
@@ -105,21 +116,21 @@ export class RevenueService {
         const month = closed.ofInstant(item.occurredAt);
         if (month !== null) return month;
         const before = stored.get(item.id);
-        const from = before === undefined ? null : closed.ofInstant(Number(before.occurred_at));
-        return from === null ? null : { month: from, message: `would move event ${item.id} out of ${from}, which is closed` };
+        if (before === undefined || sameEvent(before, item)) return null;
+        const from = closed.ofInstant(Number(before.occurred_at));
+        if (from !== null) return { month: from, message: `would move event ${item.id} out of ${from}, which is closed` };
+        // A refund is split as its conversion: a conversion refunded in a closed month must stay as it is.
+        for (const refund of this.refundsOfStmt.all(item.id) as RevenueRow[]) {
+          const month = closed.ofInstant(Number(refund.occurred_at));
+          if (month !== null) return { month, message: `would change conversion ${item.id}, whose refund ${refund.id} is dated in ${month}, which is closed` };
+        }
+        return null;
       });
       const counts: BatchCounts = { inserted: 0, updated: 0, unchanged: 0 };
       items.forEach((item) => {
         const before = stored.get(item.id);
         const refundOf = item.refundOf ?? null;
-        if (
-          before &&
-          before.customer_id === item.customerId &&
-          before.occurred_at === BigInt(item.occurredAt) &&
-          before.amount_micros === item.amount &&
-          before.currency === item.currency &&
-          before.refund_of === refundOf
-        ) {
+        if (before && sameEvent(before, item)) {
           counts.unchanged++;
           return;
         }

@@ -49,7 +49,7 @@ export class SettingsService {
         if (closed.length > 0) {
           throw new ConflictError(
             'base_currency_months_closed',
-            `months ${closed.join(', ')} are closed, and their reports are in ${current.baseCurrency}; the base currency can only change while no month is closed`,
+            `${closed.length === 1 ? `month ${closed[0]} is` : `months ${closed.join(', ')} are`} closed, and its reports are in ${current.baseCurrency}; the base currency can only change while no month is closed`,
             { months: closed },
           );
         }

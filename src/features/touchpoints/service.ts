@@ -92,9 +92,14 @@ export class TouchpointService {
     // lastRowid + 1 + i: the touch index learns the rowids without asking.
     // A batch that also updated or re-sent rows reads its rows back by id
     // (the store ignores a put that changes nothing).
-    // A stored touchpoint in a closed month that a re-send would move is refused by a trigger (migration 0005).
+    // Attribution of a closed month reads touchpoints before it (the lookback), so a touchpoint dated before the
+    // end of the latest closed month is refused, and a trigger (migration 0006) refuses changing a stored one.
     const { counts, changed } = this.sqlite.transaction(() => {
-      this.periods.refuseClosed(items, pathOf, 'occurredAt', (item, closed) => closed.ofInstant(item.occurredAt));
+      this.periods.refuseClosed(items, pathOf, 'occurredAt', (item, closed) => {
+        const month = closed.historyClosedAt(item.occurredAt);
+        if (month === null || closed.ofInstant(item.occurredAt) !== null) return month;
+        return { month, message: `is before the end of ${month}, which is closed: its attribution reads the touchpoints before it` };
+      });
       const lastRowid = this.lastRowidStmt.get() as number;
       let changes = 0;
       const chunk = TOUCHPOINT_UPSERT_CHUNK;
