@@ -330,6 +330,20 @@ describe('GET /v1/periods', () => {
     expect(monthsOf(await ok(periods(`?status=closed&from=2025-12&limit=1&cursor=${encodeURIComponent(page.nextCursor)}`)))).toEqual(['2026-02']);
   });
 
+  it('answers CSV with one line per close or reopen, oldest first within a month', async () => {
+    const res = await periods('?format=csv&from=2025-12&to=2026-01');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/csv/);
+    const lines = res.body.trim().split('\r\n').map((line) => line.split(',').slice(0, 2).concat(line.split(',').at(-1)!));
+    // month, action, and the reason in the last column: December closed then reopened, January closed.
+    expect(lines).toEqual([
+      ['month', 'action', 'reason'],
+      ['2025-12', 'close', ''],
+      ['2025-12', 'reopen', 'audit adjustment'],
+      ['2026-01', 'close', ''],
+    ]);
+  });
+
   it('is for ops and up: viewer 403, no key 401; finance and admin read it', async () => {
     problemOf(await periods('', 'viewer'), 403, 'forbidden');
     problemOf(await periods('', null), 401, 'unauthorized');

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { decodeCursor, isStringArray, pageOf } from '../shared/http.js';
-import { DateString, ListQuery, MonthString, page, problems } from '../shared/schemas.js';
+import { decodeCursor, pageOf, sendCsv, wantsCsv } from '../shared/http.js';
+import { DateString, jsonOrCsv, ListQuery, MonthString, page, problems } from '../shared/schemas.js';
 import { EXAMPLE_FORECAST_FIGURES, EXAMPLE_FORECAST_ROW, ForecastFigures, ForecastMethod, ForecastRow, periodFromQuery } from '../reports/routes.js';
 
 const SnapshotSummaryShape = {
@@ -33,6 +33,9 @@ const EXAMPLE_SUMMARY = {
   createdBy: 'ops lead',
   totals: EXAMPLE_FORECAST_FIGURES,
 };
+
+const SUMMARY_COLUMNS = ['id', 'name', 'month', 'from', 'to', 'asOf', 'method', 'groupBy', 'currency', 'createdAt', 'createdBy'];
+const SUMMARY_TOTALS = ['planned', 'actualToDate', 'forecast', 'varianceVsPlan', 'variancePct'] as const;
 
 const SnapshotSummary = z.object(SnapshotSummaryShape).meta({ id: 'ForecastSnapshotSummary', example: EXAMPLE_SUMMARY });
 const Snapshot = z
@@ -83,15 +86,22 @@ const routes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['forecasts'],
         summary: 'List forecast snapshots, newest first (totals only)',
+        description: `In the order they were taken, the last first. CSV: one line per snapshot, its totals flattened into the columns ${SUMMARY_TOTALS.join(', ')}.`,
         operationId: 'listForecastSnapshots',
         querystring: z.strictObject({ ...ListQuery, month: MonthString.optional().meta({ description: 'Only snapshots whose period includes this month' }) }),
-        response: { 200: page(SnapshotSummary), ...problems() },
+        response: { 200: jsonOrCsv(page(SnapshotSummary), 'A page of snapshots'), ...problems() },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { limit, cursor, month } = request.query;
-      const after = decodeCursor(cursor, isStringArray(2)) as [string, string] | null;
-      return pageOf(app.forecastSnapshots.list({ limit, month, after }), limit, (s) => [s.createdAt, s.id]);
+      const after = decodeCursor(cursor, (v): v is number => Number.isSafeInteger(v));
+      const { items, nextCursor } = pageOf(app.forecastSnapshots.list({ limit, month, after }), limit, (s) => s.seq);
+      const summaries = items.map(({ seq: _seq, ...summary }) => summary);
+      if (wantsCsv(request)) {
+        const flat = summaries.map(({ totals, ...s }) => ({ ...s, ...Object.fromEntries(SUMMARY_TOTALS.map((c) => [c, totals[c]])) }));
+        return sendCsv(reply, 'forecasts', [...SUMMARY_COLUMNS, ...SUMMARY_TOTALS], flat);
+      }
+      return { items: summaries, nextCursor };
     },
   );
 

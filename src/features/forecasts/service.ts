@@ -176,18 +176,18 @@ export class ForecastSnapshotService {
     return toSnapshot(row);
   }
 
-  /** Snapshots newest first (by when they were taken), optionally only those of one month or covering it. */
-  list(filter: { month?: string | undefined; after: [string, string] | null; limit: number }): SnapshotSummary[] {
+  /** Snapshots newest first (in the order they were taken, the last first), optionally only those whose period covers a month; `seq` is the cursor. */
+  list(filter: { month?: string | undefined; after: number | null; limit: number }): (SnapshotSummary & { seq: number })[] {
     const where: string[] = [];
     const params: unknown[] = [];
     if (filter.month) (where.push('from_month <= ? and to_month >= ?'), params.push(filter.month, filter.month));
-    if (filter.after) (where.push('(created_at, id) < (?, ?)'), params.push(...filter.after));
+    if (filter.after !== null) (where.push('rowid < ?'), params.push(filter.after));
     const rows = this.sqlite
-      .prepare(`select * from forecast_snapshots ${where.length ? 'where ' + where.join(' and ') : ''} order by created_at desc, id desc limit ?`)
-      .all(...params, filter.limit + 1) as SnapshotRow[];
+      .prepare(`select rowid as seq, * from forecast_snapshots ${where.length ? 'where ' + where.join(' and ') : ''} order by rowid desc limit ?`)
+      .all(...params, filter.limit + 1) as (SnapshotRow & { seq: number })[];
     return rows.map((row) => {
       const { rows: _rows, ...summary } = toSnapshot(row);
-      return summary;
+      return { ...summary, seq: row.seq };
     });
   }
 

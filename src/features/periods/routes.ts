@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { decodeCursor, pageOf } from '../shared/http.js';
-import { ListQuery, MonthString, page, problems } from '../shared/schemas.js';
+import { decodeCursor, pageOf, sendCsv, wantsCsv } from '../shared/http.js';
+import { jsonOrCsv, ListQuery, MonthString, page, problems } from '../shared/schemas.js';
 
 const PeriodEvent = z.object({
   action: z.enum(['close', 'reopen']),
@@ -54,7 +54,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['periods'],
         summary: 'Months that were ever closed, with who closed or reopened them, when and why',
-        description: 'A month never closed is open and not listed. ' + CLOSED_EFFECT,
+        description: 'A month never closed is open and not listed. CSV: one line per close or reopen (month, action, at, by, reason), oldest first within a month. ' + CLOSED_EFFECT,
         operationId: 'listPeriods',
         querystring: z.strictObject({
           ...ListQuery,
@@ -62,13 +62,18 @@ const routes: FastifyPluginAsyncZod = async (app) => {
           to: MonthString.optional(),
           status: z.enum(['closed', 'open']).optional(),
         }),
-        response: { 200: page(Period), ...problems() },
+        response: { 200: jsonOrCsv(page(Period), 'A page of months'), ...problems() },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { limit, cursor, from, to, status } = request.query;
       const after = decodeCursor(cursor, (v): v is string => typeof v === 'string');
-      return pageOf(app.periods.list({ limit, from, to, status, after }), limit, (p) => p.month);
+      const result = pageOf(app.periods.list({ limit, from, to, status, after }), limit, (p) => p.month);
+      if (wantsCsv(request)) {
+        const events = result.items.flatMap((period) => period.history.map((event) => ({ month: period.month, ...event })));
+        return sendCsv(reply, 'periods', ['month', 'action', 'at', 'by', 'reason'], events);
+      }
+      return result;
     },
   );
 

@@ -233,11 +233,16 @@ const BudgetForecastActualReport = z
     rows: z.array(
       z.object({
         month: z.string(),
-        ...BfaFigureShape,
+        currency: BfaFigureShape.currency,
+        planned: BfaFigureShape.planned,
+        forecast: BfaFigureShape.forecast,
         forecastSource: z.enum(['snapshot', 'live']).nullable().meta({ description: 'snapshot: the month’s newest snapshot; live: computed now (month under way, no snapshot); null: none' }),
         snapshotId: z.string().nullable(),
         snapshotAsOf: z.string().nullable(),
+        actual: BfaFigureShape.actual,
         final: z.boolean(),
+        error: BfaFigureShape.error,
+        errorPct: BfaFigureShape.errorPct,
       }),
     ),
     totals: z.object(BfaFigureShape),
@@ -406,6 +411,11 @@ function groupColumns(groupBy: 'campaign' | 'channel' | 'month'): string[] {
   return groupBy === 'campaign' ? ['campaignId', 'name', 'channel'] : [groupBy];
 }
 
+/** A report's months in a file name: `2026-03`, or `2026-01_2026-03`. */
+function monthsName(report: { from: string; to: string }): string {
+  return report.to === report.from ? report.from : `${report.from}_${report.to}`;
+}
+
 const routes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/v1/reports/roi',
@@ -496,9 +506,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
       const asOf = request.query.asOf ?? app.now().toISOString().slice(0, 10);
       const report = app.forecastReports.report({ period, asOf, method: request.query.method, groupBy: request.query.groupBy });
       if (wantsCsv(request)) {
-        const group = report.groupBy === 'campaign' ? ['campaignId', 'name', 'channel'] : ['channel'];
-        const filename = `forecast-${report.method}-${report.from}${report.to !== report.from ? '_' + report.to : ''}`;
-        return sendReportCsv(reply, filename, [...group, ...FORECAST_COLUMNS], report.rows, report.totals);
+        return sendReportCsv(reply, `forecast-${report.method}-${monthsName(report)}`, [...groupColumns(report.groupBy), ...FORECAST_COLUMNS], report.rows, report.totals);
       }
       return report;
     },
@@ -523,8 +531,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const report = app.forecastSnapshots.versusActual(request.query.snapshot);
       if (wantsCsv(request)) {
-        const group = report.groupBy === 'campaign' ? ['campaignId', 'name', 'channel'] : ['channel'];
-        const columns = [...group, 'currency', 'planned', 'forecast', 'actual', 'error', 'errorPct', 'mape'];
+        const columns = [...groupColumns(report.groupBy), 'currency', 'planned', 'forecast', 'actual', 'error', 'errorPct', 'mape'];
         return sendReportCsv(reply, `forecast-vs-actual-${report.snapshot.id}`, columns, report.rows, { ...report.totals, mape: report.mape });
       }
       return report;
@@ -584,9 +591,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
       const asOf = request.query.asOf ?? app.now().toISOString().slice(0, 10);
       const report = app.burnReports.report({ period, asOf, groupBy: request.query.groupBy });
       if (wantsCsv(request)) {
-        const groupColumns = report.groupBy === 'campaign' ? ['campaignId', 'name', 'channel'] : ['channel'];
-        const filename = `burn-${report.from}${report.to !== report.from ? '_' + report.to : ''}`;
-        return sendReportCsv(reply, filename, [...groupColumns, ...FIGURE_COLUMNS], report.rows, report.totals);
+        return sendReportCsv(reply, `burn-${monthsName(report)}`, [...groupColumns(report.groupBy), ...FIGURE_COLUMNS], report.rows, report.totals);
       }
       return report;
     },
