@@ -160,26 +160,58 @@ function perModel(body: RoiBody): [string, Figures[], Figures][] {
   return Object.entries(body.totals.models).map(([model, totals]) => [` ${model}`, body.rows.map((row) => row.models![model]!), totals]);
 }
 
-interface ReportTiming {
+/** A request timed once cold and then repeated; the answer must not change. */
+interface Timing {
   label: string;
   firstMs: number;
   repeatMs: number[];
+}
+
+async function timeRequest(agent: http.Agent, port: number, label: string, method: string, path: string, repeats: number, body?: unknown): Promise<Timing & { answer: string }> {
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  let started = process.hrtime.bigint();
+  const first = await send(agent, port, method, path, payload);
+  const firstMs = ms(started);
+  if (first.status >= 300) throw new Error(`${method} ${path} answered ${first.status}: ${first.body.slice(0, 500)}`);
+  const repeatMs: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    started = process.hrtime.bigint();
+    const again = await send(agent, port, method, path, payload);
+    repeatMs.push(ms(started));
+    if (again.body !== first.body) throw new Error(`${method} ${path} answered differently when repeated`);
+  }
+  return { label, firstMs, repeatMs, answer: first.body };
+}
+
+/** The period reports on data set L: burn and forecast for a month of every campaign, a year's forecast, a snapshot and its comparisons. */
+async function timePeriodReports(agent: http.Agent, port: number): Promise<Timing[]> {
+  const month = 'month=2026-06&asOf=2026-06-15';
+  const timings: Timing[] = [];
+  timings.push(await timeRequest(agent, port, 'burn, June, 1,000 campaigns', 'GET', `/v1/reports/burn?${month}`, 20));
+  for (const method of ['run_rate', 'trailing_7d', 'linear_trend']) {
+    timings.push(await timeRequest(agent, port, `forecast, June, ${method}`, 'GET', `/v1/reports/forecast?${month}&method=${method}`, 5));
+  }
+  timings.push(await timeRequest(agent, port, 'forecast, 2026 as one period, linear_trend', 'GET', '/v1/reports/forecast?from=2026-01&to=2026-12&asOf=2026-09-30&method=linear_trend', 2));
+  const snapshot = await timeRequest(agent, port, 'POST /v1/forecasts (June, linear_trend)', 'POST', '/v1/forecasts', 0, {
+    name: `bench ${Date.now()}`,
+    month: '2026-06',
+    asOf: '2026-06-15',
+    method: 'linear_trend',
+  });
+  timings.push(snapshot);
+  const id = (JSON.parse(snapshot.answer) as { id: string }).id;
+  timings.push(await timeRequest(agent, port, 'forecast-vs-actual, that snapshot', 'GET', `/v1/reports/forecast-vs-actual?snapshot=${id}`, 5));
+  timings.push(await timeRequest(agent, port, 'budget-forecast-actual, 24 months', 'GET', '/v1/reports/budget-forecast-actual?from=2025-01&to=2026-12', 2));
+  return timings;
+}
+
+interface ReportTiming extends Timing {
   body: RoiBody;
 }
 
 async function timeReport(agent: http.Agent, port: number, label: string, path: string, repeats: number): Promise<ReportTiming> {
-  let started = process.hrtime.bigint();
-  const first = await send(agent, port, 'GET', path);
-  const firstMs = ms(started);
-  if (first.status !== 200) throw new Error(`GET ${path} answered ${first.status}: ${first.body.slice(0, 500)}`);
-  const repeatMs: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    started = process.hrtime.bigint();
-    const again = await send(agent, port, 'GET', path);
-    repeatMs.push(ms(started));
-    if (again.body !== first.body) throw new Error(`GET ${path} answered differently when repeated`);
-  }
-  return { label, firstMs, repeatMs, body: JSON.parse(first.body) as RoiBody };
+  const { answer, ...timing } = await timeRequest(agent, port, label, 'GET', path, repeats);
+  return { ...timing, body: JSON.parse(answer) as RoiBody };
 }
 
 const roiPath = (model: string, groupBy = 'campaign') => `/v1/reports/roi?from=${YEAR.from}&to=${YEAR.to}&model=${model}&groupBy=${groupBy}`;
@@ -201,6 +233,7 @@ export async function runAttributionBench(dir: string, options: AttributionOptio
   let service: ServerStats;
   let restartedService: ServerStats;
   const reports: ReportTiming[] = [];
+  let periodReports: Timing[] = [];
   let touchpoints: Timed;
   let revenue: Timed;
   let spend: Timed;
@@ -222,6 +255,8 @@ export async function runAttributionBench(dir: string, options: AttributionOptio
     reports.push(
       await timeReport(agent, port, 'attribution, 6 models side by side', `/v1/reports/attribution?from=${YEAR.from}&to=${YEAR.to}&models=${MODELS.join(',')}&groupBy=channel`, 2),
     );
+    out('period reports: burn, forecast, a snapshot and its comparisons ...');
+    periodReports = await timePeriodReports(agent, port);
     service = await ask<ServerStats>(first.child, 'stats');
   } finally {
     agent.destroy();
@@ -258,6 +293,10 @@ export async function runAttributionBench(dir: string, options: AttributionOptio
       ...reports.map((r): [string, string] => [
         `ROI 2026, ${r.label}`,
         `first ${fmtInt(Math.round(r.firstMs))} ms, repeated ${median(r.repeatMs).toFixed(1)} ms (max ${Math.max(...r.repeatMs).toFixed(1)})`,
+      ]),
+      ...periodReports.map((r): [string, string] => [
+        r.label,
+        `first ${fmtInt(Math.round(r.firstMs))} ms${r.repeatMs.length ? `, repeated ${median(r.repeatMs).toFixed(1)} ms (max ${Math.max(...r.repeatMs).toFixed(1)})` : ''}`,
       ]),
       ['restart: ready (reads the touchpoints back)', `${fmtInt(Math.round(restart.readyMs))} ms, of which touchpoints ${fmtInt(Math.round(restart.loadMs))} ms`],
       ['service peak RSS (maxRSS), ingest + reports', fmtMiB(service.maxRssBytes)],

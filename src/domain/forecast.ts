@@ -23,16 +23,21 @@
  *   front-loaded spend its value at D = n is above the actual, and would
  *   forecast spend on days that have passed.
  *
- * The OLS line's value at D, with d̄ = (n+1)/2, Sxx = Σ(d - d̄)² = n(n²-1)/12
- * and Sxy = Σ(d - d̄) c_d, is Σc/n + Sxy/Sxx x (D - d̄); multiplied out with
- * T = Σ(2d - n - 1) c_d (= 2 Sxy, integer weights) it is
+ * Daily spend comes in as exact bigint attos (1e-18 of a base-currency unit,
+ * the unit fx.ts converts into), so every sum is integer arithmetic and each
+ * method is one division of exact integers:
  *
- *   (Σc x (n²-1) + 3T x (2D - n - 1)) / (n(n²-1))
+ *   run_rate     = actual x D / n
+ *   trailing_7d  = (actual x k + recent x daysLeft) / k
+ *   linear_trend = (Σc x (n²-1) + 3T x (2D - n - 1)) / (n(n²-1))
  *
- * one division of exact sums. money.ts's Decimal keeps 80 significant
- * digits, far beyond a sum of amounts of 12 integer and 18 fractional digits
- * times day weights, so the numerator is exact and the forecast is rounded
- * only by that division (as run_rate's actual / n is).
+ * the last being the OLS line's value at D (with d̄ = (n+1)/2, Sxx = Σ(d - d̄)²
+ * = n(n²-1)/12 and Sxy = Σ(d - d̄) c_d it is Σc/n + Sxy/Sxx x (D - d̄); T =
+ * Σ(2d - n - 1) c_d = 2 Sxy has integer weights). money.ts's Decimal keeps 80
+ * significant digits, far beyond these numerators, so a forecast is rounded
+ * only by its one division. A year of 1,000 campaigns is 365,000 days: in
+ * bigint that is a few bigint additions each, where Decimal arithmetic took
+ * seconds.
  *
  * Printed amounts are rounded half-even to the currency's minor unit, each
  * column by largest remainder so the printed rows add up to the printed
@@ -50,6 +55,7 @@
  * ratios, from the exact figures, to 4 decimals, null when planned is 0.
  */
 import { ratio } from './burn.js';
+import { attosToDecimal } from './fx.js';
 import { allocateRounded, Decimal, formatDecimal } from './money.js';
 import { elapsed, type Period } from './periods.js';
 
@@ -59,12 +65,13 @@ export type ForecastMethod = (typeof FORECAST_METHODS)[number];
 const TRAILING_DAYS = 7;
 
 /**
- * A row's spend per day of the period, in the base currency: index 0 is the
- * period's first day (index = parseDay(date) - parseDay(period.start)).
- * A missing entry (short or sparse array) is a day with no spend; entries
- * after `asOf` are ignored, so a whole period's spend may be passed.
+ * A row's spend per day of the period, in base-currency attos (1e-18 units,
+ * as fx.ts converts): index 0 is the period's first day (index =
+ * parseDay(date) - parseDay(period.start)). A missing entry (short or sparse
+ * array) is a day with no spend; entries after `asOf` are ignored, so a
+ * whole period's spend may be passed.
  */
-export type SpendPerDay = readonly (Decimal | undefined)[];
+export type SpendPerDay = readonly (bigint | undefined)[];
 
 export interface ForecastInput<K> {
   key: K;
@@ -95,11 +102,17 @@ export interface ForecastOptions {
   scale: number;
 }
 
+/** Spend of the first `days` days of the period, in attos. */
+function attosToDate(dailySpend: SpendPerDay, days: number): bigint {
+  let sum = 0n;
+  const end = Math.min(days, dailySpend.length);
+  for (let i = 0; i < end; i++) sum += dailySpend[i] ?? 0n;
+  return sum;
+}
+
 /** Spend of the first `days` days of the period. */
 export function spendToDate(dailySpend: SpendPerDay, days: number): Decimal {
-  let sum = new Decimal(0);
-  for (let i = 0; i < days; i++) sum = sum.plus(dailySpend[i] ?? 0);
-  return sum;
+  return attosToDecimal(attosToDate(dailySpend, days));
 }
 
 /** The exact (unrounded) projected spend of one row at the period's end. */
@@ -108,42 +121,40 @@ export function forecastSpend(period: Period, asOf: string, dailySpend: SpendPer
     throw new RangeError(`${dailySpend.length} days of spend for a period of ${period.daysInPeriod}`);
   }
   const { daysElapsed } = elapsed(period, asOf);
-  const actual = spendToDate(dailySpend, daysElapsed);
+  const actual = attosToDate(dailySpend, daysElapsed);
   const daysLeft = period.daysInPeriod - daysElapsed;
-  if (daysElapsed === 0 || daysLeft === 0) return actual;
+  if (daysElapsed === 0 || daysLeft === 0) return attosToDecimal(actual);
   switch (method) {
     case 'run_rate':
-      return runRate(actual, daysElapsed, daysLeft);
+      return runRate(actual, daysElapsed, period.daysInPeriod);
     case 'trailing_7d': {
       const k = Math.min(TRAILING_DAYS, daysElapsed);
-      const recent = actual.minus(spendToDate(dailySpend, daysElapsed - k));
-      return actual.plus(recent.times(daysLeft).div(k));
+      const recent = actual - attosToDate(dailySpend, daysElapsed - k);
+      return attosToDecimal(actual * BigInt(k) + recent * BigInt(daysLeft)).div(k);
     }
     case 'linear_trend':
-      if (daysElapsed < 2) return runRate(actual, daysElapsed, daysLeft);
-      return Decimal.max(actual, trendAt(dailySpend, daysElapsed, period.daysInPeriod));
+      if (daysElapsed < 2) return runRate(actual, daysElapsed, period.daysInPeriod);
+      return Decimal.max(attosToDecimal(actual), trendAt(dailySpend, daysElapsed, period.daysInPeriod));
   }
 }
 
-function runRate(actual: Decimal, daysElapsed: number, daysLeft: number): Decimal {
-  return actual.plus(actual.times(daysLeft).div(daysElapsed));
+/** actual + actual / n x daysLeft = actual x D / n. */
+function runRate(actual: bigint, daysElapsed: number, daysInPeriod: number): Decimal {
+  return attosToDecimal(actual * BigInt(daysInPeriod)).div(daysElapsed);
 }
 
 /** The value at day `at` of the OLS line through (d, cumulative spend through d), d = 1..n; n >= 2. */
 function trendAt(dailySpend: SpendPerDay, n: number, at: number): Decimal {
-  let cumulative = new Decimal(0);
-  let sumC = new Decimal(0);
-  let t = new Decimal(0);
+  let cumulative = 0n;
+  let sumC = 0n;
+  let t = 0n;
   for (let d = 1; d <= n; d++) {
-    cumulative = cumulative.plus(dailySpend[d - 1] ?? 0);
-    sumC = sumC.plus(cumulative);
-    t = t.plus(cumulative.times(2 * d - n - 1));
+    cumulative += dailySpend[d - 1] ?? 0n;
+    sumC += cumulative;
+    t += cumulative * BigInt(2 * d - n - 1);
   }
-  const nSquaredLessOne = n * n - 1;
-  return sumC
-    .times(nSquaredLessOne)
-    .plus(t.times(3 * (2 * at - n - 1)))
-    .div(n * nSquaredLessOne);
+  const nSquaredLessOne = BigInt(n * n - 1);
+  return attosToDecimal(sumC * nSquaredLessOne + t * BigInt(3 * (2 * at - n - 1))).div(n * (n * n - 1));
 }
 
 interface Exact {

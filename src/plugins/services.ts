@@ -82,8 +82,8 @@ export default fp<ServicesOptions>(
     app.decorate('spend', new SpendService(app.sqlite, campaigns, periods, spendIndex));
     app.decorate('touchpoints', new TouchpointService(app.sqlite, campaigns, periods, touchIndex));
     app.decorate('revenue', new RevenueService(app.sqlite, periods, revenueIndex));
-    app.decorate('burnReports', new BurnReportService(app.sqlite, settings, fxRates));
-    const forecastReports = new ForecastReportService(app.sqlite, settings, fxRates, spendIndex);
+    app.decorate('burnReports', new BurnReportService(app.sqlite, settings, fxRates, reportCache));
+    const forecastReports = new ForecastReportService(app.sqlite, settings, fxRates, spendIndex, reportCache);
     app.decorate('forecastReports', forecastReports);
     app.decorate('forecastSnapshots', new ForecastSnapshotService(app.sqlite, forecastReports, now));
     app.decorate('roiReports', new RoiReportService(app.sqlite, settings, fxRates, { touches: touchIndex, revenue: revenueIndex, spend: spendIndex }, reportCache));

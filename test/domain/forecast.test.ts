@@ -26,10 +26,13 @@ const feb2026 = periodOfMonths('2026-02', '2026-02'); // 28 days
 const feb2028 = periodOfMonths('2028-02', '2028-02'); // 29 days, a leap year
 const march = periodOfMonths('2026-03', '2026-03'); // 31 days
 
+/** An amount in attos (1e-18 units), the unit daily spend comes in. */
+const attos = (amount: string) => BigInt(new Decimal(amount).times('1e18').toFixed());
+
 /** Daily spend from { dayOfMonth: amount }; days not named spent nothing (a sparse array). */
-function daily(period: Period, spend: Record<number, string>): (Decimal | undefined)[] {
-  const days: (Decimal | undefined)[] = new Array(period.daysInPeriod);
-  for (const [day, amount] of Object.entries(spend)) days[Number(day) - 1] = new Decimal(amount);
+function daily(period: Period, spend: Record<number, string>): (bigint | undefined)[] {
+  const days: (bigint | undefined)[] = new Array(period.daysInPeriod);
+  for (const [day, amount] of Object.entries(spend)) days[Number(day) - 1] = attos(amount);
   return days;
 }
 
@@ -148,7 +151,7 @@ describe('forecastSpend, worked by hand', () => {
   });
 
   it('refuses more days of spend than the period has', () => {
-    expect(() => forecastSpend(feb2026, '2026-02-10', new Array(29).fill(new Decimal(1)), 'run_rate')).toThrow(RangeError);
+    expect(() => forecastSpend(feb2026, '2026-02-10', new Array(29).fill(attos('1')), 'run_rate')).toThrow(RangeError);
   });
 });
 
@@ -316,7 +319,7 @@ const caseArb = (credits: boolean) =>
       inputs: fc.array(
         fc.record({
           planned: amountArb(false),
-          dailySpend: fc.array(fc.option(amountArb(credits), { nil: undefined, freq: 3 }), { maxLength: period.daysInPeriod }),
+          dailySpend: fc.array(fc.option(amountArb(credits).map((d) => attos(d.toFixed())), { nil: undefined, freq: 3 }), { maxLength: period.daysInPeriod }),
         }),
         { maxLength: 6 },
       ),
@@ -381,7 +384,7 @@ describe('forecast properties', () => {
         const n = Math.min(Math.max(parseDay(asOf) - parseDay(period.start) + 1, 0), period.daysInPeriod);
         const left = period.daysInPeriod - n;
         for (const input of inputs) {
-          const spend = Array.from({ length: n }, (_, i) => new Dec((input.dailySpend[i] ?? 0).toString()));
+          const spend = Array.from({ length: n }, (_, i) => new Dec((input.dailySpend[i] ?? 0n).toString()).div('1e18'));
           const actual = spend.reduce((a, b) => a.plus(b), new Dec(0));
           const k = Math.min(7, n);
           const expected: Record<ForecastMethod, Dec> = { run_rate: actual, trailing_7d: actual, linear_trend: actual };

@@ -1,5 +1,5 @@
 /**
- * The ROI and attribution reports are cached (ReportCache) and read
+ * The ROI, attribution, burn and forecast reports are cached (ReportCache); ROI and attribution read
  * touchpoints, revenue and spend from memory (TableMirror). Neither may ever serve data older
  * than the database: every kind of write is followed by a report that must
  * show it, checked against the figure worked by hand, and a write by another
@@ -36,6 +36,9 @@ async function seed(dbPath?: string) {
   await ok('POST', '/v1/touchpoints', { items: [{ id: 't1', customerId: 'u1', campaignId: 'A', occurredAt: '2026-03-01T10:00:00Z' }] });
   await ok('POST', '/v1/revenue', { items: [{ id: 'cv1', customerId: 'u1', occurredAt: '2026-03-02T10:00:00Z', amount: '100', currency: 'USD' }] });
 }
+
+/** A spend line in USD from the manual source. */
+const line = (campaignId: string, date: string, amount: string, reference?: string) => ({ campaignId, date, amount, currency: 'USD', source: 'manual', ...(reference ? { reference } : {}) });
 
 /** Revenue per row name, as printed. */
 async function revenueByName(url = ROI): Promise<Record<string, string>> {
@@ -128,7 +131,6 @@ describe('cached reports are never stale', () => {
       expect(res.statusCode, res.body).toBe(200);
       return (res.json() as { totals: { spend: string } }).totals.spend;
     };
-    const line = (campaignId: string, date: string, amount: string, reference?: string) => ({ campaignId, date, amount, currency: 'USD', source: 'manual', ...(reference ? { reference } : {}) });
     await ok('POST', '/v1/spend', { items: [line('A', '2026-03-03', '60'), line('B', '2026-03-03', '40')] });
     expect(await spendTotal()).toBe('100.00');
     // A second line on the same day and campaign (another reference) adds to it: 100 + 5.
@@ -143,5 +145,39 @@ describe('cached reports are never stale', () => {
     // Re-sent unchanged: nothing moves.
     await ok('POST', '/v1/spend', { items: [line('B', '2026-03-03', '1')] });
     expect(await spendTotal()).toBe('18.00');
+  });
+
+  it('burn and forecast: cached while nothing changes, fresh after a plan, spend, a restatement or another connection', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'spendbook-fresh-'));
+    await seed(join(dir, 'spendbook.db'));
+    const BURN = '/v1/reports/burn?month=2026-03&asOf=2026-03-10';
+    const FORECAST = '/v1/reports/forecast?month=2026-03&asOf=2026-03-10&method=run_rate';
+    const totals = async (url: string) => {
+      const res = await t.call({ method: 'GET', url });
+      expect(res.statusCode, res.body).toBe(200);
+      return (res.json() as { totals: Record<string, unknown> }).totals;
+    };
+    await ok('PUT', '/v1/plans', { items: [{ campaignId: 'A', month: '2026-03', amount: '3100', currency: 'USD' }] });
+    await ok('POST', '/v1/spend', { items: [line('A', '2026-03-01', '100')] });
+    expect(await totals(BURN)).toMatchObject({ planned: '3100.00', actual: '100.00' });
+    expect(await totals(FORECAST)).toMatchObject({ actualToDate: '100.00', forecast: '310.00' }); // 100 x 31 / 10
+    const hits = t.app.reportCache.hits;
+    await totals(BURN);
+    await totals(FORECAST);
+    expect(t.app.reportCache.hits).toBe(hits + 2);
+    // A new plan, a new line, a restated line: each shows at once.
+    await ok('PUT', '/v1/plans', { items: [{ campaignId: 'A', month: '2026-03', amount: '3000', currency: 'USD' }] });
+    expect(await totals(BURN)).toMatchObject({ planned: '3000.00' });
+    await ok('POST', '/v1/spend', { items: [line('A', '2026-03-02', '50')] });
+    expect(await totals(FORECAST)).toMatchObject({ actualToDate: '150.00', forecast: '465.00' }); // 150 x 31 / 10
+    await ok('POST', '/v1/spend', { items: [line('A', '2026-03-01', '130')] });
+    expect(await totals(BURN)).toMatchObject({ actual: '180.00' });
+    expect(await totals(FORECAST)).toMatchObject({ actualToDate: '180.00', forecast: '558.00' }); // 180 x 31 / 10
+    // Another connection adds 20.00 on March 3rd.
+    const other = new Database(join(dir, 'spendbook.db'));
+    other.prepare(`insert into spend (source, campaign_id, date, reference, amount_micros, currency, version) values ('manual', 'B', '2026-03-03', '', 20000000, 'USD', 1)`).run();
+    other.close();
+    expect(await totals(BURN)).toMatchObject({ actual: '200.00' });
+    expect(await totals(FORECAST)).toMatchObject({ actualToDate: '200.00', forecast: '620.00' }); // 200 x 31 / 10
   });
 });

@@ -143,13 +143,13 @@ export class ForecastSnapshotService {
   }
 
   create(request: SnapshotRequest, actor: Actor | null): Snapshot {
+    this.refuseTakenName(request.name);
+    // Computed outside the transaction: a report read inside one would leave the
+    // in-memory spend stale (the transaction might roll back) and cost a reload.
+    // Nothing can write in between: the insert follows synchronously.
+    const report = this.forecasts.report(request);
     const taken = this.sqlite.transaction(() => {
-      const existing = this.byNameStmt.get(request.name) as string | undefined;
-      if (existing !== undefined) {
-        throw new ConflictError('snapshot_name_taken', `a snapshot named ${JSON.stringify(request.name)} exists (${existing}); snapshots are immutable, so give the new one another name`, { snapshotId: existing });
-      }
-      // The report and the insert in one transaction: the snapshot is the data as of one moment.
-      const report = this.forecasts.report(request);
+      this.refuseTakenName(request.name);
       const id = newSnapshotId();
       this.insertStmt.run(
         id,
@@ -168,6 +168,13 @@ export class ForecastSnapshotService {
       return id;
     })();
     return this.get(taken);
+  }
+
+  private refuseTakenName(name: string): void {
+    const existing = this.byNameStmt.get(name) as string | undefined;
+    if (existing !== undefined) {
+      throw new ConflictError('snapshot_name_taken', `a snapshot named ${JSON.stringify(name)} exists (${existing}); snapshots are immutable, so give the new one another name`, { snapshotId: existing });
+    }
   }
 
   get(id: string): Snapshot {

@@ -14,6 +14,7 @@ import { UnprocessableError } from '../../lib/errors.js';
 import type { FxRateService } from '../fx-rates/service.js';
 import type { SettingsService } from '../settings/service.js';
 import { PeriodLines } from './period-lines.js';
+import type { ReportCache } from './report-cache.js';
 
 export type BurnGroupBy = 'campaign' | 'channel';
 
@@ -60,7 +61,12 @@ export class BurnReportService {
   private readonly lines;
   private readonly spendStmt;
 
-  constructor(sqlite: Sqlite, private readonly settings: SettingsService, private readonly fx: FxRateService) {
+  constructor(
+    sqlite: Sqlite,
+    private readonly settings: SettingsService,
+    private readonly fx: FxRateService,
+    private readonly cache: ReportCache,
+  ) {
     this.lines = new PeriodLines(sqlite);
     // Spend in the base currency needs no rate, so it is summed over the whole range in SQL.
     this.spendStmt = sqlite
@@ -71,7 +77,12 @@ export class BurnReportService {
       .safeIntegers(true);
   }
 
+  /** The report, from the cache while the database is unchanged (see ReportCache). */
   report(request: BurnRequest): BurnReport {
+    return this.cache.get(`burn ${request.period.fromMonth} ${request.period.toMonth} ${request.asOf} ${request.groupBy}`, () => this.compute(request));
+  }
+
+  private compute(request: BurnRequest): BurnReport {
     const { period, asOf, groupBy } = request;
     const settings = this.settings.get();
     const base = settings.baseCurrency;

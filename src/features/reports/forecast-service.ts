@@ -21,6 +21,7 @@ import type { SettingsService } from '../settings/service.js';
 import type { SpendIndex } from '../spend/spend-index.js';
 import { throwIfMissingRates } from './burn-service.js';
 import { PeriodLines, type CampaignMeta } from './period-lines.js';
+import type { ReportCache } from './report-cache.js';
 
 export type PeriodGroupBy = 'campaign' | 'channel';
 
@@ -55,8 +56,8 @@ export interface PeriodActuals {
   /** Sorted group keys: campaign ids or channels. */
   keys: string[];
   planned: Map<string, Decimal>;
-  /** Spend per day of the period through asOf (index 0 = the period's first day); undefined = none. */
-  daily: Map<string, (Decimal | undefined)[]>;
+  /** Spend per day of the period through asOf, in base attos (index 0 = the period's first day). */
+  daily: Map<string, bigint[]>;
   daysElapsed: number;
   meta: Map<string, CampaignMeta>;
 }
@@ -69,11 +70,18 @@ export class ForecastReportService {
     private readonly settings: SettingsService,
     private readonly fx: FxRateService,
     private readonly spend: SpendIndex,
+    private readonly cache: ReportCache,
   ) {
     this.lines = new PeriodLines(sqlite);
   }
 
+  /** The report, from the cache while the database is unchanged (see ReportCache). */
   report(request: ForecastRequest): ForecastReport {
+    const { period, asOf, method, groupBy } = request;
+    return this.cache.get(`forecast ${period.fromMonth} ${period.toMonth} ${asOf} ${method} ${groupBy}`, () => this.compute(request));
+  }
+
+  private compute(request: ForecastRequest): ForecastReport {
     const { period, asOf, method, groupBy } = request;
     const actuals = this.actuals(period, asOf, groupBy);
     const result = computeForecast(
@@ -133,13 +141,11 @@ export class ForecastReportService {
     }
     throwIfMissingRates(missing);
 
-    const daily = new Map<string, (Decimal | undefined)[]>();
-    for (const [key, days] of dailyAttos) daily.set(key, days.map((attos) => (attos === 0n ? undefined : attosToDecimal(attos))));
     return {
       currency: base,
       keys: [...present].sort(),
       planned: new Map([...planned].map(([key, attos]) => [key, attosToDecimal(attos)])),
-      daily,
+      daily: dailyAttos,
       daysElapsed,
       meta,
     };
