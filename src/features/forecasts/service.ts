@@ -35,6 +35,7 @@ import { Decimal } from '../../domain/money.js';
 import { elapsed, periodOfMonths, type Period } from '../../domain/periods.js';
 import { ConflictError, NotFoundError, UnprocessableError } from '../../lib/errors.js';
 import type { Actor } from '../api-keys/service.js';
+import type { ReportCache } from '../reports/report-cache.js';
 import { groupColumns, type ForecastReportService, type ForecastRow, type GroupColumns, type PeriodGroupBy } from '../reports/forecast-service.js';
 
 export interface SnapshotRequest {
@@ -129,6 +130,7 @@ export class ForecastSnapshotService {
   constructor(
     private readonly sqlite: Sqlite,
     private readonly forecasts: ForecastReportService,
+    private readonly cache: ReportCache,
     private readonly now = () => new Date(),
   ) {
     this.insertStmt = sqlite.prepare(
@@ -198,10 +200,15 @@ export class ForecastSnapshotService {
     });
   }
 
+  /** Cached while the database is unchanged, per day (see ReportCache). */
   versusActual(id: string): ForecastVsActualReport {
+    const today = this.today();
+    return this.cache.get(`forecast-vs-actual ${id} ${today}`, () => this.computeVersusActual(id, today));
+  }
+
+  private computeVersusActual(id: string, today: string): ForecastVsActualReport {
     const snapshot = this.get(id);
     const period = periodOfMonths(snapshot.from, snapshot.to);
-    const today = this.today();
     const actuals = this.forecasts.actuals(period, today, snapshot.groupBy);
     this.checkCurrency(snapshot, actuals.currency);
     const { daysElapsed, countThrough } = elapsed(period, today);
@@ -234,8 +241,13 @@ export class ForecastSnapshotService {
     };
   }
 
+  /** Cached while the database is unchanged, per day (see ReportCache). */
   budgetForecastActual(period: Period, method: ForecastMethod): BudgetForecastActualReport {
     const today = this.today();
+    return this.cache.get(`budget-forecast-actual ${period.fromMonth} ${period.toMonth} ${method} ${today}`, () => this.computeBudgetForecastActual(period, method, today));
+  }
+
+  private computeBudgetForecastActual(period: Period, method: ForecastMethod, today: string): BudgetForecastActualReport {
     const months = period.months.map((month) => {
       const monthPeriod = periodOfMonths(month, month);
       const actuals = this.forecasts.actuals(monthPeriod, today, 'channel');
