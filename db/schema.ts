@@ -253,3 +253,44 @@ export const forecastSnapshots = sqliteTable(
   },
   (t) => [uniqueIndex('forecast_snapshots_name').on(t.name), index('forecast_snapshots_month').on(t.fromMonth, t.toMonth)],
 );
+
+/**
+ * Who is writing, for the audit triggers: one row, set at the start of each
+ * audited write transaction and removed at its end (AuditLog.transaction),
+ * so a write made around the API is recorded with no actor rather than
+ * with someone else's.
+ */
+export const auditContext = sqliteTable(
+  'audit_context',
+  {
+    id: integer('id').primaryKey(),
+    keyId: text('key_id'),
+    name: text('name'),
+    at: text('at').notNull(),
+  },
+  (t) => [check('audit_context_single_row', sql`${t.id} = 1`)],
+);
+
+/**
+ * The audit trail: every change to the data, with who (API key id and name,
+ * never the key), when, what and the values before and after (JSON of the
+ * stored columns; amounts in micros). Written by triggers in the same
+ * transaction as the change (migration 0007), and by the services for the
+ * batch ingests (`ingest`: counts and the rowids of the rows inserted).
+ * Append-only: a trigger refuses updates and deletes.
+ */
+export const auditEvents = sqliteTable(
+  'audit_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: text('at').notNull(),
+    actorKeyId: text('actor_key_id'),
+    actorName: text('actor_name'),
+    action: text('action').notNull(),
+    entity: text('entity').notNull(),
+    entityId: text('entity_id'),
+    before: text('before'),
+    after: text('after'),
+  },
+  (t) => [index('audit_events_entity').on(t.entity, t.entityId), index('audit_events_actor').on(t.actorKeyId), index('audit_events_at').on(t.at)],
+);

@@ -1,13 +1,15 @@
 /**
  * buildApp: the one composition root, used by the server and by every test.
- * Infrastructure first (errors, database, auth, body handling, OpenAPI),
+ * Infrastructure first (errors, hardening, database, auth, body handling, OpenAPI),
  * then the app's services, then the routes.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Config } from './config.js';
+import { DEFAULT_RATE_LIMIT, type Config } from './config.js';
 import errorsPlugin, { frameworkError } from './plugins/errors.js';
+import hardeningPlugin from './plugins/hardening.js';
 import dbPlugin from './plugins/db.js';
+import auditPlugin from './plugins/audit.js';
 import authPlugin from './plugins/auth.js';
 import batchPlugin, { MAX_BODY_BYTES } from './plugins/batch.js';
 import swaggerPlugin from './plugins/swagger.js';
@@ -25,6 +27,7 @@ import revenueRoutes from './features/revenue/routes.js';
 import reportRoutes from './features/reports/routes.js';
 import periodRoutes from './features/periods/routes.js';
 import forecastRoutes from './features/forecasts/routes.js';
+import auditRoutes from './features/audit/routes.js';
 
 export interface BuildOptions {
   /** The clock; tests pin it. */
@@ -33,6 +36,8 @@ export interface BuildOptions {
   announceAdminKey?: (key: string) => void;
   /** Log to stdout (the server) or not at all (default, for tests). */
   log?: boolean;
+  /** Log to this stream instead of stdout (tests that read the log); implies logging. */
+  logStream?: { write(line: string): void };
 }
 
 function printAdminKey(key: string): void {
@@ -44,12 +49,14 @@ function printAdminKey(key: string): void {
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.log
-      ? {
-          level: config.logLevel,
-          redact: { paths: ['req.headers.authorization', 'headers.authorization', 'req.headers["x-api-key"]'], censor: '[redacted]' },
-        }
-      : false,
+    logger:
+      options.log || options.logStream
+        ? {
+            level: config.logLevel,
+            redact: { paths: ['req.headers.authorization', 'headers.authorization', 'req.headers["x-api-key"]'], censor: '[redacted]' },
+            ...(options.logStream ? { stream: options.logStream } : {}),
+          }
+        : false,
     bodyLimit: MAX_BODY_BYTES,
     // The HTTP server answers quickly to clients that stall; batches of 64 MiB still fit.
     requestTimeout: 120_000,
@@ -63,7 +70,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.setSerializerCompiler(serializerCompiler);
 
   await app.register(errorsPlugin);
+  await app.register(hardeningPlugin, { rateLimit: config.rateLimit ?? DEFAULT_RATE_LIMIT });
   await app.register(dbPlugin, { dbPath: config.dbPath });
+  await app.register(auditPlugin, { now });
   await app.register(authPlugin, { adminKey: config.adminKey, announceAdminKey: options.announceAdminKey ?? printAdminKey, now });
   await app.register(batchPlugin);
   await app.register(swaggerPlugin);
@@ -82,6 +91,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(reportRoutes);
   await app.register(periodRoutes);
   await app.register(forecastRoutes);
+  await app.register(auditRoutes);
   await app.ready();
   return app;
 }

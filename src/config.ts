@@ -7,6 +7,9 @@ import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** Requests per minute per API key (or per IP without one): room for scripts, a stop for a runaway loop. */
+export const DEFAULT_RATE_LIMIT = 6000;
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -18,6 +21,13 @@ const envSchema = z.object({
     .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
     .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  // Digits only: `1e3`, `0x10` or `60.5` are more likely a mistake than a limit.
+  SPENDBOOK_RATE_LIMIT: z
+    .string()
+    .regex(/^[0-9]+$/, 'must be a positive whole number (requests per minute per API key)')
+    .transform(Number)
+    .pipe(z.number().min(1, 'must be at least 1 request per minute').max(1_000_000_000, 'must be at most 1000000000 requests per minute'))
+    .default(DEFAULT_RATE_LIMIT),
 });
 
 export interface Config {
@@ -27,6 +37,12 @@ export interface Config {
   dbPath: string;
   adminKey: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
+  /**
+   * Requests per minute per API key (per client IP without one). Optional so
+   * that a hand-built config (the benchmark's) keeps working: buildApp then
+   * uses DEFAULT_RATE_LIMIT, as loadConfig does.
+   */
+  rateLimit?: number;
 }
 
 export class ConfigError extends Error {}
@@ -47,5 +63,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPath: env_.SPENDBOOK_DB,
     adminKey: env_.SPENDBOOK_ADMIN_KEY,
     logLevel: env_.LOG_LEVEL,
+    rateLimit: env_.SPENDBOOK_RATE_LIMIT,
   };
 }

@@ -10,17 +10,25 @@ describe('loadConfig', () => {
       dbPath: './data/spendbook.db',
       adminKey: undefined,
       logLevel: 'info',
+      rateLimit: 6000,
     });
   });
 
   it('reads every variable', () => {
     expect(
-      loadConfig({ PORT: '8080', HOST: '0.0.0.0', SPENDBOOK_DB: '/var/lib/spendbook.db', SPENDBOOK_ADMIN_KEY: 'a-long-enough-admin-key', LOG_LEVEL: 'warn' }),
-    ).toEqual({ port: 8080, host: '0.0.0.0', dbPath: '/var/lib/spendbook.db', adminKey: 'a-long-enough-admin-key', logLevel: 'warn' });
+      loadConfig({
+        PORT: '8080',
+        HOST: '0.0.0.0',
+        SPENDBOOK_DB: '/var/lib/spendbook.db',
+        SPENDBOOK_ADMIN_KEY: 'a-long-enough-admin-key',
+        LOG_LEVEL: 'warn',
+        SPENDBOOK_RATE_LIMIT: '120',
+      }),
+    ).toEqual({ port: 8080, host: '0.0.0.0', dbPath: '/var/lib/spendbook.db', adminKey: 'a-long-enough-admin-key', logLevel: 'warn', rateLimit: 120 });
   });
 
   it('treats an empty variable as unset', () => {
-    expect(loadConfig({ PORT: '', SPENDBOOK_ADMIN_KEY: '' })).toMatchObject({ port: 3000, adminKey: undefined });
+    expect(loadConfig({ PORT: '', SPENDBOOK_ADMIN_KEY: '', SPENDBOOK_RATE_LIMIT: '' })).toMatchObject({ port: 3000, adminKey: undefined, rateLimit: 6000 });
   });
 
   it.each([
@@ -30,6 +38,11 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud'],
     ['SPENDBOOK_ADMIN_KEY', 'short'],
     ['SPENDBOOK_ADMIN_KEY', 'has a space in it, which is no good'],
+    ['SPENDBOOK_RATE_LIMIT', '0'],
+    ['SPENDBOOK_RATE_LIMIT', '-10'],
+    ['SPENDBOOK_RATE_LIMIT', '100.5'],
+    ['SPENDBOOK_RATE_LIMIT', '1e4'],
+    ['SPENDBOOK_RATE_LIMIT', 'unlimited'],
   ])('refuses %s=%j, naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration:\\n  ${name}: `));

@@ -1,6 +1,7 @@
 /** Tests build the same app the server runs, over a fresh migrated in-memory database. */
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../src/app.js';
+import { DEFAULT_RATE_LIMIT } from '../src/config.js';
 import type { Role } from '../src/domain/roles.js';
 
 export const ADMIN_KEY = 'sb_test_admin_key_0123456789abcdef';
@@ -13,10 +14,18 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function makeApp(options: { now?: Date; dbPath?: string } = {}): Promise<TestApp> {
+/** `rateLimit`: requests per minute per key, the production default unless a test is about the limit. */
+export async function makeApp(options: { now?: Date; dbPath?: string; rateLimit?: number } = {}): Promise<TestApp> {
   const now = options.now ?? new Date('2026-03-15T12:00:00Z');
   const app = await buildApp(
-    { port: 0, host: '127.0.0.1', dbPath: options.dbPath ?? ':memory:', adminKey: ADMIN_KEY, logLevel: 'silent' },
+    {
+      port: 0,
+      host: '127.0.0.1',
+      dbPath: options.dbPath ?? ':memory:',
+      adminKey: ADMIN_KEY,
+      logLevel: 'silent',
+      rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
+    },
     { now: () => now, announceAdminKey: () => undefined },
   );
   const keys = { admin: ADMIN_KEY } as Record<Role, string>;

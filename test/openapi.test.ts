@@ -71,6 +71,7 @@ const EXPECTED = [
   'DELETE /v1/api-keys/{id}',
   'GET /healthz',
   'GET /v1/api-keys',
+  'GET /v1/audit',
   'GET /v1/campaigns',
   'GET /v1/campaigns/{id}',
   'GET /v1/commitments',

@@ -34,7 +34,7 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 export default fp<AuthPluginOptions>(
   async (app, options) => {
-    const service = new ApiKeyService(app.db, options.now);
+    const service = new ApiKeyService(app.db, app.audit, options.now);
     app.decorate('apiKeys', service);
     app.decorateRequest('principal', null);
 
@@ -67,5 +67,5 @@ export default fp<AuthPluginOptions>(
       request.principal = principal;
     });
   },
-  { name: 'spendbook-auth', dependencies: ['spendbook-db'] },
+  { name: 'spendbook-auth', dependencies: ['spendbook-db', 'spendbook-audit'] },
 );

@@ -58,34 +58,34 @@ export interface ServicesOptions {
 
 export default fp<ServicesOptions>(
   async (app, { now }) => {
-    const settings = new SettingsService(app.db);
-    const campaigns = new CampaignService(app.db, now);
-    const periods = new PeriodService(app.sqlite, now);
-    const fxRates = new FxRateService(app.sqlite, settings, periods, now);
+    const settings = new SettingsService(app.db, app.audit);
+    const campaigns = new CampaignService(app.db, app.audit, now);
+    const periods = new PeriodService(app.sqlite, app.audit, now);
+    const fxRates = new FxRateService(app.sqlite, app.audit, settings, periods, now);
     app.decorate('now', now);
     app.decorate('settings', settings);
     app.decorate('campaigns', campaigns);
     app.decorate('periods', periods);
-    app.decorate('plans', new PlanService(app.sqlite, campaigns, periods, now));
-    app.decorate('commitments', new CommitmentService(app.sqlite, campaigns, periods, now));
+    app.decorate('plans', new PlanService(app.sqlite, app.audit, campaigns, periods, now));
+    app.decorate('commitments', new CommitmentService(app.sqlite, app.audit, campaigns, periods, now));
     app.decorate('fxRates', fxRates);
     // One interner for customer ids: a conversion's customer is then already an index into the touch table.
     const customers = new Interner();
     const touchIndex = new TouchIndex(app.sqlite, customers);
     const revenueIndex = new RevenueIndex(app.sqlite, customers);
     const spendIndex = new SpendIndex(app.sqlite);
-    const reportCache = new ReportCache(app.sqlite);
+    const reportCache = new ReportCache(app.sqlite, 64, () => app.audit.contextWrites);
     app.decorate('touchIndex', touchIndex);
     app.decorate('revenueIndex', revenueIndex);
     app.decorate('spendIndex', spendIndex);
     app.decorate('reportCache', reportCache);
-    app.decorate('spend', new SpendService(app.sqlite, campaigns, periods, spendIndex));
-    app.decorate('touchpoints', new TouchpointService(app.sqlite, campaigns, periods, touchIndex));
-    app.decorate('revenue', new RevenueService(app.sqlite, periods, revenueIndex));
+    app.decorate('spend', new SpendService(app.sqlite, app.audit, campaigns, periods, spendIndex));
+    app.decorate('touchpoints', new TouchpointService(app.sqlite, app.audit, campaigns, periods, touchIndex));
+    app.decorate('revenue', new RevenueService(app.sqlite, app.audit, periods, revenueIndex));
     app.decorate('burnReports', new BurnReportService(app.sqlite, settings, fxRates, reportCache));
     const forecastReports = new ForecastReportService(app.sqlite, settings, fxRates, spendIndex, reportCache);
     app.decorate('forecastReports', forecastReports);
-    app.decorate('forecastSnapshots', new ForecastSnapshotService(app.sqlite, forecastReports, reportCache, now));
+    app.decorate('forecastSnapshots', new ForecastSnapshotService(app.sqlite, app.audit, forecastReports, reportCache, now));
     app.decorate('roiReports', new RoiReportService(app.sqlite, settings, fxRates, { touches: touchIndex, revenue: revenueIndex, spend: spendIndex }, reportCache));
     const mirrors = { touchpoints: touchIndex, revenue: revenueIndex, spend: spendIndex };
     app.addHook('onClose', async () => Object.values(mirrors).forEach((mirror) => mirror.close()));
@@ -98,5 +98,5 @@ export default fp<ServicesOptions>(
       }
     });
   },
-  { name: 'spendbook-services', dependencies: ['spendbook-db'] },
+  { name: 'spendbook-services', dependencies: ['spendbook-db', 'spendbook-audit'] },
 );

@@ -102,6 +102,7 @@ export default fp(
           { name: 'fx-rates', description: 'Exchange rates into the base currency' },
           { name: 'reports', description: 'Burn, forecast, ROI and attribution reports, JSON or CSV' },
           { name: 'forecasts', description: 'Saved, immutable forecast snapshots' },
+          { name: 'audit', description: 'Who changed what, when, from what to what' },
           { name: 'periods', description: 'Month close: closed months refuse every write dated in them' },
           { name: 'system', description: 'Liveness and documentation' },
         ],

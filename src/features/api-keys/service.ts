@@ -4,6 +4,7 @@
  * needed). Lookups are cached in memory and the cache is dropped on every
  * change.
  */
+import type { AuditLog } from '../audit/service.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { and, asc, count, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../../db.js';
@@ -46,7 +47,7 @@ function newKeyId(): string {
 export class ApiKeyService {
   private cache = new Map<string, Principal | null>();
 
-  constructor(private readonly db: Db, private readonly now: () => Date = () => new Date()) {}
+  constructor(private readonly db: Db, private readonly audit: AuditLog, private readonly now: () => Date = () => new Date()) {}
 
   authenticate(secret: string): Principal | null {
     const hash = hashKey(secret);
@@ -76,10 +77,7 @@ export class ApiKeyService {
       prefix: secret.slice(0, 7),
       createdAt: this.now().toISOString(),
     };
-    this.db
-      .insert(apiKeys)
-      .values({ ...view, keyHash: hashKey(secret) })
-      .run();
+    this.audit.transaction(() => this.db.insert(apiKeys).values({ ...view, keyHash: hashKey(secret) }).run());
     this.cache.clear();
     return { ...view, key: secret };
   }
@@ -95,7 +93,7 @@ export class ApiKeyService {
 
   /** Revokes a key. The last admin key cannot go: nobody could manage keys after it. */
   revoke(id: string): void {
-    this.db.transaction((tx) => {
+    this.audit.transaction(() => this.db.transaction((tx) => {
       const row = tx.select().from(apiKeys).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).get();
       if (!row) throw new NotFoundError(`no active API key ${id}`);
       if (row.role === 'admin') {
@@ -107,7 +105,7 @@ export class ApiKeyService {
         if (admins <= 1) throw new ConflictError('last_admin_key', 'this is the last admin key; create another admin key first');
       }
       tx.update(apiKeys).set({ revokedAt: this.now().toISOString() }).where(eq(apiKeys.id, id)).run();
-    });
+    }));
     this.cache.clear();
   }
 }

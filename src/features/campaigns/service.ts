@@ -4,6 +4,7 @@
  * upsert replaces the whole record; an external ref belongs to one
  * campaign only.
  */
+import type { AuditLog } from '../audit/service.js';
 import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db.js';
 import { campaignExternalRefs, campaigns } from '../../../db/schema.js';
@@ -63,7 +64,7 @@ export class CampaignService {
    */
   private readonly existsStmt;
 
-  constructor(private readonly db: Db, private readonly now: () => Date = () => new Date()) {
+  constructor(private readonly db: Db, private readonly audit: AuditLog, private readonly now: () => Date = () => new Date()) {
     this.existsStmt = db.$client.prepare('select 1 from campaigns where id = ?').pluck();
   }
 
@@ -139,7 +140,7 @@ export class CampaignService {
       });
     });
 
-    return this.db.transaction((tx) => {
+    return this.audit.transaction(() => this.db.transaction((tx) => {
       // Refs already owned by a campaign outside this batch's ids.
       const allRefs = items.flatMap((item, i) => item.externalRefs.map((ref, r) => ({ ref, i, r })));
       const bySource = new Map<string, string[]>();
@@ -216,7 +217,7 @@ export class CampaignService {
         }
       }
       return counts;
-    });
+    }));
   }
 
   /** Maps external refs to campaign ids (missing ones are absent). */

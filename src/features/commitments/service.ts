@@ -1,5 +1,6 @@
 /** Signed orders not yet invoiced. `open` ones count as committed in burn. */
 import type { Sqlite } from '../../db.js';
+import type { AuditLog } from '../audit/service.js';
 import { minorUnits } from '../../domain/currency.js';
 import { formatAmount } from '../../domain/money.js';
 import { FieldErrors } from '../../lib/errors.js';
@@ -43,7 +44,7 @@ export class CommitmentService {
   private readonly upsertStmt;
 
   constructor(
-    private readonly sqlite: Sqlite,
+    private readonly sqlite: Sqlite, private readonly audit: AuditLog,
     private readonly campaigns: CampaignService,
     private readonly periods: PeriodService,
     private readonly now = () => new Date(),
@@ -63,7 +64,7 @@ export class CommitmentService {
     flagRepeats(items, (item) => item.id, errors, pathOf, 'id', (earlier) => `repeats the id of item ${earlier}`);
     errors.throwIfAny();
     const stamp = this.now().toISOString();
-    return this.sqlite.transaction(() => {
+    return this.audit.transaction(() => {
       // A commitment is dated by its month; one stored in a closed month cannot move out of it either.
       this.periods.refuseClosed(items, pathOf, 'month', (item, closed) => {
         const month = closed.ofMonth(item.month);
@@ -91,7 +92,7 @@ export class CommitmentService {
         else counts.inserted++;
       }
       return counts;
-    })();
+    });
   }
 
   list(filter: { campaignId?: string | undefined; month?: string | undefined; status?: CommitmentStatus | undefined; after: string | null; limit: number }): CommitmentView[] {

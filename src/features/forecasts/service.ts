@@ -21,6 +21,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Sqlite } from '../../db.js';
+import type { AuditLog } from '../audit/service.js';
 import { minorUnits } from '../../domain/currency.js';
 import {
   computeBudgetForecastActual,
@@ -128,7 +129,7 @@ export class ForecastSnapshotService {
   private readonly latestOfMonthStmt;
 
   constructor(
-    private readonly sqlite: Sqlite,
+    private readonly sqlite: Sqlite, private readonly audit: AuditLog,
     private readonly forecasts: ForecastReportService,
     private readonly cache: ReportCache,
     private readonly now = () => new Date(),
@@ -150,7 +151,7 @@ export class ForecastSnapshotService {
     // in-memory spend stale (the transaction might roll back) and cost a reload.
     // Nothing can write in between: the insert follows synchronously.
     const report = this.forecasts.report(request);
-    const taken = this.sqlite.transaction(() => {
+    const taken = this.audit.transaction(() => {
       this.refuseTakenName(request.name);
       const id = newSnapshotId();
       this.insertStmt.run(
@@ -168,7 +169,7 @@ export class ForecastSnapshotService {
         JSON.stringify({ rows: report.rows, totals: report.totals }),
       );
       return id;
-    })();
+    });
     return this.get(taken);
   }
 

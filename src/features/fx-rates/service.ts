@@ -1,5 +1,6 @@
 /** FX rates: base-currency units per one unit of a currency, per day. */
 import type { Sqlite } from '../../db.js';
+import type { AuditLog } from '../audit/service.js';
 import { FxTable, parseRate, type RateQuote } from '../../domain/fx.js';
 import { FieldErrors } from '../../lib/errors.js';
 import { flagRepeats, type BatchCounts } from '../shared/batch.js';
@@ -21,7 +22,7 @@ export class FxRateService {
   private readonly rateBetweenStmt;
 
   constructor(
-    private readonly sqlite: Sqlite,
+    private readonly sqlite: Sqlite, private readonly audit: AuditLog,
     private readonly settings: SettingsService,
     private readonly periods: PeriodService,
     private readonly now = () => new Date(),
@@ -43,7 +44,7 @@ export class FxRateService {
     flagRepeats(items, (item) => `${item.currency} ${item.date}`, errors, pathOf, 'date', (earlier) => `repeats the rate of item ${earlier} (same currency and date)`);
     errors.throwIfAny();
     const stamp = this.now().toISOString();
-    return this.sqlite.transaction(() => {
+    return this.audit.transaction(() => {
       this.periods.refuseClosed(items, pathOf, 'date', (item, closed) => this.closedMonthReached(item, closed));
       const counts: BatchCounts = { inserted: 0, updated: 0, unchanged: 0 };
       for (const item of items) {
@@ -57,7 +58,7 @@ export class FxRateService {
         else counts.updated++;
       }
       return counts;
-    })();
+    });
   }
 
   /**

@@ -4,6 +4,7 @@
  * any time.
  */
 import type { Sqlite } from '../../db.js';
+import type { AuditLog } from '../audit/service.js';
 import { minorUnits } from '../../domain/currency.js';
 import { formatAmount } from '../../domain/money.js';
 import { FieldErrors } from '../../lib/errors.js';
@@ -61,7 +62,7 @@ export class PlanService {
   private readonly insertRevision;
 
   constructor(
-    private readonly sqlite: Sqlite,
+    private readonly sqlite: Sqlite, private readonly audit: AuditLog,
     private readonly campaigns: CampaignService,
     private readonly periods: PeriodService,
     private readonly now = () => new Date(),
@@ -85,7 +86,7 @@ export class PlanService {
     flagRepeats(items, (item) => `${item.campaignId} ${item.month}`, errors, pathOf, 'month', (earlier) => `repeats the plan of item ${earlier} (same campaignId and month)`);
     errors.throwIfAny();
     const stamp = this.now().toISOString();
-    return this.sqlite.transaction(() => {
+    return this.audit.transaction(() => {
       this.periods.refuseClosed(items, pathOf, 'month', (item, closed) => closed.ofMonth(item.month));
       const counts: BatchCounts = { inserted: 0, updated: 0, unchanged: 0 };
       for (const item of items) {
@@ -105,7 +106,7 @@ export class PlanService {
         this.insertRevision.run(item.campaignId, item.month, revision, item.amount, item.currency, stamp, actor);
       }
       return counts;
-    })();
+    });
   }
 
   list(filter: PlanFilter): PlanView[] {

@@ -25,7 +25,11 @@ export class ReportCache {
   hits = 0;
   misses = 0;
 
-  constructor(sqlite: Sqlite, private readonly maxEntries = 64) {
+  /**
+   * `bookkeeping` counts the changes made through this connection that are
+   * not data (the audit log's actor row): they are taken off total_changes().
+   */
+  constructor(sqlite: Sqlite, private readonly maxEntries = 64, private readonly bookkeeping: () => number = () => 0) {
     this.changesStmt = sqlite.prepare('select total_changes()').pluck();
     this.dataVersionStmt = sqlite.prepare('pragma data_version').pluck();
   }
@@ -65,7 +69,7 @@ export class ReportCache {
 
   /** Empties the cache if the database changed since it was filled. */
   private checkVersion(): void {
-    const version = `${this.changesStmt.get()}:${this.dataVersionStmt.get()}`;
+    const version = `${(this.changesStmt.get() as number) - this.bookkeeping()}:${this.dataVersionStmt.get()}`;
     if (version !== this.version) {
       this.entries.clear();
       this.latestEntry = null;

@@ -6,6 +6,7 @@
  * another customer or currency, or refunds larger than their conversion.
  */
 import type { Sqlite } from '../../db.js';
+import type { AuditLog } from '../audit/service.js';
 import { minorUnits } from '../../domain/currency.js';
 import { formatAmount } from '../../domain/money.js';
 import { FieldErrors } from '../../lib/errors.js';
@@ -88,7 +89,7 @@ export class RevenueService {
   private readonly upsertStmt;
 
   constructor(
-    private readonly sqlite: Sqlite,
+    private readonly sqlite: Sqlite, private readonly audit: AuditLog,
     private readonly periods: PeriodService,
     private readonly index?: RevenueIndex,
   ) {
@@ -109,7 +110,7 @@ export class RevenueService {
    */
   ingest(items: RevenueInput[], pathOf: (i: number) => string): BatchCounts {
     const changed: RevenueRowChange[] = [];
-    const counts = this.sqlite.transaction(() => {
+    const counts = this.audit.transaction(() => {
       const stored = this.check(items, pathOf);
       // An event is dated by the UTC month of occurredAt; one stored in a closed month cannot move out of it either.
       this.periods.refuseClosed(items, pathOf, 'occurredAt', (item, closed) => {
@@ -127,6 +128,9 @@ export class RevenueService {
         return null;
       });
       const counts: BatchCounts = { inserted: 0, updated: 0, unchanged: 0 };
+      // New rows take rowids above the highest, one after another: the batch's are firstInserted..lastInserted.
+      let firstInserted: number | null = null;
+      let lastInserted: number | null = null;
       items.forEach((item) => {
         const before = stored.get(item.id);
         const refundOf = item.refundOf ?? null;
@@ -136,11 +140,17 @@ export class RevenueService {
         }
         const rowid = this.upsertStmt.get(item.id, item.customerId, item.occurredAt, item.amount, item.currency, refundOf) as number;
         changed.push([rowid, item.customerId, item.occurredAt, item.amount, item.currency, refundOf]);
-        if (before) counts.updated++;
-        else counts.inserted++;
+        if (before) {
+          counts.updated++;
+        } else {
+          counts.inserted++;
+          firstInserted ??= rowid;
+          lastInserted = rowid;
+        }
       });
+      if (counts.inserted + counts.updated > 0) this.audit.record('ingest', 'revenue', null, null, { ...counts, insertedRowids: firstInserted === null ? null : [firstInserted, lastInserted] });
       return counts;
-    })();
+    });
     this.index?.applied(changed);
     return counts;
   }

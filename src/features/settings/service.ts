@@ -1,5 +1,6 @@
 import { count, eq } from 'drizzle-orm';
 import type { Db } from '../../db.js';
+import type { AuditLog } from '../audit/service.js';
 import { closedMonths, fxRates, settings } from '../../../db/schema.js';
 import { ConflictError } from '../../lib/errors.js';
 
@@ -15,7 +16,7 @@ export const DEFAULT_SETTINGS: Settings = { baseCurrency: 'USD', fiscalYearStart
 export class SettingsService {
   private cached: Settings | null = null;
 
-  constructor(private readonly db: Db) {
+  constructor(private readonly db: Db, private readonly audit: AuditLog) {
     this.db
       .insert(settings)
       .values({ id: 1, ...DEFAULT_SETTINGS, updatedAt: new Date().toISOString() })
@@ -41,7 +42,7 @@ export class SettingsService {
    * silently mix units.
    */
   update(change: Partial<Settings>): Settings {
-    const next = this.db.transaction((tx) => {
+    const next = this.audit.transaction(() => this.db.transaction((tx) => {
       const current = this.get();
       const merged = { ...current, ...change };
       if (merged.baseCurrency !== current.baseCurrency) {
@@ -66,7 +67,7 @@ export class SettingsService {
         .where(eq(settings.id, 1))
         .run();
       return merged;
-    });
+    }));
     this.cached = next;
     return next;
   }

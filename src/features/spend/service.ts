@@ -5,6 +5,7 @@
  * same natural key are refused rather than one silently winning.
  */
 import type { Sqlite } from '../../db.js';
+import type { AuditLog } from '../audit/service.js';
 import { minorUnits } from '../../domain/currency.js';
 import { formatAmount } from '../../domain/money.js';
 import { FieldErrors } from '../../lib/errors.js';
@@ -134,7 +135,7 @@ export class SpendService {
   private readonly insertedSinceStmt;
 
   constructor(
-    private readonly sqlite: Sqlite,
+    private readonly sqlite: Sqlite, private readonly audit: AuditLog,
     private readonly campaigns: CampaignService,
     private readonly periods: PeriodService,
     private readonly index?: SpendIndex,
@@ -215,7 +216,7 @@ export class SpendService {
    */
   private write(items: SpendInput[], campaignIds: string[], pathOf: (i: number) => string): BatchCounts {
     const { upsertStmt, upsertChunkStmt } = this;
-    return this.sqlite.transaction(() => {
+    return this.audit.transaction(() => {
       this.periods.refuseClosed(items, pathOf, 'date', (item, closed) => closed.ofDate(item.date));
       const lastId = this.lastIdStmt.get() as bigint;
       let changed = 0;
@@ -239,8 +240,12 @@ export class SpendService {
         changed += upsertStmt.run(item.source, campaignIds[i], item.date, item.reference ?? '', item.amount, item.currency).changes;
       }
       const inserted = this.insertedSinceStmt.get(lastId) as number;
-      return { inserted, updated: changed - inserted, unchanged: items.length - changed };
-    })();
+      const counts = { inserted, updated: changed - inserted, unchanged: items.length - changed };
+      // New rows take the ids above the highest: the inserted ones are lastId + 1 .. lastId + inserted.
+      // A batch that changed nothing is not an event (and leaves the report cache warm).
+      if (changed > 0) this.audit.record('ingest', 'spend', null, null, { ...counts, insertedIds: inserted ? [String(lastId + 1n), String(lastId + BigInt(inserted))] : null });
+      return counts;
+    });
   }
 
   list(filter: SpendFilter): SpendView[] {
