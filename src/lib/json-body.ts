@@ -55,13 +55,38 @@ export function parseJsonExact(text: string): unknown {
     value = JSON.parse(text);
   } catch (error) {
     if (!MAY_NEED_REWRITE_ANYWHERE.test(text)) throw notJson(error);
-    return parse(rewriteLongLiterals(text));
+    const rewritten = parse(rewriteLongLiterals(text));
+    if (SURROGATE_ESCAPE.test(text)) refuseLoneSurrogates(rewritten);
+    return rewritten;
   }
+  // A \uD800-\uDFFF escape may leave half a surrogate pair in a string: text
+  // that is not Unicode, which SQLite would store as bytes that are not UTF-8.
+  if (SURROGATE_ESCAPE.test(text)) refuseLoneSurrogates(value);
   // A document without a number has no literal to rewrite, whatever its
   // text: a touchpoint batch (all strings) skips the scan, which cost about
   // a microsecond a touch.
   if (!hasNumber(value)) return value;
   return MAY_NEED_REWRITE.test(text) ? parse(rewriteLongLiterals(text)) : value;
+}
+
+/** String.prototype.isWellFormed (Node 20; TypeScript's lib here predates it): no unpaired surrogate. */
+const isWellFormed = (text: string): boolean => (text as unknown as { isWellFormed(): boolean }).isWellFormed();
+
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/** Throws if any string (or key) of the document holds a lone surrogate (walked without recursion). */
+function refuseLoneSurrogates(root: unknown): void {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value === 'string') {
+      if (!isWellFormed(value)) throw new InvalidJsonError('a string holds half of a UTF-16 surrogate pair (a lone \\uD800-\\uDFFF escape); send well-formed Unicode');
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    if (Array.isArray(value)) for (const element of value) stack.push(element);
+    else for (const key in value) stack.push(key, (value as Record<string, unknown>)[key]);
+  }
 }
 
 /** Whether a parsed JSON value holds a number anywhere (walked without recursion: a hostile body may nest deeply). */

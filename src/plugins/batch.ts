@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import fp from 'fastify-plugin';
 import { and, eq } from 'drizzle-orm';
 import { idempotencyKeys } from '../../db/schema.js';
-import { parseJsonExact } from '../lib/json-body.js';
+import { InvalidJsonError, parseJsonExact } from '../lib/json-body.js';
 import { ConflictError, PayloadTooLargeError, ValidationError } from '../lib/errors.js';
 
 export const MAX_BATCH_ITEMS = 100_000;
@@ -28,6 +28,16 @@ declare module 'fastify' {
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+function decodeUtf8(bytes: Buffer): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw new InvalidJsonError('the body is not valid UTF-8; send JSON encoded in UTF-8');
+  }
+}
+
 export default fp(
   async (app) => {
     app.decorateRequest('bodyHash', null);
@@ -38,10 +48,11 @@ export default fp(
     app.removeContentTypeParser(['application/json', 'text/plain']);
     app.addContentTypeParser(
       /^application\/(?:[\w.-]+\+)?json(?:\s*;|$)/,
-      { parseAs: 'string' },
+      { parseAs: 'buffer' },
       (request, body, done) => {
         try {
-          const text = body as string;
+          // Decoded strictly: a byte sequence that is not UTF-8 is refused, not stored as U+FFFD.
+          const text = decodeUtf8(body as Buffer);
           if (request.headers['idempotency-key'] !== undefined) {
             request.bodyHash = createHash('sha256').update(text, 'utf8').digest('hex');
           }

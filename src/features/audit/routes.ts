@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { decodeCursor, pageOf, sendCsv, wantsCsv } from '../shared/http.js';
+import { isValidDate } from '../../domain/periods.js';
+import { parseInstant } from '../touchpoints/schemas.js';
 import { jsonOrCsv, ListQuery, page, problems } from '../shared/schemas.js';
 
 export const AUDITED_ENTITIES = [
@@ -20,9 +22,18 @@ export const AUDITED_ENTITIES = [
 
 const AUDIT_ACTIONS = ['insert', 'update', 'delete', 'ingest', 'close', 'reopen'] as const;
 
+/** A date (its first instant, UTC) or an ISO 8601 instant with an offset, as the instant the stored `at` values are compared with. */
 const Instant = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z)?$/, 'must be a UTC date YYYY-MM-DD or instant YYYY-MM-DDTHH:MM[:SS[.mmm]]Z');
+  .transform((text, ctx) => {
+    const ms = isValidDate(text) ? Date.parse(`${text}T00:00:00.000Z`) : parseInstant(text);
+    if (ms === null) {
+      ctx.addIssue({ code: 'custom', message: 'must be a date YYYY-MM-DD or an ISO 8601 instant with an offset, such as 2026-03-16T09:30:00Z' });
+      return z.NEVER;
+    }
+    return new Date(ms).toISOString();
+  })
+  .meta({ example: '2026-03-16T09:30:00Z' });
 
 const AuditEvent = z
   .object({

@@ -143,7 +143,7 @@ export class AuditLog {
   }
 }
 
-/** Stored columns as the API names them: camelCase, and micros as the decimal amount. */
+/** Stored columns as the API shows them: camelCase, micros as the decimal amount, instants in ISO 8601, no reference as null. */
 function readable(json: string | null): Record<string, unknown> | null {
   if (json === null) return null;
   const stored = JSON.parse(json) as Record<string, unknown>;
@@ -151,6 +151,14 @@ function readable(json: string | null): Record<string, unknown> | null {
   for (const [column, value] of Object.entries(stored)) {
     if (column === 'amount_micros' && typeof stored.currency === 'string' && (typeof value === 'number' || typeof value === 'string')) {
       out.amount = formatAmount(BigInt(value), minorUnits(stored.currency));
+      continue;
+    }
+    if (column === 'occurred_at' && typeof value === 'number') {
+      out.occurredAt = new Date(value).toISOString();
+      continue;
+    }
+    if (column === 'reference' && value === '') {
+      out.reference = null;
       continue;
     }
     if (column === 'tags' && typeof value === 'string') {

@@ -197,7 +197,10 @@ export class CampaignService {
             continue;
           }
           tx.update(campaigns).set({ ...fields, updatedAt: stamp }).where(eq(campaigns.id, item.id)).run();
-          tx.delete(campaignExternalRefs).where(eq(campaignExternalRefs.campaignId, item.id)).run();
+          // Its refs are replaced only when they changed (the loop below writes them back only then).
+          if (JSON.stringify(before.externalRefs) !== JSON.stringify(item.externalRefs)) {
+            tx.delete(campaignExternalRefs).where(eq(campaignExternalRefs.campaignId, item.id)).run();
+          }
           counts.updated++;
         } else {
           tx.insert(campaigns).values({ id: item.id, ...fields, createdAt: stamp, updatedAt: stamp }).run();

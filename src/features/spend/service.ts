@@ -243,7 +243,7 @@ export class SpendService {
       const counts = { inserted, updated: changed - inserted, unchanged: items.length - changed };
       // New rows take the ids above the highest: the inserted ones are lastId + 1 .. lastId + inserted.
       // A batch that changed nothing is not an event (and leaves the report cache warm).
-      if (changed > 0) this.audit.record('ingest', 'spend', null, null, { ...counts, insertedIds: inserted ? [String(lastId + 1n), String(lastId + BigInt(inserted))] : null });
+      if (changed > 0) this.audit.record('ingest', 'spend', null, null, { ...counts, insertedIds: inserted ? [Number(lastId) + 1, Number(lastId) + inserted] : null });
       return counts;
     });
   }
