@@ -47,11 +47,27 @@ export function send(agent: http.Agent, port: number, method: string, path: stri
   });
 }
 
-export function startServer(dbPath: string, profileDir: string | null): Promise<{ child: ChildProcess; port: number }> {
+export interface StartOptions {
+  /**
+   * Node options of the child. The default, process.execArgv, carries tsx's
+   * loader when the caller runs under tsx (`npm run bench`); a caller that
+   * does not (a vitest worker) passes ['--import', 'tsx'].
+   */
+  execArgv?: string[];
+  /** The child's environment (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export function startServer(
+  dbPath: string,
+  profileDir: string | null,
+  options: StartOptions = {},
+): Promise<{ child: ChildProcess; port: number }> {
   const script = fileURLToPath(new URL('./server.ts', import.meta.url));
   const child = fork(script, [dbPath, ADMIN_KEY], {
     // process.execArgv carries tsx's loader, so the child runs TypeScript too.
-    execArgv: [...process.execArgv, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])],
+    execArgv: [...(options.execArgv ?? process.execArgv), ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])],
+    ...(options.env ? { env: options.env } : {}),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
@@ -73,6 +89,16 @@ export function stopServer(child: ChildProcess): Promise<void> {
     child.removeAllListeners('exit');
     child.once('exit', () => resolve());
     child.send({ type: 'close' });
+  });
+}
+
+/** Kills the service with `signal` (default SIGKILL: no close, no checkpoint) and resolves once it has exited. */
+export function killServer(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill(signal);
   });
 }
 

@@ -7,6 +7,7 @@
  * when asked.
  */
 import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
 
 export interface ServerReady {
   type: 'ready';
@@ -44,8 +45,11 @@ const sample = () => {
 // the heap figures are a lower bound; maxRSS is the high-water mark of all.
 const sampler = setInterval(sample, 20);
 
+// The rate limit is the service's, from SPENDBOOK_RATE_LIMIT as the service
+// reads it (the reliability suite's load test raises it for its child).
+const { rateLimit } = loadConfig({ SPENDBOOK_RATE_LIMIT: process.env.SPENDBOOK_RATE_LIMIT });
 const app = await buildApp(
-  { port: 0, host: '127.0.0.1', dbPath, adminKey, logLevel: 'silent' },
+  { port: 0, host: '127.0.0.1', dbPath, adminKey, logLevel: 'silent', rateLimit },
   { log: false, announceAdminKey: () => undefined },
 );
 await app.listen({ port: 0, host: '127.0.0.1' });
