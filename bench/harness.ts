@@ -58,6 +58,9 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** A child started from a vitest worker (the reliability suite): tsx's loader, and a rate limit it never reaches. */
+export const WORKER_CHILD: StartOptions = { execArgv: ['--import', 'tsx'], env: { ...process.env, SPENDBOOK_RATE_LIMIT: '1000000' } };
+
 export function startServer(
   dbPath: string,
   profileDir: string | null,

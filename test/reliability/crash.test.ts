@@ -39,7 +39,8 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { killServer, send, startServer, table, fmtInt } from '../../bench/harness.js';
+import { killServer, send, startServer, table, fmtInt, WORKER_CHILD } from '../../bench/harness.js';
+import { mulberry32 } from '../../fixtures/prng.js';
 
 const SEED = Number(process.env.CRASH_SEED ?? 20260315);
 const KILLS = Number(process.env.CRASH_KILLS ?? 20);
@@ -55,20 +56,7 @@ const WINDOW_PER_PAIR = 2;
 const MAX_WINDOW_MS = 6_000;
 const MONTH = '2026-03';
 const CAMPAIGNS = Array.from({ length: 20 }, (_, i) => `crash-c${String(i).padStart(2, '0')}`);
-/** The child runs TypeScript through tsx's loader (a vitest worker's execArgv does not carry it), never rate limited. */
-const CHILD = { execArgv: ['--import', 'tsx'], env: { ...process.env, SPENDBOOK_RATE_LIMIT: '1000000' } };
 
-/** mulberry32: a small seeded generator, uniform in [0, 1). */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Kind = 'spend' | 'touchpoints';
 
@@ -108,13 +96,13 @@ describe('crash safety: SIGKILL in the middle of batch ingests', () => {
     // Kill moments and each batch's content come from generators of their
     // own, so that the same seed gives the same k-th kill fraction and the
     // same n-th batch however the timing of a run falls out.
-    const killMoment = generator(SEED);
+    const killMoment = mulberry32(SEED);
     const batches: Batch[] = [];
     let nextTag = 0;
 
     function makeBatch(kind: Kind): Batch {
       const n = nextTag++;
-      const random = generator(SEED + 7919 * (n + 1));
+      const random = mulberry32(SEED + 7919 * (n + 1));
       const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
       const size = between(MIN_ITEMS, MAX_ITEMS);
       const parts: string[] = new Array(size);
@@ -290,7 +278,7 @@ describe('crash safety: SIGKILL in the middle of batch ingests', () => {
     let kills = 0;
     for (let life = 0; kills < KILLS; life++) {
       const startBegan = Date.now();
-      const started = await startServer(dbPath, null, CHILD);
+      const started = await startServer(dbPath, null, WORKER_CHILD);
       starts++;
       startMs += Date.now() - startBegan;
       child = started.child;
@@ -370,7 +358,7 @@ describe('crash safety: SIGKILL in the middle of batch ingests', () => {
       }
     }
     // The last restart: the service comes back over what the last kill left.
-    const restarted = await startServer(dbPath, null, CHILD);
+    const restarted = await startServer(dbPath, null, WORKER_CHILD);
     starts++;
     child = restarted.child;
     const agent = new http.Agent({ keepAlive: true });

@@ -44,7 +44,8 @@ import type { ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fmtInt, killServer, percentile, send, startServer, stopServer, table } from '../../bench/harness.js';
+import { fmtInt, killServer, percentile, send, startServer, stopServer, table, WORKER_CHILD } from '../../bench/harness.js';
+import { mulberry32 } from '../../fixtures/prng.js';
 
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 20);
 const WRITERS = Number(process.env.LOAD_WRITERS ?? 2);
@@ -62,18 +63,7 @@ const BURN_P99_TARGET_MS = 50;
 const MONTH = '2026-03';
 const BURN_PATH = `/v1/reports/burn?month=${MONTH}&asOf=${MONTH}-31`;
 const ROI_PATH = '/v1/reports/roi?from=2026-01-01&to=2026-03-31&model=linear';
-const CHILD = { execArgv: ['--import', 'tsx'], env: { ...process.env, SPENDBOOK_RATE_LIMIT: '1000000' } };
 
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const campaignId = (i: number) => `load-${String(i).padStart(4, '0')}`;
 const day = (d: number) => String(d).padStart(2, '0');
@@ -114,9 +104,9 @@ describe('load: concurrent writers and report readers', () => {
   });
 
   it('serves writers and readers with no error, and the reports add up exactly to what was acknowledged', { timeout: 300_000 }, async () => {
-    const random = generator(SEED);
+    const random = mulberry32(SEED);
     const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
-    const started = await startServer(dbPath, null, CHILD);
+    const started = await startServer(dbPath, null, WORKER_CHILD);
     child = started.child;
     const port = started.port;
     const agent = new http.Agent({ keepAlive: true });
