@@ -8,8 +8,8 @@
  * changes it. Ratios print to 4 places, amounts to cents, half-even.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { burnStatus, computeBurn, exhaustionDate, ratio, type BurnFigures } from '../src/domain/burn.js';
-import { Decimal } from '../src/domain/money.js';
+import { burnStatus, computeBurn, exhaustionDate, type BurnFigures } from '../src/domain/burn.js';
+import { Decimal, formatFraction, fractionOf, ratio } from '../src/domain/money.js';
 import { periodOfMonths } from '../src/domain/periods.js';
 import { makeApp, parseCsv as readCsv, type TestApp } from './helper.js';
 
@@ -798,11 +798,13 @@ describe('the CSV form', () => {
 describe('computeBurn and its parts, directly', () => {
   const march = periodOfMonths('2026-03', '2026-03');
   const options = (asOf: string) => ({ period: march, asOf, tolerance: new Decimal('0.10'), scale: 2 });
+  /** A decimal amount as exact attos, what computeBurn takes. */
+  const attos = (amount: string) => BigInt(new Decimal(amount).times('1e18').toFixed(0));
   const input = (key: string, planned: string, actual: string, committed = '0') => ({
     key,
-    planned: new Decimal(planned),
-    actual: new Decimal(actual),
-    committed: new Decimal(committed),
+    planned: attos(planned),
+    actual: attos(actual),
+    committed: attos(committed),
   });
 
   it('prorates a plan that does not divide evenly', () => {
@@ -855,9 +857,9 @@ describe('computeBurn and its parts, directly', () => {
   });
 
   it('decides status at the tolerance boundaries on exact values', () => {
-    const tolerance = new Decimal('0.10');
+    const tolerance = fractionOf('0.10');
     const s = (planned: string, actual: string, pacing: string | null) =>
-      burnStatus(new Decimal(planned), new Decimal(actual), pacing === null ? null : new Decimal(pacing), tolerance);
+      burnStatus(attos(planned), attos(actual), pacing === null ? null : fractionOf(pacing), tolerance);
     expect(s('0', '1', null)).toBe('unplanned');
     expect(s('0', '-1', null)).toBe('unplanned'); // a credit with no plan is off plan too
     expect(s('0', '0', null)).toBe('on_track');
@@ -871,7 +873,7 @@ describe('computeBurn and its parts, directly', () => {
 
   it('finds the exhaustion date at the period-to-date daily rate', () => {
     const e = (planned: string, actual: string, daysElapsed: number) =>
-      exhaustionDate(new Decimal(planned), new Decimal(actual), daysElapsed, march);
+      exhaustionDate(attos(planned), attos(actual), daysElapsed, march);
     expect(e('3100', '1800', 15)).toBe('2026-03-26'); // 120/day: 25.83 -> 26
     expect(e('3100', '100', 1)).toBe('2026-03-31'); // 100/day: exactly 31
     expect(e('3100', '99.99', 1)).toBeNull(); // 31.0003 days
@@ -892,5 +894,11 @@ describe('computeBurn and its parts, directly', () => {
     expect(ratio(new Decimal('0'), new Decimal('0'))).toBeNull();
     expect(ratio(new Decimal('2'), new Decimal('3'))).toBe('0.6667');
     expect(ratio(new Decimal('1'), new Decimal('8'))).toBe('0.1250');
+    // The exact fraction form that computeBurn prints its ratios with.
+    expect(formatFraction(5n, 0n, 4)).toBeNull();
+    expect(formatFraction(2n, 3n, 4)).toBe('0.6667');
+    expect(formatFraction(1n, 8n, 4)).toBe('0.1250');
+    expect(formatFraction(-2n, 3n, 4)).toBe('-0.6667');
+    expect(formatFraction(2n, -3n, 4)).toBe('-0.6667');
   });
 });

@@ -17,16 +17,17 @@
  * the printed planned, actual and committed, so they add up too and agree
  * with the columns beside them.
  */
-import { allocateRounded, Decimal, formatDecimal } from './money.js';
+import { allocateUnits, ceilDiv, compareFractions, formatFraction, formatUnits, fractionOf, type Decimal, type Fraction } from './money.js';
 import { elapsed, formatDay, parseDay, type Period } from './periods.js';
 
 export type BurnStatus = 'unplanned' | 'over_budget' | 'overpacing' | 'underpacing' | 'on_track';
 
+/** A row's exact amounts in the base currency, as attos (1e-18 of a unit). */
 export interface BurnInput<K> {
   key: K;
-  planned: Decimal;
-  committed: Decimal;
-  actual: Decimal;
+  planned: bigint;
+  committed: bigint;
+  actual: bigint;
 }
 
 export interface BurnFigures {
@@ -59,67 +60,115 @@ export interface BurnOptions {
 }
 
 const RATIO_DECIMALS = 4;
+const ATTOS_PER_UNIT = 10n ** 18n;
 
-export function ratio(numerator: Decimal, denominator: Decimal): string | null {
-  return denominator.isZero() ? null : formatDecimal(numerator.div(denominator), RATIO_DECIMALS);
-}
-
-export function burnStatus(planned: Decimal, actual: Decimal, pacing: Decimal | null, tolerance: Decimal): BurnStatus {
-  if (planned.isZero() && !actual.isZero()) return 'unplanned';
-  if (actual.greaterThan(planned)) return 'over_budget';
-  if (pacing !== null && pacing.greaterThan(tolerance.plus(1))) return 'overpacing';
-  if (pacing !== null && pacing.lessThan(new Decimal(1).minus(tolerance))) return 'underpacing';
+/**
+ * The status, first that holds. `pacing` is actual / expectedToDate as an
+ * exact fraction, null when nothing is expected yet.
+ */
+export function burnStatus(planned: bigint, actual: bigint, pacing: Fraction | null, tolerance: Fraction): BurnStatus {
+  if (planned === 0n && actual !== 0n) return 'unplanned';
+  if (actual > planned) return 'over_budget';
+  if (pacing !== null && compareFractions(pacing, { num: tolerance.den + tolerance.num, den: tolerance.den }) > 0) return 'overpacing';
+  if (pacing !== null && compareFractions(pacing, { num: tolerance.den - tolerance.num, den: tolerance.den }) < 0) return 'underpacing';
   return 'on_track';
 }
 
-/** The day the plan runs out at the period-to-date daily rate, or null if not within the period. */
-export function exhaustionDate(planned: Decimal, actual: Decimal, daysElapsed: number, period: Period): string | null {
-  if (daysElapsed === 0 || actual.lessThanOrEqualTo(0)) return null;
-  const dailyRate = actual.div(daysElapsed);
-  // Cumulative spend after day k is k x dailyRate: the plan is used up on the first k with k x dailyRate >= planned.
-  const day = Decimal.max(1, planned.div(dailyRate).ceil()).toNumber();
-  if (day > period.daysInPeriod) return null;
-  return formatDay(parseDay(period.start) + day - 1);
+/**
+ * The day the plan runs out at the period-to-date daily rate, or null if not
+ * within the period. `planned` and `actual` in the same unit (any).
+ */
+export function exhaustionDate(planned: bigint, actual: bigint, daysElapsed: number, period: Period): string | null {
+  const day = exhaustionDay(planned, actual, daysElapsed, period.daysInPeriod);
+  return day === null ? null : formatDay(parseDay(period.start) + day - 1);
 }
 
+/** exhaustionDate as the day of the period (1 = its first day). */
+function exhaustionDay(planned: bigint, actual: bigint, daysElapsed: number, daysInPeriod: number): number | null {
+  if (daysElapsed === 0 || actual <= 0n) return null;
+  // Cumulative spend after day k is k x actual / daysElapsed: the plan is used up on the
+  // first k with k >= planned x daysElapsed / actual.
+  const day = ceilDiv(planned * BigInt(daysElapsed), actual);
+  if (day > BigInt(daysInPeriod)) return null;
+  return day < 1n ? 1 : Number(day);
+}
+
+/**
+ * A row's exact figures: planned, committed and actual in attos;
+ * expectedToDate (planned x daysElapsed / daysInPeriod) as a whole number of
+ * 1/(1e18 x daysInPeriod) of a unit, so that it is exact too.
+ */
 interface Exact {
-  planned: Decimal;
-  committed: Decimal;
-  actual: Decimal;
-  expectedToDate: Decimal;
+  planned: bigint;
+  committed: bigint;
+  actual: bigint;
+  expectedTimesDays: bigint;
 }
 
-function figures(exact: Exact, printed: { planned: Decimal; committed: Decimal; actual: Decimal; expectedToDate: Decimal }, daysElapsed: number, options: BurnOptions): BurnFigures {
-  const pacing = exact.expectedToDate.isZero() ? null : exact.actual.div(exact.expectedToDate);
+/** Printed figures, as whole minor units. */
+interface Printed {
+  planned: bigint;
+  committed: bigint;
+  actual: bigint;
+  expectedToDate: bigint;
+}
+
+interface Context {
+  daysElapsed: number;
+  tolerance: Fraction;
+  options: BurnOptions;
+  /** The period's dates, formatted once each (index 0 = its first day). */
+  dates: (string | undefined)[];
+  firstDay: number;
+  /** daysInPeriod, as a bigint. */
+  days: bigint;
+}
+
+function figures(exact: Exact, printed: Printed, context: Context): BurnFigures {
+  const { daysElapsed, tolerance, options } = context;
+  const day = exhaustionDay(exact.planned, exact.actual, daysElapsed, options.period.daysInPeriod);
+  // pacing = actual / expectedToDate = actual x daysInPeriod / expectedTimesDays.
+  const pacing = exact.expectedTimesDays === 0n ? null : { num: exact.actual * context.days, den: exact.expectedTimesDays };
   const { scale } = options;
   return {
-    planned: formatDecimal(printed.planned, scale),
-    committed: formatDecimal(printed.committed, scale),
-    actual: formatDecimal(printed.actual, scale),
-    remaining: formatDecimal(printed.planned.minus(printed.actual), scale),
-    available: formatDecimal(printed.planned.minus(printed.actual).minus(printed.committed), scale),
+    planned: formatUnits(printed.planned, scale),
+    committed: formatUnits(printed.committed, scale),
+    actual: formatUnits(printed.actual, scale),
+    remaining: formatUnits(printed.planned - printed.actual, scale),
+    available: formatUnits(printed.planned - printed.actual - printed.committed, scale),
     daysElapsed,
     daysInPeriod: options.period.daysInPeriod,
-    expectedToDate: formatDecimal(printed.expectedToDate, scale),
-    burnRate: ratio(exact.actual, exact.planned),
-    pacing: pacing === null ? null : formatDecimal(pacing, RATIO_DECIMALS),
-    status: burnStatus(exact.planned, exact.actual, pacing, options.tolerance),
-    exhaustionDate: exhaustionDate(exact.planned, exact.actual, daysElapsed, options.period),
+    expectedToDate: formatUnits(printed.expectedToDate, scale),
+    burnRate: formatFraction(exact.actual, exact.planned, RATIO_DECIMALS),
+    pacing: pacing === null ? null : formatFraction(pacing.num, pacing.den, RATIO_DECIMALS),
+    status: burnStatus(exact.planned, exact.actual, pacing, tolerance),
+    exhaustionDate: day === null ? null : (context.dates[day - 1] ??= formatDay(context.firstDay + day - 1)),
   };
 }
 
+/**
+ * Exact throughout: every figure is an integer count of a unit fine enough
+ * to hold it, and nothing is rounded until it is printed.
+ */
 export function computeBurn<K>(inputs: readonly BurnInput<K>[], options: BurnOptions): BurnResult<K> {
   const { daysElapsed } = elapsed(options.period, options.asOf);
+  const days = BigInt(options.period.daysInPeriod);
+  const context: Context = { daysElapsed, tolerance: fractionOf(options.tolerance), options, dates: [], firstDay: parseDay(options.period.start), days };
+  const elapsedDays = BigInt(daysElapsed);
   const exact: Exact[] = inputs.map((input) => ({
     planned: input.planned,
     committed: input.committed,
     actual: input.actual,
-    expectedToDate: input.planned.times(daysElapsed).div(options.period.daysInPeriod),
+    expectedTimesDays: input.planned * elapsedDays,
   }));
-  const columns = ['planned', 'committed', 'actual', 'expectedToDate'] as const;
-  const allocated = Object.fromEntries(
-    columns.map((column) => [column, allocateRounded(exact.map((e) => e[column]), options.scale)]),
-  ) as Record<(typeof columns)[number], { parts: Decimal[]; total: Decimal }>;
+  // One printed minor unit, in attos; and in the unit of expectedTimesDays.
+  const unit = ATTOS_PER_UNIT / 10n ** BigInt(options.scale);
+  const allocated = {
+    planned: allocateUnits(exact.map((e) => e.planned), unit),
+    committed: allocateUnits(exact.map((e) => e.committed), unit),
+    actual: allocateUnits(exact.map((e) => e.actual), unit),
+    expectedToDate: allocateUnits(exact.map((e) => e.expectedTimesDays), unit * days),
+  };
 
   const rows = inputs.map((input, i) => ({
     key: input.key,
@@ -131,21 +180,19 @@ export function computeBurn<K>(inputs: readonly BurnInput<K>[], options: BurnOpt
         actual: allocated.actual.parts[i]!,
         expectedToDate: allocated.expectedToDate.parts[i]!,
       },
-      daysElapsed,
-      options,
+      context,
     ),
   }));
-  const sum = (column: (typeof columns)[number]) => exact.reduce((acc, e) => acc.plus(e[column]), new Decimal(0));
+  const sum = (column: keyof Exact) => exact.reduce((acc, e) => acc + e[column], 0n);
   const totals = figures(
-    { planned: sum('planned'), committed: sum('committed'), actual: sum('actual'), expectedToDate: sum('expectedToDate') },
+    { planned: sum('planned'), committed: sum('committed'), actual: sum('actual'), expectedTimesDays: sum('expectedTimesDays') },
     {
       planned: allocated.planned.total,
       committed: allocated.committed.total,
       actual: allocated.actual.total,
       expectedToDate: allocated.expectedToDate.total,
     },
-    daysElapsed,
-    options,
+    context,
   );
   return { rows, totals };
 }

@@ -38,16 +38,62 @@ export class DailySpend {
 
   /** Every sum of the days in [fromDay, toDay], day by day (in ascending order), campaigns in no set order. */
   forEach(fromDay: number, toDay: number, visit: (day: number, campaignId: string, currency: string, micros: bigint) => void): void {
-    const days = this.days.size <= toDay - fromDay + 1 ? [...this.days.keys()].filter((d) => d >= fromDay && d <= toDay).sort((a, b) => a - b) : null;
-    const visitDay = (day: number) => {
-      const sums = this.days.get(day);
-      if (sums === undefined) return;
-      for (const [key, micros] of sums) {
+    for (const day of this.daysIn(fromDay, toDay)) {
+      for (const [key, micros] of this.days.get(day)!) {
         visit(day, this.campaigns[Math.floor(key / MAX_CURRENCIES)]!, this.currencies[key % MAX_CURRENCIES]!, micros);
       }
-    };
-    if (days) days.forEach(visitDay);
-    else for (let day = fromDay; day <= toDay; day++) visitDay(day);
+    }
+  }
+
+  /**
+   * Per campaign, the sum over the days in [fromDay, toDay] of each day's
+   * micros times `rateOf(currency, day)`, exact (in micros x the rate's
+   * scale; a null rate skips the sum, the caller notes it). Sums that meet
+   * the same rate on consecutive days (always, for the base currency) are
+   * added as micros and multiplied once.
+   */
+  sumPerCampaign(fromDay: number, toDay: number, rateOf: (currency: string, day: number) => bigint | null): Map<string, bigint> {
+    // Per key (campaign and currency): the micros met at the current rate, and what earlier rates converted.
+    const sums = new Map<number, { rate: bigint; micros: bigint; converted: bigint }>();
+    const dayRates: (bigint | null | undefined)[] = [];
+    for (const day of this.daysIn(fromDay, toDay)) {
+      dayRates.length = 0;
+      for (const [key, micros] of this.days.get(day)!) {
+        const money = key % MAX_CURRENCIES;
+        let rate = dayRates[money];
+        if (rate === undefined) rate = dayRates[money] = rateOf(this.currencies[money]!, day);
+        if (rate === null) continue;
+        const sum = sums.get(key);
+        if (sum === undefined) sums.set(key, { rate, micros, converted: 0n });
+        else if (sum.rate === rate) sum.micros += micros;
+        else {
+          sum.converted += sum.micros * sum.rate;
+          sum.rate = rate;
+          sum.micros = micros;
+        }
+      }
+    }
+    const perCampaign = new Map<string, bigint>();
+    for (const [key, sum] of sums) {
+      const campaignId = this.campaigns[Math.floor(key / MAX_CURRENCIES)]!;
+      perCampaign.set(campaignId, (perCampaign.get(campaignId) ?? 0n) + sum.converted + sum.micros * sum.rate);
+    }
+    return perCampaign;
+  }
+
+  /** The campaigns with any sum (any line, even of zero) on a day in [fromDay, toDay]. */
+  campaignsIn(fromDay: number, toDay: number): Set<string> {
+    const indexes = new Set<number>();
+    for (const day of this.daysIn(fromDay, toDay)) for (const key of this.days.get(day)!.keys()) indexes.add(Math.floor(key / MAX_CURRENCIES));
+    return new Set([...indexes].map((index) => this.campaigns[index]!));
+  }
+
+  /** The days in [fromDay, toDay] that have sums, in ascending order. */
+  private daysIn(fromDay: number, toDay: number): number[] {
+    if (this.days.size <= toDay - fromDay + 1) return [...this.days.keys()].filter((d) => d >= fromDay && d <= toDay).sort((a, b) => a - b);
+    const days: number[] = [];
+    for (let day = fromDay; day <= toDay; day++) if (this.days.has(day)) days.push(day);
+    return days;
   }
 
   private keyOf(campaignId: string, currency: string): number {

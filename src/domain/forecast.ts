@@ -54,9 +54,8 @@
  * adds up and agrees with the columns beside it; `variancePct`, like burn's
  * ratios, from the exact figures, to 4 decimals, null when planned is 0.
  */
-import { ratio } from './burn.js';
 import { attosToDecimal } from './fx.js';
-import { allocateRounded, Decimal, formatDecimal } from './money.js';
+import { allocateRounded, Decimal, formatDecimal, ratio } from './money.js';
 import { elapsed, type Period } from './periods.js';
 
 export const FORECAST_METHODS = ['run_rate', 'trailing_7d', 'linear_trend'] as const;

@@ -211,3 +211,106 @@ export function formatAmount(micros: bigint, minorDigits: number): string {
   while (scale < MAX_FRACTION_DIGITS && micros % 10n ** BigInt(MAX_FRACTION_DIGITS - scale) !== 0n) scale++;
   return formatMicros(micros, scale);
 }
+
+// ---------------------------------------------------------------------------
+// Exact integer arithmetic for hot report paths: amounts as bigint counts of
+// a fixed unit (attos, or a finer common unit), ratios as bigint fractions.
+// Same rounding rules as the Decimal helpers above, with no intermediate
+// rounding at all.
+
+/** A ratio of two integers; `den` may be negative but never zero where a value is expected. */
+export interface Fraction {
+  num: bigint;
+  den: bigint;
+}
+
+const BIGINT_POWERS_OF_TEN = Array.from({ length: 19 }, (_, i) => 10n ** BigInt(i));
+
+/** The floor of n / d, for d > 0 (bigint `/` truncates toward zero). */
+export function floorDiv(n: bigint, d: bigint): bigint {
+  if (n >= 0n) return n / d;
+  const q = n / d;
+  return q * d === n ? q : q - 1n;
+}
+
+/** The ceiling of n / d, for d > 0. */
+export function ceilDiv(n: bigint, d: bigint): bigint {
+  return -floorDiv(-n, d);
+}
+
+/** n / d rounded half-even to an integer (d non-zero, either sign). */
+export function divRoundHalfEven(n: bigint, d: bigint): bigint {
+  if (d < 0n) {
+    n = -n;
+    d = -d;
+  }
+  const q = floorDiv(n, d);
+  const twiceRemainder = (n - q * d) * 2n;
+  return twiceRemainder > d || (twiceRemainder === d && q % 2n !== 0n) ? q + 1n : q;
+}
+
+/** -1, 0 or 1 as a is less than, equal to or greater than b. */
+export function compareFractions(a: Fraction, b: Fraction): number {
+  const left = a.num * b.den * (a.den < 0n ? -1n : 1n) * (b.den < 0n ? -1n : 1n);
+  const right = b.num * a.den * (a.den < 0n ? -1n : 1n) * (b.den < 0n ? -1n : 1n);
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+/** A Decimal (finite, so a terminating decimal) as an exact fraction. */
+export function fractionOf(value: Decimal | string): Fraction {
+  const [num, den] = new Decimal(value).toFraction() as [Decimal, Decimal];
+  return { num: BigInt(num.toFixed(0)), den: BigInt(den.toFixed(0)) };
+}
+
+/** A whole number of 10^-scale units as a plain decimal: formatUnits(-1234n, 2) is "-12.34"; zero has no sign. */
+export function formatUnits(units: bigint, scale: number): string {
+  const negative = units < 0n;
+  const digits = (negative ? -units : units).toString().padStart(scale + 1, '0');
+  const whole = digits.slice(0, digits.length - scale);
+  return `${negative ? '-' : ''}${whole}${scale > 0 ? '.' + digits.slice(digits.length - scale) : ''}`;
+}
+
+/** num / den printed half-even with `decimals` fractional digits, or null over zero; never "-0.0000". */
+export function formatFraction(num: bigint, den: bigint, decimals: number): string | null {
+  if (den === 0n) return null;
+  return formatUnits(divRoundHalfEven(num * (BIGINT_POWERS_OF_TEN[decimals] ?? 10n ** BigInt(decimals)), den), decimals);
+}
+
+/**
+ * allocateRounded over integers: each part is an exact count of a fine unit,
+ * `unit` fine units make one printed unit. Returns the printed parts and
+ * total as whole printed units: the total is the exact total rounded
+ * half-even, each part is floored and the units still owed go to the parts
+ * with the largest remainders (ties to the earlier part).
+ */
+export function allocateUnits(parts: readonly bigint[], unit: bigint): { parts: bigint[]; total: bigint } {
+  let exactTotal = 0n;
+  let floorSum = 0n;
+  const out = new Array<bigint>(parts.length);
+  const remainders: { index: number; remainder: bigint }[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    const floor = floorDiv(part, unit);
+    exactTotal += part;
+    floorSum += floor;
+    out[i] = floor;
+    const remainder = part - floor * unit;
+    if (remainder !== 0n) remainders.push({ index: i, remainder });
+  }
+  const total = divRoundHalfEven(exactTotal, unit);
+  let owed = total - floorSum;
+  if (owed > 0n) {
+    remainders.sort((a, b) => (a.remainder > b.remainder ? -1 : a.remainder < b.remainder ? 1 : a.index - b.index));
+    for (const entry of remainders) {
+      if (owed <= 0n) break;
+      out[entry.index]! += 1n;
+      owed -= 1n;
+    }
+  }
+  return { parts: out, total };
+}
+
+/** numerator / denominator printed half-even with four decimals, or null over zero (never Infinity or NaN). */
+export function ratio(numerator: Decimal, denominator: Decimal): string | null {
+  return denominator.isZero() ? null : formatDecimal(numerator.div(denominator), 4);
+}

@@ -13,9 +13,7 @@
  * the exact figures (as burn's are), to 4 decimals, null over a zero.
  */
 import { CONVERSION_UNITS } from './attribution/index.js';
-import { ratio } from './burn.js';
-import { attosToDecimal } from './fx.js';
-import { allocateRounded, Decimal, formatDecimal } from './money.js';
+import { allocateUnits, formatFraction, formatUnits } from './money.js';
 
 export const CONVERSION_DECIMALS = 4;
 
@@ -46,40 +44,41 @@ export interface RoiResult<K> {
   totals: RoiFigures;
 }
 
-const UNITS = new Decimal(CONVERSION_UNITS.toString());
+const ATTOS_PER_UNIT = 10n ** 18n;
+const RATIO_DECIMALS = 4;
 
-interface Exact {
-  spend: Decimal;
-  revenue: Decimal;
-  conversions: Decimal;
+/** Exact figures (attos, attos, conversion units), or printed ones (minor units, minor units, 1e-4 conversions). */
+interface Figures {
+  spend: bigint;
+  revenue: bigint;
+  conversions: bigint;
 }
 
-function figures(exact: Exact, printed: Exact, scale: number): RoiFigures {
+function figures(exact: Figures, printed: Figures, scale: number): RoiFigures {
   return {
-    spend: formatDecimal(printed.spend, scale),
-    revenue: formatDecimal(printed.revenue, scale),
-    conversions: formatDecimal(printed.conversions, CONVERSION_DECIMALS),
-    roas: ratio(exact.revenue, exact.spend),
-    roi: ratio(exact.revenue.minus(exact.spend), exact.spend),
-    cpa: ratio(exact.spend, exact.conversions),
+    spend: formatUnits(printed.spend, scale),
+    revenue: formatUnits(printed.revenue, scale),
+    conversions: formatUnits(printed.conversions, CONVERSION_DECIMALS),
+    roas: formatFraction(exact.revenue, exact.spend, RATIO_DECIMALS),
+    roi: formatFraction(exact.revenue - exact.spend, exact.spend, RATIO_DECIMALS),
+    // (spend / 1e18) / (conversions / CONVERSION_UNITS)
+    cpa: formatFraction(exact.spend * CONVERSION_UNITS, exact.conversions * ATTOS_PER_UNIT, RATIO_DECIMALS),
   };
 }
 
-/** The rows and totals, `scale` being the base currency's minor-unit digits. */
+/**
+ * The rows and totals, `scale` being the base currency's minor-unit digits.
+ * Exact integers throughout: nothing is rounded until it is printed.
+ */
 export function computeRoi<K>(inputs: readonly RoiInput<K>[], scale: number): RoiResult<K> {
-  const exact: Exact[] = inputs.map((input) => ({
-    spend: attosToDecimal(input.spend),
-    revenue: attosToDecimal(input.revenue),
-    conversions: new Decimal(input.conversions.toString()).div(UNITS),
-  }));
-  const spend = allocateRounded(exact.map((e) => e.spend), scale);
-  const revenue = allocateRounded(exact.map((e) => e.revenue), scale);
-  const conversions = allocateRounded(exact.map((e) => e.conversions), CONVERSION_DECIMALS);
+  const spend = allocateUnits(inputs.map((e) => e.spend), ATTOS_PER_UNIT / 10n ** BigInt(scale));
+  const revenue = allocateUnits(inputs.map((e) => e.revenue), ATTOS_PER_UNIT / 10n ** BigInt(scale));
+  const conversions = allocateUnits(inputs.map((e) => e.conversions), CONVERSION_UNITS / 10n ** BigInt(CONVERSION_DECIMALS));
   const rows = inputs.map((input, i) => ({
     key: input.key,
-    ...figures(exact[i]!, { spend: spend.parts[i]!, revenue: revenue.parts[i]!, conversions: conversions.parts[i]! }, scale),
+    ...figures(input, { spend: spend.parts[i]!, revenue: revenue.parts[i]!, conversions: conversions.parts[i]! }, scale),
   }));
-  const sum = (column: keyof Exact) => exact.reduce((acc, e) => acc.plus(e[column]), new Decimal(0));
+  const sum = (column: keyof Figures) => inputs.reduce((acc, e) => acc + e[column], 0n);
   const totals = figures(
     { spend: sum('spend'), revenue: sum('revenue'), conversions: sum('conversions') },
     { spend: spend.total, revenue: revenue.total, conversions: conversions.total },

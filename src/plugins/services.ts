@@ -82,7 +82,7 @@ export default fp<ServicesOptions>(
     app.decorate('spend', new SpendService(app.sqlite, app.audit, campaigns, periods, spendIndex));
     app.decorate('touchpoints', new TouchpointService(app.sqlite, app.audit, campaigns, periods, touchIndex));
     app.decorate('revenue', new RevenueService(app.sqlite, app.audit, periods, revenueIndex));
-    app.decorate('burnReports', new BurnReportService(app.sqlite, settings, fxRates, reportCache));
+    app.decorate('burnReports', new BurnReportService(app.sqlite, settings, fxRates, spendIndex, reportCache));
     const forecastReports = new ForecastReportService(app.sqlite, settings, fxRates, spendIndex, reportCache);
     app.decorate('forecastReports', forecastReports);
     app.decorate('forecastSnapshots', new ForecastSnapshotService(app.sqlite, app.audit, forecastReports, reportCache, now));

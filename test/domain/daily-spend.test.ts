@@ -166,3 +166,66 @@ describe('DailySpend', () => {
     );
   });
 });
+
+describe('DailySpend.sumPerCampaign and campaignsIn (what burn and ROI read)', () => {
+  // Rates scaled by 1e6 here, for hand-checkable numbers: EUR is 1.10 until day 20,002, then 1.20.
+  const rateOf = (currency: string, day: number): bigint | null =>
+    currency === 'USD' ? 1_000_000n : currency === 'EUR' ? (day < 20_002 ? 1_100_000n : 1_200_000n) : null;
+
+  function sample(): DailySpend {
+    const spend = new DailySpend();
+    spend.add(20_000, 'A', 'USD', 10_000_000n); // 10 USD
+    spend.add(20_001, 'A', 'USD', 5_000_000n); // 5 USD
+    spend.add(20_001, 'A', 'EUR', 2_000_000n); // 2 EUR at 1.10 = 2.20
+    spend.add(20_002, 'A', 'EUR', 1_000_000n); // 1 EUR at 1.20 = 1.20
+    spend.add(20_003, 'B', 'USD', 0n); // a line of zero still makes B a spender
+    spend.add(20_005, 'C', 'GBP', 7_000_000n); // no rate
+    return spend;
+  }
+
+  it('converts each day at its own rate, in micros x the rate scale', () => {
+    const sums = sample().sumPerCampaign(20_000, 20_003, rateOf);
+    // A: 10 + 5 + 2.20 + 1.20 = 18.40, in micros x 1e6.
+    expect(sums).toEqual(new Map([['A', 18_400_000n * 1_000_000n], ['B', 0n]]));
+  });
+
+  it('keeps to the range, and skips sums without a rate (the caller notes them)', () => {
+    expect(sample().sumPerCampaign(20_001, 20_001, rateOf)).toEqual(new Map([['A', 7_200_000n * 1_000_000n]]));
+    const missing: string[] = [];
+    const sums = sample().sumPerCampaign(20_004, 20_010, (currency, day) => {
+      const rate = rateOf(currency, day);
+      if (rate === null) missing.push(`${currency} ${day}`);
+      return rate;
+    });
+    expect(sums).toEqual(new Map());
+    expect(missing).toEqual(['GBP 20005']);
+  });
+
+  it('names every campaign with a line in the range, even one that sums to zero', () => {
+    expect(sample().campaignsIn(20_000, 20_010)).toEqual(new Set(['A', 'B', 'C']));
+    expect(sample().campaignsIn(20_003, 20_004)).toEqual(new Set(['B']));
+    expect(sample().campaignsIn(19_000, 19_999)).toEqual(new Set());
+  });
+
+  it('property: equals a naive sum of forEach visits at each day’s rate', () => {
+    const line = fc.record({
+      day: fc.integer({ min: 0, max: 40 }),
+      campaign: fc.constantFrom('A', 'B', 'C', 'D'),
+      currency: fc.constantFrom('USD', 'EUR', 'JPY'),
+      micros: fc.bigInt({ min: -(10n ** 18n), max: 10n ** 18n }),
+    });
+    const rate = (currency: string, day: number) => (currency === 'USD' ? 1_000_000_000_000n : BigInt(1_000 + ((day * 37) % 11)) * (currency === 'EUR' ? 1_000_000_000n : 7_000_000n));
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 120 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 40 }), (lines, a, b) => {
+        const spend = new DailySpend();
+        for (const l of lines) spend.add(l.day, l.campaign, l.currency, l.micros);
+        const [from, to] = a <= b ? [a, b] : [b, a];
+        const naive = new Map<string, bigint>();
+        spend.forEach(from, to, (day, campaignId, currency, micros) => naive.set(campaignId, (naive.get(campaignId) ?? 0n) + micros * rate(currency, day)));
+        expect(spend.sumPerCampaign(from, to, rate)).toEqual(naive);
+        expect(spend.campaignsIn(from, to)).toEqual(new Set(naive.keys()));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

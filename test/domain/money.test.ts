@@ -8,7 +8,15 @@ import { describe, expect, it } from 'vitest';
 import { minorUnits } from '../../src/domain/currency.js';
 import {
   allocateRounded,
+  allocateUnits,
+  ceilDiv,
+  compareFractions,
   Decimal,
+  divRoundHalfEven,
+  floorDiv,
+  formatFraction,
+  formatUnits,
+  fractionOf,
   decimalToMicros,
   formatAmount,
   formatDecimal,
@@ -21,7 +29,7 @@ import {
   plainNumberText,
   roundHalfEven,
 } from '../../src/domain/money.js';
-import { InvalidJsonError, parseJsonExact } from '../../src/lib/json-body.js';
+import { InvalidJsonError, NumberLiteral, parseJsonExact } from '../../src/lib/json-body.js';
 
 const d = (text: string) => new Decimal(text);
 
@@ -353,12 +361,73 @@ describe('allocateRounded (largest remainder)', () => {
   });
 });
 
+describe('exact integer helpers (the burn report computes in these)', () => {
+  it('floors and ceils toward the right side for either sign', () => {
+    expect([floorDiv(7n, 2n), floorDiv(-7n, 2n), floorDiv(-8n, 2n), floorDiv(0n, 5n)]).toEqual([3n, -4n, -4n, 0n]);
+    expect([ceilDiv(7n, 2n), ceilDiv(-7n, 2n), ceilDiv(8n, 2n)]).toEqual([4n, -3n, 4n]);
+  });
+
+  it('rounds half-even: 2.5 -> 2, 3.5 -> 4, -2.5 -> -2, -3.5 -> -4, 2.6 -> 3', () => {
+    expect([5n, 7n, -5n, -7n, 26n].map((n) => divRoundHalfEven(n, n === 26n ? 10n : 2n))).toEqual([2n, 4n, -2n, -4n, 3n]);
+    expect(divRoundHalfEven(5n, -2n)).toBe(-2n); // -2.5
+  });
+
+  it('compares fractions whatever the signs of their denominators', () => {
+    expect(compareFractions({ num: 1n, den: 3n }, { num: 1n, den: 2n })).toBe(-1);
+    expect(compareFractions({ num: -1n, den: -3n }, { num: 1n, den: 3n })).toBe(0);
+    expect(compareFractions({ num: 1n, den: -3n }, { num: 0n, den: 1n })).toBe(-1);
+    expect(compareFractions({ num: 11n, den: 10n }, { num: -11n, den: -10n })).toBe(0);
+  });
+
+  it('prints whole units at a scale, with no negative zero', () => {
+    expect([formatUnits(-1234n, 2), formatUnits(5n, 2), formatUnits(-5n, 3), formatUnits(0n, 2), formatUnits(1500n, 0)]).toEqual([
+      '-12.34',
+      '0.05',
+      '-0.005',
+      '0.00',
+      '1500',
+    ]);
+    // -0.00004 rounds to 0 at four decimals: printed "0.0000", not "-0.0000".
+    expect(formatFraction(-4n, 100_000n, 4)).toBe('0.0000');
+  });
+
+  it('turns a decimal into its exact fraction', () => {
+    expect(fractionOf('0.10')).toEqual({ num: 1n, den: 10n });
+    expect(fractionOf('1.1000000001')).toEqual({ num: 11000000001n, den: 10000000000n });
+  });
+
+  it('property: allocateUnits prints exactly what allocateRounded prints', () => {
+    // Parts as integer counts of 1/(1e8 x divisor) of a unit, either sign, against the Decimal form of the same values.
+    fc.assert(
+      fc.property(
+        fc.array(fc.bigInt({ min: -(10n ** 14n), max: 10n ** 14n }), { maxLength: 40 }),
+        fc.constantFrom(1n, 3n, 7n, 31n),
+        fc.constantFrom(0, 2, 3),
+        (counts, divisor, scale) => {
+          const fine = 10n ** 8n * divisor;
+          // One printed unit (10^-scale) is fine / 10^scale counts.
+          const integer = allocateUnits(counts, fine / 10n ** BigInt(scale));
+          const decimal = allocateRounded(
+            counts.map((c) => new Decimal(c.toString()).div(fine.toString())),
+            scale,
+          );
+          expect(integer.parts.map((p) => formatUnits(p, scale))).toEqual(decimal.parts.map((p) => formatDecimal(p, scale)));
+          expect(formatUnits(integer.total, scale)).toBe(formatDecimal(decimal.total, scale));
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+});
+
 describe('parseJsonExact (number literals stay exact)', () => {
+  const lit = (text: string) => new NumberLiteral(text);
+
   it('keeps an 18-significant-digit literal as its exact digits, which parseAmount reads exactly', () => {
     const body = parseJsonExact('{"amount": 123456789012.123456}') as { amount: unknown };
     // A double would have made it 123456789012.12346.
-    expect(body.amount).toBe('123456789012.123456');
-    expect(parseAmount(body.amount as string)).toBe(123_456_789_012_123_456n);
+    expect(body.amount).toEqual(lit('123456789012.123456'));
+    expect(parseAmount((body.amount as NumberLiteral).text)).toBe(123_456_789_012_123_456n);
     expect(String(Number('123456789012.123456'))).not.toBe('123456789012.123456');
   });
 
@@ -366,16 +435,17 @@ describe('parseJsonExact (number literals stay exact)', () => {
     const body = parseJsonExact('{"items":[{"amount":-999999999999.999999},{"amount":0.1234567890123456}]}') as {
       items: { amount: unknown }[];
     };
-    expect(body.items[0]!.amount).toBe('-999999999999.999999');
-    expect(body.items[1]!.amount).toBe('0.1234567890123456');
-    expect(() => parseAmount(body.items[1]!.amount as string)).toThrow(/at most 6 decimal places/);
+    expect(body.items[0]!.amount).toEqual(lit('-999999999999.999999'));
+    expect(body.items[1]!.amount).toEqual(lit('0.1234567890123456'));
+    expect(() => parseAmount((body.items[1]!.amount as NumberLiteral).text)).toThrow(/at most 6 decimal places/);
   });
 
-  it('does not turn 1.5e3 into 1500: it reaches the money parser as text and is refused', () => {
+  it('does not turn 1.5e3 into 1500: it reaches the money parser as its literal and is refused', () => {
     const body = parseJsonExact('{"amount": 1.5e3, "other": 2E-2}') as { amount: unknown; other: unknown };
-    expect(body.amount).toBe('1.5e3');
-    expect(body.other).toBe('2E-2');
-    expect(() => parseAmount(body.amount as string)).toThrow(/plain notation/);
+    expect(body.amount).toEqual(lit('1.5e3'));
+    expect(body.other).toEqual(lit('2E-2'));
+    expect(body.amount).toBeInstanceOf(NumberLiteral); // a number still: a string field refuses it
+    expect(() => parseAmount((body.amount as NumberLiteral).text)).toThrow(/plain notation/);
   });
 
   it('leaves short numbers as numbers and strings untouched, digits or not', () => {
@@ -398,7 +468,7 @@ describe('parseJsonExact (number literals stay exact)', () => {
     for (let value = parseJsonExact(deep); Array.isArray(value); value = value[0]) depth++;
     expect(depth).toBe(100_000);
     // One number deep inside strings: found, and its literal kept exact.
-    expect(parseJsonExact('{"a":["x",{"b":"y","c":[12345678901234567]}]}')).toEqual({ a: ['x', { b: 'y', c: ['12345678901234567'] }] });
+    expect(parseJsonExact('{"a":["x",{"b":"y","c":[12345678901234567]}]}')).toEqual({ a: ['x', { b: 'y', c: [lit('12345678901234567')] }] });
   });
 
   it('keeps a 15-significant-digit number a number whose text is exact', () => {
@@ -409,17 +479,17 @@ describe('parseJsonExact (number literals stay exact)', () => {
 
   it('rewrites a long or exponent literal wherever JSON lets a value or a key stand', () => {
     // One literal to rewrite per body: each must be found on its own.
-    expect(parseJsonExact('12345678901234567')).toBe('12345678901234567');
-    expect(parseJsonExact(' \n\t-1.5E+3 ')).toBe('-1.5E+3');
-    expect(parseJsonExact('[1,1e2]')).toEqual([1, '1e2']);
-    expect(parseJsonExact('[1, 1234567890123456 ]')).toEqual([1, '1234567890123456']); // 16 digits, no dot
-    expect(parseJsonExact('[1234567890123456]')).toEqual(['1234567890123456']);
-    expect(parseJsonExact('[\r\n-0.1234567890123456]')).toEqual(['-0.1234567890123456']);
-    expect(parseJsonExact('{"a":\t2e-2}')).toEqual({ a: '2e-2' });
-    expect(parseJsonExact('{"b" :  123456789012345.6}')).toEqual({ b: '123456789012345.6' });
-    expect(parseJsonExact('{"items":[{"amount":1E5},{"amount":0.000001}]}')).toEqual({ items: [{ amount: '1E5' }, { amount: 0.000001 }] });
-    // Not valid JSON as sent; a number in a key's place reads as that key once quoted, as it always has.
-    expect(parseJsonExact('{12345678901234567: 1, "b": 2}')).toEqual({ '12345678901234567': 1, b: 2 });
+    expect(parseJsonExact('12345678901234567')).toEqual(lit('12345678901234567'));
+    expect(parseJsonExact(' \n\t-1.5E+3 ')).toEqual(lit('-1.5E+3'));
+    expect(parseJsonExact('[1,1e2]')).toEqual([1, lit('1e2')]);
+    expect(parseJsonExact('[1, 1234567890123456 ]')).toEqual([1, lit('1234567890123456')]); // 16 digits, no dot
+    expect(parseJsonExact('[1234567890123456]')).toEqual([lit('1234567890123456')]);
+    expect(parseJsonExact('[\r\n-0.1234567890123456]')).toEqual([lit('-0.1234567890123456')]);
+    expect(parseJsonExact('{"a":\t2e-2}')).toEqual({ a: lit('2e-2') });
+    expect(parseJsonExact('{"b" :  123456789012345.6}')).toEqual({ b: lit('123456789012345.6') });
+    expect(parseJsonExact('{"items":[{"amount":1E5},{"amount":0.000001}]}')).toEqual({ items: [{ amount: lit('1E5') }, { amount: 0.000001 }] });
+    // Not valid JSON as sent, and the rewrite does not make it so: a number cannot be a key, and the error is the one for the text as sent.
+    expect(() => parseJsonExact('{12345678901234567: 1, "b": 2}')).toThrow(/the body is not valid JSON: .*position 1\b/);
   });
 
   it('leaves a literal of at most 15 significant digits a number, however many zeros it has', () => {
@@ -436,11 +506,16 @@ describe('parseJsonExact (number literals stay exact)', () => {
       /[eE]/.test(literal) || literal.replace(/^-/, '').replace('.', '').replace(/^0+/, '').length > 15;
     const alwaysRewritten = (text: string): unknown => {
       if (text.trim() === '') return 'the request body is empty; send a JSON document';
+      // Invalid JSON is refused as sent; in valid JSON, rewritten literals come back as NumberLiterals.
       try {
-        return JSON.parse(text.replace(TOKEN, (token, literal?: string) => (literal !== undefined && needsRewrite(literal) ? `"${literal}"` : token)));
+        JSON.parse(text);
       } catch (error) {
         return `the body is not valid JSON: ${(error as Error).message}`;
       }
+      const marker = '\\u0001rewritten:';
+      const mark = JSON.parse(`"${marker}"`) as string;
+      const rewritten = text.replace(TOKEN, (token, literal?: string) => (literal !== undefined && needsRewrite(literal) ? `"${marker}${literal}"` : token));
+      return JSON.parse(rewritten, (_key, value: unknown) => (typeof value === 'string' && value.startsWith(mark) ? new NumberLiteral(value.slice(mark.length)) : value));
     };
     const viaParser = (text: string): unknown => {
       try {

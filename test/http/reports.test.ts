@@ -212,13 +212,20 @@ describe('a missing FX rate', () => {
 });
 
 describe('amounts whose sum passes what SQLite integers hold', () => {
-  it('are a 422, not a 500', async () => {
+  it('are summed exactly in memory for spend, and a 422, not a 500, where SQLite sums them', async () => {
     const big = await makeApp();
     try {
       await seedCampaigns(big, [campaignItem('x')]);
-      // Ten lines of 999,999,999,999 USD: 9.99e18 micros, past 2^63.
+      // Ten lines of 999,999,999,999 USD: 9.99e18 micros, past 2^63. Burn sums spend in bigint
+      // (the in-memory SpendIndex), so the total is exact: 10 x 999,999,999,999 = 9,999,999,999,990.
       const items = Array.from({ length: 10 }, (_, d) => ({ campaignId: 'x', date: `2026-03-${String(d + 1).padStart(2, '0')}`, amount: '999999999999', currency: 'USD', source: 'manual' }));
       expect((await big.call({ method: 'POST', url: '/v1/spend', role: 'ops', payload: { items } })).statusCode).toBe(200);
+      const burn = await big.call({ method: 'GET', url: '/v1/reports/burn?month=2026-03&asOf=2026-03-31' });
+      expect(burn.statusCode).toBe(200);
+      expect(burn.json().totals).toMatchObject({ actual: '9999999999990.00', remaining: '-9999999999990.00', status: 'unplanned' });
+      // Open commitments are summed per campaign and month in SQL: ten of 999,999,999,999 pass 2^63 there.
+      const commitments = Array.from({ length: 10 }, (_, i) => ({ id: `io-${i}`, campaignId: 'x', month: '2026-03', amount: '999999999999', currency: 'USD' }));
+      expect((await big.call({ method: 'POST', url: '/v1/commitments', role: 'ops', payload: { items: commitments } })).statusCode).toBe(200);
       problemOf(await big.call({ method: 'GET', url: '/v1/reports/burn?month=2026-03&asOf=2026-03-31' }), 422, 'amount_out_of_range');
     } finally {
       await big.close();

@@ -34,7 +34,7 @@
  * Latencies are measured by the client (autocannon in this process), so
  * they include its own queueing on a 2-core machine shared with the
  * service. LOAD_SECONDS, LOAD_WRITERS, LOAD_BURN_READERS, LOAD_ROI_READERS
- * override the defaults.
+ * override the defaults; LOAD_PROFILE_DIR=DIR writes a CPU profile of the service there.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -106,7 +106,7 @@ describe('load: concurrent writers and report readers', () => {
   it('serves writers and readers with no error, and the reports add up exactly to what was acknowledged', { timeout: 300_000 }, async () => {
     const random = mulberry32(SEED);
     const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
-    const started = await startServer(dbPath, null, WORKER_CHILD);
+    const started = await startServer(dbPath, process.env.LOAD_PROFILE_DIR ?? null, WORKER_CHILD);
     child = started.child;
     const port = started.port;
     const agent = new http.Agent({ keepAlive: true });

@@ -72,7 +72,7 @@ export class ForecastReportService {
     private readonly spend: SpendIndex,
     private readonly cache: ReportCache,
   ) {
-    this.lines = new PeriodLines(sqlite);
+    this.lines = new PeriodLines(sqlite, spend);
   }
 
   /** The report, from the cache while the database is unchanged (see ReportCache). */

@@ -2,11 +2,13 @@
  * What the period reports (burn, forecast) read besides spend: the plan and
  * the open commitments of a range of months, each converted into the base
  * currency at the first day of its month, summed per campaign as exact
- * base-currency attos; and the campaigns' names and channels.
+ * base-currency attos; the campaigns that spent in the period (from the
+ * in-memory SpendIndex); and the campaigns' names and channels.
  */
 import type { Sqlite } from '../../db.js';
 import { MissingRates, type FxTable } from '../../domain/fx.js';
-import { firstDayOfMonth, type Period } from '../../domain/periods.js';
+import { firstDayOfMonth, parseDay, type Period } from '../../domain/periods.js';
+import type { SpendIndex } from '../spend/spend-index.js';
 
 export interface CampaignMeta {
   id: string;
@@ -20,9 +22,8 @@ export class PeriodLines {
   private readonly campaignsStmt;
   private readonly plansStmt;
   private readonly commitmentsStmt;
-  private readonly spendersStmt;
 
-  constructor(sqlite: Sqlite) {
+  constructor(sqlite: Sqlite, private readonly spend: SpendIndex) {
     this.campaignsStmt = sqlite.prepare('select id, name, channel from campaigns');
     this.plansStmt = sqlite
       .prepare('select campaign_id as campaignId, month, currency, amount_micros as micros from plans where month between ? and ?')
@@ -33,7 +34,6 @@ export class PeriodLines {
          where status = 'open' and month between ? and ? group by campaign_id, month, currency`,
       )
       .safeIntegers(true);
-    this.spendersStmt = sqlite.prepare('select distinct campaign_id from spend where date between ? and ?').pluck();
   }
 
   /** Current plan per campaign, in base attos. */
@@ -47,8 +47,8 @@ export class PeriodLines {
   }
 
   /** Campaigns with any spend dated in the period (also after `asOf`: they still get their row). */
-  spenders(period: Period): string[] {
-    return this.spendersStmt.all(period.start, period.end) as string[];
+  spenders(period: Period): Set<string> {
+    return this.spend.current().campaignsIn(parseDay(period.start), parseDay(period.end));
   }
 
   campaigns(): Map<string, CampaignMeta> {

@@ -26,7 +26,7 @@ import {
 } from '../../domain/attribution/index.js';
 import { minorUnits } from '../../domain/currency.js';
 import { MissingRates, rateFinder } from '../../domain/fx.js';
-import { formatDay, dayOfInstant, parseDay } from '../../domain/periods.js';
+import { dayOfInstant, firstDayOfMonth, formatDay, lastDayOfMonth, monthsBetween, parseDay } from '../../domain/periods.js';
 import { computeRoi, type ModelFigures, modelFigures, type RoiFigures, type RoiInput } from '../../domain/roi.js';
 import type { FxRateService } from '../fx-rates/service.js';
 import type { SettingsService } from '../settings/service.js';
@@ -194,29 +194,22 @@ export class RoiReportService {
     const missing = new MissingRates();
 
     const rateOf = rateFinder(fx, missing);
+    // Month by month: each month's total, and each campaign's total over the range.
     const spendByCampaign = new Map<string, bigint>();
     const spendByMonth = new Map<string, bigint>();
-    // Sums come day by day: each day's month is named once, and its total added to the month once.
-    let spendDay = -1;
-    let dayTotal = 0n;
-    const closeDay = () => {
-      if (spendDay < 0) return;
-      const month = formatDay(spendDay).slice(0, 7);
-      spendByMonth.set(month, (spendByMonth.get(month) ?? 0n) + dayTotal);
-    };
-    this.mirrors.spend.current().forEach(parseDay(request.from), parseDay(request.to), (day, campaignId, currency, micros) => {
-      if (day !== spendDay) {
-        closeDay();
-        spendDay = day;
-        dayTotal = 0n;
+    const spend = this.mirrors.spend.current();
+    const firstDay = parseDay(request.from);
+    const lastDay = parseDay(request.to);
+    for (const month of monthsBetween(request.from.slice(0, 7), request.to.slice(0, 7))) {
+      const sums = spend.sumPerCampaign(Math.max(firstDay, parseDay(firstDayOfMonth(month))), Math.min(lastDay, parseDay(lastDayOfMonth(month))), rateOf);
+      if (sums.size === 0) continue;
+      let monthTotal = 0n;
+      for (const [campaignId, attos] of sums) {
+        spendByCampaign.set(campaignId, (spendByCampaign.get(campaignId) ?? 0n) + attos);
+        monthTotal += attos;
       }
-      const rate = rateOf(currency, day);
-      if (rate === null) return;
-      const attos = micros * rate;
-      spendByCampaign.set(campaignId, (spendByCampaign.get(campaignId) ?? 0n) + attos);
-      dayTotal += attos;
-    });
-    closeDay();
+      spendByMonth.set(month, monthTotal);
+    }
 
     // Conversions, then refunds: customer index, the instant the engine attributes at, the amount's own day, the amount in base attos.
     const revenue = this.mirrors.revenue.current();
