@@ -12,8 +12,27 @@
  * The rewrite is only done when the document holds a number and a quick
  * scan finds a literal that may need it, so the common body pays one
  * regex test, and a body without numbers none.
+ *
+ * A rewritten literal is still a number, not a string: it comes out of the
+ * parse as a NumberLiteral, which only the money and rate schemas accept
+ * (as its text). A field that wants a string refuses it as it refuses any
+ * JSON number: {"name": 1e400} is a 400, not a key named "1e400". The
+ * rewrite marks its strings with a per-parse random prefix, so no string
+ * the client sent can pass for one.
  */
+import { randomUUID } from 'node:crypto';
 import { AppError } from './errors.js';
+
+/** A JSON number literal a double cannot carry exactly (more than 15 significant digits, or an exponent), as sent. */
+export class NumberLiteral {
+  constructor(readonly text: string) {}
+  /** Printed back (in an error's echo, say) as the number it is. */
+  toJSON(): unknown {
+    return Number(this.text);
+  }
+}
+// zod names an object's type in its messages by its constructor's name: "expected string, received number", as for any JSON number.
+Object.defineProperty(NumberLiteral, 'name', { value: 'number' });
 
 /**
  * The quick scan, for valid JSON: a run of 16 or more digits and dots, or
@@ -24,14 +43,6 @@ import { AppError } from './errors.js';
  * every digit of the body's dates, ids and amounts, halves its cost.
  */
 const MAY_NEED_REWRITE = /(?:^|[:,[])\s*-?(?:[\d.]{16}|[\d.]+[eE])/;
-/**
- * The whole scan: a digit run of 16 or more (with dots), or a digit followed
- * by an exponent, anywhere. In malformed JSON a literal may stand where no
- * number can, and its rewrite changes the parser's error message (or even
- * makes the body valid, as a key); such a body is judged with this scan, so
- * it gets the same answer, word for word, as if every body were.
- */
-const MAY_NEED_REWRITE_ANYWHERE = /\d[\d.]{15}|\d[eE][+-]?\d/;
 /** A JSON string (skipped as a whole) or a number literal outside strings. */
 const TOKEN = /"(?:[^"\\]|\\.)*"|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;
 const MAX_EXACT_DIGITS = 15;
@@ -54,10 +65,9 @@ export function parseJsonExact(text: string): unknown {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    if (!MAY_NEED_REWRITE_ANYWHERE.test(text)) throw notJson(error);
-    const rewritten = parse(rewriteLongLiterals(text));
-    if (SURROGATE_ESCAPE.test(text)) refuseLoneSurrogates(rewritten);
-    return rewritten;
+    // Invalid as sent: the error names the place in the client's own text. (JSON.parse reads every number
+    // literal, however long, so the rewrite below never makes an invalid document valid.)
+    throw notJson(error);
   }
   // A \uD800-\uDFFF escape may leave half a surrogate pair in a string: text
   // that is not Unicode, which SQLite would store as bytes that are not UTF-8.
@@ -66,7 +76,33 @@ export function parseJsonExact(text: string): unknown {
   // text: a touchpoint batch (all strings) skips the scan, which cost about
   // a microsecond a touch.
   if (!hasNumber(value)) return value;
-  return MAY_NEED_REWRITE.test(text) ? parse(rewriteLongLiterals(text)) : value;
+  return MAY_NEED_REWRITE.test(text) ? parseRewritten(text) : value;
+}
+
+/** The document with every literal that needs it rewritten, and back as a NumberLiteral. */
+function parseRewritten(text: string): unknown {
+  const marker = `\\u0000${randomUUID()}:`;
+  const root = parse(rewriteLongLiterals(text, marker));
+  return restoreLiterals(root, JSON.parse(`"${marker}"`) as string);
+}
+
+/** Replaces each string that starts with `marker` by a NumberLiteral of the rest (walked without recursion). */
+function restoreLiterals(root: unknown, marker: string): unknown {
+  const literal = (value: unknown) => (typeof value === 'string' && value.startsWith(marker) ? new NumberLiteral(value.slice(marker.length)) : null);
+  const top = literal(root);
+  if (top) return top;
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value !== 'object' || value === null) continue;
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      const replaced = literal(record[key]);
+      if (replaced) record[key] = replaced;
+      else stack.push(record[key]);
+    }
+  }
+  return root;
 }
 
 /** String.prototype.isWellFormed (Node 20; TypeScript's lib here predates it): no unpaired surrogate. */
@@ -102,9 +138,9 @@ function hasNumber(root: unknown): boolean {
   return false;
 }
 
-/** Every number literal that a double cannot carry exactly, or that has an exponent, as a string of its text. */
-function rewriteLongLiterals(text: string): string {
-  return text.replace(TOKEN, (token, literal: string | undefined) => (literal !== undefined && needsRewrite(literal) ? `"${literal}"` : token));
+/** Every number literal that a double cannot carry exactly, or that has an exponent, as a string of its text after `marker` (JSON text). */
+function rewriteLongLiterals(text: string, marker: string): string {
+  return text.replace(TOKEN, (token, literal: string | undefined) => (literal !== undefined && needsRewrite(literal) ? `"${marker}${literal}"` : token));
 }
 
 function parse(source: string): unknown {

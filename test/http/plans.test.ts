@@ -224,3 +224,25 @@ describe('GET /v1/plans/history', () => {
     },
   );
 });
+
+describe('number literals a double cannot carry (more than 15 significant digits, or an exponent)', () => {
+  const raw = (url: string, method: 'PUT' | 'POST', body: string) =>
+    t.call({ method, url, role: 'admin', payload: body, headers: { 'content-type': 'application/json' } });
+
+  it('are exact amounts and rates when sent as JSON numbers, and refused as text or with an exponent', async () => {
+    // 18 significant digits: a double would read 999999999999.999999 as 1000000000000.
+    const stored = await raw('/v1/plans', 'PUT', '{"items":[{"campaignId":"a","month":"2026-03","amount":999999999999.999999,"currency":"USD"}]}');
+    expect(stored.statusCode).toBe(200);
+    expect((await get('/v1/plans?campaignId=a&from=2026-03&to=2026-03')).json().items[0].amount).toBe('999999999999.999999');
+    const rate = await raw('/v1/fx-rates', 'PUT', '{"items":[{"currency":"EUR","date":"2026-03-01","rate":123456.123456789012}]}');
+    expect(rate.statusCode).toBe(200);
+    expect((await get('/v1/fx-rates?currency=EUR')).json().items[0].rate).toBe('123456.123456789012');
+    // An exponent is refused as an amount, by name; the same literal is refused where a name (text) belongs.
+    expect(problemOf(await raw('/v1/plans', 'PUT', '{"items":[{"campaignId":"a","month":"2026-04","amount":1.5e3,"currency":"USD"}]}'), 400).errors).toEqual([
+      { path: 'items/0/amount', message: expect.stringMatching(/plain notation/) },
+    ]);
+    expect(errorPaths(await raw('/v1/campaigns', 'POST', '{"items":[{"id":"z","name":12345678901234567890,"channel":"email","startDate":"2026-01-01"}]}'))).toEqual([
+      'items/0/name',
+    ]);
+  });
+});

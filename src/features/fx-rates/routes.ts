@@ -3,13 +3,14 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { parseRate, RateFormatError } from '../../domain/fx.js';
 import { itemPath } from '../shared/batch.js';
 import { decodeCursor, isStringArray, pageOf, sendCsv, wantsCsv } from '../shared/http.js';
-import { BatchResult, batchBody, CurrencyCode, DateString, jsonOrCsv, ListQuery, page, problems } from '../shared/schemas.js';
+import { BatchResult, batchBody, CurrencyCode, DateString, JsonNumberLiteral, jsonOrCsv, ListQuery, page, problems } from '../shared/schemas.js';
+import { NumberLiteral } from '../../lib/json-body.js';
 
 const RateInput = z
-  .union([z.string(), z.number()])
+  .union([z.string(), z.number(), JsonNumberLiteral])
   .transform((value, ctx) => {
     try {
-      return parseRate(value).text;
+      return parseRate(value instanceof NumberLiteral ? value.text : value).text;
     } catch (error) {
       if (!(error instanceof RateFormatError)) throw error;
       ctx.addIssue({ code: 'custom', message: error.message });

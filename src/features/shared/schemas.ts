@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { isCurrencyCode } from '../../domain/currency.js';
 import { MoneyFormatError, parseAmount } from '../../domain/money.js';
+import { NumberLiteral } from '../../lib/json-body.js';
 import { isValidDate, isValidMonth } from '../../domain/periods.js';
 import { MAX_BATCH_ITEMS } from '../../plugins/batch.js';
 
@@ -51,12 +52,20 @@ export const MonthString = z
   .refine(isValidMonth, 'must be a month YYYY-MM')
   .meta({ example: '2026-03', pattern: '^\\d{4}-\\d{2}$' });
 
+/**
+ * A JSON number literal too long for a double, or with an exponent, as the
+ * body parser hands it over (lib/json-body): only numeric inputs (money,
+ * rates) take one, as its text. In the OpenAPI document it is the number
+ * it is.
+ */
+export const JsonNumberLiteral = z.instanceof(NumberLiteral).meta({ type: 'number' } as Record<string, unknown>);
+
 /** An amount on input: a decimal string or JSON number, plain notation, at most 12 integer and 6 fractional digits. Parsed to micros. */
 export const MoneyInput = z
-  .union([z.string(), z.number()])
+  .union([z.string(), z.number(), JsonNumberLiteral])
   .transform((value, ctx) => {
     try {
-      return parseAmount(value);
+      return parseAmount(value instanceof NumberLiteral ? value.text : value);
     } catch (error) {
       if (!(error instanceof MoneyFormatError)) throw error;
       ctx.addIssue({ code: 'custom', message: error.message });
