@@ -18,6 +18,7 @@
  * with the columns beside them.
  */
 import { allocateUnits, ceilDiv, compareFractions, formatFraction, formatUnits, fractionOf, type Decimal, type Fraction } from './money.js';
+import { attosPerMinorUnit } from './fx.js';
 import { elapsed, formatDay, parseDay, type Period } from './periods.js';
 
 export type BurnStatus = 'unplanned' | 'over_budget' | 'overpacing' | 'underpacing' | 'on_track';
@@ -60,7 +61,6 @@ export interface BurnOptions {
 }
 
 const RATIO_DECIMALS = 4;
-const ATTOS_PER_UNIT = 10n ** 18n;
 
 /**
  * The status, first that holds. `pacing` is actual / expectedToDate as an
@@ -162,7 +162,7 @@ export function computeBurn<K>(inputs: readonly BurnInput<K>[], options: BurnOpt
     expectedTimesDays: input.planned * elapsedDays,
   }));
   // One printed minor unit, in attos; and in the unit of expectedTimesDays.
-  const unit = ATTOS_PER_UNIT / 10n ** BigInt(options.scale);
+  const unit = attosPerMinorUnit(options.scale);
   const allocated = {
     planned: allocateUnits(exact.map((e) => e.planned), unit),
     committed: allocateUnits(exact.map((e) => e.committed), unit),

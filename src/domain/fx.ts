@@ -10,7 +10,13 @@ import { formatDay } from './periods.js';
 
 export const RATE_DECIMALS = 12;
 const RATE_ONE = 10n ** BigInt(RATE_DECIMALS);
-const ATTOS_PER_UNIT = new Decimal('1e18');
+/** Base-currency attos (1e-18) in one unit: the exact grain of converted amounts (micros x a 12-decimal rate). */
+export const ATTOS_PER_UNIT = 10n ** 18n;
+
+/** One printed minor unit (10^-scale of a unit), in attos. */
+export function attosPerMinorUnit(scale: number): bigint {
+  return ATTOS_PER_UNIT / 10n ** BigInt(scale);
+}
 
 export class RateFormatError extends Error {}
 
@@ -98,7 +104,7 @@ export class FxTable {
 }
 
 export function attosToDecimal(attos: bigint): Decimal {
-  return new Decimal(attos.toString()).div(ATTOS_PER_UNIT);
+  return new Decimal(attos.toString()).div(ATTOS_PER_UNIT.toString());
 }
 
 /**

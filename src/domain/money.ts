@@ -251,8 +251,11 @@ export function divRoundHalfEven(n: bigint, d: bigint): bigint {
 
 /** -1, 0 or 1 as a is less than, equal to or greater than b. */
 export function compareFractions(a: Fraction, b: Fraction): number {
-  const left = a.num * b.den * (a.den < 0n ? -1n : 1n) * (b.den < 0n ? -1n : 1n);
-  const right = b.num * a.den * (a.den < 0n ? -1n : 1n) * (b.den < 0n ? -1n : 1n);
+  // With both denominators made positive, a/b < c/d exactly when a x d < c x b.
+  const [an, ad] = a.den < 0n ? [-a.num, -a.den] : [a.num, a.den];
+  const [bn, bd] = b.den < 0n ? [-b.num, -b.den] : [b.num, b.den];
+  const left = an * bd;
+  const right = bn * ad;
   return left < right ? -1 : left > right ? 1 : 0;
 }
 

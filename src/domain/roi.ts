@@ -13,6 +13,7 @@
  * the exact figures (as burn's are), to 4 decimals, null over a zero.
  */
 import { CONVERSION_UNITS } from './attribution/index.js';
+import { ATTOS_PER_UNIT, attosPerMinorUnit } from './fx.js';
 import { allocateUnits, formatFraction, formatUnits } from './money.js';
 
 export const CONVERSION_DECIMALS = 4;
@@ -44,7 +45,6 @@ export interface RoiResult<K> {
   totals: RoiFigures;
 }
 
-const ATTOS_PER_UNIT = 10n ** 18n;
 const RATIO_DECIMALS = 4;
 
 /** Exact figures (attos, attos, conversion units), or printed ones (minor units, minor units, 1e-4 conversions). */
@@ -71,8 +71,9 @@ function figures(exact: Figures, printed: Figures, scale: number): RoiFigures {
  * Exact integers throughout: nothing is rounded until it is printed.
  */
 export function computeRoi<K>(inputs: readonly RoiInput<K>[], scale: number): RoiResult<K> {
-  const spend = allocateUnits(inputs.map((e) => e.spend), ATTOS_PER_UNIT / 10n ** BigInt(scale));
-  const revenue = allocateUnits(inputs.map((e) => e.revenue), ATTOS_PER_UNIT / 10n ** BigInt(scale));
+  const minorUnit = attosPerMinorUnit(scale);
+  const spend = allocateUnits(inputs.map((e) => e.spend), minorUnit);
+  const revenue = allocateUnits(inputs.map((e) => e.revenue), minorUnit);
   const conversions = allocateUnits(inputs.map((e) => e.conversions), CONVERSION_UNITS / 10n ** BigInt(CONVERSION_DECIMALS));
   const rows = inputs.map((input, i) => ({
     key: input.key,
