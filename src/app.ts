@@ -23,6 +23,7 @@ import planRoutes from './features/plans/routes.js';
 import commitmentRoutes from './features/commitments/routes.js';
 import fxRateRoutes from './features/fx-rates/routes.js';
 import spendRoutes from './features/spend/routes.js';
+import spendImportRoutes from './features/spend/import-routes.js';
 import touchpointRoutes from './features/touchpoints/routes.js';
 import revenueRoutes from './features/revenue/routes.js';
 import reportRoutes from './features/reports/routes.js';
@@ -121,6 +122,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(commitmentRoutes);
   await app.register(fxRateRoutes);
   await app.register(spendRoutes);
+  await app.register(spendImportRoutes);
   await app.register(touchpointRoutes);
   await app.register(revenueRoutes);
   await app.register(reportRoutes);

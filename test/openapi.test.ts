@@ -99,6 +99,7 @@ const EXPECTED = [
   'POST /v1/periods/{month}/reopen',
   'POST /v1/revenue',
   'POST /v1/spend',
+  'POST /v1/spend/import',
   'POST /v1/touchpoints',
   'PUT /v1/campaigns/{id}',
   'PUT /v1/fx-rates',
@@ -131,7 +132,8 @@ describe('/openapi.json', () => {
       for (const tag of op.tags) expect(declaredTags.has(tag), `${key} tag ${tag}`).toBe(true);
 
       if (key.startsWith('POST') || key.startsWith('PUT')) {
-        const body = op.requestBody?.content?.['application/json']?.schema;
+        // The spend import takes the platform's CSV file; every other write takes JSON.
+        const body = op.requestBody?.content?.[key === 'POST /v1/spend/import' ? 'text/csv' : 'application/json']?.schema;
         expect(body, `${key} request body`).toBeTruthy();
         expect(hasExample(body), `${key} request body example`).toBe(true);
       }

@@ -15,6 +15,7 @@ import { ForecastReportService } from '../features/reports/forecast-service.js';
 import { ForecastSnapshotService } from '../features/forecasts/service.js';
 import { SettingsService } from '../features/settings/service.js';
 import { SpendService } from '../features/spend/service.js';
+import { SpendImportService } from '../features/spend/import/service.js';
 import { TouchpointService } from '../features/touchpoints/service.js';
 import { TouchIndex } from '../features/touchpoints/touch-index.js';
 import { ReportCache } from '../features/reports/report-cache.js';
@@ -30,6 +31,7 @@ declare module 'fastify' {
     commitments: CommitmentService;
     fxRates: FxRateService;
     spend: SpendService;
+    spendImport: SpendImportService;
     touchpoints: TouchpointService;
     revenue: RevenueService;
     /** Month close: which months are closed, and the guard every write path calls. */
@@ -79,7 +81,9 @@ export default fp<ServicesOptions>(
     app.decorate('revenueIndex', revenueIndex);
     app.decorate('spendIndex', spendIndex);
     app.decorate('reportCache', reportCache);
-    app.decorate('spend', new SpendService(app.sqlite, app.audit, campaigns, periods, spendIndex));
+    const spend = new SpendService(app.sqlite, app.audit, campaigns, periods, spendIndex);
+    app.decorate('spend', spend);
+    app.decorate('spendImport', new SpendImportService(campaigns, spend, app.audit));
     app.decorate('touchpoints', new TouchpointService(app.sqlite, app.audit, campaigns, periods, touchIndex));
     app.decorate('revenue', new RevenueService(app.sqlite, app.audit, periods, revenueIndex));
     app.decorate('burnReports', new BurnReportService(app.sqlite, settings, fxRates, spendIndex, reportCache));

@@ -363,10 +363,23 @@ function sitesOf(doc: Json, route: string, node: Node, schemaIn: Json, path: Pat
   }
 }
 
+/** Write operations whose body is not JSON: the CSV import, fuzzed with broken CSV files below instead. */
+function takesJson(op: Json): boolean {
+  return op.requestBody === undefined || op.requestBody.content?.['application/json'] !== undefined;
+}
+
+function nonJsonWrites(doc: Json): string[] {
+  return Object.entries(doc.paths as Json).flatMap(([path, item]) =>
+    Object.entries(item as Json)
+      .filter(([method, op]) => ['post', 'put', 'delete', 'patch'].includes(method) && !takesJson(op as Json))
+      .map(([method]) => `${method.toUpperCase()} ${path}`),
+  );
+}
+
 function writeRoutes(doc: Json): WriteRoute[] {
   return Object.entries(doc.paths as Json).flatMap(([path, item]) =>
     Object.entries(item as Json)
-      .filter(([method]) => ['post', 'put', 'delete', 'patch'].includes(method))
+      .filter(([method, op]) => ['post', 'put', 'delete', 'patch'].includes(method) && takesJson(op as Json))
       .map(([method, op]: [string, Json]) => {
         const key = `${method.toUpperCase()} ${path}`;
         const bodySchema = op.requestBody?.content?.['application/json']?.schema as Json | undefined;
@@ -653,10 +666,13 @@ const walPath = () => `${dbPath}-wal`;
 const files = () => ({ db: readFileSync(dbPath), wal: existsSync(walPath()) ? readFileSync(walPath()) : Buffer.alloc(0) });
 
 // The write operations, read from the document at collection time, so that each gets its own test.
+let csvRoutes: string[] = [];
 const routes = await (async () => {
   const documentApp = await makeApp();
   try {
-    return writeRoutes((await documentApp.app.inject({ method: 'GET', url: '/openapi.json' })).json() as Json);
+    const doc = (await documentApp.app.inject({ method: 'GET', url: '/openapi.json' })).json() as Json;
+    csvRoutes = nonJsonWrites(doc);
+    return writeRoutes(doc);
   } finally {
     await documentApp.close();
   }
@@ -670,6 +686,7 @@ beforeAll(async () => {
   seeded = await seed(t);
   // One admin key per route: a few hundred requests each stay far under the rate limit per key.
   for (const route of routes) apiKeys.set(route.key, t.app.apiKeys.create(`fuzz ${route.key}`, 'admin').key);
+  for (const key of csvRoutes) apiKeys.set(key, t.app.apiKeys.create(`fuzz ${key}`, 'admin').key);
   t.app.sqlite.pragma('wal_checkpoint(TRUNCATE)');
   before = snapshot(t.app);
   filesBefore = files();
@@ -728,6 +745,61 @@ describe('fuzzing every write endpoint', () => {
       { numRuns: RANDOM_RUNS_PER_ROUTE },
     );
     expect(snapshot(t.app) === data, `${key} changed the data`).toBe(true);
+  });
+
+  it('POST /v1/spend/import refuses every broken CSV file as problem+json, writing nothing', async () => {
+    // The one write whose body is a file, not JSON; any other would need its own fuzzing here.
+    expect(csvRoutes).toEqual(['POST /v1/spend/import']);
+    const data = snapshot(t.app);
+    // A Google Ads report the seed's campaigns match (by Campaign ID and by name), then broken at random.
+    const valid = [
+      '\uFEFFCampaign report',
+      '"March 1, 2026 - March 2, 2026"',
+      'Day,Campaign,Campaign ID,Currency code,Cost',
+      '2026-03-02,Spring search,1234567890,USD,"1,234.56"',
+      '2026-03-02,Spring social,,USD,--',
+      'Total: Account,--,--,USD,"1,234.56"',
+    ].join('\r\n');
+    const key = apiKeys.get('POST /v1/spend/import')!;
+    const send = (body: string | Buffer, query: string) =>
+      t.app.inject({ method: 'POST', url: `/v1/spend/import?${query}`, headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' }, payload: body });
+    // Every dry run of the valid file is accepted; that is what the broken ones differ from.
+    expect((await send(valid, 'format=google_ads&dryRun=true')).statusCode).toBe(200);
+    const insert = fc.constantFrom('"', ',', '\n', '\r', '\r\n', '\u0000', '\uFEFF', '--', '1e400', '-', ' ', '""', 'Total', '9'.repeat(40), 'é');
+    const edit = fc.oneof(
+      fc.record({ at: fc.nat(), text: insert }).map(({ at, text }) => (s: string) => s.slice(0, at % (s.length + 1)) + text + s.slice(at % (s.length + 1))),
+      fc.record({ at: fc.nat(), n: fc.integer({ min: 1, max: 30 }) }).map(({ at, n }) => (s: string) => s.slice(0, at % (s.length + 1)) + s.slice((at % (s.length + 1)) + n)),
+      fc.nat().map((at) => (s: string) => s.slice(0, at % (s.length + 1))),
+    );
+    const query = fc.oneof(
+      fc.constantFrom('format=google_ads', 'format=meta', 'format=linkedin', 'format=generic'),
+      fc.constantFrom('format=google_ads&unmatched=skip', 'format=google_ads&unmatched=create', 'format=google_ads&firstLine=7', 'format=tiktok', 'format=google_ads&firstLine=-1', 'format=google_ads&dryRun=maybe'),
+    );
+    let refused = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 4 }), query, fc.boolean(), async (edits, q, asBytes) => {
+        const text = edits.reduce((s, f) => f(s), valid);
+        // Bytes that are not UTF-8 now and then: a lone 0xFF in place of the first 'e'.
+        const body = asBytes ? Buffer.concat([Buffer.from(text.replace(/e[\s\S]*$/, ''), 'utf8'), Buffer.from([0xff]), Buffer.from(text.replace(/^[^e]*e/, ''), 'utf8')]) : text;
+        // Dry runs: a broken file that still reads as a valid one is answered 200 and writes nothing either.
+        const res = await send(body, `${q}&dryRun=true`);
+        payloadsTried++;
+        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+        expect(res.statusCode, `${q} ${JSON.stringify(text).slice(0, 300)} -> ${res.body.slice(0, 300)}`).toBeLessThan(500);
+        if (res.statusCode >= 400) {
+          refused++;
+          expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
+        }
+      }),
+      { numRuns: RANDOM_RUNS_PER_ROUTE * 2 },
+    );
+    // And for real: broken files, each refused whole.
+    for (const broken of [valid.replace('"1,234.56"', '"1,23.456"'), valid.replace('Spring social,,USD,--', 'Spring social,USD,--'), valid.replace(',Cost', ',Costs'), valid.replace('Spring social', 'Nobody'), valid.replace('"1,234.56"', '"1,234.56')]) {
+      const res = await send(broken, 'format=google_ads');
+      expect(judge(res), broken).toBeNull();
+    }
+    expect(refused).toBeGreaterThan(0);
+    expect(snapshot(t.app) === data, 'the CSV import changed the data').toBe(true);
   });
 
   it('afterwards, the database is byte for byte what it was, and Object.prototype is untouched', () => {

@@ -247,6 +247,25 @@ export class CampaignService {
     return out;
   }
 
+  /** The ids of the campaigns with each of these names (exact match), for imports that name campaigns. */
+  idsByName(names: Iterable<string>): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    const all = [...new Set(names)];
+    for (let k = 0; k < all.length; k += 500) {
+      for (const row of this.db
+        .select({ id: campaigns.id, name: campaigns.name })
+        .from(campaigns)
+        .where(inArray(campaigns.name, all.slice(k, k + 500)))
+        .orderBy(asc(campaigns.id))
+        .all()) {
+        const ids = out.get(row.name) ?? [];
+        ids.push(row.id);
+        out.set(row.name, ids);
+      }
+    }
+    return out;
+  }
+
   /** Which of these ids exist. */
   existingIds(ids: Iterable<string>): Set<string> {
     const out = new Set<string>();

@@ -24,6 +24,29 @@ export interface SpendInput {
   reference?: string | null | undefined;
 }
 
+export interface IngestOptions {
+  /** Runs first, in the write's transaction (creating campaigns the lines need). */
+  prepare?: () => void;
+  /** Check and count, then roll back: nothing is written. */
+  dryRun?: boolean;
+}
+
+const ROLLBACK = Symbol('dry run');
+
+/** `fn`'s answer, computed in a transaction that is then rolled back. */
+function rolledBack<T>(audit: AuditLog, fn: () => T): T {
+  let result: T | undefined;
+  try {
+    audit.transaction(() => {
+      result = fn();
+      throw ROLLBACK;
+    });
+  } catch (error) {
+    if (error !== ROLLBACK) throw error;
+  }
+  return result as T;
+}
+
 export interface SpendView {
   id: number;
   campaignId: string;
@@ -146,10 +169,22 @@ export class SpendService {
     this.insertedSinceStmt = sqlite.prepare(INSERTED_SINCE_SQL).pluck();
   }
 
-  /** Resolves each line's campaign, checks the batch, then writes it in one transaction. */
-  ingest(items: SpendInput[], pathOf: (i: number) => string): BatchCounts {
-    const campaignIds = this.checkBatch(items, pathOf);
-    const counts = this.write(items, campaignIds, pathOf);
+  /**
+   * Resolves each line's campaign, checks the batch, then writes it in one
+   * transaction. With `prepare` (the CSV import creating the campaigns it
+   * was asked to), prepare, check and write are one transaction; with
+   * `dryRun` that transaction is rolled back after the write, so the answer
+   * has the exact counts and nothing is kept.
+   */
+  ingest(items: SpendInput[], pathOf: (i: number) => string, options: IngestOptions = {}): BatchCounts {
+    let campaignIds: string[] = [];
+    const checkAndWrite = () => {
+      options.prepare?.();
+      campaignIds = this.checkBatch(items, pathOf);
+      return this.write(items, campaignIds, pathOf);
+    };
+    if (options.dryRun) return rolledBack(this.audit, checkAndWrite);
+    const counts = options.prepare ? this.audit.transaction(checkAndWrite) : checkAndWrite();
     if (counts.inserted === items.length) {
       this.index?.inserted({
         length: items.length,

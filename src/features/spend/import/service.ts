@@ -1,0 +1,294 @@
+/**
+ * Spend import from an ad platform's CSV: the file is read (formats.ts),
+ * each row's campaign found, and the rows go through SpendService.ingest
+ * like a POST /v1/spend batch: the same natural key (source, campaign, day,
+ * reference), so the same file twice changes nothing and a restated file
+ * replaces the old amounts; the same closed-month guard and audit event;
+ * one transaction, all rows or none.
+ *
+ * A row's campaign, first match wins:
+ * 1. the file's campaign id column (generic `campaignId`): that campaign;
+ * 2. the platform's campaign id (`Campaign ID`, generic `externalId`): the
+ *    campaign whose externalRefs hold {source, id};
+ * 3. the campaign name: the campaign whose externalRefs hold {source, id:
+ *    name}, else the one campaign with exactly that name (two campaigns
+ *    with the name are an error: the row is ambiguous).
+ * A row that matches nothing is, by `unmatched`: `reject` (default) an
+ * error naming its line, `skip` skipped and listed in the answer, `create`
+ * a new campaign made for it in the same transaction (id from the source
+ * and the platform id or name, channel from the source, startDate its
+ * first day in the file, an externalRef so the next import matches it).
+ */
+import type { AuditLog } from '../../audit/service.js';
+import type { CampaignInput, CampaignService, ExternalRef } from '../../campaigns/service.js';
+import { refKey } from '../../campaigns/service.js';
+import type { Channel } from '../../shared/schemas.js';
+import { minorUnits } from '../../../domain/currency.js';
+import { formatAmount } from '../../../domain/money.js';
+import { AppError, PayloadTooLargeError, ValidationError, type FieldError } from '../../../lib/errors.js';
+import { MAX_BATCH_ITEMS } from '../../../plugins/batch.js';
+import type { SpendInput, SpendService } from '../service.js';
+import { linePath, MAX_ERRORS, parseImport, type ImportFormat, type ImportRow, type ParsedFile, type SkippedRow } from './formats.js';
+
+export const UNMATCHED = ['reject', 'skip', 'create'] as const;
+export type Unmatched = (typeof UNMATCHED)[number];
+
+export interface ImportOptions {
+  format: ImportFormat;
+  unmatched: Unmatched;
+  dryRun: boolean;
+  /** The original file's line number of the first row below the header (a file sent in parts). */
+  firstLine?: number | undefined;
+}
+
+export interface ImportResult {
+  format: ImportFormat;
+  source: string | null;
+  dryRun: boolean;
+  headerLine: number;
+  rows: number;
+  imported: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  skippedRows: SkippedRow[];
+  createdCampaigns: { id: string; name: string }[];
+  totals: { currency: string; amount: string }[];
+}
+
+/** The most skipped rows an answer lists (`skipped` counts them all). */
+export const MAX_LISTED_SKIPS = 1000;
+
+const CHANNEL_OF_SOURCE: Record<string, Channel> = { google_ads: 'paid_search', meta: 'paid_social', linkedin: 'paid_social' };
+const SOURCE_OF_FORMAT: Record<ImportFormat, string | null> = { google_ads: 'google_ads', meta: 'meta', linkedin: 'linkedin', generic: null };
+const CLIENT_ID_UNSAFE = /[^A-Za-z0-9._:-]+/g;
+
+export class SpendImportService {
+  constructor(
+    private readonly campaigns: CampaignService,
+    private readonly spend: SpendService,
+    private readonly audit: AuditLog,
+  ) {}
+
+  import(text: string, options: ImportOptions): ImportResult {
+    const file = parseImport(options.format, text, options.firstLine);
+    if (file.errors.length > 0) throw new ValidationError(file.errors, importDetail(file.errors));
+    if (file.rows.length > MAX_BATCH_ITEMS) {
+      throw new PayloadTooLargeError(
+        `an import holds at most ${MAX_BATCH_ITEMS.toLocaleString('en-US')} rows; this file has ${file.rows.length.toLocaleString('en-US')}: split it, or use the CLI (spendbook import), which sends it in parts`,
+      );
+    }
+    const skipped = [...file.skipped];
+    const { campaignIds, unmatched } = this.match(file);
+    const errors: FieldError[] = [];
+    let toCreate: CampaignInput[] = [];
+    if (unmatched.length > 0) {
+      if (options.unmatched === 'reject') {
+        for (const i of unmatched) {
+          if (errors.length >= MAX_ERRORS) break;
+          errors.push({ path: linePath(file.rows[i]!.line, file.columnOf.campaign), message: `${describe(file.rows[i]!)}; import with unmatched=create to create it, or unmatched=skip to leave the row out` });
+        }
+        if (unmatched.length > errors.length) errors.push({ path: '', message: `and ${unmatched.length - errors.length} more rows with no campaign` });
+      } else if (options.unmatched === 'skip') {
+        for (const i of unmatched) skipped.push({ line: file.rows[i]!.line, reason: describe(file.rows[i]!) });
+      } else {
+        toCreate = this.newCampaigns(file.rows, unmatched, campaignIds);
+      }
+    }
+    const kept: number[] = [];
+    for (let i = 0; i < file.rows.length; i++) if (campaignIds[i] !== null) kept.push(i);
+    flagRepeats(file, kept, campaignIds, errors);
+    if (errors.length > 0) throw new ValidationError(errors, importDetail(errors));
+
+    const items: SpendInput[] = kept.map((i) => {
+      const row = file.rows[i]!;
+      return { campaignId: campaignIds[i]!, date: row.date, amount: row.amount, currency: row.currency, source: row.source, reference: row.reference };
+    });
+    let counts = { inserted: 0, updated: 0, unchanged: 0 };
+    if (items.length > 0) {
+      const pathOf = (k: number) => `${linePath(file.rows[kept[k]!]!.line)}/`;
+      try {
+        counts = this.spend.ingest(items, pathOf, {
+          dryRun: options.dryRun,
+          ...(toCreate.length > 0 ? { prepare: () => this.campaigns.upsert(toCreate, (k) => `createdCampaigns/${k}/`) } : {}),
+        });
+      } catch (error) {
+        throw renameColumns(error, file);
+      }
+    } else if (toCreate.length > 0 && !options.dryRun) {
+      this.audit.transaction(() => this.campaigns.upsert(toCreate, (k) => `createdCampaigns/${k}/`));
+    }
+    return {
+      format: options.format,
+      source: SOURCE_OF_FORMAT[options.format],
+      dryRun: options.dryRun,
+      headerLine: file.headerLine,
+      rows: file.rows.length + file.skipped.length,
+      imported: items.length,
+      ...counts,
+      skipped: skipped.length,
+      skippedRows: skipped.slice(0, MAX_LISTED_SKIPS),
+      createdCampaigns: toCreate.map((c) => ({ id: c.id, name: c.name })),
+      totals: totalsOf(items),
+    };
+  }
+
+  /** Each row's campaign id (null when none matches) and the unmatched rows' indexes. */
+  private match(file: ParsedFile): { campaignIds: (string | null)[]; unmatched: number[] } {
+    const rows = file.rows;
+    const campaignIds: (string | null)[] = new Array(rows.length).fill(null);
+    const byId = this.campaigns.existingIds(rows.flatMap((r) => (r.campaignId !== null ? [r.campaignId] : [])));
+    const refs: ExternalRef[] = [];
+    const refSeen = new Set<string>();
+    const addRef = (ref: ExternalRef) => {
+      const key = refKey(ref);
+      if (!refSeen.has(key)) (refSeen.add(key), refs.push(ref));
+    };
+    for (const row of rows) {
+      if (row.campaignId !== null) continue;
+      if (row.platformId !== null) addRef({ source: row.source, id: row.platformId });
+      if (row.campaign !== '') addRef({ source: row.source, id: row.campaign });
+    }
+    const owners = refs.length > 0 ? this.campaigns.resolveExternalRefs(refs) : new Map<string, string>();
+    const names = new Set<string>();
+    for (const row of rows) if (row.campaignId === null && row.campaign !== '') names.add(row.campaign);
+    const byName = names.size > 0 ? this.campaigns.idsByName(names) : new Map<string, string[]>();
+
+    const unmatched: number[] = [];
+    const ambiguous: FieldError[] = [];
+    rows.forEach((row, i) => {
+      let id: string | undefined;
+      if (row.campaignId !== null) {
+        id = byId.has(row.campaignId) ? row.campaignId : undefined;
+      } else {
+        if (row.platformId !== null) id = owners.get(refKey({ source: row.source, id: row.platformId }));
+        if (id === undefined && row.campaign !== '') id = owners.get(refKey({ source: row.source, id: row.campaign }));
+        if (id === undefined && row.campaign !== '') {
+          const named = byName.get(row.campaign) ?? [];
+          if (named.length === 1) id = named[0];
+          if (named.length > 1 && ambiguous.length < MAX_ERRORS) {
+            ambiguous.push({
+              path: linePath(row.line, file.columnOf.campaign),
+              message: `${named.length} campaigns are named ${JSON.stringify(row.campaign)} (${named.join(', ')}): give one of them the externalRef {source: ${row.source}, id: ${JSON.stringify(row.platformId ?? row.campaign)}}`,
+            });
+            return;
+          }
+        }
+      }
+      if (id === undefined) unmatched.push(i);
+      else campaignIds[i] = id;
+    });
+    if (ambiguous.length > 0) throw new ValidationError(ambiguous, importDetail(ambiguous));
+    return { campaignIds, unmatched };
+  }
+
+  /** One new campaign per distinct unmatched campaign of the file; fills in the rows' campaign ids. */
+  private newCampaigns(rows: readonly ImportRow[], unmatched: readonly number[], campaignIds: (string | null)[]): CampaignInput[] {
+    const byKey = new Map<string, CampaignInput>();
+    const campaignOfRow = new Map<number, CampaignInput>();
+    for (const i of unmatched) {
+      const row = rows[i]!;
+      const key = row.campaignId !== null ? `id\u0000${row.campaignId}` : `${row.source}\u0000${row.platformId ?? ''}\u0000${row.campaign}`;
+      let campaign = byKey.get(key);
+      if (campaign === undefined) {
+        const refId = row.platformId ?? (row.campaign !== '' ? row.campaign : null);
+        const slug = (refId ?? '').replace(CLIENT_ID_UNSAFE, '-').replace(/^-+|-+$/g, '').slice(0, 100) || 'campaign';
+        campaign = {
+          id: row.campaignId ?? `${row.source}-${slug}`,
+          name: (row.campaign || refId || row.campaignId || slug).slice(0, 256),
+          channel: CHANNEL_OF_SOURCE[row.source] ?? 'other',
+          startDate: row.date,
+          externalRefs: row.campaignId === null && refId !== null ? [{ source: row.source, id: refId.slice(0, 256) }] : [],
+        };
+        byKey.set(key, campaign);
+      } else if (row.date < campaign.startDate) {
+        campaign.startDate = row.date;
+      }
+      campaignOfRow.set(i, campaign);
+    }
+    // A derived id already taken (by a campaign, or another new one) gets a suffix: -2, -3, ...
+    // An id the file gave (generic campaignId) is unmatched, so not taken.
+    const created = [...byKey.values()];
+    const existing = this.campaigns.existingIds(created.map((c) => c.id));
+    const taken = new Set<string>();
+    for (const campaign of created) {
+      const base = campaign.id;
+      let id = base;
+      for (let n = 2; taken.has(id) || existing.has(id) || (id !== base && this.campaigns.existingIds([id]).size > 0); n++) id = `${base}-${n}`;
+      taken.add(id);
+      campaign.id = id;
+    }
+    for (const [i, campaign] of campaignOfRow) campaignIds[i] = campaign.id;
+    return created;
+  }
+}
+
+function describe(row: ImportRow): string {
+  if (row.campaignId !== null) return `no campaign ${row.campaignId}`;
+  const id = row.platformId !== null ? ` (${row.source} campaign id ${row.platformId})` : '';
+  return `no campaign matches ${JSON.stringify(row.campaign)}${id} by externalRefs or by name`;
+}
+
+/** Two rows of one file with the same natural key: refused, as in a /v1/spend batch, naming both lines. */
+function flagRepeats(file: ParsedFile, kept: readonly number[], campaignIds: readonly (string | null)[], errors: FieldError[]): void {
+  const seen = new Map<string, number>();
+  for (const i of kept) {
+    const row = file.rows[i]!;
+    const key = `${campaignIds[i]}\u0000${row.date}\u0000${row.source}\u0000${row.reference ?? ''}`;
+    const earlier = seen.get(key);
+    if (earlier !== undefined && errors.length < MAX_ERRORS) {
+      errors.push({
+        path: linePath(row.line, file.columnOf.date),
+        message: `repeats line ${earlier}: the same campaign (${campaignIds[i]}), day${row.reference !== null ? ' and reference' : ''}; export one row per campaign and day (no segments), or add the rows up`,
+      });
+    }
+    seen.set(key, row.line);
+  }
+}
+
+/** The ingest's errors name SpendInput's fields; an import's name the file's columns. */
+function renameColumns(error: unknown, file: ParsedFile): unknown {
+  if (!(error instanceof AppError)) return error;
+  const lists = [error instanceof ValidationError ? error.errors : undefined, error.extra.errors as FieldError[] | undefined];
+  const columns: Record<string, string> = {
+    date: file.columnOf.date,
+    campaignId: file.columnOf.campaign,
+    externalRef: file.columnOf.campaign,
+    reference: file.columnOf.reference,
+    amount: file.columnOf.amount,
+    currency: file.columnOf.currency,
+  };
+  for (const list of lists) {
+    if (!Array.isArray(list)) continue;
+    for (const item of list) {
+      const match = /^(line\/\d+\/)(\w+)$/.exec(item.path);
+      if (match && columns[match[2]!] !== undefined) item.path = `${match[1]}${columns[match[2]!]}`;
+    }
+  }
+  return error;
+}
+
+function importDetail(errors: readonly FieldError[]): string {
+  const first = errors[0]!;
+  const where = first.path.replace(/^line\/(\d+)\/?/, 'line $1 ').trim();
+  const rest = errors.length > 1 ? ` (and ${errors.length - 1} more; see errors)` : '';
+  return `${where ? `${where}: ` : ''}${first.message}${rest}; nothing was imported`;
+}
+
+/** The imported amounts per currency, printed to the currency's minor unit (exact: no spend has more). */
+function totalsOf(items: readonly SpendInput[]): { currency: string; amount: string }[] {
+  const sums = new Map<string, bigint>();
+  for (const item of items) sums.set(item.currency, (sums.get(item.currency) ?? 0n) + item.amount);
+  return [...sums.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([currency, micros]) => ({ currency, amount: formatAmount(micros, Math.max(minorUnits(currency), decimalsOf(micros))) }));
+}
+
+/** The decimals a micros amount needs to be printed exactly. */
+function decimalsOf(micros: bigint): number {
+  let m = micros < 0n ? -micros : micros;
+  let zeros = 0;
+  while (zeros < 6 && m % 10n === 0n) (m /= 10n, zeros++);
+  return 6 - zeros;
+}

@@ -1,0 +1,87 @@
+/** The CSV reader and the platform formats, without HTTP. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CsvSyntaxError, readCsvRecords } from '../../src/lib/csv-reader.js';
+import { locateHeader, parseImport, platformAmount } from '../../src/features/spend/import/formats.js';
+
+const read = (text: string) => [...readCsvRecords(text)];
+
+describe('readCsvRecords', () => {
+  it('reads quotes, doubled quotes, commas and newlines inside quotes, and names each record’s first line', () => {
+    const text = '\uFEFFa,"b, c","say ""hi"""\r\n"two\r\nlines",x\nlast,,\rafter';
+    expect(read(text)).toEqual([
+      { line: 1, fields: ['a', 'b, c', 'say "hi"'] },
+      { line: 2, fields: ['two\r\nlines', 'x'] },
+      { line: 4, fields: ['last', '', ''] },
+      { line: 5, fields: ['after'] },
+    ]);
+  });
+
+  it('gives back what a writer wrote, with the right start lines (property)', () => {
+    const field = fc.string({ unit: fc.constantFrom('a', 'b', ',', '"', '\n', '\r\n', ' ', 'é') });
+    const record = fc.array(field, { minLength: 1, maxLength: 5 }).filter((r) => !(r.length === 1 && r[0] === ''));
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 1, maxLength: 8 }), fc.constantFrom('\n', '\r\n'), (records, eol) => {
+        const quote = (f: string) => (/[",\r\n]/.test(f) ? `"${f.replace(/"/g, '""')}"` : f);
+        const lines = records.map((r) => r.map(quote).join(','));
+        const got = read(lines.join(eol) + eol);
+        expect(got.map((r) => r.fields)).toEqual(records);
+        // A record starts one line after the previous one ends: 1 + the newlines before it.
+        let line = 1;
+        records.forEach((r, i) => {
+          expect(got[i]!.line).toBe(line);
+          line += 1 + (lines[i]!.match(/\r\n|\n/g)?.length ?? 0);
+        });
+      }),
+    );
+  });
+
+  it('refuses what is not CSV, naming the line and field', () => {
+    const error = (text: string) => {
+      try {
+        read(text);
+      } catch (e) {
+        return e instanceof CsvSyntaxError ? [e.line, e.field, e.message] : e;
+      }
+      return null;
+    };
+    expect(error('a,b\nc,"open\n\n')).toEqual([2, 2, 'field 2 opens a quote that is never closed']);
+    expect(error('a,"b"c\n')).toEqual([1, 2, 'field 2 has text after its closing quote']);
+    expect(error('ok\n12" screen,1\n')).toEqual([2, 1, 'field 1 has a quote but does not start with one: quote the whole field']);
+  });
+});
+
+describe('platform formats', () => {
+  it('platform amounts: plain, grouped by thousands, -- and blank as 0; anything else is not a number', () => {
+    expect(platformAmount('1,234.56')).toBe(1_234_560_000n);
+    expect(platformAmount('1234.5')).toBe(1_234_500_000n);
+    expect(platformAmount('-12,000')).toBe(-12_000_000_000n);
+    expect(platformAmount('--')).toBe(0n);
+    expect(platformAmount(' ')).toBe(0n);
+    for (const bad of ['1,23.45', '12,34', '$12.00', '1.234,56', '1e3', '12.1234567']) expect(platformAmount(bad), bad).toBeNull();
+  });
+
+  it('locateHeader finds the header below the title lines, or -1', () => {
+    const records = [['Campaign report'], ['March 1, 2026 - March 7, 2026'], ['Day', 'Campaign', 'Cost', 'Currency code'], ['2026-03-01', 'x', '1', 'USD']];
+    expect(locateHeader('google_ads', records)).toBe(2);
+    expect(locateHeader('meta', records)).toBe(-1);
+    // generic: the header is the first non-blank line or nothing.
+    expect(locateHeader('generic', [[''], ['date', 'campaign', 'amount', 'currency']])).toBe(1);
+    expect(locateHeader('generic', [['title'], ['date', 'campaign', 'amount', 'currency']])).toBe(-1);
+  });
+
+  it('headers match trimmed and case-insensitively, in any order, other columns ignored', () => {
+    const file = parseImport('linkedin', ' total spent ,Clicks,CURRENCY,campaign name,Start Date\n"1,000.10",3,GBP,Brand,2026-03-01\n');
+    expect(file.errors).toEqual([]);
+    expect(file.rows).toEqual([
+      { line: 2, campaign: 'Brand', campaignId: null, platformId: null, date: '2026-03-01', amount: 1_000_100_000n, currency: 'GBP', source: 'linkedin', reference: null },
+    ]);
+  });
+
+  it('lists at most 1,000 errors, then says it stopped', () => {
+    const rows = Array.from({ length: 1500 }, () => '2026-03-01,a,oops,USD');
+    const file = parseImport('generic', `date,campaignId,amount,currency\n${rows.join('\n')}\n`);
+    expect(file.errors).toHaveLength(1001);
+    expect(file.errors[1000]).toEqual({ path: '', message: 'stopped after 1000 errors; fix these and import again' });
+  });
+});
