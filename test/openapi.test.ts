@@ -191,6 +191,21 @@ describe('/openapi.json', () => {
     expect(names('GET /v1/reports/attribution')).toContain('models');
   });
 
+  it('lists the XLSX workbook for every report, and lists stay JSON and CSV', () => {
+    const xlsx = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+    const reports = documentedOperations().filter(([key]) => key.startsWith('GET /v1/reports/'));
+    expect(reports.map(([key]) => key).sort()).toEqual(EXPECTED.filter((key) => key.startsWith('GET /v1/reports/')));
+    for (const [key, op] of reports) {
+      expect(op.responses['200'].content[xlsx]?.schema, key).toMatchObject({ type: 'string', format: 'binary' });
+      expect(op.responses['200'].content['text/csv'], key).toBeTruthy();
+      const format = (op.parameters as Json[]).find((p) => p.in === 'query' && p.name === 'format');
+      expect(format?.schema.enum, key).toEqual(['json', 'csv', 'xlsx']);
+    }
+    const campaigns = operation('GET /v1/campaigns');
+    expect(campaigns.responses['200'].content[xlsx]).toBeUndefined();
+    expect((campaigns.parameters as Json[]).find((p) => p.name === 'format')?.schema.enum).toEqual(['json', 'csv']);
+  });
+
   it('documents Idempotency-Key and its 409 on every batch write', () => {
     for (const key of ['POST /v1/campaigns', 'PUT /v1/plans', 'POST /v1/commitments', 'PUT /v1/fx-rates', 'POST /v1/spend', 'POST /v1/touchpoints', 'POST /v1/revenue']) {
       const header = (operation(key).parameters as Json[] | undefined)?.find((p) => p.in === 'header' && p.name === 'idempotency-key');

@@ -4,8 +4,9 @@ import { ATTRIBUTION_MODELS, type AttributionModel } from '../../domain/attribut
 import { FORECAST_METHODS } from '../../domain/forecast.js';
 import { parseDay, periodOfMonths } from '../../domain/periods.js';
 import { ValidationError } from '../../lib/errors.js';
-import { sendReportCsv, wantsCsv } from '../shared/http.js';
-import { DateString, Format, jsonOrCsv, MoneyOutput, MonthString, problems, RatioOutput } from '../shared/schemas.js';
+import type { XlsxColumnKind, XlsxParameterValue } from '../../lib/xlsx.js';
+import { sendReport, type ReportTable } from '../shared/http.js';
+import { DateString, jsonCsvOrXlsx, MoneyOutput, MonthString, problems, RatioOutput, ReportFormat } from '../shared/schemas.js';
 
 const MAX_MONTHS = 36;
 
@@ -370,7 +371,7 @@ const RangeQuery = {
   lookbackDays: z.coerce.number().int().min(1).max(3650).default(90).meta({ description: 'Lookback window in days, 1 to 3650' }),
   // A floor keeps ln 2 / half-life finite: a denormal half-life would make every weight NaN.
   halfLifeDays: z.coerce.number().min(0.0001).max(3650).default(7).meta({ description: 'time_decay half-life in days, a decimal from 0.0001 to 3650' }),
-  format: Format,
+  format: ReportFormat,
 };
 
 const ModelList = z
@@ -416,7 +417,61 @@ function monthsName(report: { from: string; to: string }): string {
   return report.to === report.from ? report.from : `${report.from}_${report.to}`;
 }
 
+// ---------------------------------------------------------------------------
+// CSV and XLSX
+
+/**
+ * The XLSX cell kind of every report column, by its JSON name, in this one
+ * place; attribution's `<model>.<field>` columns go by the field after the
+ * dot. `cpa` is money per conversion: a currency cell, holding the 4 decimals
+ * the JSON prints, shown at the minor unit. `month` (YYYY-MM) stays text: it
+ * names a group, not a day. A name not here is text, and
+ * test/http/reports-xlsx.test.ts fails when a column whose JSON values are
+ * decimal strings falls to text, so a new amount cannot silently become one.
+ */
+const COLUMN_KINDS = new Map<string, XlsxColumnKind>([
+  ...(['planned', 'committed', 'actual', 'remaining', 'available', 'expectedToDate', 'actualToDate', 'forecast', 'varianceVsPlan', 'error', 'spend', 'revenue', 'cpa'] as const).map((name) => [name, 'money'] as const),
+  ...(['burnRate', 'pacing', 'variancePct', 'errorPct', 'roas', 'roi', 'mape'] as const).map((name) => [name, 'ratio'] as const),
+  ['conversions', 'count'],
+  ['daysElapsed', 'integer'],
+  ['daysInPeriod', 'integer'],
+  ['exhaustionDate', 'date'],
+  ['snapshotAsOf', 'date'],
+  ['final', 'boolean'],
+  ...(['campaignId', 'name', 'channel', 'month', 'currency', 'status', 'forecastSource', 'snapshotId'] as const).map((name) => [name, 'text'] as const),
+]);
+
+export function columnKind(column: string): XlsxColumnKind {
+  return COLUMN_KINDS.get(column.slice(column.lastIndexOf('.') + 1)) ?? 'text';
+}
+
+/** The report's own fields but its rows and totals, as the sheet's parameters: `snapshot.id`, `models` as `a,b`. */
+function parametersOf(report: object): [string, XlsxParameterValue][] {
+  const out: [string, XlsxParameterValue][] = [];
+  const add = (label: string, value: unknown) => {
+    if (Array.isArray(value)) out.push([label, value.join(',')]);
+    else if (value !== null && typeof value === 'object') for (const [key, inner] of Object.entries(value)) add(`${label}.${key}`, inner);
+    else if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out.push([label, value]);
+  };
+  for (const [key, value] of Object.entries(report)) if (key !== 'rows' && key !== 'totals') add(key, value);
+  return out;
+}
+
 const routes: FastifyPluginAsyncZod = async (app) => {
+  /** The table of a report for CSV and XLSX; the file is `<filename>.csv` or `<filename>.xlsx`. */
+  const tableOf =
+    (report: { report: string; currency: string }, filename: string, columns: readonly string[], rows: readonly object[], totals: object) =>
+    (): ReportTable => ({
+      filename,
+      title: report.report,
+      currency: report.currency,
+      parameters: parametersOf(report),
+      columns: columns.map((name) => ({ name, kind: columnKind(name) })),
+      rows,
+      totals,
+      generatedAt: app.now(),
+    });
+
   app.get(
     '/v1/reports/roi',
     {
@@ -430,18 +485,15 @@ const routes: FastifyPluginAsyncZod = async (app) => {
           ...RangeQuery,
           model: z.enum(ATTRIBUTION_MODELS).default('linear'),
         }),
-        response: { 200: jsonOrCsv(RoiReport, 'The ROI report'), ...problems(422) },
+        response: { 200: jsonCsvOrXlsx(RoiReport, 'The ROI report'), ...problems(422) },
       },
     },
     async (request, reply) => {
       const { format: _format, ...query } = request.query;
       checkRange(query);
       const report = app.roiReports.roi(query);
-      if (wantsCsv(request)) {
-        const columns = [...groupColumns(report.groupBy), 'currency', 'spend', 'revenue', 'conversions', 'roas', 'roi', 'cpa'];
-        return sendReportCsv(reply, `roi-${report.model}-${report.from}_${report.to}`, columns, report.rows, report.totals);
-      }
-      return report;
+      const columns = [...groupColumns(report.groupBy), 'currency', 'spend', 'revenue', 'conversions', 'roas', 'roi', 'cpa'];
+      return sendReport(request, reply, report, tableOf(report, `roi-${report.model}-${report.from}_${report.to}`, columns, report.rows, report.totals));
     },
   );
 
@@ -455,14 +507,14 @@ const routes: FastifyPluginAsyncZod = async (app) => {
         description: ATTRIBUTION_DESCRIPTION,
         operationId: 'getAttributionReport',
         querystring: z.strictObject({ ...RangeQuery, models: ModelList }),
-        response: { 200: jsonOrCsv(AttributionReport, 'The attribution models side by side'), ...problems(422) },
+        response: { 200: jsonCsvOrXlsx(AttributionReport, 'The attribution models side by side'), ...problems(422) },
       },
     },
     async (request, reply) => {
       const { format: _format, ...query } = request.query;
       checkRange(query);
       const report = app.roiReports.attribution(query);
-      if (wantsCsv(request)) {
+      return sendReport(request, reply, report, () => {
         const fields = ['revenue', 'conversions', 'roas', 'roi', 'cpa'] as const;
         const modelColumns = report.models.flatMap((model) => fields.map((field) => `${model}.${field}`));
         const columns = [...groupColumns(report.groupBy), 'currency', 'spend', ...modelColumns];
@@ -473,9 +525,8 @@ const routes: FastifyPluginAsyncZod = async (app) => {
         };
         const rows = report.rows.map((row) => flatten(row as never));
         const totals = flatten(report.totals as never);
-        return sendReportCsv(reply, `attribution-${report.from}_${report.to}`, columns, rows, totals);
-      }
-      return report;
+        return tableOf(report, `attribution-${report.from}_${report.to}`, columns, rows, totals)();
+      });
     },
   );
 
@@ -496,19 +547,16 @@ const routes: FastifyPluginAsyncZod = async (app) => {
           asOf: DateString.optional(),
           method: ForecastMethod.default('run_rate'),
           groupBy: z.enum(['campaign', 'channel']).default('campaign'),
-          format: Format,
+          format: ReportFormat,
         }),
-        response: { 200: jsonOrCsv(ForecastReport, 'The forecast report'), ...problems(422) },
+        response: { 200: jsonCsvOrXlsx(ForecastReport, 'The forecast report'), ...problems(422) },
       },
     },
     async (request, reply) => {
       const period = periodFromQuery(request.query);
       const asOf = request.query.asOf ?? app.now().toISOString().slice(0, 10);
       const report = app.forecastReports.report({ period, asOf, method: request.query.method, groupBy: request.query.groupBy });
-      if (wantsCsv(request)) {
-        return sendReportCsv(reply, `forecast-${report.method}-${monthsName(report)}`, [...groupColumns(report.groupBy), ...FORECAST_COLUMNS], report.rows, report.totals);
-      }
-      return report;
+      return sendReport(request, reply, report, tableOf(report, `forecast-${report.method}-${monthsName(report)}`, [...groupColumns(report.groupBy), ...FORECAST_COLUMNS], report.rows, report.totals));
     },
   );
 
@@ -524,17 +572,14 @@ const routes: FastifyPluginAsyncZod = async (app) => {
           '`error` = actual - forecast, `errorPct` = error / forecast, and the snapshot’s MAPE. A group that spent but is not in the snapshot has forecast 0. ' +
           'For a range of months side by side, see /v1/reports/budget-forecast-actual. CSV: the rows, totals last with TOTAL, and `mape` on the totals row.',
         operationId: 'getForecastVsActualReport',
-        querystring: z.strictObject({ snapshot: z.string().min(1).max(64).meta({ description: 'The snapshot id, from POST /v1/forecasts', example: 'fcs_8c1d2e3f4a5b6c7d' }), format: Format }),
-        response: { 200: jsonOrCsv(ForecastVsActualReport, 'The snapshot against the actuals'), ...problems(404, 422) },
+        querystring: z.strictObject({ snapshot: z.string().min(1).max(64).meta({ description: 'The snapshot id, from POST /v1/forecasts', example: 'fcs_8c1d2e3f4a5b6c7d' }), format: ReportFormat }),
+        response: { 200: jsonCsvOrXlsx(ForecastVsActualReport, 'The snapshot against the actuals'), ...problems(404, 422) },
       },
     },
     async (request, reply) => {
       const report = app.forecastSnapshots.versusActual(request.query.snapshot);
-      if (wantsCsv(request)) {
-        const columns = [...groupColumns(report.groupBy), 'currency', 'planned', 'forecast', 'actual', 'error', 'errorPct', 'mape'];
-        return sendReportCsv(reply, `forecast-vs-actual-${report.snapshot.id}`, columns, report.rows, { ...report.totals, mape: report.mape });
-      }
-      return report;
+      const columns = [...groupColumns(report.groupBy), 'currency', 'planned', 'forecast', 'actual', 'error', 'errorPct', 'mape'];
+      return sendReport(request, reply, report, tableOf(report, `forecast-vs-actual-${report.snapshot.id}`, columns, report.rows, { ...report.totals, mape: report.mape }));
     },
   );
 
@@ -550,17 +595,14 @@ const routes: FastifyPluginAsyncZod = async (app) => {
           'a month already over without a snapshot, or not yet begun, has none (null). Actuals: final for a month that is over, to date for the month under way. ' +
           'Totals: planned and actual of every month, forecast and error of the months with a forecast. CSV: the rows, totals last with TOTAL, `mape` on the totals row.',
         operationId: 'getBudgetForecastActualReport',
-        querystring: z.strictObject({ ...PeriodQuery, method: ForecastMethod.default('run_rate'), format: Format }),
-        response: { 200: jsonOrCsv(BudgetForecastActualReport, 'Budget, forecast and actual per month'), ...problems(422) },
+        querystring: z.strictObject({ ...PeriodQuery, method: ForecastMethod.default('run_rate'), format: ReportFormat }),
+        response: { 200: jsonCsvOrXlsx(BudgetForecastActualReport, 'Budget, forecast and actual per month'), ...problems(422) },
       },
     },
     async (request, reply) => {
       const report = app.forecastSnapshots.budgetForecastActual(periodFromQuery(request.query), request.query.method);
-      if (wantsCsv(request)) {
-        const columns = ['month', 'currency', 'planned', 'forecast', 'forecastSource', 'snapshotId', 'snapshotAsOf', 'actual', 'final', 'error', 'errorPct', 'mape'];
-        return sendReportCsv(reply, `budget-forecast-actual-${report.from}_${report.to}`, columns, report.rows, { ...report.totals, mape: report.mape });
-      }
-      return report;
+      const columns = ['month', 'currency', 'planned', 'forecast', 'forecastSource', 'snapshotId', 'snapshotAsOf', 'actual', 'final', 'error', 'errorPct', 'mape'];
+      return sendReport(request, reply, report, tableOf(report, `budget-forecast-actual-${report.from}_${report.to}`, columns, report.rows, { ...report.totals, mape: report.mape }));
     },
   );
 
@@ -581,19 +623,16 @@ const routes: FastifyPluginAsyncZod = async (app) => {
           to: MonthString.optional(),
           asOf: DateString.optional(),
           groupBy: z.enum(['campaign', 'channel']).default('campaign'),
-          format: Format,
+          format: ReportFormat,
         }),
-        response: { 200: jsonOrCsv(BurnReport, 'The burn report'), ...problems(422) },
+        response: { 200: jsonCsvOrXlsx(BurnReport, 'The burn report'), ...problems(422) },
       },
     },
     async (request, reply) => {
       const period = periodFromQuery(request.query);
       const asOf = request.query.asOf ?? app.now().toISOString().slice(0, 10);
       const report = app.burnReports.report({ period, asOf, groupBy: request.query.groupBy });
-      if (wantsCsv(request)) {
-        return sendReportCsv(reply, `burn-${monthsName(report)}`, [...groupColumns(report.groupBy), ...FIGURE_COLUMNS], report.rows, report.totals);
-      }
-      return report;
+      return sendReport(request, reply, report, tableOf(report, `burn-${monthsName(report)}`, [...groupColumns(report.groupBy), ...FIGURE_COLUMNS], report.rows, report.totals));
     },
   );
 };

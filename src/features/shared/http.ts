@@ -1,7 +1,8 @@
-/** Small helpers the thin routes share: cursors, CSV negotiation. */
+/** Small helpers the thin routes share: cursors, CSV and XLSX negotiation. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toCsv } from '../../lib/csv.js';
 import { ValidationError } from '../../lib/errors.js';
+import { toXlsx, XLSX_MEDIA_TYPE, type XlsxColumn, type XlsxParameterValue } from '../../lib/xlsx.js';
 
 export function encodeCursor(key: unknown): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
@@ -53,4 +54,52 @@ export function sendReportCsv(
   totals: object,
 ) {
   return sendCsv(reply, filename, columns, [...(rows as Record<string, unknown>[]), { ...totals, [columns[0]!]: 'TOTAL' }]);
+}
+
+export type ReportAnswer = 'json' | 'csv' | 'xlsx';
+
+/**
+ * What a report request asks for. `?format=` wins; otherwise Accept: JSON
+ * when application/json comes first (as for CSV before XLSX existed), else
+ * CSV or XLSX, whichever Accept names first, else JSON.
+ */
+export function reportFormat(request: FastifyRequest): ReportAnswer {
+  const format = (request.query as { format?: string } | undefined)?.format;
+  if (format === 'json' || format === 'csv' || format === 'xlsx') return format;
+  const accept = (request.headers.accept ?? '').toLowerCase();
+  if (/\bapplication\/json\b/.test(accept.split(',')[0] ?? '')) return 'json';
+  const csv = accept.search(/\btext\/csv\b/);
+  const xlsx = accept.indexOf(XLSX_MEDIA_TYPE);
+  if (xlsx >= 0 && (csv < 0 || xlsx < csv)) return 'xlsx';
+  return csv >= 0 ? 'csv' : 'json';
+}
+
+/** A report as a table, for CSV and XLSX: the same columns, rows and totals in both. */
+export interface ReportTable {
+  /** The file name without its extension, the same for CSV and XLSX. */
+  filename: string;
+  /** The worksheet's name. */
+  title: string;
+  currency: string;
+  /** The report's parameters as label and value, for the top of the sheet. */
+  parameters: readonly (readonly [string, XlsxParameterValue])[];
+  /** The CSV header and the XLSX header, in order, each with its cell kind. */
+  columns: readonly XlsxColumn[];
+  rows: readonly object[];
+  totals: object;
+  /** The time of the request by the server clock. */
+  generatedAt: Date;
+}
+
+/**
+ * Every report answers through here: the JSON report as it is, or its table
+ * (built only when asked for) as CSV or as an XLSX workbook.
+ */
+export async function sendReport<R>(request: FastifyRequest, reply: FastifyReply, report: R, table: () => ReportTable): Promise<R | FastifyReply> {
+  const format = reportFormat(request);
+  if (format === 'json') return report;
+  const { filename, columns, rows, totals, ...sheet } = table();
+  if (format === 'csv') return sendReportCsv(reply, filename, columns.map((column) => column.name), rows, totals);
+  const workbook = await toXlsx({ ...sheet, columns, rows: rows as readonly Record<string, unknown>[], totals: totals as Record<string, unknown> });
+  return reply.type(XLSX_MEDIA_TYPE).header('content-disposition', `attachment; filename="${filename}.xlsx"`).send(workbook);
 }

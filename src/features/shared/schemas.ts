@@ -8,6 +8,7 @@ import { MoneyFormatError, parseAmount } from '../../domain/money.js';
 import { NumberLiteral } from '../../lib/json-body.js';
 import { isValidDate, isValidMonth } from '../../domain/periods.js';
 import { MAX_BATCH_ITEMS } from '../../plugins/batch.js';
+import { XLSX_MEDIA_TYPE } from '../../lib/xlsx.js';
 
 export const CHANNELS = [
   'paid_search',
@@ -106,6 +107,12 @@ export const BatchResult = z
 
 export const Format = z.enum(['json', 'csv']).optional().meta({ description: 'csv, or send Accept: text/csv' });
 
+/** Reports, not lists, also come as a spreadsheet: lists stay json or csv. */
+export const ReportFormat = z
+  .enum(['json', 'csv', 'xlsx'])
+  .optional()
+  .meta({ description: `csv or xlsx, or send Accept: text/csv or ${XLSX_MEDIA_TYPE}; this parameter wins over Accept` });
+
 export const ListQuery = {
   limit: z.coerce.number().int().min(1).max(10_000).default(100).meta({ description: 'page size, 1 to 10000' }),
   cursor: z.string().max(2000).optional().meta({ description: 'nextCursor of the previous page' }),
@@ -170,6 +177,23 @@ export function jsonOrCsv<T extends z.ZodType>(schema: T, description: string) {
     content: {
       'application/json': { schema },
       'text/csv': { schema: z.string().meta({ description: 'RFC 4180 CSV, header row of the JSON field names' }) },
+    },
+  };
+}
+
+/** A report's 200: JSON by default, CSV or an XLSX workbook on request. */
+export function jsonCsvOrXlsx<T extends z.ZodType>(schema: T, description: string) {
+  const answer = jsonOrCsv(schema, description);
+  return {
+    ...answer,
+    content: {
+      ...answer.content,
+      [XLSX_MEDIA_TYPE]: {
+        schema: z.string().meta({
+          format: 'binary',
+          description: 'XLSX workbook, one sheet: the parameters, a blank row, the header of the JSON field names (frozen), the rows, TOTAL last; amounts as numbers in the currency format',
+        }),
+      },
     },
   };
 }

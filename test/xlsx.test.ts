@@ -1,0 +1,202 @@
+/**
+ * src/lib/xlsx.ts on its own: each workbook is read back with exceljs, the
+ * library that wrote it, and checked cell by cell: types, values, number
+ * formats, the frozen header, the parameters and the totals row.
+ */
+import ExcelJS from 'exceljs';
+import { describe, expect, it } from 'vitest';
+import { canonicalDecimal, exactNumber, moneyFormat, toXlsx, type XlsxReport } from '../src/lib/xlsx.js';
+
+const GENERATED_AT = new Date('2026-03-15T12:00:00.000Z');
+
+/** Two campaigns in March; the second a credit (a negative amount), with a name that looks like a formula. */
+const REPORT: XlsxReport = {
+  title: 'burn',
+  currency: 'USD',
+  parameters: [
+    ['report', 'burn'],
+    ['from', '2026-03'],
+    ['to', '2026-03'],
+    ['asOf', '2026-03-15'],
+    ['lookbackDays', 90],
+  ],
+  columns: [
+    { name: 'campaignId', kind: 'text' },
+    { name: 'name', kind: 'text' },
+    { name: 'planned', kind: 'money' },
+    { name: 'burnRate', kind: 'ratio' },
+    { name: 'conversions', kind: 'count' },
+    { name: 'daysElapsed', kind: 'integer' },
+    { name: 'exhaustionDate', kind: 'date' },
+    { name: 'final', kind: 'boolean' },
+  ],
+  rows: [
+    { campaignId: 'c1', name: 'Spring search', planned: '1234.50', burnRate: '0.5806', conversions: '12.5000', daysElapsed: 15, exhaustionDate: '2026-03-26', final: false },
+    { campaignId: 'c2', name: '=HYPERLINK("http://x")', planned: '-1000000.25', burnRate: null, conversions: '0.3333', daysElapsed: 15, exhaustionDate: null, final: true },
+  ],
+  totals: { planned: '-998765.75', burnRate: '-0.0012', conversions: '12.8333', daysElapsed: 15, exhaustionDate: null },
+  generatedAt: GENERATED_AT,
+};
+
+async function read(buffer: Buffer): Promise<ExcelJS.Workbook> {
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.load(buffer as unknown as Parameters<ExcelJS.Xlsx['load']>[0]);
+  return workbook;
+}
+
+async function sheetOf(report: XlsxReport): Promise<ExcelJS.Worksheet> {
+  const workbook = await read(await toXlsx(report));
+  expect(workbook.worksheets).toHaveLength(1);
+  return workbook.worksheets[0]!;
+}
+
+describe('exactNumber: a decimal string becomes a number only when a double holds it exactly', () => {
+  it.each([
+    ['1234.50', 1234.5],
+    ['0.1000', 0.1],
+    ['-0.00', 0],
+    ['-12.30', -12.3],
+    ['0', 0],
+    ['12345678901234.56', 12345678901234.56], // 16 significant digits that a double holds
+  ])('%s', (text, expected) => {
+    expect(exactNumber(text)).toBe(expected);
+    expect(Object.is(exactNumber(text), -0)).toBe(false);
+  });
+
+  it('refuses what a double cannot hold, and what is not a decimal', () => {
+    expect(exactNumber('12345678901234567.89')).toBeNull(); // 19 significant digits
+    expect(exactNumber('9007199254740993')).toBeNull(); // 2^53 + 1
+    expect(exactNumber('9007199254740992')).toBe(9007199254740992); // 2^53 itself
+    expect(exactNumber('999999999999.999999')).toBeNull(); // the widest amount an input takes, 18 significant digits
+    for (const text of ['', 'abc', '1e5', '1.', '.5', '+1', '1,000.00', ' 1']) expect(exactNumber(text), text).toBeNull();
+  });
+
+  it('compares with the canonical form of the decimal', () => {
+    expect(canonicalDecimal('1234.50')).toBe('1234.5');
+    expect(canonicalDecimal('-0012.500')).toBe('-12.5');
+    expect(canonicalDecimal('-0.00')).toBe('0');
+    expect(canonicalDecimal('100')).toBe('100');
+    expect(canonicalDecimal('100.0')).toBe('100');
+  });
+});
+
+describe('moneyFormat: the currency’s minor unit of decimals and its code', () => {
+  it('gives USD two decimals, JPY none, KWD three', () => {
+    expect(moneyFormat('USD')).toBe('#,##0.00 "USD"');
+    expect(moneyFormat('JPY')).toBe('#,##0 "JPY"');
+    expect(moneyFormat('KWD')).toBe('#,##0.000 "KWD"');
+  });
+});
+
+describe('toXlsx', () => {
+  it('puts the parameters on top, one a row, generatedAt last, then a blank row', async () => {
+    const sheet = await sheetOf(REPORT);
+    expect(sheet.name).toBe('burn');
+    const parameters = [1, 2, 3, 4, 5, 6].map((r) => [sheet.getCell(r, 1).value, sheet.getCell(r, 2).value]);
+    expect(parameters).toEqual([
+      ['report', 'burn'],
+      ['from', '2026-03'],
+      ['to', '2026-03'],
+      ['asOf', '2026-03-15'],
+      ['lookbackDays', 90],
+      ['generatedAt', '2026-03-15T12:00:00.000Z'],
+    ]);
+    expect(sheet.getCell(2, 2).type).toBe(ExcelJS.ValueType.String); // a month is text, as the JSON has it
+    expect(sheet.getCell(5, 2).type).toBe(ExcelJS.ValueType.Number);
+    expect(sheet.getRow(7).cellCount).toBe(0);
+  });
+
+  it('writes the header of the JSON field names in bold, freezes the panes below it and filters the data rows', async () => {
+    const sheet = await sheetOf(REPORT);
+    const header = sheet.getRow(8);
+    expect(header.values).toEqual([undefined, 'campaignId', 'name', 'planned', 'burnRate', 'conversions', 'daysElapsed', 'exhaustionDate', 'final']);
+    expect(header.getCell(1).font?.bold).toBe(true);
+    expect(sheet.views).toEqual([expect.objectContaining({ state: 'frozen', ySplit: 8, topLeftCell: 'A9' })]);
+    expect(sheet.autoFilter).toBe('A8:H10'); // header and the two rows, not the totals
+  });
+
+  it('types every cell by its column’s kind, with its number format', async () => {
+    const sheet = await sheetOf(REPORT);
+    const row = sheet.getRow(9);
+    const cell = (column: number) => row.getCell(column);
+
+    expect([cell(1).type, cell(1).value]).toEqual([ExcelJS.ValueType.String, 'c1']);
+    expect([cell(3).type, cell(3).value, cell(3).numFmt]).toEqual([ExcelJS.ValueType.Number, 1234.5, '#,##0.00 "USD"']);
+    expect([cell(4).type, cell(4).value, cell(4).numFmt]).toEqual([ExcelJS.ValueType.Number, 0.5806, '0.0000']);
+    expect([cell(5).type, cell(5).value, cell(5).numFmt]).toEqual([ExcelJS.ValueType.Number, 12.5, '#,##0.0000']);
+    expect([cell(6).type, cell(6).value, cell(6).numFmt]).toEqual([ExcelJS.ValueType.Number, 15, '0']);
+    expect([cell(7).type, cell(7).value, cell(7).numFmt]).toEqual([ExcelJS.ValueType.Date, new Date('2026-03-26T00:00:00.000Z'), 'yyyy-mm-dd']);
+    expect([cell(8).type, cell(8).value]).toEqual([ExcelJS.ValueType.Boolean, false]);
+  });
+
+  it('writes a negative amount as a negative number (the format shows its minus), null as an empty cell', async () => {
+    const sheet = await sheetOf(REPORT);
+    const row = sheet.getRow(10);
+    expect([row.getCell(3).type, row.getCell(3).value, row.getCell(3).numFmt]).toEqual([ExcelJS.ValueType.Number, -1000000.25, '#,##0.00 "USD"']);
+    expect(moneyFormat('USD')).not.toContain(';'); // one section: negatives are the same format with a minus
+    expect(row.getCell(4).type).toBe(ExcelJS.ValueType.Null);
+    expect(row.getCell(7).type).toBe(ExcelJS.ValueType.Null);
+  });
+
+  it('writes text that looks like a formula as a plain string, never a formula, with no apostrophe', async () => {
+    const sheet = await sheetOf(REPORT);
+    const cell = sheet.getCell(10, 2);
+    expect(cell.type).toBe(ExcelJS.ValueType.String);
+    expect(cell.value).toBe('=HYPERLINK("http://x")');
+    expect(cell.formula).toBeUndefined();
+  });
+
+  it('ends with the totals row, bold, TOTAL in the first column', async () => {
+    const sheet = await sheetOf(REPORT);
+    expect(sheet.rowCount).toBe(11);
+    const totals = sheet.getRow(11);
+    expect([totals.getCell(1).type, totals.getCell(1).value]).toEqual([ExcelJS.ValueType.String, 'TOTAL']);
+    expect(totals.getCell(1).font?.bold).toBe(true);
+    expect(totals.getCell(3).font?.bold).toBe(true);
+    expect([totals.getCell(3).value, totals.getCell(4).value, totals.getCell(5).value]).toEqual([-998765.75, -0.0012, 12.8333]);
+    expect(totals.getCell(2).type).toBe(ExcelJS.ValueType.Null); // no name on the totals
+  });
+
+  it('keeps an amount a double cannot hold exactly as a text cell of the exact decimal', async () => {
+    const huge = '12345678901234567.89';
+    const sheet = await sheetOf({ ...REPORT, rows: [{ ...REPORT.rows[0], planned: huge }], totals: { planned: huge } });
+    for (const cell of [sheet.getCell(9, 3), sheet.getCell(10, 3)]) {
+      expect(cell.type).toBe(ExcelJS.ValueType.String);
+      expect(cell.value).toBe(huge);
+    }
+  });
+
+  it('formats money in yen with no decimals, in dinars with three', async () => {
+    const yen = await sheetOf({ ...REPORT, currency: 'JPY', rows: [{ ...REPORT.rows[0], planned: '150000' }], totals: { planned: '150000' } });
+    expect([yen.getCell(9, 3).value, yen.getCell(9, 3).numFmt]).toEqual([150000, '#,##0 "JPY"']);
+    const dinar = await sheetOf({ ...REPORT, currency: 'KWD', rows: [{ ...REPORT.rows[0], planned: '12.345' }], totals: { planned: '12.345' } });
+    expect([dinar.getCell(9, 3).value, dinar.getCell(9, 3).numFmt]).toEqual([12.345, '#,##0.000 "KWD"']);
+  });
+
+  it('writes the same day for a date whatever the machine’s time zone', async () => {
+    const zone = process.env.TZ;
+    try {
+      for (const tz of ['Pacific/Kiritimati', 'Pacific/Pago_Pago', 'UTC']) {
+        process.env.TZ = tz;
+        const sheet = await sheetOf(REPORT);
+        const value = sheet.getCell(9, 7).value as Date;
+        expect(value.toISOString(), tz).toBe('2026-03-26T00:00:00.000Z');
+      }
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
+  it('gives every column a width that shows its widest value', async () => {
+    const sheet = await sheetOf(REPORT);
+    expect(sheet.getColumn(2).width).toBeGreaterThanOrEqual('=HYPERLINK("http://x")'.length);
+    expect(sheet.getColumn(3).width).toBeGreaterThanOrEqual('-1,000,000.25 USD'.length);
+    for (let c = 1; c <= 8; c++) expect(sheet.getColumn(c).width, `column ${c}`).toBeLessThanOrEqual(48);
+  });
+
+  it('names the sheet as Excel allows', async () => {
+    const sheet = await sheetOf({ ...REPORT, title: 'a/b:c*d?[e]-and-a-title-longer-than-thirty-one' });
+    expect(sheet.name).toBe('a-b-c-d--e--and-a-title-longer-');
+  });
+});
