@@ -29,6 +29,8 @@ export interface IngestOptions {
   prepare?: () => void;
   /** Check and count, then roll back: nothing is written. */
   dryRun?: boolean;
+  /** How errors name line i that another repeats (default `item i`; the CSV import says `line N`). */
+  itemName?: (i: number) => string;
 }
 
 const ROLLBACK = Symbol('dry run');
@@ -180,7 +182,7 @@ export class SpendService {
     let campaignIds: string[] = [];
     const checkAndWrite = () => {
       options.prepare?.();
-      campaignIds = this.checkBatch(items, pathOf);
+      campaignIds = this.checkBatch(items, pathOf, options.itemName);
       return this.write(items, campaignIds, pathOf);
     };
     if (options.dryRun) return rolledBack(this.audit, checkAndWrite);
@@ -203,7 +205,7 @@ export class SpendService {
    * Every line's campaign id, or a ValidationError naming every line whose
    * campaign is unknown or whose natural key repeats an earlier line's.
    */
-  private checkBatch(items: SpendInput[], pathOf: (i: number) => string): string[] {
+  private checkBatch(items: SpendInput[], pathOf: (i: number) => string, itemName: (i: number) => string = (i) => `item ${i}`): string[] {
     const errors = new FieldErrors();
     const refs: ExternalRef[] = [];
     for (const item of items) if (item.externalRef) refs.push(item.externalRef);
@@ -236,7 +238,7 @@ export class SpendService {
       if (earlier !== undefined) {
         errors.add(
           `${pathOf(i)}reference`,
-          `repeats item ${earlier}: same source, campaign, date and reference; give the lines distinct references or add them up`,
+          `repeats ${itemName(earlier)}: same source, campaign, date and reference; give the lines distinct references or add them up`,
         );
       }
     }

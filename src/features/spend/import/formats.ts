@@ -145,12 +145,10 @@ interface FormatSpec {
   dateHint: string;
   amount: (text: string) => bigint | null;
   amountHint: string;
-  /** A summary row to skip, with the reason, or null for a data row. */
-  summary: (cells: Cells) => string | null;
+  /** A summary row to skip, with the reason, or null for a data row. `campaign` is the row's campaign cell. */
+  summary: (fields: readonly string[], campaign: string) => string | null;
   source: string | null;
 }
-
-type Cells = (name: string) => string | undefined;
 
 const col = (required: boolean, ...names: string[]): Column => ({ names, required });
 
@@ -169,9 +167,9 @@ const FORMATS: Record<ImportFormat, FormatSpec> = {
     dateHint: 'a date YYYY-MM-DD',
     amount: platformAmount,
     amountHint: 'an amount such as 1234.56 or 1,234.56 (-- for none)',
-    summary: (cells) => {
-      const first = cells('#first') ?? '';
-      return /^total\b/i.test(first.trim()) ? `summary row (${first.trim()})` : null;
+    summary: (fields) => {
+      const first = fields[0]!;
+      return /^\s*total\b/i.test(first) ? `summary row (${first.trim()})` : null;
     },
     source: 'google_ads',
   },
@@ -190,7 +188,7 @@ const FORMATS: Record<ImportFormat, FormatSpec> = {
     dateHint: 'a date YYYY-MM-DD',
     amount: platformAmount,
     amountHint: 'an amount such as 1234.56',
-    summary: (cells) => ((cells('campaign') ?? '').trim() === '' ? 'summary row (no campaign name)' : null),
+    summary: (_fields, campaign) => (campaign.trim() === '' ? 'summary row (no campaign name)' : null),
     source: 'meta',
   },
   linkedin: {
@@ -340,7 +338,8 @@ export function parseImport(format: ImportFormat, text: string, firstDataLine?: 
       date: nameOf('date'),
       amount: nameOf('amount'),
       currency: nameOf(index.has('currency') ? 'currency' : 'amount'),
-      reference: nameOf('reference'),
+      // A repeated natural key is reported at the reference column, or the date where there is none.
+      reference: nameOf(index.has('reference') ? 'reference' : 'date'),
     };
     if (format === 'generic' && !index.has('campaignId') && !index.has('platformId') && !index.has('campaign')) {
       errors.push({ path: linePath(header.line), message: 'the header needs a campaignId, externalId or campaign column' });
@@ -348,59 +347,86 @@ export function parseImport(format: ImportFormat, text: string, firstDataLine?: 
     }
     const width = header.fields.length;
     if (firstDataLine !== undefined) lineShift = firstDataLine - (header.line + 1);
+    const headerFields = header.fields;
+    const headerLine = header.line + lineShift;
+
+    // Column positions, -1 when the file has no such column. The loop below
+    // creates no closure per row and asks each distinct date and currency
+    // once: a daily export repeats one date and one currency a thousand times.
+    const at = (field: string) => index.get(field) ?? -1;
+    const dateAt = at('date');
+    const dateEndAt = at('dateEnd');
+    const amountAt = at('amount');
+    const currencyAt = at('currency');
+    const campaignAt = at('campaign');
+    const campaignIdAt = at('campaignId');
+    const platformIdAt = at('platformId');
+    const sourceAt = at('source');
+    const referenceAt = at('reference');
+    const nameAt = campaignAt >= 0 ? campaignAt : campaignIdAt >= 0 ? campaignIdAt : platformIdAt;
+    const dates = new Map<string, string | null>();
+    const currencies = new Map<string, boolean>();
+    let fields: string[] = [];
+    let line = 0;
+    const bad = (column: number, message: string) => {
+      const name = headerFields[column]!.trim();
+      errors.push({ path: linePath(line, name), message: `column ${columnLetter(column)} (${name}): ${message}` });
+    };
+    const dateOf = (text: string) => {
+      let date = dates.get(text);
+      if (date === undefined) dates.set(text, (date = spec.date(text)));
+      return date;
+    };
+    if (headerCurrency !== null && !isCurrencyCode(headerCurrency)) {
+      errors.push({ path: linePath(header.line, headerFields[amountAt]!.trim()), message: `the header's currency ${headerCurrency} is not an ISO 4217 currency code` });
+      return parsed;
+    }
 
     while ((record = nextRecord()) !== null) {
-      const line = record.line + lineShift;
-      const fields = record.fields;
-      if (isBlank(fields)) continue;
-      const cells: Cells = (field) => (field === '#first' ? fields[0] : index.has(field) ? fields[index.get(field)!] : undefined);
-      const summary = spec.summary(cells);
+      line = record.line + lineShift;
+      fields = record.fields;
+      const campaign = campaignAt >= 0 && campaignAt < fields.length ? fields[campaignAt]!.trim() : '';
+      // Blank lines, and the rows of empty cells a spreadsheet leaves (",,,,").
+      if (campaign === '' && isBlank(fields)) continue;
+      const summary = spec.summary(fields, campaign);
       if (summary !== null) {
         skipped.push({ line, reason: summary });
         continue;
       }
       if (fields.length !== width) {
-        errors.push({ path: linePath(line), message: `has ${fields.length} fields where the header (line ${header.line + lineShift}) has ${width}: a ragged row` });
+        errors.push({ path: linePath(line), message: `has ${fields.length} fields where the header (line ${headerLine}) has ${width}: a ragged row` });
         if (errors.length >= MAX_ERRORS) break;
         continue;
       }
-      const bad = (field: string, message: string) => {
-        const at = index.get(field)!;
-        errors.push({ path: linePath(line, header!.fields[at]!.trim()), message: `column ${columnLetter(at)} (${header!.fields[at]!.trim()}): ${message}` });
-      };
       const before = errors.length;
-      const rawDate = cells('date')!;
-      const date = spec.date(rawDate);
-      if (date === null) bad('date', `${quote(rawDate)} is not ${spec.dateHint}`);
-      if (date !== null && index.has('dateEnd')) {
-        const end = spec.date(cells('dateEnd')!);
-        if (end !== date) bad('dateEnd', `${quote(cells('dateEnd')!)} is not the row's start day ${date}: export with a daily breakdown, one row per campaign and day`);
+      const rawDate = fields[dateAt]!;
+      const date = dateOf(rawDate);
+      if (date === null) bad(dateAt, `${quote(rawDate)} is not ${spec.dateHint}`);
+      if (date !== null && dateEndAt >= 0 && dateOf(fields[dateEndAt]!) !== date) {
+        bad(dateEndAt, `${quote(fields[dateEndAt]!)} is not the row's start day ${date}: export with a daily breakdown, one row per campaign and day`);
       }
-      const rawAmount = cells('amount')!;
+      const rawAmount = fields[amountAt]!;
       const amount = spec.amount(rawAmount);
-      if (amount === null) bad('amount', `${quote(rawAmount)} is not ${spec.amountHint}`);
+      if (amount === null) bad(amountAt, `${quote(rawAmount)} is not ${spec.amountHint}`);
       let currency = headerCurrency;
       if (currency === null) {
-        const raw = cells('currency')!.trim();
-        if (isCurrencyCode(raw)) currency = raw;
-        else bad('currency', `${quote(raw)} is not an ISO 4217 currency code such as USD`);
-      } else if (!isCurrencyCode(currency)) {
-        bad('amount', `the header's currency ${currency} is not an ISO 4217 currency code`);
+        const raw = fields[currencyAt]!;
+        let known = currencies.get(raw);
+        if (known === undefined) currencies.set(raw, (known = isCurrencyCode(raw.trim())));
+        if (known) currency = raw.trim();
+        else bad(currencyAt, `${quote(raw.trim())} is not an ISO 4217 currency code such as USD`);
       }
-      const campaign = (cells('campaign') ?? '').trim();
-      const campaignId = index.has('campaignId') ? cells('campaignId')!.trim() || null : null;
-      const platformId = index.has('platformId') ? cells('platformId')!.trim() || null : null;
-      if (campaign === '' && campaignId === null && platformId === null) {
-        bad(index.has('campaign') ? 'campaign' : index.has('campaignId') ? 'campaignId' : 'platformId', 'is empty: every row names its campaign');
-      }
+      const campaignId = campaignIdAt >= 0 ? fields[campaignIdAt]!.trim() || null : null;
+      const platformId = platformIdAt >= 0 ? fields[platformIdAt]!.trim() || null : null;
+      if (campaign === '' && campaignId === null && platformId === null) bad(nameAt, 'is empty: every row names its campaign');
       let source = spec.source;
       if (source === null) {
-        const raw = index.has('source') ? cells('source')!.trim() : '';
+        const raw = sourceAt >= 0 ? fields[sourceAt]!.trim() : '';
         source = raw === '' ? 'generic' : raw;
-        if (!SOURCE.test(source)) bad('source', `${quote(raw)} is not a lower-case source name such as invoice or manual`);
+        if (!SOURCE.test(source)) bad(sourceAt, `${quote(raw)} is not a lower-case source name such as invoice or manual`);
       }
-      const reference = index.has('reference') ? cells('reference')!.trim() || null : null;
-      if (reference !== null && reference.length > 256) bad('reference', 'is longer than 256 characters');
+      const reference = referenceAt >= 0 ? fields[referenceAt]!.trim() || null : null;
+      if (reference !== null && reference.length > 256) bad(referenceAt, 'is longer than 256 characters');
       if (errors.length > before) {
         if (errors.length >= MAX_ERRORS) break;
         continue;

@@ -96,10 +96,9 @@ export class SpendImportService {
         toCreate = this.newCampaigns(file.rows, unmatched, campaignIds);
       }
     }
+    if (errors.length > 0) throw new ValidationError(errors, importDetail(errors));
     const kept: number[] = [];
     for (let i = 0; i < file.rows.length; i++) if (campaignIds[i] !== null) kept.push(i);
-    flagRepeats(file, kept, campaignIds, errors);
-    if (errors.length > 0) throw new ValidationError(errors, importDetail(errors));
 
     const items: SpendInput[] = kept.map((i) => {
       const row = file.rows[i]!;
@@ -111,6 +110,8 @@ export class SpendImportService {
       try {
         counts = this.spend.ingest(items, pathOf, {
           dryRun: options.dryRun,
+          // Two rows with one natural key are refused by the ingest's own check, naming the earlier line.
+          itemName: (k) => `line ${file.rows[kept[k]!]!.line}`,
           ...(toCreate.length > 0 ? { prepare: () => this.campaigns.upsert(toCreate, (k) => `createdCampaigns/${k}/`) } : {}),
         });
       } catch (error) {
@@ -134,30 +135,49 @@ export class SpendImportService {
     };
   }
 
-  /** Each row's campaign id (null when none matches) and the unmatched rows' indexes. */
+  /**
+   * Each row's campaign id (null when none matches) and the unmatched rows'
+   * indexes. A file repeats a few hundred campaigns over many rows, so each
+   * distinct (source, campaign id, platform id, name) is resolved once.
+   */
   private match(file: ParsedFile): { campaignIds: (string | null)[]; unmatched: number[] } {
     const rows = file.rows;
-    const campaignIds: (string | null)[] = new Array(rows.length).fill(null);
-    const byId = this.campaigns.existingIds(rows.flatMap((r) => (r.campaignId !== null ? [r.campaignId] : [])));
+    // The distinct campaigns the file names: source -> campaignId / platformId / name -> the rows' answer.
+    const distinct = new Map<string, ImportRow>();
+    const keyOfRow: string[] = new Array(rows.length);
+    const keys = new Map<string, Map<string | null, Map<string | null, Map<string, string>>>>();
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      let bySource = keys.get(row.source);
+      if (bySource === undefined) keys.set(row.source, (bySource = new Map()));
+      let byCampaignId = bySource.get(row.campaignId);
+      if (byCampaignId === undefined) bySource.set(row.campaignId, (byCampaignId = new Map()));
+      let byPlatformId = byCampaignId.get(row.platformId);
+      if (byPlatformId === undefined) byCampaignId.set(row.platformId, (byPlatformId = new Map()));
+      let key = byPlatformId.get(row.campaign);
+      if (key === undefined) {
+        key = String(distinct.size);
+        byPlatformId.set(row.campaign, key);
+        distinct.set(key, row);
+      }
+      keyOfRow[i] = key;
+    }
+    const representatives = [...distinct.values()];
+    const byId = this.campaigns.existingIds(representatives.flatMap((r) => (r.campaignId !== null ? [r.campaignId] : [])));
     const refs: ExternalRef[] = [];
-    const refSeen = new Set<string>();
-    const addRef = (ref: ExternalRef) => {
-      const key = refKey(ref);
-      if (!refSeen.has(key)) (refSeen.add(key), refs.push(ref));
-    };
-    for (const row of rows) {
+    for (const row of representatives) {
       if (row.campaignId !== null) continue;
-      if (row.platformId !== null) addRef({ source: row.source, id: row.platformId });
-      if (row.campaign !== '') addRef({ source: row.source, id: row.campaign });
+      if (row.platformId !== null) refs.push({ source: row.source, id: row.platformId });
+      if (row.campaign !== '') refs.push({ source: row.source, id: row.campaign });
     }
     const owners = refs.length > 0 ? this.campaigns.resolveExternalRefs(refs) : new Map<string, string>();
     const names = new Set<string>();
-    for (const row of rows) if (row.campaignId === null && row.campaign !== '') names.add(row.campaign);
+    for (const row of representatives) if (row.campaignId === null && row.campaign !== '') names.add(row.campaign);
     const byName = names.size > 0 ? this.campaigns.idsByName(names) : new Map<string, string[]>();
 
-    const unmatched: number[] = [];
-    const ambiguous: FieldError[] = [];
-    rows.forEach((row, i) => {
+    // key -> campaign id, null (unmatched) or the ids sharing the name (ambiguous).
+    const answers = new Map<string, string | null | string[]>();
+    for (const [key, row] of distinct) {
       let id: string | undefined;
       if (row.campaignId !== null) {
         id = byId.has(row.campaignId) ? row.campaignId : undefined;
@@ -166,19 +186,33 @@ export class SpendImportService {
         if (id === undefined && row.campaign !== '') id = owners.get(refKey({ source: row.source, id: row.campaign }));
         if (id === undefined && row.campaign !== '') {
           const named = byName.get(row.campaign) ?? [];
-          if (named.length === 1) id = named[0];
-          if (named.length > 1 && ambiguous.length < MAX_ERRORS) {
-            ambiguous.push({
-              path: linePath(row.line, file.columnOf.campaign),
-              message: `${named.length} campaigns are named ${JSON.stringify(row.campaign)} (${named.join(', ')}): give one of them the externalRef {source: ${row.source}, id: ${JSON.stringify(row.platformId ?? row.campaign)}}`,
-            });
-            return;
+          if (named.length > 1) {
+            answers.set(key, named);
+            continue;
           }
+          id = named[0];
         }
       }
-      if (id === undefined) unmatched.push(i);
-      else campaignIds[i] = id;
-    });
+      answers.set(key, id ?? null);
+    }
+
+    const campaignIds: (string | null)[] = new Array(rows.length).fill(null);
+    const unmatched: number[] = [];
+    const ambiguous: FieldError[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      const answer = answers.get(keyOfRow[i]!)!;
+      if (typeof answer === 'string') {
+        campaignIds[i] = answer;
+      } else if (answer === null) {
+        unmatched.push(i);
+      } else if (ambiguous.length < MAX_ERRORS) {
+        const row = rows[i]!;
+        ambiguous.push({
+          path: linePath(row.line, file.columnOf.campaign),
+          message: `${answer.length} campaigns are named ${JSON.stringify(row.campaign)} (${answer.join(', ')}): give one of them the externalRef {source: ${row.source}, id: ${JSON.stringify(row.platformId ?? row.campaign)}}`,
+        });
+      }
+    }
     if (ambiguous.length > 0) throw new ValidationError(ambiguous, importDetail(ambiguous));
     return { campaignIds, unmatched };
   }
@@ -228,23 +262,6 @@ function describe(row: ImportRow): string {
   if (row.campaignId !== null) return `no campaign ${row.campaignId}`;
   const id = row.platformId !== null ? ` (${row.source} campaign id ${row.platformId})` : '';
   return `no campaign matches ${JSON.stringify(row.campaign)}${id} by externalRefs or by name`;
-}
-
-/** Two rows of one file with the same natural key: refused, as in a /v1/spend batch, naming both lines. */
-function flagRepeats(file: ParsedFile, kept: readonly number[], campaignIds: readonly (string | null)[], errors: FieldError[]): void {
-  const seen = new Map<string, number>();
-  for (const i of kept) {
-    const row = file.rows[i]!;
-    const key = `${campaignIds[i]}\u0000${row.date}\u0000${row.source}\u0000${row.reference ?? ''}`;
-    const earlier = seen.get(key);
-    if (earlier !== undefined && errors.length < MAX_ERRORS) {
-      errors.push({
-        path: linePath(row.line, file.columnOf.date),
-        message: `repeats line ${earlier}: the same campaign (${campaignIds[i]}), day${row.reference !== null ? ' and reference' : ''}; export one row per campaign and day (no segments), or add the rows up`,
-      });
-    }
-    seen.set(key, row.line);
-  }
 }
 
 /** The ingest's errors name SpendInput's fields; an import's name the file's columns. */
