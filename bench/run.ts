@@ -33,6 +33,8 @@
  *   npm run bench -- --breakdown           also time each stage of one batch in-process
  *   npm run bench -- --profile             write a CPU profile of the service to the temp dir (kept)
  *   npm run bench -- --keep                keep the temp dir and its SQLite files
+ *   npm run bench -- --suite import        only the 1,000,000-row CSV import through the CLI (bench/import.ts)
+ *   npm run bench -- --suite import --import-rows 100000   a smaller file
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -42,6 +44,7 @@ import Database from 'better-sqlite3';
 import { openDatabase } from '../src/db.js';
 import { SPEND_UPSERT_CHUNK, SPEND_UPSERT_SQL, spendUpsertSql } from '../src/features/spend/service.js';
 import { runAttributionBench } from './attribution.js';
+import { runImportBench } from './import.js';
 import { makeCampaigns, makeSpendRows, type BenchRow } from './data.js';
 import { ask, fmtInt, fmtMiB, fmtRate, percentile, post, startServer, stopServer, table } from './harness.js';
 import type { ServerStats } from './server.js';
@@ -56,7 +59,9 @@ interface Options {
   breakdown: boolean;
   profile: boolean;
   keep: boolean;
-  suite: 'all' | 'spend' | 'attribution';
+  suite: 'all' | 'spend' | 'attribution' | 'import';
+  /** Rows of the CSV import benchmark's file (1,000,000). */
+  importRows: number;
   /** Data set L's counts times this (customers, touchpoints, conversions); 1 is PRODUCT.md's L. */
   scale: number;
 }
@@ -75,13 +80,16 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     rows: value('rows', 'BENCH_ROWS', 500_000),
     batch: value('batch', 'BENCH_BATCH', 25_000),
     campaigns: value('campaigns', 'BENCH_CAMPAIGNS', 1_000),
+    importRows: value('import-rows', 'BENCH_IMPORT_ROWS', 1_000_000),
     breakdown: flag('breakdown'),
     profile: flag('profile'),
     keep: flag('keep') || flag('profile'),
     suite: ((): Options['suite'] => {
       const i = argv.indexOf('--suite');
       const suite = i >= 0 ? argv[i + 1] : (env.BENCH_SUITE ?? 'all');
-      if (suite !== 'all' && suite !== 'spend' && suite !== 'attribution') throw new Error(`--suite must be all, spend or attribution (got ${suite})`);
+      if (suite !== 'all' && suite !== 'spend' && suite !== 'attribution' && suite !== 'import') {
+        throw new Error(`--suite must be all, spend, attribution or import (got ${suite})`);
+      }
       return suite;
     })(),
     scale: (() => {
@@ -236,8 +244,12 @@ async function main(): Promise<void> {
     // Other processes on the machine slow every figure below, and not all equally: say how busy it was.
     out(`node ${process.version}, ${availableParallelism()} CPUs (1-minute load average ${loadavg()[0]!.toFixed(2)}), SQLite files in ${dir}\n`);
     let ok = true;
-    if (options.suite !== 'attribution') ok = (await spendSuite(options, dir, out)) && ok;
-    if (options.suite !== 'spend') {
+    if (options.suite === 'all' || options.suite === 'spend') ok = (await spendSuite(options, dir, out)) && ok;
+    if (options.suite === 'all' || options.suite === 'import') {
+      if (options.suite === 'all') out('\n');
+      ok = (await runImportBench(dir, { rows: options.importRows, campaigns: 1_000, batchRows: 50_000 }, out)) && ok;
+    }
+    if (options.suite === 'all' || options.suite === 'attribution') {
       if (options.suite === 'all') out('\n');
       ok = (await runAttributionBench(dir, { scale: options.scale, batch: options.batch, profileDir: options.profile ? dir : null }, out)) && ok;
       out(`\n(1-minute load average at the end ${loadavg()[0]!.toFixed(2)})`);

@@ -148,6 +148,12 @@ describe('POST /v1/spend/import: the platforms’ files as downloaded', () => {
     expect(res.json()).toMatchObject({ dryRun: true, imported: 21, inserted: 21, updated: 0, unchanged: 0 });
     expect(snapshot(t.app)).toBe(before);
     expect(countRows(t.app, 'spend')).toBe(0);
+    // Counted by reading: the restated file's dry run says what the real import then does.
+    await importCsv('google_ads', GOOGLE);
+    const stored = snapshot(t.app);
+    expect((await importCsv('google_ads', GOOGLE_RESTATED, '&dryRun=true')).json()).toMatchObject({ dryRun: true, inserted: 0, updated: 3, unchanged: 18 });
+    expect(snapshot(t.app)).toBe(stored);
+    expect((await importCsv('google_ads', GOOGLE_RESTATED)).json()).toMatchObject({ dryRun: false, inserted: 0, updated: 3, unchanged: 18 });
   });
 });
 

@@ -158,6 +158,7 @@ export class SpendService {
   private readonly upsertChunkStmt;
   private readonly lastIdStmt;
   private readonly insertedSinceStmt;
+  private readonly storedStmt;
 
   constructor(
     private readonly sqlite: Sqlite, private readonly audit: AuditLog,
@@ -169,21 +170,26 @@ export class SpendService {
     this.upsertChunkStmt = sqlite.prepare(spendUpsertSql(SPEND_UPSERT_CHUNK));
     this.lastIdStmt = sqlite.prepare(LAST_ID_SQL).pluck().safeIntegers(true);
     this.insertedSinceStmt = sqlite.prepare(INSERTED_SINCE_SQL).pluck();
+    this.storedStmt = sqlite
+      .prepare('select amount_micros, currency from spend where date = ? and campaign_id = ? and source = ? and reference = ?')
+      .safeIntegers(true);
   }
 
   /**
    * Resolves each line's campaign, checks the batch, then writes it in one
    * transaction. With `prepare` (the CSV import creating the campaigns it
-   * was asked to), prepare, check and write are one transaction; with
-   * `dryRun` that transaction is rolled back after the write, so the answer
-   * has the exact counts and nothing is kept.
+   * was asked to), prepare, check and write are one transaction. With
+   * `dryRun` the lines are checked the same way (closed months included)
+   * and counted by reading, not written, in a transaction that is rolled
+   * back (undoing what `prepare` made): a dry run writes nothing, not even
+   * pages it would throw away.
    */
   ingest(items: SpendInput[], pathOf: (i: number) => string, options: IngestOptions = {}): BatchCounts {
     let campaignIds: string[] = [];
     const checkAndWrite = () => {
       options.prepare?.();
       campaignIds = this.checkBatch(items, pathOf, options.itemName);
-      return this.write(items, campaignIds, pathOf);
+      return options.dryRun ? this.count(items, campaignIds, pathOf) : this.write(items, campaignIds, pathOf);
     };
     if (options.dryRun) return rolledBack(this.audit, checkAndWrite);
     const counts = options.prepare ? this.audit.transaction(checkAndWrite) : checkAndWrite();
@@ -283,6 +289,25 @@ export class SpendService {
       if (changed > 0) this.audit.record('ingest', 'spend', null, null, { ...counts, insertedIds: inserted ? [Number(lastId) + 1, Number(lastId) + inserted] : null });
       return counts;
     });
+  }
+
+  /**
+   * What write() would count, by reading: a line with no stored row is
+   * inserted, one whose amount or currency differs is restated (updated),
+   * the rest unchanged. A batch's lines have distinct natural keys
+   * (checkBatch), so no line's answer depends on another's.
+   */
+  private count(items: SpendInput[], campaignIds: string[], pathOf: (i: number) => string): BatchCounts {
+    this.periods.refuseClosed(items, pathOf, 'date', (item, closed) => closed.ofDate(item.date));
+    let inserted = 0;
+    let updated = 0;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      const stored = this.storedStmt.get(item.date, campaignIds[i], item.source, item.reference ?? '') as { amount_micros: bigint; currency: string } | undefined;
+      if (stored === undefined) inserted++;
+      else if (stored.amount_micros !== item.amount || stored.currency !== item.currency) updated++;
+    }
+    return { inserted, updated, unchanged: items.length - inserted - updated };
   }
 
   list(filter: SpendFilter): SpendView[] {
