@@ -6,24 +6,10 @@
  */
 import { isCurrencyCode, minorUnits } from '../domain/currency.js';
 import { formatAmount, parseAmount } from '../domain/money.js';
+import type { ImportResult } from '../features/spend/import/service.js';
 
-/** The server's 200 answer to `POST /v1/spend/import`. */
-export interface ImportAnswer {
-  format: string;
-  /** null for generic, whose rows name their source. */
-  source: string | null;
-  dryRun: boolean;
-  headerLine: number;
-  rows: number;
-  imported: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  skipped: number;
-  skippedRows: { line: number; reason: string }[];
-  createdCampaigns: { id: string; name: string }[];
-  totals: { currency: string; amount: string }[];
-}
+/** The server's 200 answer to `POST /v1/spend/import`: the service's own type, so the two cannot drift apart. */
+export type ImportAnswer = ImportResult;
 
 export interface CurrencyTotal {
   currency: string;
