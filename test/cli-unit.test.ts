@@ -423,6 +423,10 @@ describe('errors', () => {
   it('prints a problem with its field errors', () => {
     const problem = { type: 'about:blank', title: 'Invalid request', status: 400, detail: '2 fields are invalid; see errors', code: 'validation_failed', errors: [{ path: 'line/9/amount', message: 'column C (amount): "12,5" is not a plain decimal' }, { path: 'line/12/date', message: 'bad' }] };
     expect(problemLines(problem)).toEqual(['error: 400 Invalid request: 2 fields are invalid; see errors', '  line/9/amount: column C (amount): "12,5" is not a plain decimal', '  line/12/date: bad']);
+    const many = { ...problem, errors: Array.from({ length: 25 }, (_, k) => ({ path: `line/${k + 4}/Campaign`, message: 'no campaign' })) };
+    const printed = problemLines(many);
+    expect(printed).toHaveLength(1 + 20 + 1);
+    expect(printed.slice(-2)).toEqual(['  line/23/Campaign: no campaign', '  ... and 5 more']);
     expect(new ApiError(problem).message).toBe('400 Invalid request: 2 fields are invalid; see errors');
   });
 

@@ -30,11 +30,16 @@ export class ApiError extends Error {
 /** No answer: refused, unknown host, connection reset, timeout. */
 export class ConnectionError extends Error {}
 
-/** `error: 400 Invalid request: ...` and `  line/9/amount: ...` for each field error. */
+/** The most field errors printed: a file with an unknown campaign on every row would print thousands. */
+export const MAX_PRINTED_ERRORS = 20;
+
+/** `error: 400 Invalid request: ...` and `  line/9/amount: ...` for each field error (the first MAX_PRINTED_ERRORS). */
 export function problemLines(problem: Problem): string[] {
   const title = problem.title ?? 'Error';
   const lines = [`error: ${problem.status} ${title}${problem.detail ? `: ${problem.detail}` : ''}`];
-  for (const error of problem.errors ?? []) lines.push(`  ${error.path}: ${error.message}`);
+  const errors = problem.errors ?? [];
+  for (const error of errors.slice(0, MAX_PRINTED_ERRORS)) lines.push(`  ${error.path}: ${error.message}`);
+  if (errors.length > MAX_PRINTED_ERRORS) lines.push(`  ... and ${errors.length - MAX_PRINTED_ERRORS} more`);
   return lines;
 }
 
