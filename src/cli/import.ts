@@ -13,15 +13,16 @@
  */
 import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { IMPORT_FORMATS, type ImportFormat } from '../features/spend/import/formats.js';
+import { IMPORT_FORMATS, UNMATCHED, type ImportFormat, type Unmatched } from '../features/spend/import/formats.js';
 import { ApiError, ConnectionError, problemLines, type ApiClient } from './http.js';
 import { ImportProgress, type Phase, type ProgressStream } from './progress.js';
 import { readParts, SplitError, type Part } from './split.js';
 import { formatSummary, ImportTally, summaryOf, type ImportAnswer, type ImportSummary } from './summary.js';
 import { DEFAULT_BATCH_ROWS, MAX_BATCH_ROWS, UsageError } from './usage.js';
 
-export const UNMATCHED_MODES = ['reject', 'skip', 'create'] as const;
-export type UnmatchedMode = (typeof UNMATCHED_MODES)[number];
+/** The service's own list, so that the CLI accepts exactly what the service does. */
+const UNMATCHED_MODES = UNMATCHED;
+type UnmatchedMode = Unmatched;
 
 export interface ImportArgs {
   file: string;

@@ -40,6 +40,10 @@ import type { FieldError } from '../../../lib/errors.js';
 export const IMPORT_FORMATS = ['google_ads', 'meta', 'linkedin', 'generic'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
+/** What an import does with a row whose campaign matches none (see service.ts). */
+export const UNMATCHED = ['reject', 'skip', 'create'] as const;
+export type Unmatched = (typeof UNMATCHED)[number];
+
 /** The most lines a header may sit below the top of the file. */
 export const MAX_PREAMBLE_LINES = 30;
 /** The most errors one answer lists; past it the reader stops. */

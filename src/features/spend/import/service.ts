@@ -28,10 +28,9 @@ import { formatAmount } from '../../../domain/money.js';
 import { AppError, PayloadTooLargeError, ValidationError, type FieldError } from '../../../lib/errors.js';
 import { MAX_BATCH_ITEMS } from '../../../plugins/batch.js';
 import type { SpendInput, SpendService } from '../service.js';
-import { linePath, MAX_ERRORS, parseImport, type ImportFormat, type ImportRow, type ParsedFile, type SkippedRow } from './formats.js';
+import { linePath, MAX_ERRORS, parseImport, type ImportFormat, type ImportRow, type ParsedFile, type SkippedRow, type Unmatched } from './formats.js';
 
-export const UNMATCHED = ['reject', 'skip', 'create'] as const;
-export type Unmatched = (typeof UNMATCHED)[number];
+export { UNMATCHED, type Unmatched } from './formats.js';
 
 export interface ImportOptions {
   format: ImportFormat;
