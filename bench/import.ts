@@ -27,9 +27,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { mulberry32 } from '../fixtures/prng.js';
-import { ADMIN_KEY, fmtInt, fmtMiB, post, startServer, stopServer, table, type StartOptions } from './harness.js';
+import { ADMIN_KEY, ask, fmtInt, fmtMiB, post, startServer, stopServer, table, type StartOptions } from './harness.js';
 import type { ServerStats } from './server.js';
-import { ask } from './harness.js';
 
 type Out = (text: string) => void;
 

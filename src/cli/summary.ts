@@ -94,24 +94,15 @@ export class ImportTally {
   }
 }
 
-export interface ImportSummary {
+/** The parts' answers added up (the service's answer's fields), and what the CLI adds: the file, the parts, timings, memory. */
+export interface ImportSummary extends Omit<ImportAnswer, 'format' | 'skippedRows' | 'totals'> {
   file: string;
   format: string;
-  source: string | null;
-  dryRun: boolean;
   /** A file of several parts was checked (dry run of every part) before anything was written. */
   checked: boolean;
   parts: number;
-  headerLine: number;
-  rows: number;
-  imported: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  skipped: number;
   /** The first SKIPPED_ROWS_SHOWN skipped rows. */
   skippedRows: { line: number; reason: string }[];
-  createdCampaigns: { id: string; name: string }[];
   totals: CurrencyTotal[];
   elapsedSeconds: number;
   checkSeconds: number;

@@ -36,10 +36,10 @@ const CR = 13;
 const LF = 10;
 
 /** The records of `text`, in order. A blank line is a record of one empty field. */
-export function* readCsvRecords(text: string, firstLine = 1): Generator<CsvRecord> {
+export function* readCsvRecords(text: string): Generator<CsvRecord> {
   let at = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   const end = text.length;
-  let line = firstLine;
+  let line = 1;
   while (at < end) {
     const startLine = line;
     const fields: string[] = [];

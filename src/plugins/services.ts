@@ -83,7 +83,7 @@ export default fp<ServicesOptions>(
     app.decorate('reportCache', reportCache);
     const spend = new SpendService(app.sqlite, app.audit, campaigns, periods, spendIndex);
     app.decorate('spend', spend);
-    app.decorate('spendImport', new SpendImportService(campaigns, spend, app.audit));
+    app.decorate('spendImport', new SpendImportService(campaigns, spend));
     app.decorate('touchpoints', new TouchpointService(app.sqlite, app.audit, campaigns, periods, touchIndex));
     app.decorate('revenue', new RevenueService(app.sqlite, app.audit, periods, revenueIndex));
     app.decorate('burnReports', new BurnReportService(app.sqlite, settings, fxRates, spendIndex, reportCache));

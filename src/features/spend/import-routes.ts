@@ -12,7 +12,7 @@ import { IMPORT_FORMATS } from './import/formats.js';
 import { UNMATCHED } from './import/service.js';
 
 /** The media types a CSV arrives as: curl and scripts send text/csv; browsers on Windows label .csv files as Excel's. */
-export const CSV_MEDIA_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/vnd.ms-excel'];
+const CSV_MEDIA_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/vnd.ms-excel'];
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 

@@ -19,7 +19,6 @@
  * and the platform id or name, channel from the source, startDate its
  * first day in the file, an externalRef so the next import matches it).
  */
-import type { AuditLog } from '../../audit/service.js';
 import type { CampaignInput, CampaignService, ExternalRef } from '../../campaigns/service.js';
 import { refKey } from '../../campaigns/service.js';
 import type { Channel } from '../../shared/schemas.js';
@@ -67,7 +66,6 @@ export class SpendImportService {
   constructor(
     private readonly campaigns: CampaignService,
     private readonly spend: SpendService,
-    private readonly audit: AuditLog,
   ) {}
 
   import(text: string, options: ImportOptions): ImportResult {
@@ -103,6 +101,7 @@ export class SpendImportService {
       const row = file.rows[i]!;
       return { campaignId: campaignIds[i]!, date: row.date, amount: row.amount, currency: row.currency, source: row.source, reference: row.reference };
     });
+    // Campaigns to create always come with rows (every unmatched row gets one), so they are made in the ingest's transaction.
     let counts = { inserted: 0, updated: 0, unchanged: 0 };
     if (items.length > 0) {
       const pathOf = (k: number) => `${linePath(file.rows[kept[k]!]!.line)}/`;
@@ -116,8 +115,6 @@ export class SpendImportService {
       } catch (error) {
         throw renameColumns(error, file);
       }
-    } else if (toCreate.length > 0 && !options.dryRun) {
-      this.audit.transaction(() => this.campaigns.upsert(toCreate, (k) => `createdCampaigns/${k}/`));
     }
     return {
       format: options.format,
