@@ -294,3 +294,19 @@ export const auditEvents = sqliteTable(
   },
   (t) => [index('audit_events_entity').on(t.entity, t.entityId), index('audit_events_actor').on(t.actorKeyId), index('audit_events_at').on(t.at)],
 );
+
+/**
+ * The secret that signs dashboard session cookies: random, made on the
+ * first start (INSERT OR IGNORE, so several instances over one database
+ * agree on it), never shown. Sessions themselves are not stored: the cookie
+ * names the API key and is checked against api_keys on every request.
+ */
+export const dashboardSecret = sqliteTable(
+  'dashboard_secret',
+  {
+    id: integer('id').primaryKey(),
+    secret: text('secret').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [check('dashboard_secret_single_row', sql`${t.id} = 1`)],
+);

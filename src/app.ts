@@ -30,6 +30,8 @@ import reportRoutes from './features/reports/routes.js';
 import periodRoutes from './features/periods/routes.js';
 import forecastRoutes from './features/forecasts/routes.js';
 import auditRoutes from './features/audit/routes.js';
+import sessionsPlugin from './features/dashboard/sessions.js';
+import dashboardRoutes from './features/dashboard/routes.js';
 
 /**
  * Answers are checked against their route's zod response schema, then
@@ -110,6 +112,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(dbPlugin, { dbPath: config.dbPath });
   await app.register(auditPlugin, { now });
   await app.register(authPlugin, { adminKey: config.adminKey, announceAdminKey: options.announceAdminKey ?? printAdminKey, now });
+  await app.register(sessionsPlugin, { now });
   await app.register(batchPlugin);
   await app.register(swaggerPlugin);
   await app.register(servicesPlugin, { now });
@@ -129,6 +132,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(periodRoutes);
   await app.register(forecastRoutes);
   await app.register(auditRoutes);
+  await app.register(dashboardRoutes);
   await app.ready();
   return app;
 }

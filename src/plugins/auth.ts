@@ -19,6 +19,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The least role that may call the route; `public` for none. */
     role?: Role | 'public';
+    /**
+     * A GET that a dashboard session may call without a bearer key (the
+     * report downloads the dashboard links to). Never on a write.
+     */
+    sessionReads?: boolean;
   }
 }
 
@@ -51,6 +56,11 @@ export default fp<AuthPluginOptions>(
       if (route.url.startsWith('/v1') && !route.config?.role) {
         throw new Error(`route ${String(route.method)} ${route.url} declares no config.role`);
       }
+      // Fastify adds a HEAD route beside each GET, with the same config.
+      const reads = route.method === 'GET' || route.method === 'HEAD';
+      if (route.config?.sessionReads && (!reads || !route.url.startsWith('/v1/reports/'))) {
+        throw new Error(`route ${String(route.method)} ${route.url}: only GET /v1/reports/* may accept a dashboard session`);
+      }
     });
 
     app.addHook('onRequest', async (request) => {
@@ -58,8 +68,10 @@ export default fp<AuthPluginOptions>(
       if (!required || required === 'public') return;
       const header = request.headers.authorization;
       const match = header ? BEARER.exec(header) : null;
-      if (!match) throw new UnauthorizedError();
-      const principal = service.authenticate(match[1]!);
+      // A dashboard session reads report downloads; a bearer key, when sent, wins.
+      const session = !header && request.routeOptions.config?.sessionReads && request.method === 'GET' ? app.sessions.read(request) : null;
+      if (!match && !session) throw new UnauthorizedError();
+      const principal = session ? session.principal : service.authenticate(match![1]!);
       if (!principal) throw new UnauthorizedError('the API key is not valid or has been revoked');
       if (!roleAllows(principal.role, required)) {
         throw new ForbiddenError(`this needs the ${required} role or higher; the key has ${principal.role}`);

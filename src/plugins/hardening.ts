@@ -81,6 +81,30 @@ const DOCS_CSP = {
   },
 };
 
+/**
+ * The dashboard (GET / and /dashboard/*): server-rendered HTML with inline
+ * SVG charts, one stylesheet from this origin, and no script at all. Its
+ * charts' style attributes are rewritten into SVG presentation attributes
+ * (features/dashboard/charts.ts), so no inline style is needed either.
+ */
+const DASHBOARD_CSP = {
+  useDefaults: false,
+  directives: {
+    'default-src': ["'none'"],
+    'base-uri': ["'none'"],
+    'form-action': ["'self'"],
+    'frame-ancestors': ["'none'"],
+    'img-src': ["'self'"],
+    'style-src': ["'self'"],
+    'script-src': ["'none'"],
+    'object-src': ["'none'"],
+  },
+};
+
+export function isDashboardUrl(url: string): boolean {
+  return url === '/' || url.startsWith('/dashboard/');
+}
+
 export default fp<HardeningOptions>(
   async (app, options) => {
     // Added before helmet's own onRoute hook, so that helmet reads the
@@ -88,6 +112,8 @@ export default fp<HardeningOptions>(
     app.addHook('onRoute', (route) => {
       if (route.url === DOCS_PREFIX || route.url.startsWith(`${DOCS_PREFIX}/`)) {
         route.helmet = { contentSecurityPolicy: DOCS_CSP };
+      } else if (isDashboardUrl(route.url)) {
+        route.helmet = { contentSecurityPolicy: DASHBOARD_CSP };
       }
     });
     await app.register(helmet, {

@@ -64,6 +64,16 @@ export class ApiKeyService {
     return principal;
   }
 
+  /**
+   * The active key with this id, or null once it is revoked: read from the
+   * database every time (a dashboard session names its key by id, and a
+   * revocation by another instance must end the session at once).
+   */
+  activeById(id: string): Principal | null {
+    const row = this.db.select().from(apiKeys).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).get();
+    return row ? { keyId: row.id, name: row.name, role: row.role } : null;
+  }
+
   activeCount(): number {
     return this.db.select({ n: count() }).from(apiKeys).where(isNull(apiKeys.revokedAt)).get()?.n ?? 0;
   }

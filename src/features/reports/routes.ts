@@ -475,7 +475,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/v1/reports/roi',
     {
-      config: { role: 'viewer' },
+      config: { role: 'viewer', sessionReads: true },
       schema: {
         tags: ['reports'],
         summary: 'ROI per campaign, channel or month under one attribution model',
@@ -500,7 +500,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/v1/reports/attribution',
     {
-      config: { role: 'viewer' },
+      config: { role: 'viewer', sessionReads: true },
       schema: {
         tags: ['reports'],
         summary: 'Attribution models side by side: revenue, conversions and ratios per model',
@@ -533,7 +533,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/v1/reports/forecast',
     {
-      config: { role: 'viewer' },
+      config: { role: 'viewer', sessionReads: true },
       schema: {
         tags: ['reports'],
         summary: 'Spend forecast: where each campaign or channel lands at the end of the period',
@@ -563,7 +563,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/v1/reports/forecast-vs-actual',
     {
-      config: { role: 'viewer' },
+      config: { role: 'viewer', sessionReads: true },
       schema: {
         tags: ['reports'],
         summary: 'A forecast snapshot set against the actual spend',
@@ -586,7 +586,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/v1/reports/budget-forecast-actual',
     {
-      config: { role: 'viewer' },
+      config: { role: 'viewer', sessionReads: true },
       schema: {
         tags: ['reports'],
         summary: 'Budget, forecast and actual side by side, one row per month',
@@ -609,7 +609,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/v1/reports/burn',
     {
-      config: { role: 'viewer' },
+      config: { role: 'viewer', sessionReads: true },
       schema: {
         tags: ['reports'],
         summary: 'Budget burn: planned, committed, actual, pacing',
