@@ -33,7 +33,8 @@ function appRoutes(): string[] {
     stack.push(match[2]);
     const path = stack.join('');
     for (const method of (match[3] ?? '').split(', ').filter(Boolean)) {
-      if (method === 'HEAD' || path === '/openapi.json' || path.startsWith('/docs')) continue;
+      // The dashboard's pages and forms (/ and /dashboard/*) are not API: they stay out of the document.
+      if (method === 'HEAD' || path === '/openapi.json' || path.startsWith('/docs') || path === '/' || path.startsWith('/dashboard/')) continue;
       out.push(`${method} ${path.replace(/:(\w+)/g, '{$1}')}`);
     }
   }

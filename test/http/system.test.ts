@@ -42,7 +42,7 @@ describe('unknown routes and methods', () => {
   it('are a problem+json 404, with or without a key', async () => {
     for (const [method, url] of [
       ['GET', '/v1/nope'],
-      ['GET', '/'],
+      ['GET', '/nope'],
       ['DELETE', '/v1/campaigns'],
       ['POST', '/v1/reports/burn'],
     ] as const) {
