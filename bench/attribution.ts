@@ -28,12 +28,12 @@ import { join } from 'node:path';
 import { openDatabase } from '../src/db.js';
 import { campaignId, makeCampaigns, makeSpendRows } from './data.js';
 import { days, fxRates, L_FIRST_DAY, scaled, type DatasetSize } from './dataset-l.js';
-import { ADMIN_KEY, ask, fmtInt, fmtMiB, fmtRate, percentile, send, startServer, stopServer, table } from './harness.js';
+import { ADMIN_KEY, ask, fmtInt, fmtMiB, fmtRate, percentile, send, startServer, stopServer, table, type Answer } from './harness.js';
 import type { ServerStats } from './server.js';
 
 const MODELS = ['first_touch', 'last_touch', 'linear', 'time_decay', 'position_based', 'data_driven'] as const;
 const YEAR = { from: '2026-01-01', to: '2026-12-31' };
-const TARGETS = { ingestRowsPerSecond: 100_000, ratio: 0.5, firstMs: 2_000, repeatMs: 50, dataDrivenMs: 10_000, rssBytes: 1024 ** 3, burnP99Ms: 50 };
+const TARGETS = { ingestRowsPerSecond: 100_000, ratio: 0.5, firstMs: 2_000, repeatMs: 50, dataDrivenMs: 10_000, rssBytes: 1024 ** 3, burnP99Ms: 50, dashboardWarmMs: 1_000, dashboardColdMs: 3_000 };
 
 /**
  * Burn under concurrent load (PRODUCT.md: a month of 1,000 campaigns, p99
@@ -294,6 +294,45 @@ async function timePeriodReports(agent: http.Agent, port: number): Promise<Timin
   return timings;
 }
 
+/** The dashboard page for June, as the CMO opens it: every panel's reports, five charts, the HTML. */
+const DASHBOARD_PATH = '/?month=2026-06&asOf=2026-06-15&model=linear';
+
+/** One request with a cookie instead of the bench's bearer key; a form body when given. */
+function browse(agent: http.Agent, port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Answer & { setCookie: string[] }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request({ host: '127.0.0.1', port, path, method, agent, headers: { ...headers, ...(body ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } : {}) } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), setCookie: response.headers['set-cookie'] ?? [] }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/**
+ * Signs in to the dashboard with the admin key (the form's POST, from the
+ * dashboard's own origin), then times the page: the first answer, and
+ * `repeats` more. The page must show the month and never be the sign-in form.
+ */
+async function timeDashboard(agent: http.Agent, port: number, label: string, repeats: number): Promise<Timing> {
+  const signIn = await browse(agent, port, 'POST', '/dashboard/sign-in', { origin: `http://127.0.0.1:${port}` }, new URLSearchParams({ key: ADMIN_KEY }).toString());
+  const cookie = signIn.setCookie.find((c) => c.startsWith('spendbook_session='))?.split(';')[0];
+  if (signIn.status !== 303 || !cookie) throw new Error(`dashboard sign-in answered ${signIn.status}: ${signIn.body.slice(0, 300)}`);
+  const once = async () => {
+    const started = process.hrtime.bigint();
+    const page = await browse(agent, port, 'GET', DASHBOARD_PATH, { cookie });
+    const took = ms(started);
+    if (page.status !== 200 || !page.body.includes('Marketing spend, June 2026')) throw new Error(`GET ${DASHBOARD_PATH} answered ${page.status}: ${page.body.slice(0, 300)}`);
+    return took;
+  };
+  const firstMs = await once();
+  const repeatMs: number[] = [];
+  for (let i = 0; i < repeats; i++) repeatMs.push(await once());
+  return { label, firstMs, repeatMs };
+}
+
 interface ReportTiming extends Timing {
   body: RoiBody;
 }
@@ -323,6 +362,7 @@ export async function runAttributionBench(dir: string, options: AttributionOptio
   let restartedService: ServerStats;
   const reports: ReportTiming[] = [];
   let periodReports: Timing[] = [];
+  const dashboard: Timing[] = [];
   let touchpoints: Timed;
   let revenue: Timed;
   let spend: Timed;
@@ -347,6 +387,8 @@ export async function runAttributionBench(dir: string, options: AttributionOptio
     );
     out('period reports: burn, forecast, a snapshot and its comparisons ...');
     periodReports = await timePeriodReports(agent, port);
+    out('dashboard: the June page, first then 5 repeats ...');
+    dashboard.push(await timeDashboard(agent, port, 'dashboard page, June (after the reports above)', 5));
     service = await ask<ServerStats>(first.child, 'stats');
   } finally {
     agent.destroy();
@@ -361,6 +403,8 @@ export async function runAttributionBench(dir: string, options: AttributionOptio
   try {
     const loaded = await ask<ServerStats>(second.child, 'stats');
     restart = { readyMs, loadMs: loaded.touchIndexLoadMs };
+    // First after the restart, before any report: the cold page, every report computed afresh.
+    dashboard.push(await timeDashboard(agent2, second.port, 'dashboard page, June, cold after restart', 2));
     reports.push(await timeReport(agent2, second.port, 'after restart: linear', roiPath('linear'), 2));
     reports.push(await timeReport(agent2, second.port, 'after restart: data_driven', roiPath('data_driven'), 2));
     // Last: its writes change June's spend, which the ROI checks above count.
@@ -391,6 +435,10 @@ export async function runAttributionBench(dir: string, options: AttributionOptio
         r.label,
         `first ${fmtInt(Math.round(r.firstMs))} ms${r.repeatMs.length ? `, repeated ${median(r.repeatMs).toFixed(1)} ms (max ${Math.max(...r.repeatMs).toFixed(1)})` : ''}`,
       ]),
+      ...dashboard.map((r): [string, string] => [
+        r.label,
+        `first ${fmtInt(Math.round(r.firstMs))} ms, repeated ${median(r.repeatMs).toFixed(1)} ms (max ${Math.max(...r.repeatMs).toFixed(1)})`,
+      ]),
       [
         `burn, June, ${BURN_CONNECTIONS} concurrent readers + writes`,
         `p50 ${burnLoad!.p50.toFixed(1)} ms, p99 ${burnLoad!.p99.toFixed(1)} ms (max ${burnLoad!.max.toFixed(0)}), ${fmtInt(burnLoad!.requests)} answers (${burnLoad!.perSecond.toFixed(0)}/s), ` +
@@ -413,6 +461,8 @@ export async function runAttributionBench(dir: string, options: AttributionOptio
     [`repeated < ${TARGETS.repeatMs} ms (worst median ${Math.max(...repeats).toFixed(1)})`, Math.max(...repeats) < TARGETS.repeatMs],
     [`data_driven first < ${TARGETS.dataDrivenMs} ms (${fmtInt(Math.round(byModel.get('data_driven')!.firstMs))})`, byModel.get('data_driven')!.firstMs < TARGETS.dataDrivenMs],
     [`burn p99 under concurrent load < ${TARGETS.burnP99Ms} ms (${burnLoad!.p99.toFixed(1)})`, burnLoad!.p99 < TARGETS.burnP99Ms],
+    [`dashboard page warm < ${fmtInt(TARGETS.dashboardWarmMs)} ms (worst median ${Math.max(...dashboard.map((d) => median(d.repeatMs))).toFixed(1)})`, Math.max(...dashboard.map((d) => median(d.repeatMs))) < TARGETS.dashboardWarmMs],
+    [`dashboard page cold < ${fmtInt(TARGETS.dashboardColdMs)} ms (${fmtInt(Math.round(dashboard[1]!.firstMs))} after restart)`, dashboard[1]!.firstMs < TARGETS.dashboardColdMs],
     [`peak RSS < 1 GiB`, Math.max(service.maxRssBytes, restartedService.maxRssBytes) < TARGETS.rssBytes],
   ];
   out('\ntargets:');
