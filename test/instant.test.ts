@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseInstant, parseInstantByPattern } from '../src/features/touchpoints/schemas.js';
+import { parseInstant, parseInstantByPattern } from '../src/domain/instants.js';
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
