@@ -2,13 +2,10 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ATTRIBUTION_MODELS, type AttributionModel } from '../../domain/attribution/index.js';
 import { FORECAST_METHODS } from '../../domain/forecast.js';
-import { parseDay, periodOfMonths } from '../../domain/periods.js';
-import { ValidationError } from '../../lib/errors.js';
 import type { XlsxColumnKind, XlsxParameterValue } from '../../lib/xlsx.js';
 import { sendReport, type ReportTable } from '../shared/http.js';
-import { DateString, jsonCsvOrXlsx, MoneyOutput, MonthString, problems, RatioOutput, ReportFormat } from '../shared/schemas.js';
-
-const MAX_MONTHS = 36;
+import { DateString, jsonCsvOrXlsx, MoneyOutput, problems, RatioOutput, ReportFormat } from '../shared/schemas.js';
+import { DayPeriodQuery, MonthPeriodQuery, periodFromQuery } from './period-query.js';
 
 const BurnFigures = {
   currency: z.string(),
@@ -77,25 +74,6 @@ const BurnReport = z
   });
 
 const FIGURE_COLUMNS = ['currency', 'planned', 'committed', 'actual', 'remaining', 'available', 'daysElapsed', 'daysInPeriod', 'expectedToDate', 'burnRate', 'pacing', 'status', 'exhaustionDate'];
-
-/** The period of a report: `month`, or `from` and `to`. */
-export function periodFromQuery(query: { month?: string | undefined; from?: string | undefined; to?: string | undefined }) {
-  if (query.month !== undefined) {
-    if (query.from !== undefined || query.to !== undefined) {
-      throw new ValidationError([{ path: 'month', message: 'give either month, or from and to, not both' }]);
-    }
-    return periodOfMonths(query.month, query.month);
-  }
-  if (query.from === undefined || query.to === undefined) {
-    throw new ValidationError([{ path: query.from === undefined ? 'from' : 'to', message: 'give month, or both from and to' }]);
-  }
-  if (query.from > query.to) throw new ValidationError([{ path: 'from', message: `must not be after to (${query.to})` }]);
-  const period = periodOfMonths(query.from, query.to);
-  if (period.months.length > MAX_MONTHS) {
-    throw new ValidationError([{ path: 'to', message: `a report spans at most ${MAX_MONTHS} months` }]);
-  }
-  return period;
-}
 
 // ---------------------------------------------------------------------------
 // Forecast, forecast versus actual, budget versus forecast versus actual
@@ -266,16 +244,8 @@ const BudgetForecastActualReport = z
     },
   });
 
-const PeriodQuery = {
-  month: MonthString.optional(),
-  from: MonthString.optional(),
-  to: MonthString.optional(),
-};
-
 // ---------------------------------------------------------------------------
 // ROI and attribution
-
-const MAX_RANGE_DAYS = 3 * 365 + 1;
 
 const RoiFigures = {
   spend: MoneyOutput,
@@ -365,8 +335,7 @@ const AttributionReport = z
   });
 
 const RangeQuery = {
-  from: DateString.meta({ description: 'First day, inclusive', example: '2026-01-01' }),
-  to: DateString.meta({ description: 'Last day, inclusive; at most three years after from', example: '2026-03-31' }),
+  ...DayPeriodQuery,
   groupBy: z.enum(['campaign', 'channel', 'month']).default('campaign'),
   lookbackDays: z.coerce.number().int().min(1).max(3650).default(90).meta({ description: 'Lookback window in days, 1 to 3650' }),
   // A floor keeps ln 2 / half-life finite: a denormal half-life would make every weight NaN.
@@ -387,13 +356,6 @@ const ModelList = z
     return [...new Set(names)] as AttributionModel[];
   })
   .meta({ description: `Comma-separated models, in the order their columns appear; default all: ${ATTRIBUTION_MODELS.join(',')}`, example: 'first_touch,last_touch,linear' });
-
-function checkRange(query: { from: string; to: string }): void {
-  if (query.from > query.to) throw new ValidationError([{ path: 'from', message: `must not be after to (${query.to})` }]);
-  if (parseDay(query.to) - parseDay(query.from) + 1 > MAX_RANGE_DAYS) {
-    throw new ValidationError([{ path: 'to', message: `a report spans at most ${MAX_RANGE_DAYS} days (three years)` }]);
-  }
-}
 
 const ROI_DESCRIPTION =
   'Spend dated in [from, to] and conversions with occurredAt in [from, to] (whole UTC days), each converted to the base currency at its own date; ' +
@@ -489,9 +451,8 @@ const routes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const { format: _format, ...query } = request.query;
-      checkRange(query);
-      const report = app.roiReports.roi(query);
+      const { format: _format, month: _month, ...query } = request.query;
+      const report = app.roiReports.roi({ ...query, ...periodFromQuery(request.query, 'day') });
       const columns = [...groupColumns(report.groupBy), 'currency', 'spend', 'revenue', 'conversions', 'roas', 'roi', 'cpa'];
       return sendReport(request, reply, report, tableOf(report, `roi-${report.model}-${report.from}_${report.to}`, columns, report.rows, report.totals));
     },
@@ -511,9 +472,8 @@ const routes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const { format: _format, ...query } = request.query;
-      checkRange(query);
-      const report = app.roiReports.attribution(query);
+      const { format: _format, month: _month, ...query } = request.query;
+      const report = app.roiReports.attribution({ ...query, ...periodFromQuery(request.query, 'day') });
       return sendReport(request, reply, report, () => {
         const fields = ['revenue', 'conversions', 'roas', 'roi', 'cpa'] as const;
         const modelColumns = report.models.flatMap((model) => fields.map((field) => `${model}.${field}`));
@@ -543,7 +503,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
           'Amounts in the base currency, rounded half-even, rows adding up to totals as printed; CSV: the JSON fields, totals last with TOTAL.',
         operationId: 'getForecastReport',
         querystring: z.strictObject({
-          ...PeriodQuery,
+          ...MonthPeriodQuery,
           asOf: DateString.optional(),
           method: ForecastMethod.default('run_rate'),
           groupBy: z.enum(['campaign', 'channel']).default('campaign'),
@@ -595,7 +555,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
           'a month already over without a snapshot, or not yet begun, has none (null). Actuals: final for a month that is over, to date for the month under way. ' +
           'Totals: planned and actual of every month, forecast and error of the months with a forecast. CSV: the rows, totals last with TOTAL, `mape` on the totals row.',
         operationId: 'getBudgetForecastActualReport',
-        querystring: z.strictObject({ ...PeriodQuery, method: ForecastMethod.default('run_rate'), format: ReportFormat }),
+        querystring: z.strictObject({ ...MonthPeriodQuery, method: ForecastMethod.default('run_rate'), format: ReportFormat }),
         response: { 200: jsonCsvOrXlsx(BudgetForecastActualReport, 'Budget, forecast and actual per month'), ...problems(422) },
       },
     },
@@ -618,9 +578,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
           'Amounts in the base currency, rounded half-even to its minor unit; rows add up to totals as printed.',
         operationId: 'getBurnReport',
         querystring: z.strictObject({
-          month: MonthString.optional(),
-          from: MonthString.optional(),
-          to: MonthString.optional(),
+          ...MonthPeriodQuery,
           asOf: DateString.optional(),
           groupBy: z.enum(['campaign', 'channel']).default('campaign'),
           format: ReportFormat,
