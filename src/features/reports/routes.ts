@@ -357,7 +357,12 @@ const ModelList = z
   })
   .meta({ description: `Comma-separated models, in the order their columns appear; default all: ${ATTRIBUTION_MODELS.join(',')}`, example: 'first_touch,last_touch,linear' });
 
+/** How every report in days reads its period. */
+const DAY_PERIOD_TEXT =
+  'The period: `month` (YYYY-MM), or `from` and `to`, each a day (YYYY-MM-DD) or a month (a month `from` means its first day, a month `to` its last), at most three years; `month` with `from` or `to` is a 400. ';
+
 const ROI_DESCRIPTION =
+  DAY_PERIOD_TEXT +
   'Spend dated in [from, to] and conversions with occurredAt in [from, to] (whole UTC days), each converted to the base currency at its own date; ' +
   'refunds dated in the range are split as the conversion they refund and converted at their own date. `model` defaults to `linear`. ' +
   'Rows are sorted by their group; by campaign or channel, the last row (campaignId and channel null, name "(unattributed)") takes conversions no touchpoint explains, ' +
@@ -366,6 +371,7 @@ const ROI_DESCRIPTION =
   'CSV: the JSON fields, totals last with TOTAL in the first column.';
 
 const ATTRIBUTION_DESCRIPTION =
+  DAY_PERIOD_TEXT +
   'The ROI report for several models side by side: one row per group (as in /v1/reports/roi, the union of every model’s rows), spend once, ' +
   'and under `models.<model>` that model’s revenue, conversions, roas, roi and cpa. CSV flattens them to columns `<model>.revenue`, `<model>.conversions`, ..., ' +
   'models in the order asked, totals last with TOTAL in the first column.';
@@ -498,7 +504,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
         tags: ['reports'],
         summary: 'Spend forecast: where each campaign or channel lands at the end of the period',
         description:
-          'For `month`, or `from`..`to` (months, taken as one period). `asOf` defaults to today (UTC); after the period it counts as its last day (forecast = actual), before it nothing has elapsed (forecast = actual = 0). ' +
+          'For `month`, or `from`..`to` (months, taken as one period, at most 36; `month` with `from` or `to` is a 400). `asOf` defaults to today (UTC); after the period it counts as its last day (forecast = actual), before it nothing has elapsed (forecast = actual = 0). ' +
           'A row for every campaign (or channel) with a plan, an open commitment or spend in the period. By channel, the method is applied to the channel’s summed daily spend. ' +
           'Amounts in the base currency, rounded half-even, rows adding up to totals as printed; CSV: the JSON fields, totals last with TOTAL.',
         operationId: 'getForecastReport',
@@ -551,7 +557,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
         tags: ['reports'],
         summary: 'Budget, forecast and actual side by side, one row per month',
         description:
-          'For `month`, or `from`..`to`. A month’s forecast is its newest single-month snapshot (latest asOf, then latest taken); the month under way without one gets the live forecast by `method`; ' +
+          'For `month`, or `from`..`to` (months, at most 36; `month` with `from` or `to` is a 400). A month’s forecast is its newest single-month snapshot (latest asOf, then latest taken); the month under way without one gets the live forecast by `method`; ' +
           'a month already over without a snapshot, or not yet begun, has none (null). Actuals: final for a month that is over, to date for the month under way. ' +
           'Totals: planned and actual of every month, forecast and error of the months with a forecast. CSV: the rows, totals last with TOTAL, `mape` on the totals row.',
         operationId: 'getBudgetForecastActualReport',
@@ -574,7 +580,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
         tags: ['reports'],
         summary: 'Budget burn: planned, committed, actual, pacing',
         description:
-          'For `month`, or `from`..`to` (months). `asOf` defaults to today (UTC); after the period it counts as its last day. ' +
+          'For `month`, or `from`..`to` (months, at most 36; `month` with `from` or `to` is a 400). `asOf` defaults to today (UTC); after the period it counts as its last day. ' +
           'Amounts in the base currency, rounded half-even to its minor unit; rows add up to totals as printed.',
         operationId: 'getBurnReport',
         querystring: z.strictObject({
