@@ -21,7 +21,7 @@ const MonthOrDateString = z
   .refine((text) => isValidMonth(text) || isValidDate(text), 'must be a month YYYY-MM or a date YYYY-MM-DD, in the years 1900 to 2999')
   .meta({ example: '2026-03', pattern: '^\\d{4}-\\d{2}(-\\d{2})?$' });
 
-const MONTH = 'The one month of the report, YYYY-MM; or give from and to instead';
+const MONTH = 'The one month of the report, YYYY-MM (years 1900 to 2999); or give from and to instead';
 
 /** The period parameters of a report in whole months. */
 export const MonthPeriodQuery = {
