@@ -89,7 +89,7 @@ export default fp<ServicesOptions>(
     app.decorate('burnReports', new BurnReportService(app.sqlite, settings, fxRates, spendIndex, reportCache));
     const forecastReports = new ForecastReportService(app.sqlite, settings, fxRates, spendIndex, reportCache);
     app.decorate('forecastReports', forecastReports);
-    app.decorate('forecastSnapshots', new ForecastSnapshotService(app.sqlite, app.audit, forecastReports, reportCache, now));
+    app.decorate('forecastSnapshots', new ForecastSnapshotService(app.sqlite, app.audit, forecastReports, reportCache, periods, now));
     app.decorate('roiReports', new RoiReportService(app.sqlite, settings, fxRates, { touches: touchIndex, revenue: revenueIndex, spend: spendIndex }, reportCache));
     const mirrors = { touchpoints: touchIndex, revenue: revenueIndex, spend: spendIndex };
     app.addHook('onClose', async () => Object.values(mirrors).forEach((mirror) => mirror.close()));

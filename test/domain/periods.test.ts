@@ -10,6 +10,10 @@ import {
   isValidDate,
   isValidMonth,
   lastDayOfMonth,
+  MAX_YEAR,
+  MIN_YEAR,
+  monthIndex,
+  monthOfIndex,
   monthsBetween,
   parseDay,
   periodOfMonths,
@@ -174,6 +178,84 @@ describe('elapsed(period, asOf)', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('the supported years, 1900 to 2999', () => {
+  it('takes dates and months from 1900-01-01 to 2999-12-31, and nothing outside', () => {
+    expect([MIN_YEAR, MAX_YEAR]).toEqual([1900, 2999]);
+    expect(isValidDate('1900-01-01')).toBe(true);
+    expect(isValidDate('2999-12-31')).toBe(true);
+    expect(isValidDate('1899-12-31')).toBe(false);
+    expect(isValidDate('3000-01-01')).toBe(false);
+    expect(isValidDate('9999-12-31')).toBe(false);
+    expect(isValidDate('0000-01-01')).toBe(false);
+    expect(isValidMonth('1900-01')).toBe(true);
+    expect(isValidMonth('2999-12')).toBe(true);
+    expect(isValidMonth('3000-01')).toBe(false);
+    expect(isValidMonth('9999-12')).toBe(false);
+    expect(isValidMonth('1899-12')).toBe(false);
+  });
+
+  it('numbers months as integers: the next month is the next integer, across year ends', () => {
+    // 2026 x 12 + 3 - 1 = 24314.
+    expect(monthIndex('2026-03')).toBe(24_314);
+    expect(monthIndex('2027-01') - monthIndex('2026-12')).toBe(1);
+    expect(monthOfIndex(monthIndex('1900-01'))).toBe('1900-01');
+    expect(monthOfIndex(monthIndex('2999-12'))).toBe('2999-12');
+    expect(() => monthIndex('2026-13')).toThrow(RangeError);
+    expect(() => monthIndex('10000-01')).toThrow(RangeError);
+  });
+
+  it('never steps out of the years: addMonths past 2999-12 or before 1900-01 throws instead of writing 3000-01 or 10000-01', () => {
+    expect(addMonths('2999-11', 1)).toBe('2999-12');
+    expect(() => addMonths('2999-12', 1)).toThrow(RangeError);
+    expect(() => addMonths('1900-01', -1)).toThrow(RangeError);
+    expect(() => monthsBetween('2999-12', '9999-12')).toThrow(RangeError);
+    // The month that used to loop forever: 2999-12 is the last, one month long.
+    expect(monthsBetween('2999-12', '2999-12')).toEqual(['2999-12']);
+    expect(periodOfMonths('2999-12', '2999-12')).toMatchObject({ start: '2999-12-01', end: '2999-12-31', daysInPeriod: 31 });
+    expect(() => periodOfMonths('2026-04', '2026-03')).toThrow(RangeError);
+  });
+
+  const anyMonth = fc.integer({ min: monthIndex('1900-01'), max: monthIndex('2999-12') });
+
+  it('property: index and text round-trip, and text order is index order', () => {
+    fc.assert(
+      fc.property(anyMonth, anyMonth, (a, b) => {
+        const [ma, mb] = [monthOfIndex(a), monthOfIndex(b)];
+        expect(isValidMonth(ma)).toBe(true);
+        expect(monthIndex(ma)).toBe(a);
+        expect(Math.sign(ma.localeCompare(mb))).toBe(Math.sign(a - b));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('property: monthsBetween lists to - from + 1 consecutive months, each one after the last', () => {
+    fc.assert(
+      fc.property(anyMonth, fc.integer({ min: -3, max: 40 }), (from, span) => {
+        const to = Math.max(monthIndex('1900-01'), Math.min(from + span, monthIndex('2999-12')));
+        const months = monthsBetween(monthOfIndex(from), monthOfIndex(to));
+        expect(months).toHaveLength(Math.max(0, to - from + 1));
+        months.forEach((month, i) => expect(monthIndex(month)).toBe(from + i));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('property: a day of the years round-trips, and elapsed() counts it numerically', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: parseDay('1900-01-01'), max: parseDay('2999-12-31') }), anyMonth, (day, month) => {
+        const text = formatDay(day);
+        expect(parseDay(text)).toBe(day);
+        const period = periodOfMonths(monthOfIndex(month), monthOfIndex(month));
+        const { daysElapsed } = elapsed(period, text);
+        const start = parseDay(period.start);
+        expect(daysElapsed).toBe(Math.min(Math.max(day - start + 1, 0), period.daysInPeriod));
+      }),
+      { numRuns: 500 },
     );
   });
 });

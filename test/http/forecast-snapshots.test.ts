@@ -570,8 +570,9 @@ describe('bad inputs and roles on the forecast snapshot routes', () => {
     });
 
     it('is a 422 fx_rate_missing when the report needs a rate that does not exist', async () => {
-      // A snapshot of June (nothing in it yet), then a plan for June in GBP, which has no rate.
-      const june = await taken(t, { name: 'June, early look', month: '2026-06', method: 'run_rate' });
+      // A snapshot of June as of its first day (nothing in it yet; an asOf must be a day of the period),
+      // then a plan for June in GBP, which has no rate.
+      const june = await taken(t, { name: 'June, early look', month: '2026-06', asOf: '2026-06-01', method: 'run_rate' });
       await send(t, 'PUT', '/v1/plans', [{ campaignId: 'c1', month: '2026-06', amount: '500', currency: 'GBP' }]);
       const problem = problemOf(await get(t, `/v1/reports/forecast-vs-actual?snapshot=${june.id}`), 422, 'fx_rate_missing');
       expect(problem.missingRates).toEqual([{ currency: 'GBP', date: '2026-06-01' }]);

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { decodeCursor, pageOf, sendCsv, wantsCsv } from '../shared/http.js';
-import { isValidDate } from '../../domain/periods.js';
-import { parseInstant } from '../touchpoints/schemas.js';
+import { formatInstant, parseInstant } from '../../domain/instants.js';
+import { isValidDate, parseDay } from '../../domain/periods.js';
 import { jsonOrCsv, ListQuery, page, problems } from '../shared/schemas.js';
 
 export const AUDITED_ENTITIES = [
@@ -22,16 +22,18 @@ export const AUDITED_ENTITIES = [
 
 const AUDIT_ACTIONS = ['insert', 'update', 'delete', 'ingest', 'close', 'reopen'] as const;
 
+const DAY_MS = 86_400_000;
+
 /** A date (its first instant, UTC) or an ISO 8601 instant with an offset, as the instant the stored `at` values are compared with. */
 const Instant = z
   .string()
   .transform((text, ctx) => {
-    const ms = isValidDate(text) ? Date.parse(`${text}T00:00:00.000Z`) : parseInstant(text);
+    const ms = isValidDate(text) ? parseDay(text) * DAY_MS : parseInstant(text);
     if (ms === null) {
-      ctx.addIssue({ code: 'custom', message: 'must be a date YYYY-MM-DD or an ISO 8601 instant with an offset, such as 2026-03-16T09:30:00Z' });
+      ctx.addIssue({ code: 'custom', message: 'must be a date YYYY-MM-DD or an ISO 8601 instant with an offset from -12:00 to +14:00, in the years 1900 to 2999, such as 2026-03-16T09:30:00Z' });
       return z.NEVER;
     }
-    return new Date(ms).toISOString();
+    return formatInstant(ms);
   })
   .meta({ example: '2026-03-16T09:30:00Z' });
 

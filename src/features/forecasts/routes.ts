@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { decodeCursor, pageOf, sendCsv, wantsCsv } from '../shared/http.js';
 import { DateString, jsonOrCsv, ListQuery, MonthString, page, problems } from '../shared/schemas.js';
-import { EXAMPLE_FORECAST_FIGURES, EXAMPLE_FORECAST_ROW, ForecastFigures, ForecastMethod, ForecastRow, periodFromQuery } from '../reports/routes.js';
+import { MonthPeriodQuery, periodFromQuery } from '../reports/period-query.js';
+import { EXAMPLE_FORECAST_FIGURES, EXAMPLE_FORECAST_ROW, ForecastFigures, ForecastMethod, ForecastRow } from '../reports/routes.js';
 
 const SnapshotSummaryShape = {
   id: z.string(),
@@ -52,15 +53,14 @@ const routes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Save a forecast snapshot',
         description:
           'Computes the forecast report for `month` (or `from`..`to`), `asOf` (default today, UTC), `method` and `groupBy` (default campaign), and saves it whole under a unique `name`. ' +
-          'The snapshot never changes afterwards, whatever later happens to spend, plans or rates; a name already taken is a 409.',
+          'The snapshot never changes afterwards, whatever later happens to spend, plans or rates; a name already taken is a 409. ' +
+          '`asOf` must be a day of the period (a 400 otherwise), and no month of the period may be closed (a 409 period_closed): the newest snapshot of a month is its forecast in budget-forecast-actual, so a late one would rewrite that month’s forecast accuracy.',
         operationId: 'createForecastSnapshot',
         body: z
           .strictObject({
             name: z.string().trim().min(1, 'must not be empty').max(200),
-            month: MonthString.optional(),
-            from: MonthString.optional(),
-            to: MonthString.optional(),
-            asOf: DateString.optional(),
+            ...MonthPeriodQuery,
+            asOf: DateString.optional().meta({ description: 'A day of the period (default today, UTC)' }),
             method: ForecastMethod,
             groupBy: z.enum(['campaign', 'channel']).default('campaign'),
           })
@@ -71,10 +71,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { name, asOf, method, groupBy } = request.body;
       const period = periodFromQuery(request.body);
-      const snapshot = app.forecastSnapshots.create(
-        { name, period, asOf: asOf ?? app.now().toISOString().slice(0, 10), method, groupBy },
-        request.principal,
-      );
+      const snapshot = app.forecastSnapshots.create({ name, period, asOf, method, groupBy }, request.principal);
       return reply.status(201).send(snapshot);
     },
   );

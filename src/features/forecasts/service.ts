@@ -33,16 +33,18 @@ import {
   type ForecastVsActualFigures,
 } from '../../domain/forecast.js';
 import { Decimal } from '../../domain/money.js';
-import { elapsed, periodOfMonths, type Period } from '../../domain/periods.js';
-import { ConflictError, NotFoundError, UnprocessableError } from '../../lib/errors.js';
+import { elapsed, parseDay, periodOfMonths, type Period } from '../../domain/periods.js';
+import { ConflictError, NotFoundError, PeriodClosedError, UnprocessableError, ValidationError } from '../../lib/errors.js';
 import type { Actor } from '../api-keys/service.js';
+import type { PeriodService } from '../periods/service.js';
 import type { ReportCache } from '../reports/report-cache.js';
 import { groupColumns, type ForecastReportService, type ForecastRow, type GroupColumns, type PeriodGroupBy } from '../reports/forecast-service.js';
 
 export interface SnapshotRequest {
   name: string;
   period: Period;
-  asOf: string;
+  /** A day of the period; default today (UTC). */
+  asOf?: string | undefined;
   method: ForecastMethod;
   groupBy: PeriodGroupBy;
 }
@@ -132,6 +134,7 @@ export class ForecastSnapshotService {
     private readonly sqlite: Sqlite, private readonly audit: AuditLog,
     private readonly forecasts: ForecastReportService,
     private readonly cache: ReportCache,
+    private readonly periods: PeriodService,
     private readonly now = () => new Date(),
   ) {
     this.insertStmt = sqlite.prepare(
@@ -145,21 +148,36 @@ export class ForecastSnapshotService {
     );
   }
 
+  /**
+   * Saves the forecast of a period as of a day in it. A snapshot of a closed
+   * month, or one as of a day after the period (when the actuals are known),
+   * would change that month's forecast accuracy for good (the newest asOf
+   * is the month's forecast), so both are refused; so is an asOf before the
+   * period, a forecast of nothing.
+   */
   create(request: SnapshotRequest, actor: Actor | null): Snapshot {
     this.refuseTakenName(request.name);
+    const { period } = request;
+    const asOf = request.asOf ?? this.today();
+    if (parseDay(asOf) < parseDay(period.start) || parseDay(asOf) > parseDay(period.end)) {
+      const given = request.asOf === undefined ? ` (it defaults to today, ${asOf})` : '';
+      throw new ValidationError([{ path: 'asOf', message: `must be a day of the snapshot's period, ${period.start} to ${period.end}${given}` }]);
+    }
+    this.refuseClosedMonths(period);
     // Computed outside the transaction: a report read inside one would leave the
     // in-memory spend stale (the transaction might roll back) and cost a reload.
     // Nothing can write in between: the insert follows synchronously.
-    const report = this.forecasts.report(request);
+    const report = this.forecasts.report({ ...request, asOf });
     const taken = this.audit.transaction(() => {
       this.refuseTakenName(request.name);
+      this.refuseClosedMonths(period);
       const id = newSnapshotId();
       this.insertStmt.run(
         id,
         request.name,
-        request.period.fromMonth,
-        request.period.toMonth,
-        request.asOf,
+        period.fromMonth,
+        period.toMonth,
+        asOf,
         request.method,
         request.groupBy,
         report.currency,
@@ -171,6 +189,14 @@ export class ForecastSnapshotService {
       return id;
     });
     return this.get(taken);
+  }
+
+  private refuseClosedMonths(period: Period): void {
+    const closedMonths = this.periods.closed();
+    const months = period.months.filter((month) => closedMonths.ofMonth(month) !== null);
+    if (months.length > 0) {
+      throw new PeriodClosedError(months, [], 0, `a forecast snapshot of ${months.length === 1 ? 'it' : 'them'} would change ${months.length === 1 ? 'its' : 'their'} forecast accuracy for good`);
+    }
   }
 
   private refuseTakenName(name: string): void {

@@ -2,13 +2,10 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ATTRIBUTION_MODELS, type AttributionModel } from '../../domain/attribution/index.js';
 import { FORECAST_METHODS } from '../../domain/forecast.js';
-import { parseDay, periodOfMonths } from '../../domain/periods.js';
-import { ValidationError } from '../../lib/errors.js';
 import type { XlsxColumnKind, XlsxParameterValue } from '../../lib/xlsx.js';
 import { sendReport, type ReportTable } from '../shared/http.js';
-import { DateString, jsonCsvOrXlsx, MoneyOutput, MonthString, problems, RatioOutput, ReportFormat } from '../shared/schemas.js';
-
-const MAX_MONTHS = 36;
+import { DateString, jsonCsvOrXlsx, MoneyOutput, problems, RatioOutput, ReportFormat } from '../shared/schemas.js';
+import { DayPeriodQuery, MonthPeriodQuery, periodFromQuery } from './period-query.js';
 
 const BurnFigures = {
   currency: z.string(),
@@ -77,25 +74,6 @@ const BurnReport = z
   });
 
 const FIGURE_COLUMNS = ['currency', 'planned', 'committed', 'actual', 'remaining', 'available', 'daysElapsed', 'daysInPeriod', 'expectedToDate', 'burnRate', 'pacing', 'status', 'exhaustionDate'];
-
-/** The period of a report: `month`, or `from` and `to`. */
-export function periodFromQuery(query: { month?: string | undefined; from?: string | undefined; to?: string | undefined }) {
-  if (query.month !== undefined) {
-    if (query.from !== undefined || query.to !== undefined) {
-      throw new ValidationError([{ path: 'month', message: 'give either month, or from and to, not both' }]);
-    }
-    return periodOfMonths(query.month, query.month);
-  }
-  if (query.from === undefined || query.to === undefined) {
-    throw new ValidationError([{ path: query.from === undefined ? 'from' : 'to', message: 'give month, or both from and to' }]);
-  }
-  if (query.from > query.to) throw new ValidationError([{ path: 'from', message: `must not be after to (${query.to})` }]);
-  const period = periodOfMonths(query.from, query.to);
-  if (period.months.length > MAX_MONTHS) {
-    throw new ValidationError([{ path: 'to', message: `a report spans at most ${MAX_MONTHS} months` }]);
-  }
-  return period;
-}
 
 // ---------------------------------------------------------------------------
 // Forecast, forecast versus actual, budget versus forecast versus actual
@@ -266,16 +244,8 @@ const BudgetForecastActualReport = z
     },
   });
 
-const PeriodQuery = {
-  month: MonthString.optional(),
-  from: MonthString.optional(),
-  to: MonthString.optional(),
-};
-
 // ---------------------------------------------------------------------------
 // ROI and attribution
-
-const MAX_RANGE_DAYS = 3 * 365 + 1;
 
 const RoiFigures = {
   spend: MoneyOutput,
@@ -365,8 +335,7 @@ const AttributionReport = z
   });
 
 const RangeQuery = {
-  from: DateString.meta({ description: 'First day, inclusive', example: '2026-01-01' }),
-  to: DateString.meta({ description: 'Last day, inclusive; at most three years after from', example: '2026-03-31' }),
+  ...DayPeriodQuery,
   groupBy: z.enum(['campaign', 'channel', 'month']).default('campaign'),
   lookbackDays: z.coerce.number().int().min(1).max(3650).default(90).meta({ description: 'Lookback window in days, 1 to 3650' }),
   // A floor keeps ln 2 / half-life finite: a denormal half-life would make every weight NaN.
@@ -388,14 +357,12 @@ const ModelList = z
   })
   .meta({ description: `Comma-separated models, in the order their columns appear; default all: ${ATTRIBUTION_MODELS.join(',')}`, example: 'first_touch,last_touch,linear' });
 
-function checkRange(query: { from: string; to: string }): void {
-  if (query.from > query.to) throw new ValidationError([{ path: 'from', message: `must not be after to (${query.to})` }]);
-  if (parseDay(query.to) - parseDay(query.from) + 1 > MAX_RANGE_DAYS) {
-    throw new ValidationError([{ path: 'to', message: `a report spans at most ${MAX_RANGE_DAYS} days (three years)` }]);
-  }
-}
+/** How every report in days reads its period. */
+const DAY_PERIOD_TEXT =
+  'The period: `month` (YYYY-MM), or `from` and `to`, each a day (YYYY-MM-DD) or a month (a month `from` means its first day, a month `to` its last), at most three years; `month` with `from` or `to` is a 400. ';
 
 const ROI_DESCRIPTION =
+  DAY_PERIOD_TEXT +
   'Spend dated in [from, to] and conversions with occurredAt in [from, to] (whole UTC days), each converted to the base currency at its own date; ' +
   'refunds dated in the range are split as the conversion they refund and converted at their own date. `model` defaults to `linear`. ' +
   'Rows are sorted by their group; by campaign or channel, the last row (campaignId and channel null, name "(unattributed)") takes conversions no touchpoint explains, ' +
@@ -404,6 +371,7 @@ const ROI_DESCRIPTION =
   'CSV: the JSON fields, totals last with TOTAL in the first column.';
 
 const ATTRIBUTION_DESCRIPTION =
+  DAY_PERIOD_TEXT +
   'The ROI report for several models side by side: one row per group (as in /v1/reports/roi, the union of every model’s rows), spend once, ' +
   'and under `models.<model>` that model’s revenue, conversions, roas, roi and cpa. CSV flattens them to columns `<model>.revenue`, `<model>.conversions`, ..., ' +
   'models in the order asked, totals last with TOTAL in the first column.';
@@ -489,9 +457,8 @@ const routes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const { format: _format, ...query } = request.query;
-      checkRange(query);
-      const report = app.roiReports.roi(query);
+      const { format: _format, month: _month, ...query } = request.query;
+      const report = app.roiReports.roi({ ...query, ...periodFromQuery(request.query, 'day') });
       const columns = [...groupColumns(report.groupBy), 'currency', 'spend', 'revenue', 'conversions', 'roas', 'roi', 'cpa'];
       return sendReport(request, reply, report, tableOf(report, `roi-${report.model}-${report.from}_${report.to}`, columns, report.rows, report.totals));
     },
@@ -511,9 +478,8 @@ const routes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const { format: _format, ...query } = request.query;
-      checkRange(query);
-      const report = app.roiReports.attribution(query);
+      const { format: _format, month: _month, ...query } = request.query;
+      const report = app.roiReports.attribution({ ...query, ...periodFromQuery(request.query, 'day') });
       return sendReport(request, reply, report, () => {
         const fields = ['revenue', 'conversions', 'roas', 'roi', 'cpa'] as const;
         const modelColumns = report.models.flatMap((model) => fields.map((field) => `${model}.${field}`));
@@ -538,12 +504,12 @@ const routes: FastifyPluginAsyncZod = async (app) => {
         tags: ['reports'],
         summary: 'Spend forecast: where each campaign or channel lands at the end of the period',
         description:
-          'For `month`, or `from`..`to` (months, taken as one period). `asOf` defaults to today (UTC); after the period it counts as its last day (forecast = actual), before it nothing has elapsed (forecast = actual = 0). ' +
+          'For `month`, or `from`..`to` (months, taken as one period, at most 36; `month` with `from` or `to` is a 400). `asOf` defaults to today (UTC); after the period it counts as its last day (forecast = actual), before it nothing has elapsed (forecast = actual = 0). ' +
           'A row for every campaign (or channel) with a plan, an open commitment or spend in the period. By channel, the method is applied to the channel’s summed daily spend. ' +
           'Amounts in the base currency, rounded half-even, rows adding up to totals as printed; CSV: the JSON fields, totals last with TOTAL.',
         operationId: 'getForecastReport',
         querystring: z.strictObject({
-          ...PeriodQuery,
+          ...MonthPeriodQuery,
           asOf: DateString.optional(),
           method: ForecastMethod.default('run_rate'),
           groupBy: z.enum(['campaign', 'channel']).default('campaign'),
@@ -591,11 +557,11 @@ const routes: FastifyPluginAsyncZod = async (app) => {
         tags: ['reports'],
         summary: 'Budget, forecast and actual side by side, one row per month',
         description:
-          'For `month`, or `from`..`to`. A month’s forecast is its newest single-month snapshot (latest asOf, then latest taken); the month under way without one gets the live forecast by `method`; ' +
+          'For `month`, or `from`..`to` (months, at most 36; `month` with `from` or `to` is a 400). A month’s forecast is its newest single-month snapshot (latest asOf, then latest taken); the month under way without one gets the live forecast by `method`; ' +
           'a month already over without a snapshot, or not yet begun, has none (null). Actuals: final for a month that is over, to date for the month under way. ' +
           'Totals: planned and actual of every month, forecast and error of the months with a forecast. CSV: the rows, totals last with TOTAL, `mape` on the totals row.',
         operationId: 'getBudgetForecastActualReport',
-        querystring: z.strictObject({ ...PeriodQuery, method: ForecastMethod.default('run_rate'), format: ReportFormat }),
+        querystring: z.strictObject({ ...MonthPeriodQuery, method: ForecastMethod.default('run_rate'), format: ReportFormat }),
         response: { 200: jsonCsvOrXlsx(BudgetForecastActualReport, 'Budget, forecast and actual per month'), ...problems(422) },
       },
     },
@@ -614,13 +580,11 @@ const routes: FastifyPluginAsyncZod = async (app) => {
         tags: ['reports'],
         summary: 'Budget burn: planned, committed, actual, pacing',
         description:
-          'For `month`, or `from`..`to` (months). `asOf` defaults to today (UTC); after the period it counts as its last day. ' +
+          'For `month`, or `from`..`to` (months, at most 36; `month` with `from` or `to` is a 400). `asOf` defaults to today (UTC); after the period it counts as its last day. ' +
           'Amounts in the base currency, rounded half-even to its minor unit; rows add up to totals as printed.',
         operationId: 'getBurnReport',
         querystring: z.strictObject({
-          month: MonthString.optional(),
-          from: MonthString.optional(),
-          to: MonthString.optional(),
+          ...MonthPeriodQuery,
           asOf: DateString.optional(),
           groupBy: z.enum(['campaign', 'channel']).default('campaign'),
           format: ReportFormat,

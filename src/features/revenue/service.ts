@@ -11,7 +11,7 @@ import { minorUnits } from '../../domain/currency.js';
 import { formatAmount } from '../../domain/money.js';
 import { FieldErrors } from '../../lib/errors.js';
 import { flagRepeats, type BatchCounts } from '../shared/batch.js';
-import { formatInstant } from '../touchpoints/schemas.js';
+import { formatInstant } from '../../domain/instants.js';
 import type { PeriodService } from '../periods/service.js';
 import type { RevenueIndex, RevenueRowChange } from './revenue-index.js';
 

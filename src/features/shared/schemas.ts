@@ -45,13 +45,13 @@ export const CurrencyCode = z
 
 export const DateString = z
   .string()
-  .refine(isValidDate, 'must be a calendar date YYYY-MM-DD')
-  .meta({ example: '2026-03-15', format: 'date' });
+  .refine(isValidDate, 'must be a calendar date YYYY-MM-DD, in the years 1900 to 2999')
+  .meta({ example: '2026-03-15', format: 'date', description: 'A calendar date, years 1900 to 2999' });
 
 export const MonthString = z
   .string()
-  .refine(isValidMonth, 'must be a month YYYY-MM')
-  .meta({ example: '2026-03', pattern: '^\\d{4}-\\d{2}$' });
+  .refine(isValidMonth, 'must be a month YYYY-MM, in the years 1900 to 2999')
+  .meta({ example: '2026-03', pattern: '^\\d{4}-\\d{2}$', description: 'A month, years 1900 to 2999' });
 
 /**
  * A JSON number literal too long for a double, or with an exponent, as the

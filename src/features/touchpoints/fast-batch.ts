@@ -11,7 +11,8 @@ import type { z } from 'zod';
 import { MAX_BATCH_ITEMS } from '../../plugins/batch.js';
 import { fastPathValidatorCompiler, FieldJudge, isObject } from '../shared/fast-batch.js';
 import { CLIENT_ID_PATTERN, ClientId } from '../shared/schemas.js';
-import { parseInstant, type TouchpointBatch } from './schemas.js';
+import { parseInstant } from '../../domain/instants.js';
+import type { TouchpointBatch } from './schemas.js';
 import type { TouchpointInput } from './service.js';
 
 const isId = (value: unknown): value is string => typeof value === 'string' && CLIENT_ID_PATTERN.test(value);

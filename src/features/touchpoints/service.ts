@@ -9,7 +9,7 @@ import { FieldErrors } from '../../lib/errors.js';
 import { flagRepeats, flagUnknownCampaigns, type BatchCounts } from '../shared/batch.js';
 import type { CampaignService } from '../campaigns/service.js';
 import type { PeriodService } from '../periods/service.js';
-import { formatInstant } from './schemas.js';
+import { formatInstant } from '../../domain/instants.js';
 import type { TouchIndex, TouchRow } from './touch-index.js';
 
 export interface TouchpointInput {
