@@ -4,8 +4,9 @@
  * formats, the frozen header, the parameters and the totals row.
  */
 import ExcelJS from 'exceljs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalDecimal, exactNumber, moneyFormat, toXlsx, type XlsxReport } from '../src/lib/xlsx.js';
+import { canonicalDecimal, exactNumber, moneyFormat, toXlsx, visibleText, type XlsxReport } from '../src/lib/xlsx.js';
 
 const GENERATED_AT = new Date('2026-03-15T12:00:00.000Z');
 
@@ -198,5 +199,57 @@ describe('toXlsx', () => {
   it('names the sheet as Excel allows', async () => {
     const sheet = await sheetOf({ ...REPORT, title: 'a/b:c*d?[e]-and-a-title-longer-than-thirty-one' });
     expect(sheet.name).toBe('a-b-c-d--e--and-a-title-longer-');
+  });
+});
+
+describe('any text makes a workbook that opens', () => {
+  it('writes each character a cell cannot hold as U+FFFD, and keeps the rest', () => {
+    expect(visibleText('a\u0001b\u0000c\u001fd\u007fe')).toBe('a\uFFFDb\uFFFDc\uFFFDd\uFFFDe');
+    expect(visibleText('x\uFFFEy\uFFFFz')).toBe('x\uFFFDy\uFFFDz');
+    expect(visibleText('lone \uD800 and \uDC00, pair \uD83D\uDE00')).toBe('lone \uFFFD and \uFFFD, pair \uD83D\uDE00');
+    expect(visibleText('tab\tLF\nCR\r, C1 \u0085, é, 中')).toBe('tab\tLF\nCR\r, C1 \u0085, é, 中');
+  });
+
+  it('reads back a campaign named with U+FFFE, controls, CR and Excel-escape lookalikes as documented', async () => {
+    const names = ['Spring\uFFFE', 'tab\there\u0001\u0002', 'line\r\nbreak\rCR', '_x0041_ stays, _x005F_ too', 'half \uD800 pair'];
+    const sheet = await sheetOf({ ...REPORT, rows: names.map((name, i) => ({ campaignId: `c${i}`, name })) });
+    expect(names.map((_, i) => sheet.getCell(9 + i, 2).value)).toEqual([
+      'Spring\uFFFD',
+      'tab\there\uFFFD\uFFFD',
+      'line\r\nbreak\rCR',
+      '_x0041_ stays, _x005F_ too',
+      'half \uFFFD pair',
+    ]);
+  });
+
+  // Units that find what breaks a workbook: every C0 control, DEL, the two non-characters, both halves of a
+  // surrogate pair alone, Excel's escape and its lookalikes, and any code point at all.
+  const unit = fc.oneof(
+    fc.integer({ min: 0, max: 0x20 }).map((code) => String.fromCharCode(code)),
+    fc.constantFrom('\u007f', '\uFFFE', '\uFFFF', '\uD800', '\uDBFF', '\uDC00', '\uDFFF', '_', 'x', '_x0041_', '_x000D_', '_x005f_', '_X0041_', '\r\n'),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+  );
+  const text = fc.string({ unit, maxLength: 12 });
+
+  it('property: every string, as campaign id, name or parameter, reads back as visibleText of itself', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(text, text), { minLength: 1, maxLength: 4 }), text, text, async (rows, label, value) => {
+        const report: XlsxReport = {
+          ...REPORT,
+          parameters: [[label, value], ['report', 'burn']],
+          rows: rows.map(([campaignId, name]) => ({ campaignId, name })),
+          totals: {},
+        };
+        const workbook = await read(await toXlsx(report));
+        const sheet = workbook.worksheets[0]!;
+        const shown = visibleText;
+        expect([sheet.getCell(1, 1).value, sheet.getCell(1, 2).value]).toEqual([shown(label), shown(value)]);
+        // Rows 1-3 the parameters (generatedAt last), 4 blank, 5 the header, the rows from 6.
+        rows.forEach(([campaignId, name], i) => {
+          expect([sheet.getCell(6 + i, 1).value, sheet.getCell(6 + i, 2).value]).toEqual([shown(campaignId), shown(name)]);
+        });
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -103,6 +103,25 @@ export class FxTable {
   }
 }
 
+/**
+ * Which amounts the reports can convert: one in the base currency always,
+ * one in another currency from the date of that currency's earliest rate on
+ * (a report converts at the newest rate on or before the amount's date).
+ */
+export class RateCoverage {
+  constructor(
+    readonly baseCurrency: string,
+    /** Each currency's earliest rate date. */
+    private readonly firstRateDates: ReadonlyMap<string, string>,
+  ) {}
+
+  converts(currency: string, date: string): boolean {
+    if (currency === this.baseCurrency) return true;
+    const first = this.firstRateDates.get(currency);
+    return first !== undefined && first <= date;
+  }
+}
+
 export function attosToDecimal(attos: bigint): Decimal {
   return new Decimal(attos.toString()).div(ATTOS_PER_UNIT.toString());
 }

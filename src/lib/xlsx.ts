@@ -36,6 +36,15 @@
  * Formula injection is a CSV concern: here a string is always a string cell
  * (an inline or shared string, never a formula; this module never writes
  * formula cells), so text is written as it is, with no leading apostrophe.
+ *
+ * Any text makes a well-formed workbook. A character XML 1.0 cannot hold (a
+ * C0 control other than tab, LF and CR; U+FFFE; U+FFFF; an unpaired
+ * surrogate), and DEL, which exceljs would drop without a word, is written as
+ * U+FFFD, the replacement character, which every spreadsheet shows (see
+ * visibleText). The rest reads back as it was: CR and text that looks like
+ * Excel's `_xHHHH_` escape are written in that escape (`_x000D_`, `_x005F_`
+ * for the underscore), as Excel itself writes them, since a reader would
+ * otherwise turn CR into LF and `_x0041_` into `A`.
  */
 import ExcelJS from 'exceljs';
 import { minorUnits } from '../domain/currency.js';
@@ -86,6 +95,22 @@ export function exactNumber(text: string): number | null {
   return value === 0 ? 0 : value; // never -0
 }
 
+/** Characters a cell cannot hold: see the module comment. Code units, so that an unpaired surrogate matches. */
+const UNWRITABLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** An underscore that, with what follows, would read as Excel's `_xHHHH_` escape. */
+const ESCAPE_LOOKALIKE = /_(?=x[0-9A-Fa-f]{4}_)/g;
+
+/** Text as a workbook cell shows it: each character a cell cannot hold replaced by U+FFFD. */
+export function visibleText(text: string): string {
+  return text.replace(UNWRITABLE, '\uFFFD');
+}
+
+/** What to hand exceljs so that a reader gets visibleText(text) back. */
+function cellText(text: string): string {
+  // The underscores first: the `_x000D_` written for CR is an escape to keep.
+  return visibleText(text).replace(ESCAPE_LOOKALIKE, '_x005F_').replace(/\r/g, '_x000D_');
+}
+
 /** `#,##0.00 "USD"`: grouped, the currency's minor unit of decimals, the code after the amount. */
 export function moneyFormat(currency: string): string {
   const decimals = minorUnits(currency);
@@ -105,6 +130,11 @@ interface Cell {
 }
 
 function cellOf(value: unknown, kind: XlsxColumnKind, currency: string): Cell {
+  const cell = typedCell(value, kind, currency);
+  return typeof cell.value === 'string' ? { ...cell, value: cellText(cell.value) } : cell;
+}
+
+function typedCell(value: unknown, kind: XlsxColumnKind, currency: string): Cell {
   if (value === null || value === undefined) return { value: null };
   if (kind === 'money' || kind === 'ratio' || kind === 'count' || kind === 'integer') {
     const numFmt = kind === 'money' ? moneyFormat(currency) : FORMATS[kind];
@@ -138,7 +168,8 @@ const MAX_WIDTH = 48;
 
 /** A worksheet name Excel accepts: at most 31 characters, none of : \ / ? * [ ]. */
 function sheetName(title: string): string {
-  return title.replace(/[:\\/?*[\]]/g, '-').slice(0, 31) || 'report';
+  // Cut first: a cut through a surrogate pair leaves half of it, which becomes U+FFFD too.
+  return visibleText(title.replace(/[:\\/?*[\]]/g, '-').slice(0, 31)) || 'report';
 }
 
 export async function toXlsx(report: XlsxReport): Promise<Buffer> {
@@ -148,7 +179,7 @@ export async function toXlsx(report: XlsxReport): Promise<Buffer> {
 
   const workbook = new ExcelJS.Workbook();
   workbook.creator = 'Spendbook';
-  workbook.title = report.title;
+  workbook.title = visibleText(report.title);
   workbook.created = report.generatedAt;
   workbook.modified = report.generatedAt;
   const sheet = workbook.addWorksheet(sheetName(report.title), { views: [{ state: 'frozen', xSplit: 0, ySplit: headerRow }] });
@@ -160,15 +191,15 @@ export async function toXlsx(report: XlsxReport): Promise<Buffer> {
 
   parameters.forEach(([label, value], i) => {
     const row = sheet.getRow(i + 1);
-    row.getCell(1).value = label;
-    row.getCell(2).value = value;
+    row.getCell(1).value = cellText(label);
+    row.getCell(2).value = typeof value === 'string' ? cellText(value) : value;
     widen(0, label.length);
     widen(1, value === null ? 0 : String(value).length);
   });
 
   const header = sheet.getRow(headerRow);
   columns.forEach((column, i) => {
-    header.getCell(i + 1).value = column.name;
+    header.getCell(i + 1).value = cellText(column.name);
   });
   header.font = { bold: true };
 

@@ -68,8 +68,8 @@ export default fp<ServicesOptions>(
     app.decorate('settings', settings);
     app.decorate('campaigns', campaigns);
     app.decorate('periods', periods);
-    app.decorate('plans', new PlanService(app.sqlite, app.audit, campaigns, periods, now));
-    app.decorate('commitments', new CommitmentService(app.sqlite, app.audit, campaigns, periods, now));
+    app.decorate('plans', new PlanService(app.sqlite, app.audit, campaigns, periods, fxRates, now));
+    app.decorate('commitments', new CommitmentService(app.sqlite, app.audit, campaigns, periods, fxRates, now));
     app.decorate('fxRates', fxRates);
     // One interner for customer ids: a conversion's customer is then already an index into the touch table.
     const customers = new Interner();
@@ -81,11 +81,11 @@ export default fp<ServicesOptions>(
     app.decorate('revenueIndex', revenueIndex);
     app.decorate('spendIndex', spendIndex);
     app.decorate('reportCache', reportCache);
-    const spend = new SpendService(app.sqlite, app.audit, campaigns, periods, spendIndex);
+    const spend = new SpendService(app.sqlite, app.audit, campaigns, periods, spendIndex, fxRates);
     app.decorate('spend', spend);
     app.decorate('spendImport', new SpendImportService(campaigns, spend));
     app.decorate('touchpoints', new TouchpointService(app.sqlite, app.audit, campaigns, periods, touchIndex));
-    app.decorate('revenue', new RevenueService(app.sqlite, app.audit, periods, revenueIndex));
+    app.decorate('revenue', new RevenueService(app.sqlite, app.audit, periods, fxRates, revenueIndex));
     app.decorate('burnReports', new BurnReportService(app.sqlite, settings, fxRates, spendIndex, reportCache));
     const forecastReports = new ForecastReportService(app.sqlite, settings, fxRates, spendIndex, reportCache);
     app.decorate('forecastReports', forecastReports);

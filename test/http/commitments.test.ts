@@ -15,15 +15,19 @@ const io = (id: string, extra: Record<string, unknown> = {}) => ({ id, campaignI
 
 describe('POST /v1/commitments', () => {
   it('counts inserted, updated and unchanged; status defaults to open', async () => {
+    // No EUR rate: the open EUR commitment is taken, with a warning (it converts at its month's first day).
+    const eur = { warnings: [{ path: 'items/1/currency', message: 'no EUR rate on or before 2026-03-01; reports that include this line answer 422 until one is added' }], warningCount: 1 };
     expect((await post([io('io-1'), io('io-2', { campaignId: 'b', amount: 1250.5, currency: 'EUR' }), io('io-3', { status: 'closed' })])).json()).toEqual({
       inserted: 3,
       updated: 0,
       unchanged: 0,
+      ...eur,
     });
     expect((await post([io('io-1', { status: 'open' }), io('io-2', { campaignId: 'b', amount: '1250.50', currency: 'EUR' })])).json()).toEqual({
       inserted: 0,
       updated: 0,
       unchanged: 2,
+      ...eur,
     });
     expect((await post([io('io-1', { status: 'closed' }), io('io-3', { status: 'closed', month: '2026-04' }), io('io-4')])).json()).toEqual({
       inserted: 1,

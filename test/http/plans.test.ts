@@ -21,10 +21,13 @@ describe('PUT /v1/plans', () => {
       unchanged: 0,
     });
     // Same amount written differently is unchanged; a new amount or currency is an update.
+    // No EUR rate at all: the EUR plan is taken, with a warning (a plan converts at its month's first day).
     expect((await put([plan('a', '2026-03', '12000.000000'), plan('a', '2026-04', '8000.50', 'EUR'), plan('b', '2026-03', 0.000001)])).json()).toEqual({
       inserted: 0,
       updated: 1,
       unchanged: 2,
+      warnings: [{ path: 'items/1/currency', message: 'no EUR rate on or before 2026-04-01; reports that include this line answer 422 until one is added' }],
+      warningCount: 1,
     });
     expect((await put([plan('a', '2026-03', '12500.25')], 'finance')).json()).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
 

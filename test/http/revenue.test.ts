@@ -21,14 +21,17 @@ const refund = (id: string, of: string, amount: string, extra: Record<string, un
 describe('POST /v1/revenue', () => {
   it('counts inserted, updated and unchanged; refunds may follow their conversion in the same batch', async () => {
     const batch = [conversion('ord-1'), conversion('ord-2', { amount: 49.9, currency: 'EUR', customerId: 'cust-2' }), refund('ref-1', 'ord-1', '-30')];
-    expect((await post(batch)).json()).toEqual({ inserted: 3, updated: 0, unchanged: 0 });
-    expect((await post(batch)).json()).toEqual({ inserted: 0, updated: 0, unchanged: 3 });
+    // No EUR rate: ord-2 is taken, with a warning naming its day, as every answer that holds it.
+    const eur = { warnings: [{ path: 'items/1/currency', message: 'no EUR rate on or before 2026-03-03; reports that include this line answer 422 until one is added' }], warningCount: 1 };
+    expect((await post(batch)).json()).toEqual({ inserted: 3, updated: 0, unchanged: 0, ...eur });
+    expect((await post(batch)).json()).toEqual({ inserted: 0, updated: 0, unchanged: 3, ...eur });
     // The same values written another way: unchanged.
     expect((await post([conversion('ord-1', { amount: 100, occurredAt: '2026-03-03T10:00:00+01:00' })])).json()).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
     expect((await post([refund('ref-1', 'ord-1', '-70'), conversion('ord-2', { amount: '59.90', currency: 'EUR', customerId: 'cust-2' }), conversion('ord-3')])).json()).toEqual({
       inserted: 1,
       updated: 2,
       unchanged: 0,
+      ...eur,
     });
     expect((await get()).json()).toEqual({
       items: [

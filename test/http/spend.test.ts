@@ -23,8 +23,10 @@ const sumOf = (items: { amount: string }[]) => items.reduce((sum, s) => sum + Ma
 describe('POST /v1/spend', () => {
   it('inserts; the same file again is unchanged; a restated amount replaces the old one', async () => {
     const file = [line(), line({ date: '2026-03-15', amount: 100 }), line({ campaignId: 'b', source: 'meta', amount: '95.10', currency: 'EUR' })];
-    expect((await post(file)).json()).toEqual({ inserted: 3, updated: 0, unchanged: 0 });
-    expect((await post(file)).json()).toEqual({ inserted: 0, updated: 0, unchanged: 3 });
+    // No EUR rate: the EUR line is taken, with a warning, each time it is sent.
+    const eur = { warnings: [{ path: 'items/2/currency', message: 'no EUR rate on or before 2026-03-14; reports that include this line answer 422 until one is added' }], warningCount: 1 };
+    expect((await post(file)).json()).toEqual({ inserted: 3, updated: 0, unchanged: 0, ...eur });
+    expect((await post(file)).json()).toEqual({ inserted: 0, updated: 0, unchanged: 3, ...eur });
     expect(countRows(t.app, 'spend')).toBe(3);
 
     // The platform restates yesterday: 412.37 becomes 420.00.
@@ -56,13 +58,15 @@ describe('POST /v1/spend', () => {
       { externalRef: { source: 'meta', id: '222' }, date: '2026-03-14', amount: 95.1, currency: 'EUR', source: 'meta' },
       { campaignId: 'a', externalRef: { source: 'google_ads', id: '111' }, date: '2026-03-14', amount: '1', currency: 'USD', source: 'google_ads' },
     ]);
-    expect(res.json()).toEqual({ inserted: 2, updated: 0, unchanged: 0 });
+    const eur = { warnings: [{ path: 'items/0/currency', message: 'no EUR rate on or before 2026-03-14; reports that include this line answer 422 until one is added' }], warningCount: 1 };
+    expect(res.json()).toEqual({ inserted: 2, updated: 0, unchanged: 0, ...eur });
     expect((await get('?campaignId=b')).json().items.map((s: { amount: string }) => s.amount)).toEqual(['95.10']);
     // The same line sent by campaignId is the same line.
     expect((await post([{ campaignId: 'b', date: '2026-03-14', amount: '95.10', currency: 'EUR', source: 'meta' }])).json()).toEqual({
       inserted: 0,
       updated: 0,
       unchanged: 1,
+      ...eur,
     });
   });
 

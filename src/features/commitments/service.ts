@@ -3,8 +3,9 @@ import type { Sqlite } from '../../db.js';
 import type { AuditLog } from '../audit/service.js';
 import { minorUnits } from '../../domain/currency.js';
 import { formatAmount } from '../../domain/money.js';
+import { firstDayOfMonth } from '../../domain/periods.js';
 import { FieldErrors } from '../../lib/errors.js';
-import { flagRepeats, flagUnknownCampaigns, type BatchCounts } from '../shared/batch.js';
+import { flagRepeats, flagUnknownCampaigns, withRateWarnings, type BatchAnswer, type BatchCounts, type RateCoverageSource } from '../shared/batch.js';
 import type { CampaignService } from '../campaigns/service.js';
 import type { PeriodService } from '../periods/service.js';
 
@@ -47,6 +48,7 @@ export class CommitmentService {
     private readonly sqlite: Sqlite, private readonly audit: AuditLog,
     private readonly campaigns: CampaignService,
     private readonly periods: PeriodService,
+    private readonly rates: RateCoverageSource,
     private readonly now = () => new Date(),
   ) {
     this.select = sqlite.prepare('select * from commitments where id = ?').safeIntegers(true);
@@ -57,7 +59,20 @@ export class CommitmentService {
     );
   }
 
-  upsert(items: CommitmentInput[], pathOf: (i: number) => string): BatchCounts {
+  /**
+   * Writes the batch; warns of each open commitment no rate converts yet (at
+   * its month's first day). A closed one is in no report, so it never warns.
+   */
+  upsert(items: CommitmentInput[], pathOf: (i: number) => string): BatchAnswer {
+    const counts = this.write(items, pathOf);
+    const rateOf = (i: number) => {
+      const item = items[i]!;
+      return item.status === 'open' ? { currency: item.currency, date: firstDayOfMonth(item.month) } : null;
+    };
+    return withRateWarnings(counts, items.length, rateOf, this.rates.coverage(), pathOf);
+  }
+
+  private write(items: CommitmentInput[], pathOf: (i: number) => string): BatchCounts {
     const errors = new FieldErrors();
     const known = this.campaigns.existingIds(items.map((item) => item.campaignId));
     flagUnknownCampaigns(items, known, errors, pathOf);

@@ -1,7 +1,7 @@
 /** FX rates: base-currency units per one unit of a currency, per day. */
 import type { Sqlite } from '../../db.js';
 import type { AuditLog } from '../audit/service.js';
-import { FxTable, parseRate, type RateQuote } from '../../domain/fx.js';
+import { FxTable, parseRate, RateCoverage, type RateQuote } from '../../domain/fx.js';
 import { FieldErrors } from '../../lib/errors.js';
 import { flagRepeats, type BatchCounts } from '../shared/batch.js';
 import type { SettingsService } from '../settings/service.js';
@@ -20,6 +20,7 @@ export class FxRateService {
   private readonly upsertStmt;
 
   private readonly rateBetweenStmt;
+  private readonly firstRatesStmt;
 
   constructor(
     private readonly sqlite: Sqlite, private readonly audit: AuditLog,
@@ -28,6 +29,7 @@ export class FxRateService {
     private readonly now = () => new Date(),
   ) {
     this.select = sqlite.prepare('select rate from fx_rates where currency = ? and date = ?').pluck();
+    this.firstRatesStmt = sqlite.prepare('select currency, min(date) from fx_rates group by currency').raw(true);
     this.rateBetweenStmt = sqlite.prepare('select 1 from fx_rates where currency = ? and date > ? and date <= ? limit 1').pluck();
     this.upsertStmt = sqlite.prepare(
       `insert into fx_rates (currency, date, rate, updated_at) values (?, ?, ?, ?)
@@ -88,6 +90,11 @@ export class FxRateService {
     if (filter.after) (where.push('(currency, date) > (?, ?)'), params.push(...filter.after));
     const sql = `select currency, date, rate from fx_rates ${where.length ? 'where ' + where.join(' and ') : ''} order by currency, date limit ?`;
     return this.sqlite.prepare(sql).all(...params, filter.limit + 1) as RateQuote[];
+  }
+
+  /** Which amounts the reports can convert as the rates stand: a batch's rate warnings. */
+  coverage(): RateCoverage {
+    return new RateCoverage(this.settings.get().baseCurrency, new Map(this.firstRatesStmt.all() as [string, string][]));
   }
 
   /** Every rate dated on or before `through`, as a lookup table. */

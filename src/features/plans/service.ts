@@ -7,8 +7,9 @@ import type { Sqlite } from '../../db.js';
 import type { AuditLog } from '../audit/service.js';
 import { minorUnits } from '../../domain/currency.js';
 import { formatAmount } from '../../domain/money.js';
+import { firstDayOfMonth } from '../../domain/periods.js';
 import { FieldErrors } from '../../lib/errors.js';
-import { flagRepeats, flagUnknownCampaigns, type BatchCounts } from '../shared/batch.js';
+import { flagRepeats, flagUnknownCampaigns, withRateWarnings, type BatchAnswer, type BatchCounts, type RateCoverageSource } from '../shared/batch.js';
 import type { CampaignService } from '../campaigns/service.js';
 import type { PeriodService } from '../periods/service.js';
 
@@ -65,6 +66,7 @@ export class PlanService {
     private readonly sqlite: Sqlite, private readonly audit: AuditLog,
     private readonly campaigns: CampaignService,
     private readonly periods: PeriodService,
+    private readonly rates: RateCoverageSource,
     private readonly now = () => new Date(),
   ) {
     this.select = sqlite.prepare('select * from plans where campaign_id = ? and month = ?').safeIntegers(true);
@@ -79,7 +81,14 @@ export class PlanService {
     );
   }
 
-  upsert(items: PlanInput[], actor: string | null, pathOf: (i: number) => string): BatchCounts {
+  /** Writes the batch; warns of each plan no rate converts yet (reports convert a plan at its month's first day). */
+  upsert(items: PlanInput[], actor: string | null, pathOf: (i: number) => string): BatchAnswer {
+    const counts = this.write(items, actor, pathOf);
+    const rateOf = (i: number) => ({ currency: items[i]!.currency, date: firstDayOfMonth(items[i]!.month) });
+    return withRateWarnings(counts, items.length, rateOf, this.rates.coverage(), pathOf);
+  }
+
+  private write(items: PlanInput[], actor: string | null, pathOf: (i: number) => string): BatchCounts {
     const errors = new FieldErrors();
     const known = this.campaigns.existingIds(items.map((item) => item.campaignId));
     flagUnknownCampaigns(items, known, errors, pathOf);

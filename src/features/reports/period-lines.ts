@@ -28,10 +28,12 @@ export class PeriodLines {
     this.plansStmt = sqlite
       .prepare('select campaign_id as campaignId, month, currency, amount_micros as micros from plans where month between ? and ?')
       .safeIntegers(true);
+    // Each open commitment, summed in bigint below: SQLite's integer sum() stops at 2^63 micros,
+    // which twelve commitments of the largest amount an input takes pass (and total() is a float).
     this.commitmentsStmt = sqlite
       .prepare(
-        `select campaign_id as campaignId, month, currency, sum(amount_micros) as micros from commitments
-         where status = 'open' and month between ? and ? group by campaign_id, month, currency`,
+        `select campaign_id as campaignId, month, currency, amount_micros as micros from commitments
+         where status = 'open' and month between ? and ?`,
       )
       .safeIntegers(true);
   }

@@ -9,8 +9,9 @@ import type { Sqlite } from '../../db.js';
 import type { AuditLog } from '../audit/service.js';
 import { minorUnits } from '../../domain/currency.js';
 import { formatAmount } from '../../domain/money.js';
+import { dayOfInstant, formatDay } from '../../domain/periods.js';
 import { FieldErrors } from '../../lib/errors.js';
-import { flagRepeats, type BatchCounts } from '../shared/batch.js';
+import { flagRepeats, withRateWarnings, type BatchAnswer, type BatchCounts, type RateCoverageSource } from '../shared/batch.js';
 import { formatInstant } from '../../domain/instants.js';
 import type { PeriodService } from '../periods/service.js';
 import type { RevenueIndex, RevenueRowChange } from './revenue-index.js';
@@ -91,6 +92,7 @@ export class RevenueService {
   constructor(
     private readonly sqlite: Sqlite, private readonly audit: AuditLog,
     private readonly periods: PeriodService,
+    private readonly rates: RateCoverageSource,
     private readonly index?: RevenueIndex,
   ) {
     this.selectStmt = sqlite.prepare('select * from revenue where id = ?').safeIntegers(true);
@@ -108,7 +110,14 @@ export class RevenueService {
    * checks and the writes run in the same transaction, so nothing written
    * in between can make the checks stale.
    */
-  ingest(items: RevenueInput[], pathOf: (i: number) => string): BatchCounts {
+  ingest(items: RevenueInput[], pathOf: (i: number) => string): BatchAnswer {
+    const counts = this.write(items, pathOf);
+    // A report converts an event (a refund too) at its own UTC day.
+    const rateOf = (i: number) => ({ currency: items[i]!.currency, date: formatDay(dayOfInstant(items[i]!.occurredAt)) });
+    return withRateWarnings(counts, items.length, rateOf, this.rates.coverage(), pathOf);
+  }
+
+  private write(items: RevenueInput[], pathOf: (i: number) => string): BatchCounts {
     const changed: RevenueRowChange[] = [];
     const counts = this.audit.transaction(() => {
       const stored = this.check(items, pathOf);

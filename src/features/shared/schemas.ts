@@ -8,6 +8,7 @@ import { MoneyFormatError, parseAmount } from '../../domain/money.js';
 import { NumberLiteral } from '../../lib/json-body.js';
 import { isValidDate, isValidMonth } from '../../domain/periods.js';
 import { MAX_BATCH_ITEMS } from '../../plugins/batch.js';
+import { MAX_LISTED_WARNINGS } from './batch.js';
 import { XLSX_MEDIA_TYPE } from '../../lib/xlsx.js';
 
 export const CHANNELS = [
@@ -97,13 +98,35 @@ export const batchBody = <T extends z.ZodType>(item: T) =>
       .meta({ description: `1 to ${MAX_BATCH_ITEMS} items, all-or-nothing` }),
   });
 
+/** Accepted lines that deserve a word; only in an answer that has any. */
+export const BatchWarnings = {
+  warnings: z
+    .array(z.object({ path: z.string(), message: z.string() }))
+    .max(MAX_LISTED_WARNINGS)
+    .optional()
+    .meta({
+      description: `Only when some line warns: the first ${MAX_LISTED_WARNINGS.toLocaleString('en-US')} warnings, each naming the line's field. A line in a currency with no rate on or before its date (a plan or commitment: its month's first day) is accepted, but every report that includes it answers 422 until such a rate is added.`,
+    }),
+  warningCount: z.number().int().min(1).optional().meta({ description: 'With warnings: how many there are in all, listed or not' }),
+};
+
 export const BatchResult = z
   .object({
     inserted: z.number().int(),
     updated: z.number().int(),
     unchanged: z.number().int(),
+    ...BatchWarnings,
   })
-  .meta({ id: 'BatchResult', example: { inserted: 2, updated: 1, unchanged: 0 } });
+  .meta({
+    id: 'BatchResult',
+    example: {
+      inserted: 2,
+      updated: 1,
+      unchanged: 0,
+      warnings: [{ path: 'items/1/currency', message: 'no JPY rate on or before 2026-03-04; reports that include this line answer 422 until one is added' }],
+      warningCount: 1,
+    },
+  });
 
 export const Format = z.enum(['json', 'csv']).optional().meta({ description: 'csv, or send Accept: text/csv' });
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ValidationError } from '../../lib/errors.js';
-import { MoneyOutput, problems } from '../shared/schemas.js';
+import { BatchWarnings, MoneyOutput, problems } from '../shared/schemas.js';
 import { IMPORT_FORMATS } from './import/formats.js';
 import { UNMATCHED } from './import/service.js';
 
@@ -31,6 +31,8 @@ const ImportResult = z
     skippedRows: z.array(z.object({ line: z.number().int(), reason: z.string() })).meta({ description: 'The first 1,000 skipped rows' }),
     createdCampaigns: z.array(z.object({ id: z.string(), name: z.string() })),
     totals: z.array(z.object({ currency: z.string(), amount: MoneyOutput })).meta({ description: 'The imported amounts per currency, exact' }),
+    // As a spend batch's, the paths naming the file's line and column: `line/7/Currency code`.
+    ...BatchWarnings,
   })
   .meta({
     id: 'SpendImportResult',

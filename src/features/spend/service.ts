@@ -9,7 +9,7 @@ import type { AuditLog } from '../audit/service.js';
 import { minorUnits } from '../../domain/currency.js';
 import { formatAmount } from '../../domain/money.js';
 import { FieldErrors } from '../../lib/errors.js';
-import type { BatchCounts } from '../shared/batch.js';
+import { withRateWarnings, type BatchAnswer, type BatchCounts, type RateCoverageSource } from '../shared/batch.js';
 import { refKey, type CampaignService, type ExternalRef } from '../campaigns/service.js';
 import type { PeriodService } from '../periods/service.js';
 import type { SpendIndex } from './spend-index.js';
@@ -165,6 +165,8 @@ export class SpendService {
     private readonly campaigns: CampaignService,
     private readonly periods: PeriodService,
     private readonly index?: SpendIndex,
+    /** The FX rates, for the warnings on lines no rate converts yet (none without it). */
+    private readonly rates?: RateCoverageSource,
   ) {
     this.upsertStmt = sqlite.prepare(SPEND_UPSERT_SQL);
     this.upsertChunkStmt = sqlite.prepare(spendUpsertSql(SPEND_UPSERT_CHUNK));
@@ -183,8 +185,16 @@ export class SpendService {
    * and counted by reading, not written, in a transaction that is rolled
    * back (undoing what `prepare` made): a dry run writes nothing, not even
    * pages it would throw away.
+   *
+   * Either way the answer warns of each line no rate converts yet (at its
+   * date): accepted, but a report that includes it answers 422.
    */
-  ingest(items: SpendInput[], pathOf: (i: number) => string, options: IngestOptions = {}): BatchCounts {
+  ingest(items: SpendInput[], pathOf: (i: number) => string, options: IngestOptions = {}): BatchAnswer {
+    const counts = this.ingestCounts(items, pathOf, options);
+    return this.rates ? withRateWarnings(counts, items.length, (i) => items[i]!, this.rates.coverage(), pathOf) : counts;
+  }
+
+  private ingestCounts(items: SpendInput[], pathOf: (i: number) => string, options: IngestOptions): BatchCounts {
     let campaignIds: string[] = [];
     const checkAndWrite = () => {
       options.prepare?.();

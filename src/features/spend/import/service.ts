@@ -27,6 +27,7 @@ import { formatAmount } from '../../../domain/money.js';
 import { AppError, PayloadTooLargeError, ValidationError, type FieldError } from '../../../lib/errors.js';
 import { MAX_BATCH_ITEMS } from '../../../plugins/batch.js';
 import type { SpendInput, SpendService } from '../service.js';
+import type { BatchAnswer } from '../../shared/batch.js';
 import { linePath, MAX_ERRORS, parseImport, type ImportFormat, type ImportRow, type ParsedFile, type SkippedRow, type Unmatched } from './formats.js';
 
 export { UNMATCHED, type Unmatched } from './formats.js';
@@ -53,6 +54,9 @@ export interface ImportResult {
   skippedRows: SkippedRow[];
   createdCampaigns: { id: string; name: string }[];
   totals: { currency: string; amount: string }[];
+  /** Rows no rate converts yet, as a spend batch warns of them (line and column: `line/7/Currency code`); only when there are any. */
+  warnings?: FieldError[];
+  warningCount?: number;
 }
 
 /** The most skipped rows an answer lists (`skipped` counts them all). */
@@ -102,7 +106,7 @@ export class SpendImportService {
       return { campaignId: campaignIds[i]!, date: row.date, amount: row.amount, currency: row.currency, source: row.source, reference: row.reference };
     });
     // Campaigns to create always come with rows (every unmatched row gets one), so they are made in the ingest's transaction.
-    let counts = { inserted: 0, updated: 0, unchanged: 0 };
+    let counts: BatchAnswer = { inserted: 0, updated: 0, unchanged: 0 };
     if (items.length > 0) {
       const pathOf = (k: number) => `${linePath(file.rows[kept[k]!]!.line)}/`;
       try {
@@ -115,7 +119,9 @@ export class SpendImportService {
       } catch (error) {
         throw renameColumns(error, file);
       }
+      if (counts.warnings) renamePaths(counts.warnings, file);
     }
+    const { warnings, warningCount, ...tally } = counts;
     return {
       format: options.format,
       source: SOURCE_OF_FORMAT[options.format],
@@ -123,11 +129,12 @@ export class SpendImportService {
       headerLine: file.headerLine,
       rows: file.rows.length + file.skipped.length,
       imported: items.length,
-      ...counts,
+      ...tally,
       skipped: skipped.length,
       skippedRows: skipped.slice(0, MAX_LISTED_SKIPS),
       createdCampaigns: toCreate.map((c) => ({ id: c.id, name: c.name })),
       totals: totalsOf(items),
+      ...(warnings ? { warnings, warningCount } : {}),
     };
   }
 
@@ -263,7 +270,14 @@ function describe(row: ImportRow): string {
 /** The ingest's errors name SpendInput's fields; an import's name the file's columns. */
 function renameColumns(error: unknown, file: ParsedFile): unknown {
   if (!(error instanceof AppError)) return error;
-  const lists = [error instanceof ValidationError ? error.errors : undefined, error.extra.errors as FieldError[] | undefined];
+  for (const list of [error instanceof ValidationError ? error.errors : undefined, error.extra.errors as FieldError[] | undefined]) {
+    if (Array.isArray(list)) renamePaths(list, file);
+  }
+  return error;
+}
+
+/** `line/12/amount` -> `line/12/Cost`, in place. */
+function renamePaths(list: FieldError[], file: ParsedFile): void {
   const columns: Record<string, string> = {
     date: file.columnOf.date,
     campaignId: file.columnOf.campaign,
@@ -272,14 +286,10 @@ function renameColumns(error: unknown, file: ParsedFile): unknown {
     amount: file.columnOf.amount,
     currency: file.columnOf.currency,
   };
-  for (const list of lists) {
-    if (!Array.isArray(list)) continue;
-    for (const item of list) {
-      const match = /^(line\/\d+\/)(\w+)$/.exec(item.path);
-      if (match && columns[match[2]!] !== undefined) item.path = `${match[1]}${columns[match[2]!]}`;
-    }
+  for (const item of list) {
+    const match = /^(line\/\d+\/)(\w+)$/.exec(item.path);
+    if (match && columns[match[2]!] !== undefined) item.path = `${match[1]}${columns[match[2]!]}`;
   }
-  return error;
 }
 
 function importDetail(errors: readonly FieldError[]): string {
