@@ -37,7 +37,7 @@
  * (an inline or shared string, never a formula; this module never writes
  * formula cells), so text is written as it is, with no leading apostrophe.
  */
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { minorUnits } from '../domain/currency.js';
 
 export const XLSX_MEDIA_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -146,7 +146,10 @@ export async function toXlsx(report: XlsxReport): Promise<Buffer> {
   const parameters = [...report.parameters, ['generatedAt', report.generatedAt.toISOString()] as const];
   const headerRow = parameters.length + 2;
 
-  const workbook = new ExcelJS.Workbook();
+  // Loaded on the first spreadsheet asked for: exceljs and its dependencies
+  // are a third of the modules the service would otherwise load at start.
+  const { default: Excel } = await import('exceljs');
+  const workbook = new Excel.Workbook();
   workbook.creator = 'Spendbook';
   workbook.title = report.title;
   workbook.created = report.generatedAt;
