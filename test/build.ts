@@ -13,10 +13,11 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**
- * tsc writes it at the end of a build that changed anything; a source saved
- * again unchanged leaves it as it was, so ensureBuilt also sets its time.
+ * Every build writes every output again (no incremental build: tsc's
+ * incremental mode does not notice deleted outputs), so the server's
+ * compiled file dates the last build.
  */
-const STAMP = join(ROOT, 'dist', '.tsbuildinfo');
+const STAMP = join(ROOT, 'dist', 'src', 'server.js');
 const LOCK = join(ROOT, 'dist', '.building');
 
 /** What tsconfig.build.json compiles, and the configuration itself. */
@@ -29,7 +30,7 @@ function newestSource(path: string): number {
 }
 
 function isCurrent(): boolean {
-  if (!existsSync(STAMP) || !existsSync(join(ROOT, 'dist', 'src', 'server.js'))) return false;
+  if (!existsSync(STAMP)) return false;
   const built = statSync(STAMP).mtimeMs;
   return SOURCES.every((source) => newestSource(join(ROOT, source)) <= built);
 }
