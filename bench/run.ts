@@ -35,6 +35,7 @@
  *   npm run bench -- --keep                keep the temp dir and its SQLite files
  *   npm run bench -- --suite import        only the 1,000,000-row CSV import through the CLI (bench/import.ts)
  *   npm run bench -- --suite import --import-rows 100000   a smaller file
+ *   npm run bench -- --suite start         only `npm start` on an empty database -> /healthz (bench/start.ts)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -45,6 +46,7 @@ import { openDatabase } from '../src/db.js';
 import { SPEND_UPSERT_CHUNK, SPEND_UPSERT_SQL, spendUpsertSql } from '../src/features/spend/service.js';
 import { runAttributionBench } from './attribution.js';
 import { runImportBench } from './import.js';
+import { runStartBench } from './start.js';
 import { makeCampaigns, makeSpendRows, type BenchRow } from './data.js';
 import { ask, fmtInt, fmtMiB, fmtRate, percentile, post, startServer, stopServer, table } from './harness.js';
 import type { ServerStats } from './server.js';
@@ -59,7 +61,7 @@ interface Options {
   breakdown: boolean;
   profile: boolean;
   keep: boolean;
-  suite: 'all' | 'spend' | 'attribution' | 'import';
+  suite: 'all' | 'spend' | 'attribution' | 'import' | 'start';
   /** Rows of the CSV import benchmark's file (1,000,000). */
   importRows: number;
   /** Data set L's counts times this (customers, touchpoints, conversions); 1 is PRODUCT.md's L. */
@@ -87,8 +89,8 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     suite: ((): Options['suite'] => {
       const i = argv.indexOf('--suite');
       const suite = i >= 0 ? argv[i + 1] : (env.BENCH_SUITE ?? 'all');
-      if (suite !== 'all' && suite !== 'spend' && suite !== 'attribution' && suite !== 'import') {
-        throw new Error(`--suite must be all, spend, attribution or import (got ${suite})`);
+      if (suite !== 'all' && suite !== 'spend' && suite !== 'attribution' && suite !== 'import' && suite !== 'start') {
+        throw new Error(`--suite must be all, spend, attribution, import or start (got ${suite})`);
       }
       return suite;
     })(),
@@ -244,6 +246,11 @@ async function main(): Promise<void> {
     // Other processes on the machine slow every figure below, and not all equally: say how busy it was.
     out(`node ${process.version}, ${availableParallelism()} CPUs (1-minute load average ${loadavg()[0]!.toFixed(2)}), SQLite files in ${dir}\n`);
     let ok = true;
+    // First, while the machine is as quiet as this run leaves it.
+    if (options.suite === 'all' || options.suite === 'start') {
+      ok = (await runStartBench(dir, { runs: 5 }, out)) && ok;
+      if (options.suite === 'all') out('\n');
+    }
     if (options.suite === 'all' || options.suite === 'spend') ok = (await spendSuite(options, dir, out)) && ok;
     if (options.suite === 'all' || options.suite === 'import') {
       if (options.suite === 'all') out('\n');

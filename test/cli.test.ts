@@ -1,7 +1,8 @@
 /**
- * `spendbook` against a real service: the server process (src/server.ts, as
- * `npm start` runs it) over a temp SQLite file, and the CLI as a user runs
- * it (`node bin/spendbook.mjs ...`), each in its own process. stderr is a
+ * `spendbook` against a real service: the server process (the compiled
+ * dist/src/server.js, as `npm start` runs it) over a temp SQLite file, and
+ * the CLI as a user runs it (`node bin/spendbook.mjs ...`, which runs dist/
+ * too), each in its own process. stderr is a
  * pipe, not a terminal, so progress comes as one plain line per part.
  *
  * Small files with small --batch-rows make several parts, so that what a
@@ -15,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from './build.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin/spendbook.mjs');
@@ -96,10 +98,11 @@ function file(name: string, text: string): string {
 }
 
 beforeAll(async () => {
+  await ensureBuilt();
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
   let output = '';
-  server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  server = spawn(process.execPath, ['dist/src/server.js'], {
     cwd: ROOT,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', SPENDBOOK_DB: join(dir, 'spendbook.db'), SPENDBOOK_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'silent' },
     stdio: ['ignore', 'pipe', 'pipe'],

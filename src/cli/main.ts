@@ -14,6 +14,7 @@
  * usage error (with the usage text).
  */
 import { readFileSync } from 'node:fs';
+import { packagePath } from '../lib/package-root.js';
 import { ApiClient, ApiError, ConnectionError, problemLines } from './http.js';
 import { parseImportArgs, runImport } from './import.js';
 import type { ProgressStream } from './progress.js';
@@ -27,7 +28,7 @@ export interface CliIo {
 }
 
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
 

@@ -46,7 +46,7 @@
  * for the underscore), as Excel itself writes them, since a reader would
  * otherwise turn CR into LF and `_x0041_` into `A`.
  */
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { minorUnits } from '../domain/currency.js';
 
 export const XLSX_MEDIA_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -177,7 +177,10 @@ export async function toXlsx(report: XlsxReport): Promise<Buffer> {
   const parameters = [...report.parameters, ['generatedAt', report.generatedAt.toISOString()] as const];
   const headerRow = parameters.length + 2;
 
-  const workbook = new ExcelJS.Workbook();
+  // Loaded on the first spreadsheet asked for: exceljs and its dependencies
+  // are a third of the modules the service would otherwise load at start.
+  const { default: Excel } = await import('exceljs');
+  const workbook = new Excel.Workbook();
   workbook.creator = 'Spendbook';
   workbook.title = visibleText(report.title);
   workbook.created = report.generatedAt;
