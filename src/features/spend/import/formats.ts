@@ -73,8 +73,12 @@ export interface SkippedRow {
 export interface ParsedFile {
   format: ImportFormat;
   headerLine: number;
-  /** Column header -> the input field it fills, for naming columns in later errors. */
-  columnOf: Record<'campaign' | 'date' | 'amount' | 'currency' | 'reference', string>;
+  /**
+   * The file's header for each input field, for naming columns in later
+   * errors: `campaign` is the column that names a row's campaign (its name,
+   * else its id); `name`, `campaignId` and `platformId` each that column.
+   */
+  columnOf: Record<'campaign' | 'name' | 'campaignId' | 'platformId' | 'date' | 'amount' | 'currency' | 'reference', string>;
   rows: ImportRow[];
   skipped: SkippedRow[];
   errors: FieldError[];
@@ -300,7 +304,7 @@ export function parseImport(format: ImportFormat, text: string, firstDataLine?: 
   const parsed: ParsedFile = {
     format,
     headerLine: 0,
-    columnOf: { campaign: 'Campaign', date: 'date', amount: 'amount', currency: 'currency', reference: 'reference' },
+    columnOf: { campaign: 'Campaign', name: 'Campaign', campaignId: 'campaignId', platformId: 'Campaign ID', date: 'date', amount: 'amount', currency: 'currency', reference: 'reference' },
     rows,
     skipped,
     errors,
@@ -339,6 +343,9 @@ export function parseImport(format: ImportFormat, text: string, firstDataLine?: 
     };
     parsed.columnOf = {
       campaign: nameOf(index.has('campaign') ? 'campaign' : index.has('campaignId') ? 'campaignId' : 'platformId'),
+      name: nameOf('campaign'),
+      campaignId: nameOf('campaignId'),
+      platformId: nameOf('platformId'),
       date: nameOf('date'),
       amount: nameOf('amount'),
       currency: nameOf(index.has('currency') ? 'currency' : 'amount'),
