@@ -4,6 +4,7 @@
  * and in each file's own summary row where the platform writes one).
  */
 import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { campaignItem, countRows, makeApp, problemOf, seedCampaigns, snapshot, type TestApp } from '../helper.js';
 
@@ -337,6 +338,47 @@ describe('unmatched=create at scale', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+});
+
+describe('a huge line is refused as it streams in', () => {
+  it('a 60 MiB line: 400 naming line 2 after reading a few chunks of it, not the whole body; nothing written', async () => {
+    const total = 60 * 1024 * 1024;
+    // Short fields, so that the line's bound is the one reached.
+    const chunk = Buffer.from('xxxxxxx,'.repeat(8 * 1024));
+    let pulled = 0;
+    let answered = false;
+    // A client sending its body a chunk at a time, as a socket does.
+    const body = new Readable({
+      read() {
+        if (pulled === 0) {
+          pulled = 1;
+          this.push('date,campaignId,amount,currency\n2026-03-01,cmp-trade-show,1.00,');
+          return;
+        }
+        setImmediate(() => {
+          if (answered || pulled >= total) return void this.push(null);
+          pulled += chunk.length;
+          this.push(chunk);
+        });
+      },
+    });
+    const before = snapshot(t.app);
+    const res = await t.call({ method: 'POST', url: '/v1/spend/import?format=generic', role: 'ops', headers: { 'content-type': 'text/csv' }, payload: body });
+    const pulledAtAnswer = pulled;
+    answered = true;
+    const problem = problemOf(res, 400, 'validation_failed');
+    expect(problem.errors).toEqual([{ path: 'line/2', message: expect.stringContaining('the line is longer than 64 KiB') }]);
+    // The answer came once the line passed 64 KiB: after 2 chunks of 64 KiB and a few in flight, far from 60 MiB.
+    expect(pulledAtAnswer).toBeLessThan(1024 * 1024);
+    expect(snapshot(t.app)).toBe(before);
+    expect((await t.call({ method: 'GET', url: '/healthz', role: null })).statusCode).toBe(200);
+  });
+
+  it('a field over 16 KiB in a line under 64 KiB is refused too, naming the line', async () => {
+    const res = await importCsv('generic', `date,campaignId,amount,currency,reference\n2026-03-01,cmp-trade-show,1.00,USD,R1\n2026-03-02,cmp-trade-show,1.00,USD,${'r'.repeat(17 * 1024)}\n`);
+    expect(problemOf(res, 400).errors).toEqual([{ path: 'line/3', message: expect.stringMatching(/^field 5 is longer than 16 KiB/) }]);
+    expect(countRows(t.app, 'spend')).toBe(0);
   });
 });
 
