@@ -284,6 +284,16 @@ export function locateHeader(format: ImportFormat, records: readonly string[][])
   return -1;
 }
 
+/**
+ * The formats whose header is among a file's first records (each with the
+ * header knowledge the import itself uses): one for a file whose format is
+ * plain, none for a file of no known format, several when its header would
+ * fit more than one (the caller then asks which).
+ */
+export function detectFormats(records: readonly string[][]): ImportFormat[] {
+  return IMPORT_FORMATS.filter((format) => locateHeader(format, records) >= 0);
+}
+
 function isBlank(fields: readonly string[]): boolean {
   return fields.every((f) => f.trim() === '');
 }
