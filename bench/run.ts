@@ -36,6 +36,8 @@
  *   npm run bench -- --suite import        only the 1,000,000-row CSV import through the CLI (bench/import.ts)
  *   npm run bench -- --suite import --import-rows 100000   a smaller file
  *   npm run bench -- --suite start         only `npm start` on an empty database -> /healthz (bench/start.ts)
+ *   npm run bench -- --suite create        only the 100,000-campaign import and batch (bench/create.ts)
+ *   npm run bench -- --suite create --create-rows 20000    fewer campaigns
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -47,6 +49,7 @@ import { SPEND_UPSERT_CHUNK, SPEND_UPSERT_SQL, spendUpsertSql } from '../src/fea
 import { runAttributionBench } from './attribution.js';
 import { runImportBench } from './import.js';
 import { runStartBench } from './start.js';
+import { runCreateBench } from './create.js';
 import { makeCampaigns, makeSpendRows, type BenchRow } from './data.js';
 import { ask, fmtInt, fmtMiB, fmtRate, percentile, post, startServer, stopServer, table } from './harness.js';
 import type { ServerStats } from './server.js';
@@ -61,7 +64,9 @@ interface Options {
   breakdown: boolean;
   profile: boolean;
   keep: boolean;
-  suite: 'all' | 'spend' | 'attribution' | 'import' | 'start';
+  suite: 'all' | 'spend' | 'attribution' | 'import' | 'start' | 'create';
+  /** New campaigns of the bulk campaign benchmark (100,000). */
+  createRows: number;
   /** Rows of the CSV import benchmark's file (1,000,000). */
   importRows: number;
   /** Data set L's counts times this (customers, touchpoints, conversions); 1 is PRODUCT.md's L. */
@@ -83,14 +88,15 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     batch: value('batch', 'BENCH_BATCH', 25_000),
     campaigns: value('campaigns', 'BENCH_CAMPAIGNS', 1_000),
     importRows: value('import-rows', 'BENCH_IMPORT_ROWS', 1_000_000),
+    createRows: value('create-rows', 'BENCH_CREATE_ROWS', 100_000),
     breakdown: flag('breakdown'),
     profile: flag('profile'),
     keep: flag('keep') || flag('profile'),
     suite: ((): Options['suite'] => {
       const i = argv.indexOf('--suite');
       const suite = i >= 0 ? argv[i + 1] : (env.BENCH_SUITE ?? 'all');
-      if (suite !== 'all' && suite !== 'spend' && suite !== 'attribution' && suite !== 'import' && suite !== 'start') {
-        throw new Error(`--suite must be all, spend, attribution, import or start (got ${suite})`);
+      if (suite !== 'all' && suite !== 'spend' && suite !== 'attribution' && suite !== 'import' && suite !== 'start' && suite !== 'create') {
+        throw new Error(`--suite must be all, spend, attribution, import, start or create (got ${suite})`);
       }
       return suite;
     })(),
@@ -255,6 +261,10 @@ async function main(): Promise<void> {
     if (options.suite === 'all' || options.suite === 'import') {
       if (options.suite === 'all') out('\n');
       ok = (await runImportBench(dir, { rows: options.importRows, campaigns: 1_000, batchRows: 50_000 }, out)) && ok;
+    }
+    if (options.suite === 'all' || options.suite === 'create') {
+      if (options.suite === 'all') out('\n');
+      ok = (await runCreateBench(dir, options.createRows, out)) && ok;
     }
     if (options.suite === 'all' || options.suite === 'attribution') {
       if (options.suite === 'all') out('\n');

@@ -9,11 +9,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseImport, type ImportFormat } from '../src/features/spend/import/formats.js';
+import { detectFormats, parseImport, type ImportFormat } from '../src/features/spend/import/formats.js';
 import { ApiError, connectionMessage, problemLines } from '../src/cli/http.js';
-import { importQuery, parseImportArgs } from '../src/cli/import.js';
+import { detectFileFormat, importQuery, parseImportArgs } from '../src/cli/import.js';
+import { REPORT_NAMES } from '../src/cli/usage.js';
 import { resolveConnection, runCli } from '../src/cli/main.js';
 import { ImportProgress, renderBar, renderPartLine, REDRAW_INTERVAL_MS } from '../src/cli/progress.js';
 import { camelCase, parseReportArgs } from '../src/cli/report.js';
@@ -240,14 +242,15 @@ describe('arguments', () => {
       check: false,
       json: true,
     });
-    expect(importQuery(args, { firstLineParam: 350_123 }, true).toString()).toBe('format=google_ads&dryRun=true&firstLine=350123');
+    expect(importQuery({ format: 'google_ads', unmatched: args.unmatched }, { firstLineParam: 350_123 }, true).toString()).toBe('format=google_ads&dryRun=true&firstLine=350123');
     expect(importQuery({ format: 'generic', unmatched: 'skip' }, { firstLineParam: null }, false).toString()).toBe('format=generic&unmatched=skip&dryRun=false');
   });
 
   it('import: usage errors', () => {
     expect(() => parseImportArgs(['--format', 'generic'])).toThrow(/needs a FILE/);
     expect(() => parseImportArgs(['a', 'b', '--format', 'generic'])).toThrow(/one FILE/);
-    expect(() => parseImportArgs(['a'])).toThrow(/needs --format/);
+    // No --format: read from the file's header when the import runs (detectFileFormat).
+    expect(parseImportArgs(['a']).format).toBeNull();
     expect(() => parseImportArgs(['a', '--format', 'tiktok'])).toThrow(/not one of google_ads, meta, linkedin, generic/);
     expect(() => parseImportArgs(['a', '--format', 'generic', '--unmatched', 'ignore'])).toThrow(/reject, skip, create/);
     for (const bad of ['0', '100001', '1e3', '-5', 'many']) {
@@ -265,7 +268,7 @@ describe('arguments', () => {
     expect(() => resolveConnection({ url: 'not a url', key: 'k' }, {})).toThrow(/not a URL/);
   });
 
-  it('runCli: --version, --help, usage errors exit 2 with the usage text', async () => {
+  it('runCli: --version, --help, usage errors exit 2 with one line and a pointer to --help', async () => {
     const run = async (argv: string[]) => {
       let out = '';
       let err = '';
@@ -276,9 +279,11 @@ describe('arguments', () => {
     expect(await run(['--version'])).toEqual({ code: 0, out: 'spendbook 0.1.0\n', err: '' });
     expect((await run(['--help'])).out).toMatch(/^spendbook: the command-line client/);
     expect((await run(['import', '--help'])).code).toBe(0);
-    const usage = await run(['import', 'f.csv']);
-    expect(usage.code).toBe(2);
-    expect(usage.err).toMatch(/^spendbook: import needs --format: google_ads, meta, linkedin, generic\n\nspendbook: the command-line client/);
+    // A usage error is its one line and a pointer to --help, not the sixty lines of the usage text.
+    const usage = await run(['import', 'f.csv', '--format', 'tiktok']);
+    expect(usage).toEqual({ code: 2, out: '', err: 'spendbook: --format tiktok is not one of google_ads, meta, linkedin, generic\nRun spendbook --help for usage.\n' });
+    const report = await run(['report', 'burnn', '--key', 'k']);
+    expect(report).toEqual({ code: 2, out: '', err: 'spendbook: burnn is not a report: burn, forecast, forecast-vs-actual, budget-forecast-actual, roi, attribution\nRun spendbook --help for usage.\n' });
     expect((await run(['export'])).err).toMatch(/unknown command export/);
     expect((await run(['--format', 'generic', 'import'])).err).toMatch(/give the command \(import or report\) first/);
     expect((await run(['report', 'burn', '--month', '2026-03'])).err).toMatch(/no API key/);
@@ -286,7 +291,7 @@ describe('arguments', () => {
     let err = '';
     const tty = { stdout: { isTTY: true, write: () => true } as never, stderr: { write: (s: string) => ((err += s), true) }, env: { SPENDBOOK_API_KEY: 'k', SPENDBOOK_URL: 'http://127.0.0.1:9' } };
     expect(await runCli(['report', 'burn', '--month', '2026-03', '--xlsx'], tty)).toBe(2);
-    expect(err).toMatch(/^spendbook: --xlsx writes a binary workbook: give --out FILE, or redirect stdout to a file/);
+    expect(err).toBe('spendbook: --xlsx writes a binary workbook: give --out FILE, or redirect stdout to a file\nRun spendbook --help for usage.\n');
     const missing = await run(['import', '/nonexistent/spend.csv', '--format', 'generic', '--key', 'k']);
     expect(missing).toEqual({ code: 1, out: '', err: 'error: cannot read /nonexistent/spend.csv: no such file\n' });
   });
@@ -416,6 +421,66 @@ describe('summing the parts', () => {
     expect(lines[3]).toBe('created campaigns: spring (Spring), fall (Fall)');
     expect(lines).toContain('skipped: 3 more');
     expect(lines.at(-1)).toBe('elapsed 1.50 s (checking 0.50 s), 10 rows/s, peak memory 80 MiB');
+
+    // A dry run says what it would do: nothing was inserted, created or skipped.
+    const dry = formatSummary({ ...summary, dryRun: true });
+    expect(dry.slice(0, 4)).toEqual([
+      'dry run of r.csv (google_ads, 2 parts, checked first): nothing written',
+      'rows 15: would insert 1, would update 1, 0 unchanged, would skip 13',
+      'would import USD 11.00',
+      'would create campaigns: spring (Spring), fall (Fall)',
+    ]);
+    expect(dry).toContain('would skip: 3 more');
+    expect(dry.join('\n')).not.toMatch(/\b(inserted|created|skipped)\b/);
+  });
+});
+
+describe('--format read from the header', () => {
+  const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/imports/${name}`, import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), 'spendbook-cli-detect-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('each sample export is detected as its own format', async () => {
+    expect(await detectFileFormat(fixture('google_ads-campaign-report.csv'))).toBe('google_ads');
+    expect(await detectFileFormat(fixture('meta-ads-manager.csv'))).toBe('meta');
+    expect(await detectFileFormat(fixture('linkedin-campaign-manager.csv'))).toBe('linkedin');
+    expect(await detectFileFormat(fixture('generic-invoices.csv'))).toBe('generic');
+  });
+
+  it('a header of no format, or of two, is a usage error naming the choices', async () => {
+    const unknown = join(dir, 'unknown.csv');
+    writeFileSync(unknown, 'when,what,how much\n2026-03-01,x,1\n');
+    await expect(detectFileFormat(unknown)).rejects.toThrow(/its header is not one of a google_ads, meta, linkedin, generic file's .*give --format google_ads \| meta \| linkedin \| generic/);
+    // Both generic (date, campaign, amount, currency) and Google Ads (Day, Campaign, Cost, Currency code) columns.
+    const both = join(dir, 'both.csv');
+    writeFileSync(both, 'date,Day,campaign,amount,Cost,currency,Currency code\n');
+    await expect(detectFileFormat(both)).rejects.toThrow(/its header fits google_ads and generic; give --format google_ads or generic/);
+    expect(detectFormats([['Day', 'Campaign', 'Cost', 'Currency code']])).toEqual(['google_ads']);
+    expect(detectFormats([])).toEqual([]);
+  });
+
+  it('runCli without --format: an unknown header exits 2 before any request', async () => {
+    const unknown = join(dir, 'unknown2.csv');
+    writeFileSync(unknown, 'when,what\n');
+    let err = '';
+    const io = { stdout: { write: () => true } as never, stderr: { write: (s: string) => ((err += s), true) }, env: { SPENDBOOK_API_KEY: 'k', SPENDBOOK_URL: 'http://127.0.0.1:9' } };
+    expect(await runCli(['import', unknown], io)).toBe(2);
+    expect(err.split('\n')).toHaveLength(3);
+    expect(err).toMatch(/^spendbook: .*unknown2\.csv: its header is not one of/);
+  });
+});
+
+describe('REPORT_NAMES', () => {
+  it('lists exactly the reports the service serves', async () => {
+    const { makeApp } = await import('./helper.js');
+    const t = await makeApp();
+    try {
+      const spec = (await t.call({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, unknown> };
+      const served = Object.keys(spec.paths).flatMap((p) => (/^\/v1\/reports\/([a-z-]+)$/.exec(p)?.[1] ? [/^\/v1\/reports\/([a-z-]+)$/.exec(p)![1]!] : []));
+      expect([...REPORT_NAMES].sort()).toEqual(served.sort());
+    } finally {
+      await t.close();
+    }
   });
 });
 

@@ -13,7 +13,9 @@
  */
 import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { IMPORT_FORMATS, UNMATCHED, type ImportFormat, type Unmatched } from '../features/spend/import/formats.js';
+import { open } from 'node:fs/promises';
+import { detectFormats, IMPORT_FORMATS, MAX_PREAMBLE_LINES, UNMATCHED, type ImportFormat, type Unmatched } from '../features/spend/import/formats.js';
+import { CsvSyntaxError, readCsvRecords } from '../lib/csv-reader.js';
 import { ApiError, ConnectionError, problemLines, type ApiClient } from './http.js';
 import { ImportProgress, type Phase, type ProgressStream } from './progress.js';
 import { readParts, SplitError, type Part } from './split.js';
@@ -26,7 +28,8 @@ type UnmatchedMode = Unmatched;
 
 export interface ImportArgs {
   file: string;
-  format: ImportFormat;
+  /** Null: read from the file's header (detectFileFormat). */
+  format: ImportFormat | null;
   unmatched: UnmatchedMode | null;
   batchRows: number;
   dryRun: boolean;
@@ -70,9 +73,8 @@ export function parseImportArgs(args: readonly string[]): ImportArgs {
   if (positionals.length !== 1) {
     throw new UsageError(positionals.length === 0 ? 'import needs a FILE' : `import takes one FILE; unexpected ${positionals.slice(1).join(' ')}`);
   }
-  const format = values.format;
-  if (format === undefined) throw new UsageError(`import needs --format: ${IMPORT_FORMATS.join(', ')}`);
-  if (!(IMPORT_FORMATS as readonly string[]).includes(format)) {
+  const format = values.format ?? null;
+  if (format !== null && !(IMPORT_FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(`--format ${format} is not one of ${IMPORT_FORMATS.join(', ')}`);
   }
   const unmatched = values.unmatched ?? null;
@@ -89,7 +91,7 @@ export function parseImportArgs(args: readonly string[]): ImportArgs {
   }
   return {
     file: positionals[0]!,
-    format: format as ImportFormat,
+    format: format as ImportFormat | null,
     unmatched: unmatched as UnmatchedMode | null,
     batchRows,
     dryRun: values['dry-run'] === true,
@@ -101,7 +103,7 @@ export function parseImportArgs(args: readonly string[]): ImportArgs {
 }
 
 /** The query of one part's request. */
-export function importQuery(args: Pick<ImportArgs, 'format' | 'unmatched'>, part: Pick<Part, 'firstLineParam'>, dryRun: boolean): URLSearchParams {
+export function importQuery(args: { format: ImportFormat; unmatched: UnmatchedMode | null }, part: Pick<Part, 'firstLineParam'>, dryRun: boolean): URLSearchParams {
   const query = new URLSearchParams({ format: args.format });
   if (args.unmatched !== null) query.set('unmatched', args.unmatched);
   query.set('dryRun', String(dryRun));
@@ -148,10 +150,11 @@ export async function runImport(args: ImportArgs, client: ApiClient, io: ImportI
     return 1;
   }
 
+  const format = args.format ?? (await detectFileFormat(args.file));
   const progress = new ImportProgress(io.stderr, size, now);
   const ticker = progress.isTerminal ? setInterval(() => progress.tick(), 250) : null;
   ticker?.unref();
-  const split = { format: args.format, batchRows: args.batchRows };
+  const split = { format, batchRows: args.batchRows };
   // For Ctrl-C: what is written, and the part the service may be writing.
   let writtenSoFar: Written | null = null;
   let inFlight: { part: Part; dryRun: boolean } | null = null;
@@ -194,7 +197,7 @@ export async function runImport(args: ImportArgs, client: ApiClient, io: ImportI
         inFlight = { part, dryRun: partDry };
         const started = now();
         const answer = await client.json<ImportAnswer>('POST', '/v1/spend/import', {
-          query: importQuery(args, part, partDry),
+          query: importQuery({ format, unmatched: args.unmatched }, part, partDry),
           body: part.body,
           contentType: 'text/csv',
         });
@@ -284,4 +287,52 @@ function failureLines(failure: PassFailure, context: { file: string; dryRun: boo
     lines.push(`${before}${where} was refused, and nothing from it on was written. Fix the file and import it again: rows already written come back unchanged`);
   }
   return lines;
+}
+
+/** The bytes read from the top of a file to find its header: 30 title lines and a header fit many times over. */
+const DETECT_BYTES = 256 * 1024;
+
+/**
+ * The format of the file at `path`, from its header, with the header
+ * knowledge of the import itself (detectFormats): a UsageError naming the
+ * choices when the header fits none of the formats, or several.
+ */
+export async function detectFileFormat(path: string): Promise<ImportFormat> {
+  const handle = await open(path, 'r');
+  let text: string;
+  try {
+    const buffer = Buffer.alloc(DETECT_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, DETECT_BYTES, 0);
+    text = buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+  const formats = detectFormats(topRecords(text, bytesReadWhole(text)));
+  const choose = `give --format ${IMPORT_FORMATS.join(' | ')}`;
+  if (formats.length === 1) return formats[0]!;
+  if (formats.length === 0) {
+    throw new UsageError(`${path}: its header is not one of a ${IMPORT_FORMATS.join(', ')} file's (see README "Importing spend"); ${choose}`);
+  }
+  throw new UsageError(`${path}: its header fits ${formats.join(' and ')}; give --format ${formats.join(' or ')}`);
+}
+
+/** Whether `text` ends at a line break (the read took the whole file, or stopped at one). */
+function bytesReadWhole(text: string): boolean {
+  return text.length < DETECT_BYTES || /[\r\n]$/.test(text);
+}
+
+/** The first records of `text` (at most MAX_PREAMBLE_LINES), stopping before one the read may have cut or that is not valid CSV. */
+function topRecords(text: string, whole: boolean): string[][] {
+  // A record cut by the end of the read is left out: it could look like a header it is not.
+  const end = whole ? text.length : Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r')) + 1;
+  const records: string[][] = [];
+  try {
+    for (const { fields } of readCsvRecords(text.slice(0, end))) {
+      records.push(fields);
+      if (records.length >= MAX_PREAMBLE_LINES) break;
+    }
+  } catch (error) {
+    if (!(error instanceof CsvSyntaxError)) throw error;
+  }
+  return records;
 }

@@ -11,7 +11,8 @@
  * the key `--key` or `SPENDBOOK_API_KEY`. Exit status: 0 done, 1 the
  * service refused (its problem+json printed as `error: <status> <title>:
  * <detail>` and `  <path>: <message>` lines) or could not be reached, 2 a
- * usage error (with the usage text).
+ * usage error (its one line, and a pointer to --help: sixty lines of usage
+ * text would bury the line that says what is wrong).
  */
 import { readFileSync } from 'node:fs';
 import { packagePath } from '../lib/package-root.js';
@@ -19,7 +20,7 @@ import { ApiClient, ApiError, ConnectionError, problemLines } from './http.js';
 import { parseImportArgs, runImport } from './import.js';
 import type { ProgressStream } from './progress.js';
 import { parseReportArgs, runReport, type OutputStream } from './report.js';
-import { DEFAULT_URL, USAGE, UsageError } from './usage.js';
+import { DEFAULT_URL, USAGE, UsageError, usageErrorText } from './usage.js';
 
 export interface CliIo {
   stdout: OutputStream;
@@ -105,7 +106,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     throw new UsageError(`unknown command ${command}: import or report`);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`spendbook: ${error.message}\n\n${USAGE}`);
+      io.stderr.write(usageErrorText(error.message));
       return 2;
     }
     if (error instanceof ApiError) {

@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { ApiClient } from './http.js';
-import { UsageError } from './usage.js';
+import { REPORT_NAMES, UsageError } from './usage.js';
 
 export type ReportOutput = 'json' | 'csv' | 'xlsx';
 
@@ -29,7 +29,6 @@ export interface ReportArgs {
 }
 
 const OUTPUTS: readonly ReportOutput[] = ['json', 'csv', 'xlsx'];
-const NAME = /^[a-z][a-z0-9-]*$/;
 const OPTION_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
 /** `as-of` → `asOf`. */
@@ -107,10 +106,10 @@ export function parseReportArgs(args: readonly string[]): ReportArgs {
   if (chosen.length > 1) throw new UsageError(`give one of ${chosen.join(', ')}`);
   if (explicitFormat) result.output = explicitFormat;
   if (result.help) return result;
-  if (positionals.length === 0) throw new UsageError('report needs a NAME, such as burn');
+  if (positionals.length === 0) throw new UsageError(`report needs a NAME: ${REPORT_NAMES.join(', ')}`);
   if (positionals.length > 1) throw new UsageError(`report takes one NAME; unexpected ${positionals.slice(1).join(' ')}`);
   const name = positionals[0]!;
-  if (!NAME.test(name)) throw new UsageError(`${name} is not a report name, such as burn or forecast-vs-actual`);
+  if (!(REPORT_NAMES as readonly string[]).includes(name)) throw new UsageError(`${name} is not a report: ${REPORT_NAMES.join(', ')}`);
   result.name = name;
   if (result.output !== 'json') query.set('format', result.output);
   return result;

@@ -21,7 +21,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { locateHeader, MAX_PREAMBLE_LINES, type ImportFormat } from '../features/spend/import/formats.js';
-import { CsvSyntaxError, readCsvRecords } from '../lib/csv-reader.js';
+import { CsvSizeGuard, CsvSyntaxError, readCsvRecords } from '../lib/csv-reader.js';
 
 export interface Part {
   /** 1-based. */
@@ -280,9 +280,19 @@ function fieldsOf(record: string): string[] {
 /** The parts of the file at `path`, read as a stream: at most a chunk and a part in memory. */
 export async function* readParts(path: string, options: SplitOptions): AsyncGenerator<Part, void, undefined> {
   const splitter = new PartSplitter(options);
+  // The service's own bounds on lines and fields, checked here so that the error names the file's line, not a part's.
+  const guard = new CsvSizeGuard();
   const stream = createReadStream(path, { highWaterMark: 1024 * 1024 });
   try {
-    for await (const chunk of stream) yield* splitter.push(chunk as Buffer);
+    for await (const chunk of stream) {
+      try {
+        guard.push(chunk as Buffer);
+      } catch (error) {
+        if (!(error instanceof CsvSyntaxError)) throw error;
+        throw new SplitError(`line ${error.line}: ${error.message}`);
+      }
+      yield* splitter.push(chunk as Buffer);
+    }
     yield* splitter.end();
   } finally {
     stream.destroy();

@@ -148,14 +148,19 @@ export function formatSummary(summary: ImportSummary): string[] {
     summary.dryRun
       ? `dry run of ${summary.file} (${summary.format}, ${parts}): nothing written`
       : `imported ${summary.file} (${summary.format}, ${parts})`,
-    `rows ${summary.rows}: ${summary.inserted} inserted, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.skipped} skipped`,
+    // A dry run wrote nothing: it says what the import would do, so no one reads its counts as done.
+    summary.dryRun
+      ? `rows ${summary.rows}: would insert ${summary.inserted}, would update ${summary.updated}, ${summary.unchanged} unchanged, would skip ${summary.skipped}`
+      : `rows ${summary.rows}: ${summary.inserted} inserted, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.skipped} skipped`,
   ];
-  for (const { currency, amount } of summary.totals) lines.push(`total ${currency} ${amount}`);
+  for (const { currency, amount } of summary.totals) lines.push(`${summary.dryRun ? 'would import' : 'total'} ${currency} ${amount}`);
   if (summary.createdCampaigns.length > 0) {
-    lines.push(`created campaigns: ${summary.createdCampaigns.map((c) => `${c.id} (${c.name})`).join(', ')}`);
+    const created = summary.createdCampaigns.map((c) => `${c.id} (${c.name})`).join(', ');
+    lines.push(`${summary.dryRun ? 'would create campaigns' : 'created campaigns'}: ${created}`);
   }
-  for (const row of summary.skippedRows) lines.push(`skipped line ${row.line}: ${row.reason}`);
-  if (summary.skipped > summary.skippedRows.length) lines.push(`skipped: ${summary.skipped - summary.skippedRows.length} more`);
+  const skip = summary.dryRun ? 'would skip' : 'skipped';
+  for (const row of summary.skippedRows) lines.push(`${skip} line ${row.line}: ${row.reason}`);
+  if (summary.skipped > summary.skippedRows.length) lines.push(`${skip}: ${summary.skipped - summary.skippedRows.length} more`);
   const check = summary.checked ? ` (checking ${summary.checkSeconds.toFixed(2)} s)` : '';
   lines.push(
     `elapsed ${summary.elapsedSeconds.toFixed(2)} s${check}, ${summary.rowsPerSecond} rows/s, peak memory ${summary.peakMemoryMiB} MiB`,

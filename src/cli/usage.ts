@@ -7,10 +7,18 @@ export const DEFAULT_BATCH_ROWS = 50_000;
 /** The service's limit on the data rows of one import request. */
 export const MAX_BATCH_ROWS = 100_000;
 
+/** The reports the service serves (GET /v1/reports/NAME); a test holds this list to the service's routes. */
+export const REPORT_NAMES = ['burn', 'forecast', 'forecast-vs-actual', 'budget-forecast-actual', 'roi', 'attribution'] as const;
+
+/** What a usage error prints: its one line, and where the whole usage text is. */
+export function usageErrorText(message: string): string {
+  return `spendbook: ${message}\nRun spendbook --help for usage.\n`;
+}
+
 export const USAGE = `spendbook: the command-line client of a running Spendbook service
 
 Usage:
-  spendbook import FILE --format FORMAT [--unmatched MODE] [--batch-rows N]
+  spendbook import FILE [--format FORMAT] [--unmatched MODE] [--batch-rows N]
                         [--dry-run] [--no-check] [--json]
   spendbook report NAME [--PARAMETER VALUE ...] [--csv | --xlsx | --format F]
                         [--out FILE]
@@ -23,12 +31,15 @@ Connection (every command):
 
 spendbook import FILE: loads an ad platform's CSV export into spend
 (POST /v1/spend/import).
-  --format FORMAT    google_ads | meta | linkedin | generic (required)
+  --format FORMAT    google_ads | meta | linkedin | generic; when not given,
+                     read from the file's header (an error names the
+                     choices when the header fits none, or several)
   --unmatched MODE   rows whose campaign matches none: reject (the service's
                      default), skip, or create the campaign
   --batch-rows N     data rows per request, 1 to ${MAX_BATCH_ROWS} (default ${DEFAULT_BATCH_ROWS})
   --dry-run          check everything (parsing, campaigns, closed months) and
-                     write nothing
+                     write nothing; the summary says what would be inserted,
+                     updated and created
   --no-check         do not check a file of several parts before writing it
   --json             print the summary as JSON
 
@@ -50,8 +61,8 @@ spendbook import FILE: loads an ad platform's CSV export into spend
   campaigns, totals per currency, elapsed seconds, rows/s, peak memory.
 
 spendbook report NAME: prints a report (GET /v1/reports/NAME).
-  NAME               burn | forecast | forecast-vs-actual |
-                     budget-forecast-actual | roi | attribution
+  NAME               \${REPORT_NAMES.slice(0, 3).join(' | ')} |
+                     \${REPORT_NAMES.slice(3).join(' | ')}
   --PARAMETER VALUE  any other --kebab-case option becomes a camelCase query
                      parameter: --month 2026-03, --from 2026-01 --to 2026-03,
                      --as-of 2026-03-15, --group-by channel, --model linear,

@@ -97,3 +97,97 @@ export function* readCsvRecords(text: string): Generator<CsvRecord> {
     yield { line: startLine, fields };
   }
 }
+
+/**
+ * Bounds on what a CSV file may hold, in bytes. An ad platform's spend
+ * export has lines of a few hundred bytes: a date, a campaign name (Google
+ * Ads, Meta and LinkedIn cap names at a few hundred characters), ids,
+ * numbers, and at most a few dozen columns; its longest field is a name or a
+ * URL (browsers and the platforms stop at a few thousand characters). A line
+ * of 64 KiB or a field of 16 KiB is ten times anything a real export
+ * reaches, so a file past them is not an export (a binary file, a quote never
+ * closed, or an attempt to make the server build one huge string), and is
+ * refused as its bytes arrive, naming the line, before it is held whole.
+ */
+export const MAX_LINE_BYTES = 64 * 1024;
+export const MAX_FIELD_BYTES = 16 * 1024;
+
+// Where the guard stands within a record (as the reader above reads it).
+const FIELD_START = 0;
+const UNQUOTED = 1;
+const QUOTED = 2;
+/** Just read a quote inside a quoted field: a doubled quote follows, or the field is closed. */
+const QUOTE_IN_QUOTED = 3;
+
+/**
+ * Checks the bounds above over a file's bytes as they stream in, chunk by
+ * chunk, holding nothing: `push` throws a CsvSyntaxError naming the line
+ * (counted as readCsvRecords counts them) and the field as soon as a line
+ * or a field grows past its bound. A quoted field may span lines; it is
+ * bounded as a whole, each of its lines as a line.
+ */
+export class CsvSizeGuard {
+  private line = 1;
+  private lineBytes = 0;
+  private field = 1;
+  private fieldLine = 1;
+  private fieldBytes = 0;
+  private state = FIELD_START;
+  /** The previous byte was a CR: an LF right after it is the same line break. */
+  private pendingCR = false;
+
+  constructor(
+    private readonly maxLineBytes = MAX_LINE_BYTES,
+    private readonly maxFieldBytes = MAX_FIELD_BYTES,
+  ) {}
+
+  push(chunk: Uint8Array): void {
+    const length = chunk.length;
+    for (let i = 0; i < length; i++) {
+      const byte = chunk[i]!;
+      if (this.pendingCR) {
+        this.pendingCR = false;
+        if (byte === LF) continue;
+      }
+      if (byte === CR || byte === LF) {
+        this.pendingCR = byte === CR;
+        this.line++;
+        this.lineBytes = 0;
+        if (this.state === QUOTED) {
+          this.fieldBytes++;
+        } else {
+          this.state = FIELD_START;
+          this.field = 1;
+          this.fieldBytes = 0;
+          this.fieldLine = this.line;
+        }
+        continue;
+      }
+      this.lineBytes++;
+      if (byte === COMMA && this.state !== QUOTED) {
+        this.state = FIELD_START;
+        this.field++;
+        this.fieldBytes = 0;
+        this.fieldLine = this.line;
+      } else {
+        this.fieldBytes++;
+        if (byte === QUOTE) {
+          if (this.state === FIELD_START) this.state = QUOTED;
+          else if (this.state === QUOTED) this.state = QUOTE_IN_QUOTED;
+          else if (this.state === QUOTE_IN_QUOTED) this.state = QUOTED;
+        } else if (this.state !== QUOTED) {
+          this.state = UNQUOTED;
+        }
+      }
+      if (this.lineBytes > this.maxLineBytes) {
+        throw new CsvSyntaxError(this.line, this.field, `the line is longer than ${sizeText(this.maxLineBytes)}, which no ad platform's export reaches`);
+      }
+      if (this.fieldBytes > this.maxFieldBytes) {
+        const why = this.state === QUOTED ? ': a quote is probably never closed' : '';
+        throw new CsvSyntaxError(this.fieldLine, this.field, `field ${this.field} is longer than ${sizeText(this.maxFieldBytes)}, which no ad platform's export reaches${why}`);
+      }
+    }
+  }
+}
+
+const sizeText = (bytes: number) => (bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`);

@@ -1,7 +1,7 @@
 /** The CSV reader and the platform formats, without HTTP. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CsvSyntaxError, readCsvRecords } from '../../src/lib/csv-reader.js';
+import { CsvSizeGuard, CsvSyntaxError, readCsvRecords } from '../../src/lib/csv-reader.js';
 import { locateHeader, parseImport, platformAmount } from '../../src/features/spend/import/formats.js';
 
 const read = (text: string) => [...readCsvRecords(text)];
@@ -83,5 +83,53 @@ describe('platform formats', () => {
     const file = parseImport('generic', `date,campaignId,amount,currency\n${rows.join('\n')}\n`);
     expect(file.errors).toHaveLength(1001);
     expect(file.errors[1000]).toEqual({ path: '', message: 'stopped after 1000 errors; fix these and import again' });
+  });
+});
+
+describe('CsvSizeGuard: line and field bounds checked as bytes arrive', () => {
+  /** Feeds `text` in chunks of `size` bytes; the error it throws, or null. */
+  function guard(text: string, size: number, maxLine = 20, maxField = 8): CsvSyntaxError | null {
+    const g = new CsvSizeGuard(maxLine, maxField);
+    const bytes = Buffer.from(text, 'utf8');
+    try {
+      for (let i = 0; i < bytes.length; i += size) g.push(bytes.subarray(i, i + size));
+      return null;
+    } catch (error) {
+      if (error instanceof CsvSyntaxError) return error;
+      throw error;
+    }
+  }
+
+  it('names the line and field past a bound, however the bytes are chunked', () => {
+    for (const size of [1, 3, 7, 1000]) {
+      // Line 3 (after a CRLF and a lone CR) has 21 bytes: one past 20; every field of it at most 8.
+      const line = guard('a,b\r\nc\rabcdefg,abcdefg,abcde\n', size);
+      expect([line?.line, line?.field, line?.message]).toEqual([3, 3, "the line is longer than 20 bytes, which no ad platform's export reaches"]);
+      // Field 2 of line 2 reaches 9 bytes.
+      const field = guard('x\nab,123456789\n', size);
+      expect([field?.line, field?.field]).toEqual([2, 2]);
+      // A quoted field spanning lines is bounded as a whole, and named at the line it starts on.
+      const quoted = guard('h\n"1\n2\n3\n4\n5\n"\n', size);
+      expect([quoted?.line, quoted?.field, quoted?.message.endsWith('a quote is probably never closed')]).toEqual([2, 1, true]);
+      // At the bounds exactly: accepted (a 20-byte line of 8-byte fields, an 8-byte quoted field with its quotes).
+      expect(guard('12345678,12345678,12\r\n"123456"\n', size)).toBeNull();
+    }
+  });
+
+  it('counts lines as readCsvRecords does (property): the guard never refuses a file within its bounds', () => {
+    const field = fc.string({ unit: fc.constantFrom('a', ',', '"', '\n', '\r\n', '\r', 'é'), maxLength: 6 });
+    fc.assert(
+      fc.property(fc.array(fc.array(field, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 9 }), (records, size) => {
+        const quote = (f: string) => (/[",\r\n]/.test(f) ? `"${f.replace(/"/g, '""')}"` : f);
+        const text = records.map((r) => r.map(quote).join(',')).join('\n') + '\n';
+        // Generous bounds: never reached, so no error, whatever the chunking.
+        expect(guard(text, size, 1 << 20, 1 << 20)).toBeNull();
+        // A bound of 1 byte per field: the first field of 2+ bytes is named on the line readCsvRecords gives its record.
+        const err = guard(text, size, 1 << 20, 1);
+        const offending = [...readCsvRecords(text)].find((r) => r.fields.some((f) => Buffer.byteLength(quote(f)) > 1));
+        expect(err?.line ?? null).toBe(offending === undefined ? null : err!.line);
+        if (offending && !records.some((r) => r.some((f) => /[\r\n]/.test(f)))) expect(err!.line).toBe(offending.line);
+      }),
+    );
   });
 });

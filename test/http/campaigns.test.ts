@@ -1,5 +1,5 @@
 /** Campaigns: PUT one, POST batch upsert, GET list (pagination, filters, CSV), GET one. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { campaignItem, countRows, errorPaths, makeApp, parseCsv, problemOf, seedCampaigns, snapshot, type TestApp } from '../helper.js';
 
 let t: TestApp;
@@ -279,5 +279,37 @@ describe('GET /v1/campaigns/{id}', () => {
     const missing = problemOf(await t.call({ method: 'GET', url: '/v1/campaigns/nope', role: 'ops' }), 404, 'not_found');
     expect(missing.detail).toContain('nope');
     expect(errorPaths(await t.call({ method: 'GET', url: '/v1/campaigns/bad%20id', role: 'ops' }))).toEqual(['id']);
+  });
+});
+
+describe('a large batch costs in proportion to its size', () => {
+  // Each drizzle query prepares a new SQLite statement, so a statement prepared per campaign would show here.
+  // The upsert prepares a few statements per 500 ids (the lookups of existing campaigns and of ref owners),
+  // so 2,000 more campaigns may add a dozen statements (3 lookups x 4 chunks), not thousands.
+  async function preparedFor(n: number, offset: number): Promise<number> {
+    const spy = vi.spyOn(t.app.sqlite, 'prepare');
+    try {
+      const items = Array.from({ length: n }, (_, i) => campaignItem(`bulk-${offset + i}`, { externalRefs: [{ source: 'google_ads', id: String(offset + i) }] }));
+      const res = await post(items);
+      expect(res.json()).toEqual({ inserted: n, updated: 0, unchanged: 0 });
+      return spy.mock.calls.length;
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('new campaigns with refs: statements prepared per 500 ids, not per row', async () => {
+    const small = await preparedFor(1000, 0);
+    const large = await preparedFor(3000, 10_000);
+    expect(large - small).toBeLessThanOrEqual(3 * ((3000 - 1000) / 500));
+    expect(countRows(t.app, 'campaign_external_refs')).toBe(4000);
+  });
+
+  it('refs moving between campaigns of one batch still land on the right campaign', async () => {
+    await post([campaignItem('a', { externalRefs: [{ source: 'meta', id: '1' }] }), campaignItem('b', { externalRefs: [{ source: 'meta', id: '2' }] })]);
+    const res = await post([campaignItem('a', { externalRefs: [{ source: 'meta', id: '2' }] }), campaignItem('b', { externalRefs: [{ source: 'meta', id: '1' }] })]);
+    expect(res.json()).toEqual({ inserted: 0, updated: 2, unchanged: 0 });
+    const refs = (await list()).json().items.map((c: { id: string; externalRefs: { id: string }[] }) => [c.id, c.externalRefs.map((r) => r.id)]);
+    expect(refs).toEqual([['a', ['2']], ['b', ['1']]]);
   });
 });

@@ -4,7 +4,8 @@
  * and in each file's own summary row where the platform writes one).
  */
 import { readFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { campaignItem, countRows, makeApp, problemOf, seedCampaigns, snapshot, type TestApp } from '../helper.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/imports/${name}`, import.meta.url), 'utf8');
@@ -257,6 +258,127 @@ describe('broken files: a line-numbered error, nothing written', () => {
   it('firstLine renumbers the rows of a part of a larger file', async () => {
     const errors = await refused('google_ads', GOOGLE.replace('"2,099.69"', 'x'), '&firstLine=1004');
     expect(errors[0]!.path).toBe('line/1004/Cost');
+  });
+});
+
+describe('unmatched=create: what an import creates passes the checks of POST /v1/campaigns', () => {
+  const generic = (rows: string[]) => `date,campaignId,externalId,campaign,amount,currency\n${rows.join('\n')}\n`;
+
+  async function refusedCreate(body: string) {
+    const before = snapshot(t.app);
+    const problem = problemOf(await importCsv('generic', body, '&unmatched=create'), 400, 'validation_failed');
+    expect(snapshot(t.app)).toBe(before);
+    return problem;
+  }
+
+  it('a campaignId no route could read is refused at its line and column, not stored', async () => {
+    const problem = await refusedCreate(
+      generic([
+        '2026-03-01,cmp-trade-show,,,1.00,USD',
+        '2026-03-01,"=HYPERLINK(""http://x"",""y"")",,,1.00,USD',
+        `2026-03-02,cmp-\u202Eevil,,,1.00,USD`,
+        `2026-03-03,${'x'.repeat(5000)},,,1.00,USD`,
+      ]),
+    );
+    expect(problem.errors!.map((e) => e.path)).toEqual(['line/3/campaignId', 'line/4/campaignId', 'line/5/campaignId']);
+    // The same words POST /v1/campaigns uses for an id.
+    expect(problem.errors![0]!.message).toContain('must be 1 to 128 characters of A-Z a-z 0-9 . _ : -');
+    expect(problem.detail).toMatch(/^line 3 campaignId: the campaign id "=HYPERLINK/);
+  });
+
+  it('a name over 256 characters is refused, not cut (so importing the file twice cannot diverge)', async () => {
+    const long = 'N'.repeat(257);
+    const errors = (await refusedCreate(generic(['2026-03-01,,,Short name,1.00,USD', `2026-03-01,,,${long},2.00,USD`]))).errors!;
+    expect(errors).toEqual([{ path: 'line/3/campaign', message: expect.stringContaining('name') }]);
+    // 256 characters is allowed, the same bound as the API's, and the second import matches it.
+    const exact = 'N'.repeat(256);
+    const first = (await importCsv('generic', generic([`2026-03-01,,,${exact},2.00,USD`]), '&unmatched=create')).json();
+    expect(first.createdCampaigns).toHaveLength(1);
+    expect(first.createdCampaigns[0].name).toBe(exact);
+    const again = (await importCsv('generic', generic([`2026-03-01,,,${exact},2.00,USD`]), '&unmatched=create')).json();
+    expect(again).toMatchObject({ unchanged: 1, createdCampaigns: [] });
+  });
+
+  it('a platform id that cannot be part of an id is refused at the Campaign ID column', async () => {
+    const report = 'Day,Campaign,Campaign ID,Currency code,Cost\n2026-03-01,Odd,12 34,USD,1.00\n';
+    const before = snapshot(t.app);
+    const problem = problemOf(await importCsv('google_ads', report, '&unmatched=create'), 400);
+    expect(problem.errors).toEqual([{ path: 'line/2/Campaign ID', message: expect.stringContaining('the campaign id "google_ads-12 34": must be 1 to 128') }]);
+    expect(snapshot(t.app)).toBe(before);
+  });
+
+  it('ids from names are readable, never longer than 128, and made unique with -2, -3', async () => {
+    const rows = ['Ünïcode only: 日本', '日本', 'Ελλάδα', 'A b'.repeat(80)].map((name, i) => `2026-03-0${i + 1},,,"${name}",1.00,USD`);
+    const res = (await importCsv('generic', generic(rows), '&unmatched=create')).json();
+    const ids = res.createdCampaigns.map((c: { id: string }) => c.id);
+    expect(ids.slice(0, 3)).toEqual(['generic-n-code-only:', 'generic-campaign', 'generic-campaign-2']);
+    expect(ids[3]).toMatch(/^generic-A-bA-b/);
+    for (const id of ids) {
+      expect(id.length).toBeLessThanOrEqual(128);
+      expect((await t.call({ method: 'GET', url: `/v1/campaigns/${encodeURIComponent(id)}` })).statusCode).toBe(200);
+    }
+  });
+});
+
+describe('unmatched=create at scale', () => {
+  it('300 names that share one derived id get -2 ... -300, each id probed in the database at most once', async () => {
+    // 300 Japanese names all slug to `generic-campaign`. The suffix search resumes where the last one
+    // stopped, and asks the database about a candidate id only once.
+    const rows = Array.from({ length: 300 }, (_, i) => `2026-03-01,,,キャンペーン${String.fromCharCode(0x4e00 + i)},1.00,USD`);
+    const spy = vi.spyOn(t.app.campaigns, 'existingIds');
+    try {
+      const res = await importCsv('generic', `date,campaignId,externalId,campaign,amount,currency\n${rows.join('\n')}\n`, '&unmatched=create');
+      const ids = res.json().createdCampaigns.map((c: { id: string }) => c.id);
+      expect(new Set(ids).size).toBe(300);
+      expect(ids.at(-1)).toBe('generic-campaign-300');
+      const probed = spy.mock.calls.reduce((sum, [given]) => sum + [...given].length, 0);
+      // The 300 bases in one call, one probe for each suffixed id (-2 .. -300), then the spend
+      // ingest's own check of the 300 campaigns its lines name: 300 + 299 + 300.
+      expect(probed).toBe(899);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
+
+describe('a huge line is refused as it streams in', () => {
+  it('a 60 MiB line: 400 naming line 2 after reading a few chunks of it, not the whole body; nothing written', async () => {
+    const total = 60 * 1024 * 1024;
+    // Short fields, so that the line's bound is the one reached.
+    const chunk = Buffer.from('xxxxxxx,'.repeat(8 * 1024));
+    let pulled = 0;
+    let answered = false;
+    // A client sending its body a chunk at a time, as a socket does.
+    const body = new Readable({
+      read() {
+        if (pulled === 0) {
+          pulled = 1;
+          this.push('date,campaignId,amount,currency\n2026-03-01,cmp-trade-show,1.00,');
+          return;
+        }
+        setImmediate(() => {
+          if (answered || pulled >= total) return void this.push(null);
+          pulled += chunk.length;
+          this.push(chunk);
+        });
+      },
+    });
+    const before = snapshot(t.app);
+    const res = await t.call({ method: 'POST', url: '/v1/spend/import?format=generic', role: 'ops', headers: { 'content-type': 'text/csv' }, payload: body });
+    const pulledAtAnswer = pulled;
+    answered = true;
+    const problem = problemOf(res, 400, 'validation_failed');
+    expect(problem.errors).toEqual([{ path: 'line/2', message: expect.stringContaining('the line is longer than 64 KiB') }]);
+    // The answer came once the line passed 64 KiB: after 2 chunks of 64 KiB and a few in flight, far from 60 MiB.
+    expect(pulledAtAnswer).toBeLessThan(1024 * 1024);
+    expect(snapshot(t.app)).toBe(before);
+    expect((await t.call({ method: 'GET', url: '/healthz', role: null })).statusCode).toBe(200);
+  });
+
+  it('a field over 16 KiB in a line under 64 KiB is refused too, naming the line', async () => {
+    const res = await importCsv('generic', `date,campaignId,amount,currency,reference\n2026-03-01,cmp-trade-show,1.00,USD,R1\n2026-03-02,cmp-trade-show,1.00,USD,${'r'.repeat(17 * 1024)}\n`);
+    expect(problemOf(res, 400).errors).toEqual([{ path: 'line/3', message: expect.stringMatching(/^field 5 is longer than 16 KiB/) }]);
+    expect(countRows(t.app, 'spend')).toBe(0);
   });
 });
 

@@ -2,38 +2,9 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { itemPath } from '../shared/batch.js';
 import { decodeCursor, isStringArray, pageOf, sendCsv, wantsCsv } from '../shared/http.js';
-import { BatchResult, batchBody, Channel, ClientId, DateString, jsonOrCsv, ListQuery, page, problems } from '../shared/schemas.js';
+import { BatchResult, batchBody, Channel, ClientId, jsonOrCsv, ListQuery, page, problems } from '../shared/schemas.js';
+import { CampaignBody, CampaignItem } from './schemas.js';
 
-const Source = z
-  .string()
-  .regex(/^[a-z][a-z0-9_]{0,31}$/, 'must be a lower-case source name such as google_ads, meta, linkedin')
-  .meta({ example: 'google_ads' });
-
-export const ExternalRefSchema = z.strictObject({
-  source: Source,
-  id: z.string().min(1).max(256).meta({ example: '1234567890' }),
-});
-
-const CampaignFields = {
-  name: z.string().trim().min(1).max(256).meta({ example: 'Spring search, brand' }),
-  channel: Channel,
-  startDate: DateString,
-  endDate: DateString.nullable().optional(),
-  tags: z.array(z.string().min(1).max(64)).max(50).optional().meta({ example: ['brand', 'q2'] }),
-  externalRefs: z.array(ExternalRefSchema).max(50).optional(),
-};
-
-const CampaignBody = z.strictObject(CampaignFields).meta({
-  example: {
-    name: 'Spring search, brand',
-    channel: 'paid_search',
-    startDate: '2026-03-01',
-    endDate: '2026-05-31',
-    tags: ['brand'],
-    externalRefs: [{ source: 'google_ads', id: '1234567890' }],
-  },
-});
-export const CampaignItem = z.strictObject({ id: ClientId, ...CampaignFields });
 
 const Campaign = z
   .object({

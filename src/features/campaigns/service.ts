@@ -63,9 +63,27 @@ export class CampaignService {
    * about 6 ms a batch against under 1 ms this way (npm run bench).
    */
   private readonly existsStmt;
+  /**
+   * The upsert's writes, prepared once: a drizzle query builds and prepares
+   * its statement on every call, which for a batch of 20,000 campaigns cost
+   * more than the writes themselves.
+   */
+  private readonly insertStmt;
+  private readonly updateStmt;
+  private readonly dropRefsOfStmt;
+  private readonly dropRefStmt;
+  private readonly insertRefStmt;
 
   constructor(private readonly db: Db, private readonly audit: AuditLog, private readonly now: () => Date = () => new Date()) {
-    this.existsStmt = db.$client.prepare('select 1 from campaigns where id = ?').pluck();
+    const sqlite = db.$client;
+    this.existsStmt = sqlite.prepare('select 1 from campaigns where id = ?').pluck();
+    this.insertStmt = sqlite.prepare(
+      'insert into campaigns (id, name, channel, start_date, end_date, tags, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.updateStmt = sqlite.prepare('update campaigns set name = ?, channel = ?, start_date = ?, end_date = ?, tags = ?, updated_at = ? where id = ?');
+    this.dropRefsOfStmt = sqlite.prepare('delete from campaign_external_refs where campaign_id = ?');
+    this.dropRefStmt = sqlite.prepare('delete from campaign_external_refs where source = ? and external_id = ?');
+    this.insertRefStmt = sqlite.prepare('insert into campaign_external_refs (source, external_id, campaign_id) values (?, ?, ?)');
   }
 
   get(id: string): Campaign {
@@ -144,7 +162,12 @@ export class CampaignService {
       // Refs already owned by a campaign outside this batch's ids.
       const allRefs = items.flatMap((item, i) => item.externalRefs.map((ref, r) => ({ ref, i, r })));
       const bySource = new Map<string, string[]>();
-      for (const { ref } of allRefs) bySource.set(ref.source, [...(bySource.get(ref.source) ?? []), ref.id]);
+      // Pushed, not spread into a new array per ref: that copy made a batch quadratic (20,000 refs, 11-16 s).
+      for (const { ref } of allRefs) {
+        const list = bySource.get(ref.source);
+        if (list === undefined) bySource.set(ref.source, [ref.id]);
+        else list.push(ref.id);
+      }
       const owners = new Map<string, string>();
       for (const [source, ids] of bySource) {
         for (let k = 0; k < ids.length; k += 500) {
@@ -177,33 +200,25 @@ export class CampaignService {
       const stamp = this.now().toISOString();
       for (const item of items) {
         const before = existing.get(item.id);
-        const fields = {
-          name: item.name,
-          channel: item.channel,
-          startDate: item.startDate,
-          endDate: item.endDate,
-          tags: JSON.stringify(item.tags),
-        };
+        const tags = JSON.stringify(item.tags);
         if (before) {
           const same =
             before.name === item.name &&
             before.channel === item.channel &&
             before.startDate === item.startDate &&
             before.endDate === item.endDate &&
-            JSON.stringify(before.tags) === fields.tags &&
+            JSON.stringify(before.tags) === tags &&
             JSON.stringify(before.externalRefs) === JSON.stringify(item.externalRefs);
           if (same) {
             counts.unchanged++;
             continue;
           }
-          tx.update(campaigns).set({ ...fields, updatedAt: stamp }).where(eq(campaigns.id, item.id)).run();
+          this.updateStmt.run(item.name, item.channel, item.startDate, item.endDate, tags, stamp, item.id);
           // Its refs are replaced only when they changed (the loop below writes them back only then).
-          if (JSON.stringify(before.externalRefs) !== JSON.stringify(item.externalRefs)) {
-            tx.delete(campaignExternalRefs).where(eq(campaignExternalRefs.campaignId, item.id)).run();
-          }
+          if (JSON.stringify(before.externalRefs) !== JSON.stringify(item.externalRefs)) this.dropRefsOfStmt.run(item.id);
           counts.updated++;
         } else {
-          tx.insert(campaigns).values({ id: item.id, ...fields, createdAt: stamp, updatedAt: stamp }).run();
+          this.insertStmt.run(item.id, item.name, item.channel, item.startDate, item.endDate, tags, stamp, stamp);
           counts.inserted++;
         }
       }
@@ -213,10 +228,9 @@ export class CampaignService {
         const changed = !before || JSON.stringify(before.externalRefs) !== JSON.stringify(item.externalRefs);
         if (!changed) continue;
         for (const ref of item.externalRefs) {
-          tx.delete(campaignExternalRefs)
-            .where(and(eq(campaignExternalRefs.source, ref.source), eq(campaignExternalRefs.externalId, ref.id)))
-            .run();
-          tx.insert(campaignExternalRefs).values({ source: ref.source, externalId: ref.id, campaignId: item.id }).run();
+          // Only a ref some campaign held before the batch can be in the table.
+          if (owners.has(refKey(ref))) this.dropRefStmt.run(ref.source, ref.id);
+          this.insertRefStmt.run(ref.source, ref.id, item.id);
         }
       }
       return counts;

@@ -6,9 +6,11 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { ValidationError } from '../../lib/errors.js';
+import { CsvSizeGuard, CsvSyntaxError } from '../../lib/csv-reader.js';
+import { PayloadTooLargeError, ValidationError } from '../../lib/errors.js';
+import { MAX_BODY_BYTES } from '../../plugins/batch.js';
 import { BatchWarnings, MoneyOutput, problems } from '../shared/schemas.js';
-import { IMPORT_FORMATS } from './import/formats.js';
+import { IMPORT_FORMATS, linePath } from './import/formats.js';
 import { UNMATCHED } from './import/service.js';
 
 /** The media types a CSV arrives as: curl and scripts send text/csv; browsers on Windows label .csv files as Excel's. */
@@ -54,18 +56,70 @@ const ImportResult = z
   });
 
 const routes: FastifyPluginAsyncZod = async (app) => {
-  app.addContentTypeParser(CSV_MEDIA_TYPES, { parseAs: 'buffer' }, (request, body, done) => {
-    const bytes = body as Buffer;
-    let text: string;
-    try {
-      text = UTF8.decode(bytes);
-    } catch {
-      done(new ValidationError([{ path: 'body', message: 'the file is not UTF-8: save or export it as CSV UTF-8' }]), undefined);
+  // The body is read here rather than by Fastify's buffering parser, so that
+  // each chunk passes the CSV size guard as it arrives: a file with a line
+  // or field past the bounds (lib/csv-reader.ts) is refused after that many
+  // bytes, not after the whole body was held and decoded (a 60 MiB line
+  // used to block the event loop for seconds). The rest of such a body is
+  // read and dropped, unheld.
+  app.addContentTypeParser(CSV_MEDIA_TYPES, (request, payload, done) => {
+    const limit = MAX_BODY_BYTES;
+    if (Number(request.headers['content-length']) > limit) {
+      done(new PayloadTooLargeError('the body is larger than 64 MiB'), undefined);
       return;
     }
-    // The replay check of Idempotency-Key compares bodies by this hash (plugins/batch.ts).
-    if (request.headers['idempotency-key'] !== undefined) request.bodyHash = createHash('sha256').update(bytes).digest('hex');
-    done(null, text);
+    const guard = new CsvSizeGuard();
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const stop = () => {
+      payload.removeListener('data', onData);
+      payload.removeListener('end', onEnd);
+      payload.removeListener('error', onError);
+    };
+    const onData = (chunk: Buffer | string) => {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      received += bytes.length;
+      if (received > limit) {
+        stop();
+        done(new PayloadTooLargeError('the body is larger than 64 MiB'), undefined);
+        return;
+      }
+      try {
+        guard.push(bytes);
+      } catch (error) {
+        stop();
+        if (!(error instanceof CsvSyntaxError)) {
+          done(error as Error, undefined);
+          return;
+        }
+        const errors = [{ path: linePath(error.line), message: `${error.message}: the file is not a CSV export` }];
+        done(new ValidationError(errors, `line ${error.line}: ${error.message}; nothing was imported`), undefined);
+        return;
+      }
+      chunks.push(bytes);
+    };
+    const onEnd = () => {
+      stop();
+      const bytes = Buffer.concat(chunks, received);
+      let text: string;
+      try {
+        text = UTF8.decode(bytes);
+      } catch {
+        done(new ValidationError([{ path: 'body', message: 'the file is not UTF-8: save or export it as CSV UTF-8' }]), undefined);
+        return;
+      }
+      // The replay check of Idempotency-Key compares bodies by this hash (plugins/batch.ts).
+      if (request.headers['idempotency-key'] !== undefined) request.bodyHash = createHash('sha256').update(bytes).digest('hex');
+      done(null, text);
+    };
+    const onError = (error: Error) => {
+      stop();
+      done(Object.assign(error, { statusCode: 400 }), undefined);
+    };
+    payload.on('data', onData);
+    payload.on('end', onEnd);
+    payload.on('error', onError);
+    payload.resume();
   });
 
   app.post(

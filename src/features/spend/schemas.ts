@@ -4,7 +4,7 @@
  * each field with these same schemas.
  */
 import { z } from 'zod';
-import { ExternalRefSchema } from '../campaigns/routes.js';
+import { ExternalRefSchema } from '../campaigns/schemas.js';
 import { batchBody, ClientId, CurrencyCode, DateString, MoneyInput } from '../shared/schemas.js';
 
 export const Source = z

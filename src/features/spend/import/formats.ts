@@ -73,8 +73,12 @@ export interface SkippedRow {
 export interface ParsedFile {
   format: ImportFormat;
   headerLine: number;
-  /** Column header -> the input field it fills, for naming columns in later errors. */
-  columnOf: Record<'campaign' | 'date' | 'amount' | 'currency' | 'reference', string>;
+  /**
+   * The file's header for each input field, for naming columns in later
+   * errors: `campaign` is the column that names a row's campaign (its name,
+   * else its id); `name`, `campaignId` and `platformId` each that column.
+   */
+  columnOf: Record<'campaign' | 'name' | 'campaignId' | 'platformId' | 'date' | 'amount' | 'currency' | 'reference', string>;
   rows: ImportRow[];
   skipped: SkippedRow[];
   errors: FieldError[];
@@ -280,6 +284,16 @@ export function locateHeader(format: ImportFormat, records: readonly string[][])
   return -1;
 }
 
+/**
+ * The formats whose header is among a file's first records (each with the
+ * header knowledge the import itself uses): one for a file whose format is
+ * plain, none for a file of no known format, several when its header would
+ * fit more than one (the caller then asks which).
+ */
+export function detectFormats(records: readonly string[][]): ImportFormat[] {
+  return IMPORT_FORMATS.filter((format) => locateHeader(format, records) >= 0);
+}
+
 function isBlank(fields: readonly string[]): boolean {
   return fields.every((f) => f.trim() === '');
 }
@@ -300,7 +314,7 @@ export function parseImport(format: ImportFormat, text: string, firstDataLine?: 
   const parsed: ParsedFile = {
     format,
     headerLine: 0,
-    columnOf: { campaign: 'Campaign', date: 'date', amount: 'amount', currency: 'currency', reference: 'reference' },
+    columnOf: { campaign: 'Campaign', name: 'Campaign', campaignId: 'campaignId', platformId: 'Campaign ID', date: 'date', amount: 'amount', currency: 'currency', reference: 'reference' },
     rows,
     skipped,
     errors,
@@ -339,6 +353,9 @@ export function parseImport(format: ImportFormat, text: string, firstDataLine?: 
     };
     parsed.columnOf = {
       campaign: nameOf(index.has('campaign') ? 'campaign' : index.has('campaignId') ? 'campaignId' : 'platformId'),
+      name: nameOf('campaign'),
+      campaignId: nameOf('campaignId'),
+      platformId: nameOf('platformId'),
       date: nameOf('date'),
       amount: nameOf('amount'),
       currency: nameOf(index.has('currency') ? 'currency' : 'amount'),

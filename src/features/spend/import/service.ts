@@ -20,6 +20,7 @@
  * first day in the file, an externalRef so the next import matches it).
  */
 import type { CampaignInput, CampaignService, ExternalRef } from '../../campaigns/service.js';
+import { CampaignItem } from '../../campaigns/schemas.js';
 import { refKey } from '../../campaigns/service.js';
 import type { Channel } from '../../shared/schemas.js';
 import { minorUnits } from '../../../domain/currency.js';
@@ -94,7 +95,7 @@ export class SpendImportService {
       } else if (options.unmatched === 'skip') {
         for (const i of unmatched) skipped.push({ line: file.rows[i]!.line, reason: describe(file.rows[i]!) });
       } else {
-        toCreate = this.newCampaigns(file.rows, unmatched, campaignIds);
+        toCreate = this.newCampaigns(file, unmatched, campaignIds);
       }
     }
     if (errors.length > 0) throw new ValidationError(errors, importDetail(errors));
@@ -220,45 +221,144 @@ export class SpendImportService {
     return { campaignIds, unmatched };
   }
 
-  /** One new campaign per distinct unmatched campaign of the file; fills in the rows' campaign ids. */
-  private newCampaigns(rows: readonly ImportRow[], unmatched: readonly number[], campaignIds: (string | null)[]): CampaignInput[] {
-    const byKey = new Map<string, CampaignInput>();
-    const campaignOfRow = new Map<number, CampaignInput>();
+  /**
+   * One new campaign per distinct unmatched campaign of the file; fills in
+   * the rows' campaign ids. Each is checked with POST /v1/campaigns' own
+   * schema: a value no route could store (an id with other characters or
+   * over 128 long, a name over 256) refuses the file, naming the line and
+   * column, rather than being cut or rewritten into something else.
+   */
+  private newCampaigns(file: ParsedFile, unmatched: readonly number[], campaignIds: (string | null)[]): CampaignInput[] {
+    const rows = file.rows;
+    const byKey = new Map<string, NewCampaign>();
+    const campaignOfRow = new Map<number, NewCampaign>();
     for (const i of unmatched) {
       const row = rows[i]!;
       const key = row.campaignId !== null ? `id\u0000${row.campaignId}` : `${row.source}\u0000${row.platformId ?? ''}\u0000${row.campaign}`;
-      let campaign = byKey.get(key);
-      if (campaign === undefined) {
-        const refId = row.platformId ?? (row.campaign !== '' ? row.campaign : null);
-        const slug = (refId ?? '').replace(CLIENT_ID_UNSAFE, '-').replace(/^-+|-+$/g, '').slice(0, 100) || 'campaign';
-        campaign = {
-          id: row.campaignId ?? `${row.source}-${slug}`,
-          name: (row.campaign || refId || row.campaignId || slug).slice(0, 256),
-          channel: CHANNEL_OF_SOURCE[row.source] ?? 'other',
-          startDate: row.date,
-          externalRefs: row.campaignId === null && refId !== null ? [{ source: row.source, id: refId.slice(0, 256) }] : [],
-        };
-        byKey.set(key, campaign);
-      } else if (row.date < campaign.startDate) {
-        campaign.startDate = row.date;
+      let made = byKey.get(key);
+      if (made === undefined) {
+        made = { campaign: derivedCampaign(row), row };
+        byKey.set(key, made);
+      } else if (row.date < made.campaign.startDate) {
+        made.campaign.startDate = row.date;
       }
-      campaignOfRow.set(i, campaign);
+      campaignOfRow.set(i, made);
     }
-    // A derived id already taken (by a campaign, or another new one) gets a suffix: -2, -3, ...
-    // An id the file gave (generic campaignId) is unmatched, so not taken.
     const created = [...byKey.values()];
-    const existing = this.campaigns.existingIds(created.map((c) => c.id));
-    const taken = new Set<string>();
-    for (const campaign of created) {
-      const base = campaign.id;
-      let id = base;
-      for (let n = 2; taken.has(id) || existing.has(id) || (id !== base && this.campaigns.existingIds([id]).size > 0); n++) id = `${base}-${n}`;
-      taken.add(id);
-      campaign.id = id;
+    uniqueIds(created.map((made) => made.campaign), this.campaigns);
+
+    const errors: FieldError[] = [];
+    for (const { campaign, row } of created) {
+      if (errors.length >= MAX_ERRORS) break;
+      const checked = CampaignItem.safeParse(campaign);
+      if (checked.success) continue;
+      // A name over 256 characters is also too long as its externalRef: one error per column.
+      const named = new Set<string>();
+      for (const issue of checked.error.issues) {
+        const path = linePath(row.line, columnOfIssue(issue.path, row, file));
+        if (named.has(path)) continue;
+        named.add(path);
+        errors.push({
+          path,
+          message: `${issueSubject(issue.path, campaign)}: ${issue.message}; a campaign made for this row could not be stored: correct the file, or create the campaign first (POST /v1/campaigns) with an externalRef the row matches`,
+        });
+      }
     }
-    for (const [i, campaign] of campaignOfRow) campaignIds[i] = campaign.id;
-    return created;
+    if (errors.length > 0) throw new ValidationError(errors, importDetail(errors));
+    for (const [i, made] of campaignOfRow) campaignIds[i] = made.campaign.id;
+    return created.map((made) => made.campaign);
   }
+}
+
+interface NewCampaign {
+  campaign: CampaignInput;
+  /** The first row that names it: its errors name this row's line. */
+  row: ImportRow;
+}
+
+/**
+ * The campaign an unmatched row would create. Its id: the file's own
+ * campaignId (generic) exactly as given; else the source and the
+ * platform's campaign id (`google_ads-21458796301`) exactly as given; else
+ * the source and a readable form of the name (`meta-Spring-Sale-EU`: runs
+ * of characters an id cannot hold become `-`, cut to SLUG_LENGTH, `campaign`
+ * when nothing is left), since a name is free text and the externalRef
+ * carrying the full name, not the id, is what later imports match. Ids from
+ * the file are never rewritten: an invalid one is refused by the check.
+ */
+function derivedCampaign(row: ImportRow): CampaignInput {
+  const refId = row.platformId ?? (row.campaign !== '' ? row.campaign : null);
+  let id: string;
+  if (row.campaignId !== null) id = row.campaignId;
+  else if (row.platformId !== null) id = `${row.source}-${row.platformId}`;
+  else id = `${row.source}-${slugOf(row.campaign)}`;
+  return {
+    id,
+    name: row.campaign || refId || row.campaignId || id,
+    channel: CHANNEL_OF_SOURCE[row.source] ?? 'other',
+    startDate: row.date,
+    externalRefs: row.campaignId === null && refId !== null ? [{ source: row.source, id: refId }] : [],
+  };
+}
+
+/**
+ * Room for a 32-character source, its `-`, and a `-` with a 7-digit
+ * suffix within an id's 128 characters.
+ */
+const SLUG_LENGTH = 80;
+
+function slugOf(name: string): string {
+  return name.replace(CLIENT_ID_UNSAFE, '-').replace(/^-+|-+$/g, '').slice(0, SLUG_LENGTH).replace(/-+$/, '') || 'campaign';
+}
+
+/**
+ * Gives a derived id already taken (by a stored campaign, or another new
+ * one) a suffix: -2, -3, ... Each base remembers the last suffix it tried,
+ * so k campaigns sharing a base (names with no Latin letter all slug to
+ * `campaign`) cost k probes, not k squared. An id the file gave (generic
+ * campaignId) is unmatched, so not taken.
+ */
+function uniqueIds(created: CampaignInput[], campaigns: CampaignService): void {
+  const existing = campaigns.existingIds(created.map((c) => c.id));
+  const taken = new Set<string>();
+  const nextSuffix = new Map<string, number>();
+  const isTaken = (id: string, base: string) => taken.has(id) || existing.has(id) || (id !== base && campaigns.existingIds([id]).size > 0);
+  for (const campaign of created) {
+    const base = campaign.id;
+    let id = base;
+    if (isTaken(id, base)) {
+      let n = nextSuffix.get(base) ?? 2;
+      while (isTaken((id = `${base}-${n}`), base)) n++;
+      nextSuffix.set(base, n + 1);
+    }
+    taken.add(id);
+    campaign.id = id;
+  }
+}
+
+/** The file's column an issue of CampaignItem is about. */
+function columnOfIssue(path: readonly PropertyKey[], row: ImportRow, file: ParsedFile): string {
+  const idColumn = row.campaignId !== null ? file.columnOf.campaignId : row.platformId !== null ? file.columnOf.platformId : file.columnOf.name;
+  switch (path[0]) {
+    case 'id':
+      return idColumn;
+    case 'externalRefs':
+      return row.platformId !== null ? file.columnOf.platformId : file.columnOf.name;
+    case 'startDate':
+      return file.columnOf.date;
+    default:
+      return row.campaign !== '' ? file.columnOf.name : idColumn;
+  }
+}
+
+function issueSubject(path: readonly PropertyKey[], campaign: CampaignInput): string {
+  if (path[0] === 'id') return `the campaign id ${quoteValue(campaign.id)}`;
+  if (path[0] === 'externalRefs') return 'the campaign id on the platform (its externalRef)';
+  return `the campaign's ${String(path[0])}`;
+}
+
+function quoteValue(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
 }
 
 function describe(row: ImportRow): string {
