@@ -7,6 +7,8 @@ import Fastify, { type FastifyInstance, type FastifySerializerCompiler } from 'f
 import { z } from 'zod';
 import { ResponseSerializationError, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DEFAULT_RATE_LIMIT, type Config } from './config.js';
+// Installs the API's validation messages for every zod schema (before any schema parses).
+import './lib/zod-messages.js';
 import errorsPlugin, { frameworkError } from './plugins/errors.js';
 import hardeningPlugin from './plugins/hardening.js';
 import dbPlugin from './plugins/db.js';

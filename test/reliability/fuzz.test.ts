@@ -854,7 +854,7 @@ describe('hostile payloads the service should refuse', () => {
   // {"name": 1e400} made a key named "1e400". It now arrives as a NumberLiteral that only money and rates accept.
   it('a JSON number where the document says string is refused, however it is written', async () => {
     const named = await app.call({ method: 'POST', url: '/v1/api-keys', payload: '{"name":1e400,"role":"viewer"}', headers: { 'content-type': 'application/json' } });
-    expect(problemOf(named, 400).errors).toEqual([{ path: 'name', message: 'Invalid input: expected string, received number' }]);
+    expect(problemOf(named, 400).errors).toEqual([{ path: 'name', message: 'must be a string' }]);
     await expectRefusedAndNothingWritten({ method: 'POST', url: '/v1/api-keys', payload: '{"name":1e400,"role":"viewer"}' });
     await expectRefusedAndNothingWritten({ method: 'POST', url: '/v1/api-keys', payload: '{"name":12345678901234567890,"role":"viewer"}' });
     await expectRefusedAndNothingWritten({
