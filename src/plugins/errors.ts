@@ -7,6 +7,7 @@ import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, PeriodClosedError, type FieldError } from '../lib/errors.js';
+import { InvalidJsonError } from '../lib/json-body.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -111,17 +112,29 @@ export function frameworkError(error: FastifyError, request: FastifyRequest, rep
   return sendProblem(reply, request, appError);
 }
 
+function notFound(request: FastifyRequest): AppError {
+  return new AppError(404, 'not_found', 'Not found', `no route ${request.method} ${request.url.split('?')[0]}`);
+}
+
+/**
+ * An error reading the body: Fastify reads and parses a body before the
+ * handler runs, the 404 handler's too, so an empty, malformed or oversized
+ * body sent to no route would otherwise be answered as if a route wanted it.
+ */
+function isBodyError(error: FastifyError): boolean {
+  return error instanceof InvalidJsonError || (typeof error.code === 'string' && error.code.startsWith('FST_ERR_CTP_'));
+}
+
 export default fp(
   async (app) => {
     app.setErrorHandler((error: FastifyError, request, reply) => {
-      const appError = toAppError(error);
+      // A request to no route is a 404, whatever its method and body.
+      const appError = request.is404 && isBodyError(error) ? notFound(request) : toAppError(error);
       if (appError.status >= 500) request.log.error({ err: error, reqId: request.id }, 'request failed');
       else request.log.info({ code: appError.code, status: appError.status }, appError.message);
       return sendProblem(reply, request, appError);
     });
-    app.setNotFoundHandler((request, reply) =>
-      sendProblem(reply, request, new AppError(404, 'not_found', 'Not found', `no route ${request.method} ${request.url.split('?')[0]}`)),
-    );
+    app.setNotFoundHandler((request, reply) => sendProblem(reply, request, notFound(request)));
   },
   { name: 'spendbook-errors' },
 );
