@@ -909,3 +909,43 @@ describe('ids that name Object.prototype members', () => {
     }
   });
 });
+
+// Issue 14, item 3: each made-up bearer token had a bucket of its own, so a client sending a fresh token with every
+// request was never limited, and 5,100 of them pushed a real key's count out of the limiter's 5,000-entry cache.
+describe('the rate limit cannot be dodged or reset with made-up tokens', () => {
+  const settings = (app: TestApp, token: string, remoteAddress = '127.0.0.1') =>
+    app.app.inject({ method: 'GET', url: '/v1/settings', remoteAddress, headers: { authorization: `Bearer ${token}` } });
+
+  it('junk tokens from one address are limited together: 120 at a limit of 30 answer 30 401s, then 429s', async () => {
+    const app = await makeApp({ rateLimit: 30 });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 120; i++) statuses.push((await settings(app, `sb_made_up_${i}_${'x'.repeat(i % 7)}`, '192.0.2.44')).statusCode);
+      expect(statuses.slice(0, 30)).toEqual(Array(30).fill(401));
+      expect(statuses.slice(30)).toEqual(Array(90).fill(429));
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a flood of 5,100 junk tokens from 5,100 addresses leaves a real key’s count alone, and the key over its limit still gets 429', async () => {
+    const app = await makeApp({ rateLimit: 30 });
+    try {
+      for (let i = 0; i < 20; i++) expect((await settings(app, app.keys.finance)).statusCode).toBe(200);
+      for (let i = 0; i < 5_100; i++) {
+        const res = await settings(app, `sb_flood_${i}`, `10.${(i >> 8) & 255}.${i & 255}.7`);
+        expect(res.statusCode).toBe(401);
+      }
+      // 20 before the flood, so 10 are left of 30: the 10th leaves 0 and the 11th is refused.
+      const after = await settings(app, app.keys.finance);
+      expect(after.statusCode).toBe(200);
+      expect(after.headers['x-ratelimit-remaining']).toBe('9');
+      for (let i = 0; i < 9; i++) expect((await settings(app, app.keys.finance)).statusCode).toBe(200);
+      problemOf(await settings(app, app.keys.finance), 429, 'rate_limited');
+      // Other keys keep their own minute.
+      expect((await settings(app, app.keys.viewer)).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});
