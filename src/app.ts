@@ -9,7 +9,7 @@ import { ResponseSerializationError, validatorCompiler, type ZodTypeProvider } f
 import { DEFAULT_RATE_LIMIT, type Config } from './config.js';
 // Installs the API's validation messages for every zod schema (before any schema parses).
 import './lib/zod-messages.js';
-import errorsPlugin, { frameworkError } from './plugins/errors.js';
+import errorsPlugin, { clientErrorHandler, frameworkError } from './plugins/errors.js';
 import { redactUrl } from './lib/redact-url.js';
 import hardeningPlugin from './plugins/hardening.js';
 import dbPlugin from './plugins/db.js';
@@ -112,6 +112,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // Client-chosen ids are up to 128 characters, and each may be percent-encoded to three.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 3 * 128 },
     frameworkErrors: frameworkError,
+    clientErrorHandler,
+    // Fastify's own 503 while closing is plain JSON: the errors plugin answers it as problem+json instead.
+    return503OnClosing: false,
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<ZodTypeProvider>();
   const now = options.now ?? (() => new Date());
