@@ -67,7 +67,8 @@ class Windows {
     // Delete and set again: the Map's order is then least recently used first.
     this.map.delete(bucket);
     this.map.set(bucket, window);
-    if (this.map.size > this.capacity) this.evict(now, timeWindow);
+    // The least recently used goes: an expired window is as good as none, wherever it sits.
+    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value!);
     return window;
   }
 
@@ -76,12 +77,6 @@ class Windows {
     const now = Date.now();
     if (window === undefined || window.startMs + timeWindow <= now) return { current: 0, ttl: 0 };
     return { current: window.current, ttl: timeWindow - (now - window.startMs) };
-  }
-
-  /** Drops the expired windows, and if none was, the least recently used one. */
-  private evict(now: number, timeWindow: number): void {
-    for (const [bucket, window] of this.map) if (window.startMs + timeWindow <= now) this.map.delete(bucket);
-    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value!);
   }
 }
 

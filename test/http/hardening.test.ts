@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance, FastifyRequest, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { ConfigError, DEFAULT_RATE_LIMIT, loadConfig } from '../../src/config.js';
-import { rateLimitKey } from '../../src/plugins/hardening.js';
+import { BucketStore, rateLimitKey } from '../../src/plugins/hardening.js';
 import { ADMIN_KEY, campaignItem, makeApp, problemOf, snapshot, type TestApp } from '../helper.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -213,6 +213,23 @@ describe('rate limit per API key', () => {
     const keyed = await t.app.inject({ method: 'GET', url: '/v1/settings', remoteAddress: '203.0.113.9', headers: { authorization: `Bearer ${ADMIN_KEY}` } });
     expect(keyed.statusCode).toBe(200);
     expect(keyed.headers['x-ratelimit-remaining']).toBe('29');
+  });
+
+  it('keeps keys’ windows apart from addresses’: 20,000 addresses push out the oldest address, never a key', () => {
+    const store = new BucketStore();
+    const count = (bucket: string) => {
+      let current = -1;
+      store.read(bucket, (_error, result) => void (current = result.current), 60_000);
+      return current;
+    };
+    const hit = (bucket: string) => store.incr(bucket, () => undefined, 60_000);
+    for (let i = 0; i < 7; i++) hit('key:k1');
+    for (let i = 0; i < 3; i++) hit('ip:198.51.100.1');
+    for (let i = 0; i < 20_000; i++) hit(`ip:10.0.${i >> 8}.${i & 255}`);
+    expect(count('key:k1')).toBe(7);
+    // The first address was the least recently used of more than 10,000: its window is gone; the latest stays.
+    expect(count('ip:198.51.100.1')).toBe(0);
+    expect(count('ip:10.0.78.31')).toBe(1); // 19,999 = 78 * 256 + 31
   });
 
   it('a revoked key counts against its address, not a bucket of its own', async () => {
