@@ -3,11 +3,14 @@
  * Infrastructure first (errors, hardening, database, auth, body handling, OpenAPI),
  * then the app's services, then the routes.
  */
-import Fastify, { type FastifyInstance, type FastifySerializerCompiler } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifySerializerCompiler } from 'fastify';
 import { z } from 'zod';
 import { ResponseSerializationError, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DEFAULT_RATE_LIMIT, type Config } from './config.js';
-import errorsPlugin, { frameworkError } from './plugins/errors.js';
+// Installs the API's validation messages for every zod schema (before any schema parses).
+import './lib/zod-messages.js';
+import errorsPlugin, { clientErrorHandler, frameworkError } from './plugins/errors.js';
+import { redactUrl } from './lib/redact-url.js';
 import hardeningPlugin from './plugins/hardening.js';
 import dbPlugin from './plugins/db.js';
 import auditPlugin from './plugins/audit.js';
@@ -92,6 +95,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         ? {
             level: config.logLevel,
             redact: { paths: ['req.headers.authorization', 'headers.authorization', 'req.headers["x-api-key"]'], censor: '[redacted]' },
+            // Fastify's request serializer, with key-like query parameters' values redacted from the URL.
+            serializers: {
+              req: (request: FastifyRequest) => ({
+                method: request.method,
+                url: redactUrl(request.url),
+                host: request.host,
+                remoteAddress: request.ip,
+                remotePort: request.socket?.remotePort,
+              }),
+            },
             ...(options.logStream ? { stream: options.logStream } : {}),
           }
         : false,
@@ -101,6 +114,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // Client-chosen ids are up to 128 characters, and each may be percent-encoded to three.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 3 * 128 },
     frameworkErrors: frameworkError,
+    clientErrorHandler,
+    // Fastify's own 503 while closing is plain JSON: the errors plugin answers it as problem+json instead.
+    return503OnClosing: false,
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<ZodTypeProvider>();
   const now = options.now ?? (() => new Date());

@@ -4,6 +4,7 @@
  * variable.
  */
 import { z } from 'zod';
+import './lib/zod-messages.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 

@@ -1,13 +1,14 @@
 /**
  * RFC 4180 CSV for reports and lists: a header row of the JSON field names in
  * JSON order, CRLF line ends, UTF-8, `.` as decimal separator. A text cell
- * that a spreadsheet would run as a formula (leading `=`, `+`, `-`, `@`, tab
- * or CR) gets a leading apostrophe; numbers, negative ones included, are
- * written as they are.
+ * that a spreadsheet would run as a formula (leading `=`, `+`, `-`, `@`, tab,
+ * CR or LF: OWASP's list; a spreadsheet drops leading line breaks and reads
+ * what follows) gets a leading apostrophe; numbers, negative ones included,
+ * are written as they are.
  */
 
 const NUMBER = /^-?\d+(\.\d+)?$/;
-const FORMULA_START = /^[=+\-@\t\r]/;
+const FORMULA_START = /^[=+\-@\t\r\n]/;
 
 export type CsvCell = string | number | boolean | null | undefined;
 

@@ -3,10 +3,13 @@
  * `code`. Client mistakes are 4xx naming the field; anything unexpected is a
  * 500 logged with the request id, and its text never reaches the client.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import fp from 'fastify-plugin';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, PeriodClosedError, type FieldError } from '../lib/errors.js';
+import { InvalidJsonError } from '../lib/json-body.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -108,20 +111,95 @@ export function frameworkError(error: FastifyError, request: FastifyRequest, rep
       : error.code === 'FST_ERR_BAD_URL'
         ? new AppError(400, 'bad_request', 'Bad request', 'the URL is not validly percent-encoded')
         : toAppError(error);
+  // No hook has run (the hardening plugin sets these on every other answer).
+  reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
   return sendProblem(reply, request, appError);
+}
+
+/**
+ * Requests node's HTTP parser refuses before Fastify sees a request: bytes a
+ * header may not hold, headers over node's size limit (16 KiB), a method or
+ * request line that is not HTTP, a body that did not arrive in time. Fastify
+ * hands them to its `clientErrorHandler` with the bare socket; this answers
+ * them as problem+json, as every other error, and closes the connection (the
+ * rest of what the client sent cannot be read reliably).
+ */
+function clientProblem(error: Error & { code?: string }): AppError {
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new AppError(431, 'request_header_fields_too_large', 'Request header fields too large', 'the request line and headers are larger than the server accepts (16 KiB)');
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new AppError(408, 'request_timeout', 'Request timeout', 'the request did not arrive in full in time');
+    case 'HPE_INVALID_HEADER_TOKEN':
+    case 'HPE_INVALID_HEADER_VALUE':
+    case 'HPE_LF_EXPECTED':
+    case 'HPE_CR_EXPECTED':
+      return new AppError(400, 'bad_request', 'Bad request', 'a header holds a character HTTP does not allow there (a control character, a space in a name, a bare line feed)');
+    case 'HPE_INVALID_METHOD':
+      return new AppError(400, 'bad_request', 'Bad request', 'the request method is not one HTTP knows');
+    case 'HPE_INVALID_URL':
+      return new AppError(400, 'bad_request', 'Bad request', 'the request target is not a valid URL path');
+    case 'HPE_INVALID_CONTENT_LENGTH':
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+    case 'HPE_INVALID_CHUNK_SIZE':
+      return new AppError(400, 'bad_request', 'Bad request', 'the body’s framing is not valid HTTP: check Content-Length and Transfer-Encoding');
+    default:
+      return new AppError(400, 'bad_request', 'Bad request', 'the request is not valid HTTP/1.1');
+  }
+}
+
+export function clientErrorHandler(this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has nobody left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const appError = clientProblem(error);
+  this.log.debug({ err: error, code: appError.code }, 'client error');
+  if (socket.writable) {
+    const body = JSON.stringify(problemOf(appError));
+    socket.write(
+      `HTTP/1.1 ${appError.status} ${STATUS_CODES[appError.status]}\r\n` +
+        `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        'Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n' +
+        body,
+    );
+  }
+  socket.destroy(error);
+}
+
+function notFound(request: FastifyRequest): AppError {
+  return new AppError(404, 'not_found', 'Not found', `no route ${request.method} ${request.url.split('?')[0]}`);
+}
+
+/**
+ * An error reading the body: Fastify reads and parses a body before the
+ * handler runs, the 404 handler's too, so an empty, malformed or oversized
+ * body sent to no route would otherwise be answered as if a route wanted it.
+ */
+function isBodyError(error: FastifyError): boolean {
+  return error instanceof InvalidJsonError || (typeof error.code === 'string' && error.code.startsWith('FST_ERR_CTP_'));
 }
 
 export default fp(
   async (app) => {
     app.setErrorHandler((error: FastifyError, request, reply) => {
-      const appError = toAppError(error);
+      // A request to no route is a 404, whatever its method and body.
+      const appError = request.is404 && isBodyError(error) ? notFound(request) : toAppError(error);
       if (appError.status >= 500) request.log.error({ err: error, reqId: request.id }, 'request failed');
       else request.log.info({ code: appError.code, status: appError.status }, appError.message);
       return sendProblem(reply, request, appError);
     });
-    app.setNotFoundHandler((request, reply) =>
-      sendProblem(reply, request, new AppError(404, 'not_found', 'Not found', `no route ${request.method} ${request.url.split('?')[0]}`)),
-    );
+    app.setNotFoundHandler((request, reply) => sendProblem(reply, request, notFound(request)));
+
+    // While the server closes, requests still arriving on open connections
+    // are refused before any work (Fastify's own 503 for this is plain JSON,
+    // so app.ts turns it off): the first hook of all, before the rate limit.
+    let closing = false;
+    app.addHook('preClose', async () => {
+      closing = true;
+    });
+    app.addHook('onRequest', async () => {
+      if (closing) throw new AppError(503, 'shutting_down', 'Service unavailable', 'the server is shutting down; retry in a moment');
+    });
   },
   { name: 'spendbook-errors' },
 );

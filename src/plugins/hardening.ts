@@ -11,7 +11,7 @@ import { hashKey } from '../features/api-keys/service.js';
 import { AppError } from '../lib/errors.js';
 
 export interface HardeningOptions {
-  /** Requests per minute per API key, or per client IP for requests without one. */
+  /** Requests per minute per API key, or per client IP for requests without a valid one. */
   rateLimit: number;
 }
 
@@ -31,14 +31,84 @@ const NOT_LIMITED = new Set(['/healthz']);
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /**
- * The limiter's bucket: the SHA-256 of the bearer token (the token itself is
- * never kept), or the client's IP for a request without one. Behind a proxy
- * the IP is the proxy's unless Fastify's trustProxy is set.
+ * The limiter's bucket: the SHA-256 of a valid API key (the key itself is
+ * never kept), or the client's IP for a request without one. A token that
+ * is not a valid key counts against the address it came from: were each
+ * made-up token its own bucket, a client could send every request with a
+ * fresh one and never be limited. Behind a proxy the IP is the proxy's
+ * unless Fastify's trustProxy is set.
  */
-export function rateLimitKey(request: FastifyRequest): string {
+export function rateLimitKey(request: FastifyRequest, isValidKey: (token: string) => boolean): string {
   const header = request.headers.authorization;
   const match = typeof header === 'string' ? BEARER.exec(header) : null;
-  return match ? `key:${hashKey(match[1]!)}` : `ip:${normalizeIP(request.ip)}`;
+  return match && isValidKey(match[1]!) ? `key:${hashKey(match[1]!)}` : `ip:${normalizeIP(request.ip)}`;
+}
+
+interface Window {
+  current: number;
+  ttl: number;
+  startMs: number;
+}
+
+/** The limiter's fixed windows for one kind of bucket; past `capacity`, the least recently used goes. */
+class Windows {
+  private readonly map = new Map<string, Window>();
+  constructor(private readonly capacity: number) {}
+
+  incr(bucket: string, timeWindow: number): Window {
+    const now = Date.now();
+    let window = this.map.get(bucket);
+    if (window === undefined || window.startMs + timeWindow <= now) {
+      window = { current: 1, ttl: timeWindow, startMs: now };
+    } else {
+      window.current += 1;
+      window.ttl = timeWindow - (now - window.startMs);
+    }
+    // Delete and set again: the Map's order is then least recently used first.
+    this.map.delete(bucket);
+    this.map.set(bucket, window);
+    // The least recently used goes: an expired window is as good as none, wherever it sits.
+    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value!);
+    return window;
+  }
+
+  read(bucket: string, timeWindow: number): { current: number; ttl: number } {
+    const window = this.map.get(bucket);
+    const now = Date.now();
+    if (window === undefined || window.startMs + timeWindow <= now) return { current: 0, ttl: 0 };
+    return { current: window.current, ttl: timeWindow - (now - window.startMs) };
+  }
+}
+
+/** Client addresses the limiter keeps a window for: a client sending from more may reset one of its own. */
+const ADDRESS_WINDOWS = 10_000;
+
+/**
+ * The limiter's store: valid keys' windows apart from addresses' windows.
+ * Only a valid key gets a `key:` bucket, so that store holds at most one
+ * window per issued key and needs no eviction; a flood from many addresses
+ * can only push out other addresses' windows, never a key's count.
+ */
+export class BucketStore {
+  private readonly keys = new Windows(Number.POSITIVE_INFINITY);
+  private readonly addresses = new Windows(ADDRESS_WINDOWS);
+
+  private windowsOf(bucket: string): Windows {
+    return bucket.startsWith('key:') ? this.keys : this.addresses;
+  }
+
+  incr(bucket: string, done: (error: Error | null, result: { current: number; ttl: number }) => void, timeWindow: number): void {
+    const { current, ttl } = this.windowsOf(bucket).incr(bucket, timeWindow);
+    done(null, { current, ttl });
+  }
+
+  read(bucket: string, done: (error: Error | null, result: { current: number; ttl: number }) => void, timeWindow: number): void {
+    done(null, this.windowsOf(bucket).read(bucket, timeWindow));
+  }
+
+  child(): BucketStore {
+    return new BucketStore();
+  }
 }
 
 /**
@@ -142,13 +212,16 @@ export default fp<HardeningOptions>(
       global: false,
       max: options.rateLimit,
       timeWindow: 60_000,
-      keyGenerator: rateLimitKey,
+      // The auth plugin's key cache answers whether a token is a key (a
+      // database lookup the first time, which auth would make anyway).
+      keyGenerator: (request) => rateLimitKey(request, (token) => request.server.apiKeys.authenticate(token) !== null),
+      store: BucketStore,
       allowList: (request) => request.routeOptions.url !== undefined && NOT_LIMITED.has(request.routeOptions.url),
       // Thrown by the limiter after it set Retry-After and the x-ratelimit
       // headers; the errors plugin turns it into problem+json.
       errorResponseBuilder: (_request, context) =>
         new RateLimitedError(
-          `more than ${context.max} requests in a minute with this API key (or, without one, from this address); retry in ${context.after}`,
+          `more than ${context.max} requests in a minute with this API key (or, without a valid one, from this address); retry in ${context.after}`,
         ),
     });
     app.addHook('onRequest', app.rateLimit());

@@ -436,9 +436,8 @@ describe('every write records its actor, time, action, entity, and the values be
         after: { month: '2026-02', action: 'reopen', reason: 'late Meta invoice INV-2291' },
       },
     ]);
-    // A close without a reason records a null reason.
-    const bare = await eventsOf(() => ok(call('POST', '/v1/periods/2026-01/close', undefined, 'finance')));
-    expect(bare.map((e) => e.after)).toEqual([{ month: '2026-01', action: 'close', reason: null }]);
+    // A close without a reason is refused, and records nothing.
+    expect(await eventsOf(async () => problemOf(await call('POST', '/v1/periods/2026-01/close', undefined, 'finance'), 400, 'validation_failed'))).toEqual([]);
   });
 
   it('forecast snapshots: the insert, with its name, period, asOf, method, grouping and currency', async () => {
@@ -556,7 +555,7 @@ describe('a refused write records nothing', () => {
     problemOf(await call('PUT', '/v1/plans', { items: [plan('a', '2026-04', '10'), plan('a', '2026-02', '10')] }), 409, 'period_closed');
     problemOf(await call('POST', '/v1/spend', { items: [line('inv-1', '10'), line('inv-2', '10', '2026-02-10')] }), 409, 'period_closed');
     problemOf(await call('POST', '/v1/revenue', { items: [conversion('ord-1', '10', { occurredAt: '2026-02-03T09:00:00Z' })] }), 409, 'period_closed');
-    problemOf(await call('POST', '/v1/periods/2026-02/close', undefined, 'finance'), 409, 'period_already_closed');
+    problemOf(await call('POST', '/v1/periods/2026-02/close', { reason: 'again' }, 'finance'), 409, 'period_already_closed');
     problemOf(await call('DELETE', `/v1/api-keys/${actorOf('admin').keyId}`, undefined, 'admin'), 409, 'last_admin_key');
   });
 

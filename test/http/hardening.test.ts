@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance, FastifyRequest, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { ConfigError, DEFAULT_RATE_LIMIT, loadConfig } from '../../src/config.js';
-import { rateLimitKey } from '../../src/plugins/hardening.js';
+import { BucketStore, rateLimitKey } from '../../src/plugins/hardening.js';
 import { ADMIN_KEY, campaignItem, makeApp, problemOf, snapshot, type TestApp } from '../helper.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -150,7 +150,7 @@ describe('rate limit per API key', () => {
     expect(other.headers['x-ratelimit-remaining']).toBe('4');
   });
 
-  it('counts requests with a bad key too: the limit runs before auth', async () => {
+  it('counts requests with a bad key too, against the address: the limit runs before auth', async () => {
     t = await makeApp({ rateLimit: 5 });
     const bad = { authorization: 'Bearer sb_not_a_key_at_all_0123456789' };
     for (let i = 0; i < 5; i++) problemOf(await t.app.inject({ method: 'GET', url: '/v1/settings', headers: bad }), 401, 'unauthorized');
@@ -183,15 +183,63 @@ describe('rate limit per API key', () => {
     expect(res.headers['x-ratelimit-remaining']).toBe('4');
   });
 
-  it('keys the bucket by the SHA-256 of the bearer token, never the token', () => {
+  it('keys the bucket by the SHA-256 of a valid key, never the key; any other token counts against the address', () => {
     const token = 'sb_secret_token_XYZ_not_hex';
+    const valid = (t: string) => t === token;
     const request = (authorization?: string) => ({ headers: authorization ? { authorization } : {}, ip: '::ffff:198.51.100.4' }) as unknown as FastifyRequest;
-    expect(rateLimitKey(request(`Bearer ${token}`))).toBe(`key:${sha256(token)}`);
-    expect(rateLimitKey(request(`bearer   ${token}  `))).toBe(`key:${sha256(token)}`);
-    expect(rateLimitKey(request(`Bearer ${token}`))).not.toContain(token);
-    // No bearer key (none, or another scheme): the client's address, IPv4-mapped IPv6 read as IPv4.
-    expect(rateLimitKey(request())).toBe('ip:198.51.100.4');
-    expect(rateLimitKey(request(`Basic ${token}`))).toBe('ip:198.51.100.4');
+    expect(rateLimitKey(request(`Bearer ${token}`), valid)).toBe(`key:${sha256(token)}`);
+    expect(rateLimitKey(request(`bearer   ${token}  `), valid)).toBe(`key:${sha256(token)}`);
+    expect(rateLimitKey(request(`Bearer ${token}`), valid)).not.toContain(token);
+    // No valid bearer key (none, another scheme, a made-up token): the client's address, IPv4-mapped IPv6 read as IPv4.
+    expect(rateLimitKey(request(), valid)).toBe('ip:198.51.100.4');
+    expect(rateLimitKey(request(`Basic ${token}`), valid)).toBe('ip:198.51.100.4');
+    expect(rateLimitKey(request(`Bearer ${token}x`), valid)).toBe('ip:198.51.100.4');
+  });
+
+  it('limits made-up tokens from one address together: 120 junk tokens at a limit of 30 get 429s', async () => {
+    t = await makeApp({ rateLimit: 30 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 120; i++) {
+      const res = await t.app.inject({ method: 'GET', url: '/v1/settings', remoteAddress: '203.0.113.9', headers: { authorization: `Bearer sb_junk_${i}` } });
+      statuses.push(res.statusCode);
+    }
+    // 30 requests in the address's minute are answered (401: no such key), the other 90 are limited.
+    expect(statuses.filter((s) => s === 401)).toHaveLength(30);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(90);
+    expect(statuses.slice(0, 30).every((s) => s === 401)).toBe(true);
+    // The same address without a token is limited too; another address is not; a valid key from it is its own bucket.
+    problemOf(await t.app.inject({ method: 'GET', url: '/openapi.json', remoteAddress: '203.0.113.9' }), 429, 'rate_limited');
+    expect((await t.app.inject({ method: 'GET', url: '/openapi.json', remoteAddress: '203.0.113.10' })).statusCode).toBe(200);
+    const keyed = await t.app.inject({ method: 'GET', url: '/v1/settings', remoteAddress: '203.0.113.9', headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    expect(keyed.statusCode).toBe(200);
+    expect(keyed.headers['x-ratelimit-remaining']).toBe('29');
+  });
+
+  it('keeps keys’ windows apart from addresses’: 20,000 addresses push out the oldest address, never a key', () => {
+    const store = new BucketStore();
+    const count = (bucket: string) => {
+      let current = -1;
+      store.read(bucket, (_error, result) => void (current = result.current), 60_000);
+      return current;
+    };
+    const hit = (bucket: string) => store.incr(bucket, () => undefined, 60_000);
+    for (let i = 0; i < 7; i++) hit('key:k1');
+    for (let i = 0; i < 3; i++) hit('ip:198.51.100.1');
+    for (let i = 0; i < 20_000; i++) hit(`ip:10.0.${i >> 8}.${i & 255}`);
+    expect(count('key:k1')).toBe(7);
+    // The first address was the least recently used of more than 10,000: its window is gone; the latest stays.
+    expect(count('ip:198.51.100.1')).toBe(0);
+    expect(count('ip:10.0.78.31')).toBe(1); // 19,999 = 78 * 256 + 31
+  });
+
+  it('a revoked key counts against its address, not a bucket of its own', async () => {
+    t = await makeApp({ rateLimit: 3 });
+    const created = t.app.apiKeys.create('to revoke', 'viewer');
+    t.app.apiKeys.revoke(created.id);
+    const as = (remoteAddress: string) => t!.app.inject({ method: 'GET', url: '/v1/settings', remoteAddress, headers: { authorization: `Bearer ${created.key}` } });
+    for (let i = 0; i < 3; i++) problemOf(await as('198.51.100.20'), 401, 'unauthorized');
+    problemOf(await as('198.51.100.20'), 429, 'rate_limited');
+    problemOf(await as('198.51.100.21'), 401, 'unauthorized');
   });
 
   it('uses the production default when the test suite does not ask for a limit', async () => {
@@ -246,8 +294,8 @@ describe('logs', () => {
       await send(viewerKey, 'POST', '/v1/campaigns', { items: [campaignItem('c1')] }); // 403
       await send(viewerKey, 'GET', '/v1/nope'); // 404
       for (let i = 0; i < 4; i++) await send(badKey, 'GET', '/v1/settings'); // 401 x3, then 429
-      await send(null, 'GET', '/v1/settings'); // 401 without a key
-      expect(statuses).toEqual([200, 400, 403, 404, 401, 401, 401, 429, 401]);
+      await send(null, 'GET', '/v1/settings'); // 429: no key, from the address the bad key used up
+      expect(statuses).toEqual([200, 400, 403, 404, 401, 401, 401, 429, 429]);
     } finally {
       await app?.close();
     }

@@ -29,12 +29,14 @@ afterEach(() => t.close());
 type Items = unknown[];
 const ADMIN_NAME = 'bootstrap admin (SPENDBOOK_ADMIN_KEY)';
 
-const close = (month: string, options: { role?: Role | null; payload?: unknown } = {}) =>
+/** A close needs a reason: `BOOKS_CLOSED` unless the test gives its own payload, or `bare` for no body at all. */
+const BOOKS_CLOSED = 'books closed';
+const close = (month: string, options: { role?: Role | null; payload?: unknown; bare?: boolean } = {}) =>
   t.call({
     method: 'POST',
     url: `/v1/periods/${month}/close`,
     role: options.role === undefined ? 'finance' : options.role,
-    ...(options.payload === undefined ? {} : { payload: options.payload as object }),
+    ...(options.bare ? {} : { payload: (options.payload === undefined ? { reason: BOOKS_CLOSED } : options.payload) as object }),
   });
 const reopen = (month: string, payload: unknown, role: Role | null = 'admin') =>
   t.call({ method: 'POST', url: `/v1/periods/${month}/reopen`, role, ...(payload === undefined ? {} : { payload: payload as object }) });
@@ -146,11 +148,19 @@ describe('POST /v1/periods/{month}/close', () => {
     expect((await ok(periods())).items).toEqual([period]);
   });
 
-  it('takes no body, an empty body or a null body: the reason is then null; admin may close too', async () => {
-    expect(await ok(close('2026-02'))).toMatchObject({ month: '2026-02', status: 'closed', closedBy: 'test finance', reason: null });
-    expect(await ok(close('2026-01', { payload: {} }))).toMatchObject({ month: '2026-01', status: 'closed', reason: null });
-    const nullBody = await t.call({ method: 'POST', url: '/v1/periods/2025-12/close', role: 'admin', payload: 'null', headers: { 'content-type': 'application/json' } });
-    expect(await ok(nullBody)).toMatchObject({ month: '2025-12', status: 'closed', closedBy: ADMIN_NAME, reason: null });
+  it('needs a reason, like a reopen: no body, an empty or null body, a missing or blank reason are 400 naming `reason`, closing nothing', async () => {
+    const before = snapshot(t.app);
+    const nullBody = await t.call({ method: 'POST', url: '/v1/periods/2026-02/close', role: 'finance', payload: 'null', headers: { 'content-type': 'application/json' } });
+    for (const res of [await close('2026-02', { bare: true }), nullBody]) {
+      const problem = problemOf(res, 400, 'validation_failed');
+      expect(problem.detail).toContain('reason');
+    }
+    for (const payload of [{}, { reason: '' }, { reason: ' \t ' }, { reason: null }]) {
+      expect(errorPaths(await close('2026-02', { payload })), JSON.stringify(payload)).toEqual(['reason']);
+    }
+    expect(problemOf(await close('2026-02', { payload: {} }), 400).errors).toEqual([{ path: 'reason', message: 'is required: say why' }]);
+    expect(snapshot(t.app)).toBe(before);
+    expect(await ok(close('2026-01', { role: 'admin' }))).toMatchObject({ month: '2026-01', status: 'closed', closedBy: ADMIN_NAME, reason: BOOKS_CLOSED });
   });
 
   it('is for finance and admin: ops and viewer get 403, no key 401, and nothing is closed', async () => {
@@ -263,7 +273,7 @@ describe('POST /v1/periods/{month}/reopen', () => {
     clock.setTime(Date.parse('2026-03-17T09:30:00.000Z'));
     const final = await ok(close('2026-02', { payload: { reason: 'February books closed' } }));
     const history = [
-      { action: 'close', at: '2026-03-15T12:00:00.000Z', by: 'test finance', reason: null },
+      { action: 'close', at: '2026-03-15T12:00:00.000Z', by: 'test finance', reason: BOOKS_CLOSED },
       { action: 'reopen', at: '2026-03-16T08:10:00.000Z', by: ADMIN_NAME, reason: 'late Meta invoice INV-2291' },
       { action: 'close', at: '2026-03-17T09:30:00.000Z', by: 'test finance', reason: 'February books closed' },
     ];
@@ -338,9 +348,9 @@ describe('GET /v1/periods', () => {
     // month, action, and the reason in the last column: December closed then reopened, January closed.
     expect(lines).toEqual([
       ['month', 'action', 'reason'],
-      ['2025-12', 'close', ''],
+      ['2025-12', 'close', BOOKS_CLOSED],
       ['2025-12', 'reopen', 'audit adjustment'],
-      ['2026-01', 'close', ''],
+      ['2026-01', 'close', BOOKS_CLOSED],
     ]);
   });
 

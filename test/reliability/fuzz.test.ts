@@ -22,6 +22,7 @@
  * each has its own test at the end of this file.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -854,7 +855,7 @@ describe('hostile payloads the service should refuse', () => {
   // {"name": 1e400} made a key named "1e400". It now arrives as a NumberLiteral that only money and rates accept.
   it('a JSON number where the document says string is refused, however it is written', async () => {
     const named = await app.call({ method: 'POST', url: '/v1/api-keys', payload: '{"name":1e400,"role":"viewer"}', headers: { 'content-type': 'application/json' } });
-    expect(problemOf(named, 400).errors).toEqual([{ path: 'name', message: 'Invalid input: expected string, received number' }]);
+    expect(problemOf(named, 400).errors).toEqual([{ path: 'name', message: 'must be a string' }]);
     await expectRefusedAndNothingWritten({ method: 'POST', url: '/v1/api-keys', payload: '{"name":1e400,"role":"viewer"}' });
     await expectRefusedAndNothingWritten({ method: 'POST', url: '/v1/api-keys', payload: '{"name":12345678901234567890,"role":"viewer"}' });
     await expectRefusedAndNothingWritten({
@@ -906,6 +907,168 @@ describe('ids that name Object.prototype members', () => {
       expect(Object.keys(Object.prototype)).toEqual([]);
     } finally {
       await app.close();
+    }
+  });
+});
+
+// Issue 14, item 3: each made-up bearer token had a bucket of its own, so a client sending a fresh token with every
+// request was never limited, and 5,100 of them pushed a real key's count out of the limiter's 5,000-entry cache.
+describe('the rate limit cannot be dodged or reset with made-up tokens', () => {
+  const settings = (app: TestApp, token: string, remoteAddress = '127.0.0.1') =>
+    app.app.inject({ method: 'GET', url: '/v1/settings', remoteAddress, headers: { authorization: `Bearer ${token}` } });
+
+  it('junk tokens from one address are limited together: 120 at a limit of 30 answer 30 401s, then 429s', async () => {
+    const app = await makeApp({ rateLimit: 30 });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 120; i++) statuses.push((await settings(app, `sb_made_up_${i}_${'x'.repeat(i % 7)}`, '192.0.2.44')).statusCode);
+      expect(statuses.slice(0, 30)).toEqual(Array(30).fill(401));
+      expect(statuses.slice(30)).toEqual(Array(90).fill(429));
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a flood of 5,100 junk tokens from 5,100 addresses leaves a real key’s count alone, and the key over its limit still gets 429', async () => {
+    const app = await makeApp({ rateLimit: 30 });
+    try {
+      for (let i = 0; i < 20; i++) expect((await settings(app, app.keys.finance)).statusCode).toBe(200);
+      for (let i = 0; i < 5_100; i++) {
+        const res = await settings(app, `sb_flood_${i}`, `10.${(i >> 8) & 255}.${i & 255}.7`);
+        expect(res.statusCode).toBe(401);
+      }
+      // 20 before the flood, so 10 are left of 30: the 10th leaves 0 and the 11th is refused.
+      const after = await settings(app, app.keys.finance);
+      expect(after.statusCode).toBe(200);
+      expect(after.headers['x-ratelimit-remaining']).toBe('9');
+      for (let i = 0; i < 9; i++) expect((await settings(app, app.keys.finance)).statusCode).toBe(200);
+      problemOf(await settings(app, app.keys.finance), 429, 'rate_limited');
+      // Other keys keep their own minute.
+      expect((await settings(app, app.keys.viewer)).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+// Issue 14, item 10c: what node's HTTP parser refuses before Fastify sees a request (bad header bytes, headers over
+// 16 KiB, a method HTTP does not know, broken body framing) was answered as Fastify's plain JSON, and so was a request
+// arriving while the server closed. inject() cannot send any of these: they go over a real socket.
+describe('the HTTP layer’s own errors, over a real listening server', () => {
+  let app: TestApp;
+  let port: number;
+  beforeAll(async () => {
+    app = await makeApp();
+    await app.app.listen({ port: 0, host: '127.0.0.1' });
+    port = (app.app.server.address() as net.AddressInfo).port;
+  });
+  afterAll(() => app.close());
+
+  /** Writes `chunks` on one connection, `pauseMs` apart, and returns all the server wrote back before it closed (or 3 s passed). */
+  function exchange(chunks: (string | Buffer)[], pauseMs = 0, beforeLast?: () => Promise<void>): Promise<string> {
+    return new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      let answer = '';
+      const timer = setTimeout(() => socket.destroy(), 3_000);
+      socket.on('data', (data) => (answer += data.toString('latin1')));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(answer);
+      });
+      socket.on('connect', async () => {
+        for (const [i, chunk] of chunks.entries()) {
+          if (i > 0 && pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
+          if (i === chunks.length - 1) await beforeLast?.();
+          socket.write(chunk);
+        }
+      });
+    });
+  }
+
+  /** The last HTTP answer in `text`: its status and headers, and its body as a checked problem document. */
+  function lastProblem(text: string, status: number, code: string): Record<string, unknown> {
+    const at = text.lastIndexOf('HTTP/1.1 ');
+    expect(at, text.slice(0, 300)).toBeGreaterThanOrEqual(0);
+    const [head, body] = [text.slice(at, text.indexOf('\r\n\r\n', at)), text.slice(text.indexOf('\r\n\r\n', at) + 4)];
+    expect(head.split('\r\n')[0]).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(head).toMatch(/^content-type: application\/problem\+json; charset=utf-8$/im);
+    expect(Number(/^content-length: (\d+)$/im.exec(head)?.[1])).toBe(Buffer.byteLength(body, 'latin1'));
+    const problem = JSON.parse(body) as Record<string, unknown>;
+    expect(problem).toMatchObject({ status, code, type: `urn:spendbook:problem:${code.replace(/_/g, '-')}` });
+    for (const member of ['title', 'detail']) expect(typeof problem[member] === 'string' && problem[member] !== '', member).toBe(true);
+    return problem;
+  }
+
+  const get = (headers: string, target = '/healthz') => `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}\r\n`;
+
+  it.each([
+    ['a control character in a header value', get('X-Note: a\u0001b\r\n')],
+    ['a space in a header name', get('Bad Name: x\r\n')],
+    ['a byte 0x7f in a header name', get('X-\u007fName: x\r\n')],
+    ['a header line without a colon', get('NoColonHere\r\n')],
+    ['a NUL in the request target', get('', '/healthz\u0000x')],
+  ])('bad header bytes (%s) are a 400 problem, and the connection closes', async (_what, request) => {
+    const answer = await exchange([Buffer.from(request, 'latin1')]);
+    lastProblem(answer, 400, 'bad_request');
+    expect(answer).toMatch(/^connection: close$/im);
+  });
+
+  it('headers over 16 KiB are a 431 problem', async () => {
+    const problem = lastProblem(await exchange([get(`X-Big: ${'a'.repeat(20_000)}\r\n`)]), 431, 'request_header_fields_too_large');
+    expect(problem.detail).toMatch(/16 KiB/);
+  });
+
+  it('many headers that add up past 16 KiB are a 431 problem too', async () => {
+    const headers = Array.from({ length: 400 }, (_, i) => `X-H${i}: ${'v'.repeat(40)}\r\n`).join('');
+    lastProblem(await exchange([get(headers)]), 431, 'request_header_fields_too_large');
+  });
+
+  it('a method HTTP does not know, and a request line that is not HTTP, are 400 problems', async () => {
+    lastProblem(await exchange(['BREW /healthz HTTP/1.1\r\nHost: x\r\n\r\n']), 400, 'bad_request');
+    lastProblem(await exchange(['hello there\r\n\r\n']), 400, 'bad_request');
+  });
+
+  it('broken body framing (two Content-Lengths, a bad chunk size) is a 400 problem, writing nothing', async () => {
+    const before = snapshot(app.app);
+    const auth = `Authorization: Bearer ${app.keys.admin}\r\nContent-Type: application/json\r\n`;
+    lastProblem(await exchange([`POST /v1/api-keys HTTP/1.1\r\nHost: x\r\n${auth}Content-Length: 30\r\nContent-Length: 31\r\n\r\n{"name":"a","role":"viewer"}`]), 400, 'bad_request');
+    lastProblem(await exchange([`POST /v1/api-keys HTTP/1.1\r\nHost: x\r\n${auth}Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`]), 400, 'bad_request');
+    expect(snapshot(app.app)).toBe(before);
+  });
+
+  it('a URL that is not validly percent-encoded is a 400 problem naming it', async () => {
+    for (const target of ['/v1/campaigns/%E0%A4%A', '/v1/%zz', '/v1/campaigns/%C0%AF']) {
+      const answer = await exchange([get(`Authorization: Bearer ${app.keys.admin}\r\nConnection: close\r\n`, target)]);
+      expect(answer).toMatch(/^cache-control: no-store$/im);
+      expect(lastProblem(answer, 400, 'bad_request').detail).toBe('the URL is not validly percent-encoded');
+    }
+  });
+
+  it('a request arriving while the server closes is a 503 problem, after the one in flight is answered', async () => {
+    const closing = await makeApp();
+    await closing.app.listen({ port: 0, host: '127.0.0.1' });
+    const closingPort = (closing.app.server.address() as net.AddressInfo).port;
+    const auth = `Authorization: Bearer ${closing.keys.admin}\r\n`;
+    // The first request's body is cut in two: the server is closed between the halves, with the request in flight,
+    // and the second request follows on the same keep-alive connection.
+    const first = `POST /v1/api-keys HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nContent-Length: 28\r\n\r\n{"name":"a",`;
+    const rest = `"role":"viewer"}GET /v1/settings HTTP/1.1\r\nHost: x\r\n${auth}\r\n`;
+    let closed: Promise<void> | undefined;
+    const saved = port;
+    port = closingPort;
+    try {
+      const answer = await exchange([first, rest], 150, async () => {
+        closed = closing.app.close();
+        // Fastify starts closing on its next turn of the event loop.
+        await new Promise((r) => setTimeout(r, 100));
+      });
+      expect(answer.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 201', 'HTTP/1.1 503']);
+      const problem = lastProblem(answer, 503, 'shutting_down');
+      expect(problem.instance).toBe('/v1/settings');
+    } finally {
+      port = saved;
+      await closed;
     }
   });
 });

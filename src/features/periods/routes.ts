@@ -28,7 +28,7 @@ const Period = z
       closedBy: 'finance script',
       reason: 'February books closed',
       history: [
-        { action: 'close', at: '2026-03-03T17:00:00.000Z', by: 'finance script', reason: null },
+        { action: 'close', at: '2026-03-03T17:00:00.000Z', by: 'finance script', reason: 'February books closed' },
         { action: 'reopen', at: '2026-03-04T08:10:00.000Z', by: 'admin', reason: 'late Meta invoice INV-2291' },
         { action: 'close', at: '2026-03-05T09:30:00.000Z', by: 'finance script', reason: 'February books closed' },
       ],
@@ -83,15 +83,15 @@ const routes: FastifyPluginAsyncZod = async (app) => {
       config: { role: 'finance' },
       schema: {
         tags: ['periods'],
-        summary: 'Close a month (finance, admin)',
-        description: `Only a month that has ended can be closed (422 otherwise); closing a closed month is a 409. The body, with an optional reason, may be left out. ${CLOSED_EFFECT}`,
+        summary: 'Close a month (finance, admin; reason required)',
+        description: `Only a month that has ended can be closed (422 otherwise); closing a closed month is a 409. The reason is required, as for a reopen, and kept in the month’s history. ${CLOSED_EFFECT}`,
         operationId: 'closePeriod',
         params: z.strictObject({ month: MonthString }),
-        body: z.strictObject({ reason: Reason.optional() }).nullish().meta({ example: { reason: 'February books closed' } }),
+        body: z.strictObject({ reason: Reason }).meta({ example: { reason: 'February books closed' } }),
         response: { 200: Period, ...problems(409, 415, 422) },
       },
     },
-    async (request) => app.periods.close(request.params.month, request.principal, request.body?.reason ?? null),
+    async (request) => app.periods.close(request.params.month, request.principal, request.body.reason),
   );
 
   app.post(

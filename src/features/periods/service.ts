@@ -1,5 +1,5 @@
 /**
- * Month close. Finance closes a month once its books are done; from then on
+ * Month close. Finance closes a month once its books are done, saying why; from then on
  * every write dated in it is refused with a 409 naming the month, until an
  * admin reopens it with a reason. Every close and reopen is kept, with who,
  * when and why, in `period_events` (which a trigger keeps append-only).
@@ -92,7 +92,7 @@ export class PeriodService {
     if (count > 0) throw new PeriodClosedError([...months].sort(), errors, count);
   }
 
-  close(month: string, actor: Actor | null, reason: string | null): PeriodView {
+  close(month: string, actor: Actor | null, reason: string): PeriodView {
     const today = this.now().toISOString().slice(0, 10);
     if (lastDayOfMonth(month) >= today) {
       throw new UnprocessableError('period_not_ended', `${month} has not ended (today is ${today}); a month can be closed from the day after its last day`);
