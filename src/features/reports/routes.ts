@@ -22,7 +22,10 @@ const BurnFigures = {
   expectedToDate: MoneyOutput,
   burnRate: RatioOutput,
   pacing: RatioOutput,
-  status: z.enum(['unplanned', 'over_budget', 'overpacing', 'underpacing', 'on_track']),
+  status: z
+    .enum(['unplanned', 'over_budget', 'overpacing', 'underpacing', 'on_track'])
+    .nullable()
+    .meta({ description: 'The first that holds; null when nothing is planned and nothing spent (an empty row, or an empty month’s totals)' }),
   exhaustionDate: z.string().nullable(),
 };
 
@@ -539,8 +542,8 @@ const routes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Spend forecast: where each campaign or channel lands at the end of the period',
         description:
           'For `month`, or `from`..`to` (months, taken as one period). `asOf` defaults to today (UTC); after the period it counts as its last day (forecast = actual), before it nothing has elapsed (forecast = actual = 0). ' +
-          'A row for every campaign (or channel) with a plan, an open commitment or spend in the period. By channel, the method is applied to the channel’s summed daily spend. ' +
-          'Amounts in the base currency, rounded half-even, rows adding up to totals as printed; CSV: the JSON fields, totals last with TOTAL.',
+          'A row for every campaign (or channel) with a plan, an open commitment or spend in the period. Each campaign is forecast on its own daily spend; a channel’s forecast is the sum of its campaigns’ forecasts. ' +
+          'Amounts in the base currency, rounded half-even once per campaign and month (the forecast: per campaign), rows and totals adding those printed amounts, so a channel row is the sum of its campaigns’ rows; CSV: the JSON fields, totals last with TOTAL.',
         operationId: 'getForecastReport',
         querystring: z.strictObject({
           ...PeriodQuery,
