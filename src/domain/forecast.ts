@@ -375,19 +375,26 @@ export interface BudgetForecastActualResult {
 }
 
 /**
- * The months' rows are their cells grouped by month (grouping.ts), so a
- * month's planned and actual are printed as in burn and forecast for that
- * month; the totals are the sums of the rows.
+ * Each month's row is that month read as its own report (grouping.ts over
+ * the month's cells alone), so its planned and actual print as burn and
+ * forecast print that month, campaign by campaign; the totals are the sums
+ * of the rows.
  */
 export function computeBudgetForecastActual(input: BudgetForecastActualInput, scale: number): BudgetForecastActualResult {
   const unit = attosPerMinorUnit(scale);
-  const { cells } = input;
-  const grouped = groupCells(
-    { planned: { cells, exact: cells.map((c) => c.planned), unit }, actual: { cells, exact: cells.map((c) => c.actual), unit } },
-    rowKeyOf('month', () => undefined),
-    input.months.map((m) => m.month),
+  const cellsOf = new Map<string, PlanActualCell[]>(input.months.map((m) => [m.month, []]));
+  for (const cell of input.cells) cellsOf.get(cell.month!)?.push(cell);
+  const byMonth = new Map(
+    [...cellsOf].map(([month, cells]) => [
+      month,
+      groupCells({ planned: { cells, exact: cells.map((c) => c.planned), unit }, actual: { cells, exact: cells.map((c) => c.actual), unit } }, () => month).totals,
+    ]),
   );
-  const byMonth = new Map(grouped.rows.map((row) => [row.key, row]));
+  const grouped = { totals: { printed: { planned: 0n, actual: 0n } } };
+  for (const month of byMonth.values()) {
+    grouped.totals.printed.planned += month.printed.planned;
+    grouped.totals.printed.actual += month.printed.actual;
+  }
   let forecastTotal: { attos: bigint; printed: bigint } | null = null;
   let actualWithForecast = 0n;
   let printedError = 0n;

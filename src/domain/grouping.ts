@@ -7,29 +7,36 @@
  * belongs to the whole period rather than to a month, such as a forecast or
  * burn's expectedToDate, has one cell per campaign with month null.
  *
- * Rounding happens once, on the cells, to the currency's minor unit:
- * the cells of one month (of one column) are rounded by largest remainder
- * against that month's exact total rounded half-even, so the month prints
- * as its exact total rounded, and a campaign's share of the month prints the
- * same in every report that covers the month: burn, forecast, budget versus
- * forecast versus actual, ROI by any grouping and under any model (models
- * move revenue between campaigns, never between months). The period-wide
- * cells (month null) are rounded the same way against their exact total.
+ * Rounding happens once, on the cells, to the currency's minor unit, in
+ * two steps of largest remainder (money.ts's allocateUnits) per column:
+ * first the report's exact total, rounded half-even, is shared out over
+ * the months by their exact totals; then each month's printed total over
+ * its cells. So the totals are the exact total rounded (ROI's revenue total
+ * is the revenue recorded in the range), a month prints the same whatever
+ * the grouping and under every attribution model (models move revenue
+ * between campaigns, never between months), and a one-month report prints
+ * each month as its exact total rounded. The figures of the whole period
+ * (month null) are one group of the first step.
  *
  * Every printed row (campaign, channel, month) and the totals row is then
  * the sum of its printed cells: a channel row is the sum of its campaigns'
  * rows, rows add up to the totals as printed, and the totals do not depend
- * on the grouping. The price: a total over several months is the sum of the
- * months' rounded totals, which can differ from the exact total of the
- * months rounded by up to half a minor unit per month. We chose that over
- * letting a month (or a campaign's month) print two ways in two reports.
+ * on the grouping.
+ *
+ * One figure still has one value across reports where their cells are
+ * the same: burn, forecast and ROI of one month print each campaign's month
+ * alike, and budget versus forecast versus actual reads each of its months
+ * as that month's own report (its totals add up the months). A month inside
+ * a longer report gets its share of that report's rounded total, which can
+ * be a minor unit away from the month's own report: the price of totals
+ * that are the exact total rounded.
  *
  * Derived amounts (remaining, available, varianceVsPlan, error) are
  * computed from printed amounts; ratios (burnRate, pacing, roas, roi, cpa,
  * variancePct, errorPct) from the row's exact figures (the sums of its exact
  * cells), in every report.
  */
-import { allocateUnits } from './money.js';
+import { allocateUnits, floorDiv } from './money.js';
 
 export type GroupBy = 'campaign' | 'channel' | 'month';
 
@@ -66,10 +73,11 @@ export function rowKeyOf(groupBy: GroupBy, channelOf: (campaignId: string) => st
 
 /**
  * Rounds one column's cells once: the exact values (in a fine unit, `unit`
- * of which make one printed unit) of the cells of each month, by largest
- * remainder against the month's exact total rounded half-even. Returns
- * whole printed units, one per cell. Ties go to the earlier cell, so callers
- * pass cells in a fixed order (campaign id order).
+ * of which make one printed unit), the report's total shared out over the
+ * months by largest remainder, then each month's share over its cells.
+ * Returns whole printed units, one per cell. Ties go to the earlier month,
+ * then to the earlier cell, so callers pass cells in a fixed order
+ * (campaign id, then month).
  */
 export function roundCells(cells: readonly Cell[], exact: readonly bigint[], unit: bigint): bigint[] {
   const byMonth = new Map<string | null, number[]>();
@@ -78,15 +86,44 @@ export function roundCells(cells: readonly Cell[], exact: readonly bigint[], uni
     if (indexes === undefined) byMonth.set(cell.month, [i]);
     else indexes.push(i);
   });
+  const months = [...byMonth.entries()].sort((a, b) => compareRowKeys(a[0], b[0]));
+  const monthTotals = allocateUnits(
+    months.map(([, indexes]) => indexes.reduce((sum, i) => sum + exact[i]!, 0n)),
+    unit,
+  ).parts;
   const printed = new Array<bigint>(cells.length);
-  for (const indexes of byMonth.values()) {
-    const { parts } = allocateUnits(
+  months.forEach(([, indexes], m) => {
+    const parts = allocateUnitsTo(
       indexes.map((i) => exact[i]!),
       unit,
+      monthTotals[m]!,
     );
     indexes.forEach((i, j) => (printed[i] = parts[j]!));
-  }
+  });
   return printed;
+}
+
+/**
+ * Largest remainder to a given printed total: each part floored to the
+ * unit, the units still owed to the largest remainders (ties to the earlier
+ * part). `total` is the month's share of the report's rounded total, the
+ * floor or the ceiling of the parts' exact sum, so what is owed is between
+ * none and one per part with a remainder.
+ */
+function allocateUnitsTo(parts: readonly bigint[], unit: bigint, total: bigint): bigint[] {
+  const out = parts.map((part) => floorDiv(part, unit));
+  let owed = total - out.reduce((sum, p) => sum + p, 0n);
+  const order = parts
+    .map((part, index) => ({ index, remainder: part - out[index]! * unit }))
+    .filter((entry) => entry.remainder !== 0n)
+    .sort((a, b) => (a.remainder > b.remainder ? -1 : a.remainder < b.remainder ? 1 : a.index - b.index));
+  if (owed < 0n || owed > BigInt(order.length)) throw new RangeError(`cannot share ${total} units over parts that floor to ${total - owed}`);
+  for (const entry of order) {
+    if (owed === 0n) break;
+    out[entry.index]! += 1n;
+    owed -= 1n;
+  }
+  return out;
 }
 
 /** One column of a report: its cells, their exact values, and how many of their unit make one printed unit. */
