@@ -6,6 +6,7 @@ import { parseDay, periodOfMonths } from '../../domain/periods.js';
 import { ValidationError } from '../../lib/errors.js';
 import type { XlsxColumnKind, XlsxParameterValue } from '../../lib/xlsx.js';
 import { sendReport, type ReportTable } from '../shared/http.js';
+import { UNATTRIBUTED_NAME } from './roi-service.js';
 import { DateString, jsonCsvOrXlsx, MoneyOutput, MonthString, problems, RatioOutput, ReportFormat } from '../shared/schemas.js';
 
 const MAX_MONTHS = 36;
@@ -415,6 +416,20 @@ function groupColumns(groupBy: 'campaign' | 'channel' | 'month'): string[] {
   return groupBy === 'campaign' ? ['campaignId', 'name', 'channel'] : [groupBy];
 }
 
+/**
+ * A ROI or attribution row for CSV and XLSX: the unattributed row's group
+ * columns, null in JSON, say "(unattributed)", as an empty cell would read
+ * as a campaign or channel without a name.
+ */
+function namedGroup<T extends object>(row: T): T {
+  const group = row as { campaignId?: string | null; channel?: string | null };
+  if (group.campaignId !== null && group.channel !== null) return row;
+  const out = { ...row } as Record<string, unknown>;
+  if ('campaignId' in out) out.campaignId = UNATTRIBUTED_NAME;
+  if ('channel' in out) out.channel = UNATTRIBUTED_NAME;
+  return out as T;
+}
+
 /** A report's months in a file name: `2026-03`, or `2026-01_2026-03`. */
 function monthsName(report: { from: string; to: string }): string {
   return report.to === report.from ? report.from : `${report.from}_${report.to}`;
@@ -496,7 +511,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
       checkRange(query);
       const report = app.roiReports.roi(query);
       const columns = [...groupColumns(report.groupBy), 'currency', 'spend', 'revenue', 'conversions', 'roas', 'roi', 'cpa'];
-      return sendReport(request, reply, report, tableOf(report, `roi-${report.model}-${report.from}_${report.to}`, columns, report.rows, report.totals));
+      return sendReport(request, reply, report, tableOf(report, `roi-${report.model}-${report.from}_${report.to}`, columns, report.rows.map(namedGroup), report.totals));
     },
   );
 
@@ -526,7 +541,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
           for (const model of report.models) for (const field of fields) out[`${model}.${field}`] = models[model]?.[field];
           return out;
         };
-        const rows = report.rows.map((row) => flatten(row as never));
+        const rows = report.rows.map((row) => flatten(namedGroup(row) as never));
         const totals = flatten(report.totals as never);
         return tableOf(report, `attribution-${report.from}_${report.to}`, columns, rows, totals)();
       });
