@@ -228,7 +228,7 @@ describe('proration across months of 28, 31 and 30 days', () => {
       actual: '0.00', // the 75.00 of the 20th is after asOf
       daysElapsed: 15,
       burnRate: null, // 0 / 0
-      status: 'on_track', // unplanned needs actual spend
+      status: null, // nothing planned, nothing spent yet: no status (unplanned needs actual spend)
     });
     // After the month it counts: 75.00 with no plan is unplanned.
     expect(row(await burn(t, 'month=2026-03&asOf=2026-04-02'), 'late')).toMatchObject({ actual: '75.00', status: 'unplanned' });
@@ -276,7 +276,7 @@ describe('proration across months of 28, 31 and 30 days', () => {
 // ------------------------------------------------------------- zero plan
 
 describe('a zero plan', () => {
-  it('with spend is unplanned, with a null burn rate; without spend it is on track', async () => {
+  it('with spend is unplanned, with a null burn rate; without spend it has no status', async () => {
     const t = await appWith({
       campaigns: [
         { id: 'zero', channel: 'email' },
@@ -314,7 +314,7 @@ describe('a zero plan', () => {
       actual: '0.00',
       burnRate: null,
       pacing: null,
-      status: 'on_track', // planned 0 and actual 0: nothing is off plan
+      status: null, // planned 0 and actual 0: there is no plan to be on or off
       exhaustionDate: null,
     });
     expect(report.totals).toMatchObject({ planned: '0.00', actual: '290.00', remaining: '-290.00', burnRate: null, status: 'unplanned' });
@@ -800,8 +800,10 @@ describe('computeBurn and its parts, directly', () => {
   const options = (asOf: string) => ({ period: march, asOf, tolerance: new Decimal('0.10'), scale: 2 });
   /** A decimal amount as exact attos, what computeBurn takes. */
   const attos = (amount: string) => BigInt(new Decimal(amount).times('1e18').toFixed(0));
-  const input = (key: string, planned: string, actual: string, committed = '0') => ({
-    key,
+  /** A campaign's cell in March. */
+  const input = (campaignId: string, planned: string, actual: string, committed = '0') => ({
+    campaignId,
+    month: '2026-03',
     planned: attos(planned),
     actual: attos(actual),
     committed: attos(committed),
@@ -851,7 +853,8 @@ describe('computeBurn and its parts, directly', () => {
       expectedToDate: '0.00',
       burnRate: null,
       pacing: null,
-      status: 'on_track',
+      // Nothing planned, nothing spent: no status (issue 14 item 12; it read on_track).
+      status: null,
       exhaustionDate: null,
     });
   });
@@ -862,7 +865,7 @@ describe('computeBurn and its parts, directly', () => {
       burnStatus(attos(planned), attos(actual), pacing === null ? null : fractionOf(pacing), tolerance);
     expect(s('0', '1', null)).toBe('unplanned');
     expect(s('0', '-1', null)).toBe('unplanned'); // a credit with no plan is off plan too
-    expect(s('0', '0', null)).toBe('on_track');
+    expect(s('0', '0', null)).toBeNull(); // nothing planned, nothing spent: no track to be on
     expect(s('100', '100.01', '0.5')).toBe('over_budget'); // over budget wins over pacing
     expect(s('100', '100', '1.1000000001')).toBe('overpacing');
     expect(s('100', '50', '1.1')).toBe('on_track');

@@ -7,25 +7,28 @@
  *   expectedToDate = planned x daysElapsed / daysInPeriod
  *   burnRate       = actual / planned
  *   pacing         = actual / expectedToDate
- *   status         = unplanned | over_budget | overpacing | underpacing | on_track (first that holds)
+ *   status         = unplanned | over_budget | overpacing | underpacing | on_track (first that holds);
+ *                    null when nothing is planned and nothing spent (an empty row or month)
  *   exhaustionDate = the day cumulative spend at the period-to-date daily
  *                    rate (actual / daysElapsed) reaches planned, if within the period
  *
- * Printed amounts are rounded half-even to the currency's minor unit, and
- * each amount column is rounded by largest remainder so the printed rows
- * add up to the printed total. `remaining` and `available` are computed from
- * the printed planned, actual and committed, so they add up too and agree
- * with the columns beside them.
+ * Rounding and grouping are grouping.ts's: planned, committed and actual
+ * come in per (campaign, month) cell, expectedToDate is computed per
+ * campaign over the period, each is rounded once, and every row and the
+ * totals are sums of printed cells. `remaining` and `available` are computed
+ * from the printed planned, actual and committed, so they add up too and
+ * agree with the columns beside them; the ratios and the status from the
+ * row's exact figures.
  */
-import { allocateUnits, ceilDiv, compareFractions, formatFraction, formatUnits, fractionOf, type Decimal, type Fraction } from './money.js';
+import { groupCells, type Cell, type RowKey } from './grouping.js';
+import { ceilDiv, compareFractions, formatFraction, formatUnits, fractionOf, type Decimal, type Fraction } from './money.js';
 import { attosPerMinorUnit } from './fx.js';
 import { elapsed, formatDay, parseDay, type Period } from './periods.js';
 
 export type BurnStatus = 'unplanned' | 'over_budget' | 'overpacing' | 'underpacing' | 'on_track';
 
-/** A row's exact amounts in the base currency, as attos (1e-18 of a unit). */
-export interface BurnInput<K> {
-  key: K;
+/** A (campaign, month) cell's exact amounts in the base currency, as attos (1e-18 of a unit). */
+export interface BurnCell extends Cell {
   planned: bigint;
   committed: bigint;
   actual: bigint;
@@ -42,12 +45,12 @@ export interface BurnFigures {
   expectedToDate: string;
   burnRate: string | null;
   pacing: string | null;
-  status: BurnStatus;
+  status: BurnStatus | null;
   exhaustionDate: string | null;
 }
 
-export interface BurnResult<K> {
-  rows: (BurnFigures & { key: K })[];
+export interface BurnResult {
+  rows: (BurnFigures & { key: RowKey })[];
   totals: BurnFigures;
 }
 
@@ -58,15 +61,20 @@ export interface BurnOptions {
   tolerance: Decimal;
   /** Minor-unit digits of the base currency. */
   scale: number;
+  /** The row a cell adds into (grouping.ts's rowKeyOf); by campaign when not given. */
+  rowKey?: (cell: Cell) => RowKey;
 }
 
 const RATIO_DECIMALS = 4;
 
 /**
  * The status, first that holds. `pacing` is actual / expectedToDate as an
- * exact fraction, null when nothing is expected yet.
+ * exact fraction, null when nothing is expected yet. Null when nothing is
+ * planned and nothing spent: such a row (a commitment alone, or an empty
+ * month's totals) is not on track, there is no track.
  */
-export function burnStatus(planned: bigint, actual: bigint, pacing: Fraction | null, tolerance: Fraction): BurnStatus {
+export function burnStatus(planned: bigint, actual: bigint, pacing: Fraction | null, tolerance: Fraction): BurnStatus | null {
+  if (planned === 0n && actual === 0n) return null;
   if (planned === 0n && actual !== 0n) return 'unplanned';
   if (actual > planned) return 'over_budget';
   if (pacing !== null && compareFractions(pacing, { num: tolerance.den + tolerance.num, den: tolerance.den }) > 0) return 'overpacing';
@@ -148,51 +156,31 @@ function figures(exact: Exact, printed: Printed, context: Context): BurnFigures 
 
 /**
  * Exact throughout: every figure is an integer count of a unit fine enough
- * to hold it, and nothing is rounded until it is printed.
+ * to hold it, and nothing is rounded until it is printed, once, per cell.
  */
-export function computeBurn<K>(inputs: readonly BurnInput<K>[], options: BurnOptions): BurnResult<K> {
+export function computeBurn(cells: readonly BurnCell[], options: BurnOptions): BurnResult {
   const { daysElapsed } = elapsed(options.period, options.asOf);
   const days = BigInt(options.period.daysInPeriod);
   const context: Context = { daysElapsed, tolerance: fractionOf(options.tolerance), options, dates: [], firstDay: parseDay(options.period.start), days };
   const elapsedDays = BigInt(daysElapsed);
-  const exact: Exact[] = inputs.map((input) => ({
-    planned: input.planned,
-    committed: input.committed,
-    actual: input.actual,
-    expectedTimesDays: input.planned * elapsedDays,
-  }));
+  // expectedToDate is a figure of the period, per campaign: planned x daysElapsed, in 1/daysInPeriod attos.
+  const plannedPerCampaign = new Map<string | null, bigint>();
+  for (const cell of cells) plannedPerCampaign.set(cell.campaignId, (plannedPerCampaign.get(cell.campaignId) ?? 0n) + cell.planned);
+  const campaignCells: Cell[] = [...plannedPerCampaign.keys()].map((campaignId) => ({ campaignId, month: null }));
   // One printed minor unit, in attos; and in the unit of expectedTimesDays.
   const unit = attosPerMinorUnit(options.scale);
-  const allocated = {
-    planned: allocateUnits(exact.map((e) => e.planned), unit),
-    committed: allocateUnits(exact.map((e) => e.committed), unit),
-    actual: allocateUnits(exact.map((e) => e.actual), unit),
-    expectedToDate: allocateUnits(exact.map((e) => e.expectedTimesDays), unit * days),
-  };
-
-  const rows = inputs.map((input, i) => ({
-    key: input.key,
-    ...figures(
-      exact[i]!,
-      {
-        planned: allocated.planned.parts[i]!,
-        committed: allocated.committed.parts[i]!,
-        actual: allocated.actual.parts[i]!,
-        expectedToDate: allocated.expectedToDate.parts[i]!,
-      },
-      context,
-    ),
-  }));
-  const sum = (column: keyof Exact) => exact.reduce((acc, e) => acc + e[column], 0n);
-  const totals = figures(
-    { planned: sum('planned'), committed: sum('committed'), actual: sum('actual'), expectedTimesDays: sum('expectedTimesDays') },
+  const grouped = groupCells(
     {
-      planned: allocated.planned.total,
-      committed: allocated.committed.total,
-      actual: allocated.actual.total,
-      expectedToDate: allocated.expectedToDate.total,
+      planned: { cells, exact: cells.map((c) => c.planned), unit },
+      committed: { cells, exact: cells.map((c) => c.committed), unit },
+      actual: { cells, exact: cells.map((c) => c.actual), unit },
+      expectedTimesDays: { cells: campaignCells, exact: [...plannedPerCampaign.values()].map((p) => p * elapsedDays), unit: unit * days },
     },
-    context,
+    options.rowKey ?? ((cell) => cell.campaignId),
   );
-  return { rows, totals };
+  const printed = (sums: Exact): Printed => ({ planned: sums.planned, committed: sums.committed, actual: sums.actual, expectedToDate: sums.expectedTimesDays });
+  return {
+    rows: grouped.rows.map((row) => ({ key: row.key, ...figures(row.exact, printed(row.printed), context) })),
+    totals: figures(grouped.totals.exact, printed(grouped.totals.printed), context),
+  };
 }

@@ -39,12 +39,14 @@
  * bigint that is a few bigint additions each, where Decimal arithmetic took
  * seconds.
  *
- * Printed amounts are rounded half-even to the currency's minor unit, each
- * column by largest remainder so the printed rows add up to the printed
- * total. The total's forecast is the sum of the rows' exact forecasts, not a
- * forecast of the summed daily spend: for run_rate and trailing_7d the two
- * are the same (both are linear in the spend), for linear_trend the max()
- * makes them differ, and the rows are what the total must agree with.
+ * Rounding and grouping are grouping.ts's: planned and actualToDate are
+ * (campaign, month) cells, the forecast is a figure of the period per
+ * campaign; each is rounded once, and every row (campaign or channel) and
+ * the totals are sums of printed cells. A channel's forecast is the sum of
+ * its campaigns' forecasts, not the method applied to the channel's summed
+ * daily spend: for run_rate and trailing_7d the two are the same (both are
+ * linear in the spend), for linear_trend the max() makes them differ, and
+ * the campaigns are what the channel must agree with. So is the total.
  * Each column is allocated on its own, so where a row's forecast is within a
  * unit of its actual the two may print a unit apart either way (0.12 against
  * 0.13): the exact forecast is never below the actual when no day is a net
@@ -54,9 +56,10 @@
  * adds up and agrees with the columns beside it; `variancePct`, like burn's
  * ratios, from the exact figures, to 4 decimals, null when planned is 0.
  */
-import { attosToDecimal } from './fx.js';
-import { allocateRounded, Decimal, formatDecimal, ratio } from './money.js';
-import { elapsed, type Period } from './periods.js';
+import { attosPerMinorUnit, attosToDecimal } from './fx.js';
+import { groupCells, rowKeyOf, type Cell, type RowKey } from './grouping.js';
+import { Decimal, formatDecimal, formatFraction, formatUnits, ratio } from './money.js';
+import { elapsed, firstDayOfMonth, parseDay, type Period } from './periods.js';
 
 export const FORECAST_METHODS = ['run_rate', 'trailing_7d', 'linear_trend'] as const;
 export type ForecastMethod = (typeof FORECAST_METHODS)[number];
@@ -72,9 +75,10 @@ const TRAILING_DAYS = 7;
  */
 export type SpendPerDay = readonly (bigint | undefined)[];
 
-export interface ForecastInput<K> {
-  key: K;
-  planned: Decimal;
+/** A campaign's plan per month of the period (base attos) and its spend per day. */
+export interface ForecastInput {
+  campaignId: string;
+  planned: ReadonlyMap<string, bigint>;
   dailySpend: SpendPerDay;
 }
 
@@ -88,8 +92,8 @@ export interface ForecastFigures {
   daysInPeriod: number;
 }
 
-export interface ForecastResult<K> {
-  rows: (ForecastFigures & { key: K })[];
+export interface ForecastResult {
+  rows: (ForecastFigures & { key: RowKey })[];
   totals: ForecastFigures;
 }
 
@@ -99,6 +103,8 @@ export interface ForecastOptions {
   method: ForecastMethod;
   /** Minor-unit digits of the base currency. */
   scale: number;
+  /** The row a campaign's cells add into (grouping.ts's rowKeyOf); by campaign when not given. */
+  rowKey?: (cell: Cell) => RowKey;
 }
 
 /** Spend of the first `days` days of the period, in attos. */
@@ -114,36 +120,52 @@ export function spendToDate(dailySpend: SpendPerDay, days: number): Decimal {
   return attosToDecimal(attosToDate(dailySpend, days));
 }
 
+/**
+ * The denominator every forecast of a period with n days elapsed is a whole
+ * number of (in attos): each method divides by n, k = min(7, n) or n(n²-1),
+ * all of which divide 7n(n²-1). One unit for every row, so that forecasts
+ * are rounded and summed as integers.
+ */
+export function forecastDenominator(daysElapsed: number): bigint {
+  return daysElapsed === 0 ? 1n : 7n * BigInt(daysElapsed) * BigInt(Math.max(1, daysElapsed * daysElapsed - 1));
+}
+
 /** The exact (unrounded) projected spend of one row at the period's end. */
 export function forecastSpend(period: Period, asOf: string, dailySpend: SpendPerDay, method: ForecastMethod): Decimal {
+  const { daysElapsed } = elapsed(period, asOf);
+  return attosToDecimal(forecastUnits(period, asOf, dailySpend, method)).div(forecastDenominator(daysElapsed).toString());
+}
+
+/** forecastSpend exactly, in 1/forecastDenominator(daysElapsed) attos. */
+export function forecastUnits(period: Period, asOf: string, dailySpend: SpendPerDay, method: ForecastMethod): bigint {
   if (dailySpend.length > period.daysInPeriod) {
     throw new RangeError(`${dailySpend.length} days of spend for a period of ${period.daysInPeriod}`);
   }
-  const { daysElapsed } = elapsed(period, asOf);
-  const actual = attosToDate(dailySpend, daysElapsed);
-  const daysLeft = period.daysInPeriod - daysElapsed;
-  if (daysElapsed === 0 || daysLeft === 0) return attosToDecimal(actual);
+  const { daysElapsed: n } = elapsed(period, asOf);
+  const m = forecastDenominator(n);
+  const actual = attosToDate(dailySpend, n);
+  const daysLeft = period.daysInPeriod - n;
+  if (n === 0 || daysLeft === 0) return actual * m;
+  const runRate = () => (actual * BigInt(period.daysInPeriod) * m) / BigInt(n);
   switch (method) {
     case 'run_rate':
-      return runRate(actual, daysElapsed, period.daysInPeriod);
+      return runRate();
     case 'trailing_7d': {
-      const k = Math.min(TRAILING_DAYS, daysElapsed);
-      const recent = actual - attosToDate(dailySpend, daysElapsed - k);
-      return attosToDecimal(actual * BigInt(k) + recent * BigInt(daysLeft)).div(k);
+      const k = Math.min(TRAILING_DAYS, n);
+      const recent = actual - attosToDate(dailySpend, n - k);
+      return ((actual * BigInt(k) + recent * BigInt(daysLeft)) * m) / BigInt(k);
     }
-    case 'linear_trend':
-      if (daysElapsed < 2) return runRate(actual, daysElapsed, period.daysInPeriod);
-      return Decimal.max(attosToDecimal(actual), trendAt(dailySpend, daysElapsed, period.daysInPeriod));
+    case 'linear_trend': {
+      if (n < 2) return runRate();
+      const trend = trendTimesNSquaredLessOne(dailySpend, n, period.daysInPeriod) * (m / BigInt(n * (n * n - 1)));
+      const floor = actual * m;
+      return trend > floor ? trend : floor;
+    }
   }
 }
 
-/** actual + actual / n x daysLeft = actual x D / n. */
-function runRate(actual: bigint, daysElapsed: number, daysInPeriod: number): Decimal {
-  return attosToDecimal(actual * BigInt(daysInPeriod)).div(daysElapsed);
-}
-
-/** The value at day `at` of the OLS line through (d, cumulative spend through d), d = 1..n; n >= 2. */
-function trendAt(dailySpend: SpendPerDay, n: number, at: number): Decimal {
+/** The value at day `at` of the OLS line through (d, cumulative spend through d), d = 1..n, times n(n²-1); n >= 2. */
+function trendTimesNSquaredLessOne(dailySpend: SpendPerDay, n: number, at: number): bigint {
   let cumulative = 0n;
   let sumC = 0n;
   let t = 0n;
@@ -152,55 +174,69 @@ function trendAt(dailySpend: SpendPerDay, n: number, at: number): Decimal {
     sumC += cumulative;
     t += cumulative * BigInt(2 * d - n - 1);
   }
-  const nSquaredLessOne = BigInt(n * n - 1);
-  return attosToDecimal(sumC * nSquaredLessOne + t * BigInt(3 * (2 * at - n - 1))).div(n * (n * n - 1));
+  return sumC * BigInt(n * n - 1) + t * BigInt(3 * (2 * at - n - 1));
 }
 
-interface Exact {
-  planned: Decimal;
-  actualToDate: Decimal;
-  forecast: Decimal;
-}
+/** Exact sums: planned and actualToDate in attos, forecast in 1/denominator attos; or printed ones, in minor units. */
+type Sums = { planned: bigint; actualToDate: bigint; forecast: bigint };
 
-function figures(exact: Exact, printed: Exact, daysElapsed: number, options: ForecastOptions): ForecastFigures {
+function figures(exact: Sums, printed: Sums, denominator: bigint, daysElapsed: number, options: ForecastOptions): ForecastFigures {
   const { scale } = options;
+  const plannedUnits = exact.planned * denominator;
   return {
-    planned: formatDecimal(printed.planned, scale),
-    actualToDate: formatDecimal(printed.actualToDate, scale),
-    forecast: formatDecimal(printed.forecast, scale),
-    varianceVsPlan: formatDecimal(printed.forecast.minus(printed.planned), scale),
-    variancePct: ratio(exact.forecast.minus(exact.planned), exact.planned),
+    planned: formatUnits(printed.planned, scale),
+    actualToDate: formatUnits(printed.actualToDate, scale),
+    forecast: formatUnits(printed.forecast, scale),
+    varianceVsPlan: formatUnits(printed.forecast - printed.planned, scale),
+    variancePct: formatFraction(exact.forecast - plannedUnits, plannedUnits, RATIO_DECIMALS),
     daysElapsed,
     daysInPeriod: options.period.daysInPeriod,
   };
 }
 
-export function computeForecast<K>(inputs: readonly ForecastInput<K>[], options: ForecastOptions): ForecastResult<K> {
+export function computeForecast(inputs: readonly ForecastInput[], options: ForecastOptions): ForecastResult {
   const { period, asOf, method, scale } = options;
   const { daysElapsed } = elapsed(period, asOf);
-  const exact: Exact[] = inputs.map((input) => ({
-    planned: input.planned,
-    actualToDate: spendToDate(input.dailySpend, daysElapsed),
-    forecast: forecastSpend(period, asOf, input.dailySpend, method),
-  }));
-  const columns = ['planned', 'actualToDate', 'forecast'] as const;
-  const allocated = Object.fromEntries(
-    columns.map((column) => [column, allocateRounded(exact.map((e) => e[column]), scale)]),
-  ) as Record<(typeof columns)[number], { parts: Decimal[]; total: Decimal }>;
-  const printedRow = (i: number): Exact => ({
-    planned: allocated.planned.parts[i]!,
-    actualToDate: allocated.actualToDate.parts[i]!,
-    forecast: allocated.forecast.parts[i]!,
-  });
-  const rows = inputs.map((input, i) => ({ key: input.key, ...figures(exact[i]!, printedRow(i), daysElapsed, options) }));
-  const sum = (column: (typeof columns)[number]) => exact.reduce((acc, e) => acc.plus(e[column]), new Decimal(0));
-  const totals = figures(
-    { planned: sum('planned'), actualToDate: sum('actualToDate'), forecast: sum('forecast') },
-    { planned: allocated.planned.total, actualToDate: allocated.actualToDate.total, forecast: allocated.forecast.total },
-    daysElapsed,
-    options,
+  const denominator = forecastDenominator(daysElapsed);
+  const unit = attosPerMinorUnit(scale);
+  // Where each month of the period starts, as an index into the daily spend.
+  const first = parseDay(period.start);
+  const monthStarts = period.months.map((month) => parseDay(firstDayOfMonth(month)) - first);
+  const sorted = [...inputs].sort((a, b) => (a.campaignId < b.campaignId ? -1 : a.campaignId > b.campaignId ? 1 : 0));
+  const plannedCells: Cell[] = [];
+  const planned: bigint[] = [];
+  const actualCells: Cell[] = [];
+  const actual: bigint[] = [];
+  const forecastCells: Cell[] = [];
+  const forecast: bigint[] = [];
+  for (const input of sorted) {
+    const { campaignId } = input;
+    for (const month of [...input.planned.keys()].sort()) {
+      plannedCells.push({ campaignId, month });
+      planned.push(input.planned.get(month)!);
+    }
+    period.months.forEach((month, m) => {
+      const from = monthStarts[m]!;
+      const to = Math.min(monthStarts[m + 1] ?? period.daysInPeriod, daysElapsed);
+      if (from >= to) return;
+      actualCells.push({ campaignId, month });
+      actual.push(attosToDate(input.dailySpend, to) - attosToDate(input.dailySpend, from));
+    });
+    forecastCells.push({ campaignId, month: null });
+    forecast.push(forecastUnits(period, asOf, input.dailySpend, method));
+  }
+  const grouped = groupCells(
+    {
+      planned: { cells: plannedCells, exact: planned, unit },
+      actualToDate: { cells: actualCells, exact: actual, unit },
+      forecast: { cells: forecastCells, exact: forecast, unit: unit * denominator },
+    },
+    options.rowKey ?? rowKeyOf('campaign', () => undefined),
   );
-  return { rows, totals };
+  return {
+    rows: grouped.rows.map((row) => ({ key: row.key, ...figures(row.exact, row.printed, denominator, daysElapsed, options) })),
+    totals: figures(grouped.totals.exact, grouped.totals.printed, denominator, daysElapsed, options),
+  };
 }
 
 // ------------------------------------------------- forecast vs actual
@@ -224,12 +260,18 @@ export function computeForecast<K>(inputs: readonly ForecastInput<K>[], options:
  * largest remainder, so the rows add up; `error` is computed from the
  * printed actual and forecast.
  */
-export interface ForecastVsActualInput<K> {
-  key: K;
-  planned: Decimal;
-  /** The snapshot's printed forecast. */
-  forecast: Decimal | string;
-  actual: Decimal;
+/** A (campaign, month) cell's plan and actual, exact base attos. */
+export interface PlanActualCell extends Cell {
+  planned: bigint;
+  actual: bigint;
+}
+
+export interface ForecastVsActualInput {
+  cells: readonly PlanActualCell[];
+  /** The snapshot's printed forecast, per row key. */
+  forecasts: ReadonlyMap<RowKey, string>;
+  /** The row a cell adds into (grouping.ts's rowKeyOf). */
+  rowKey: (cell: Cell) => RowKey;
 }
 
 export interface ForecastVsActualFigures {
@@ -240,43 +282,53 @@ export interface ForecastVsActualFigures {
   errorPct: string | null;
 }
 
-export interface ForecastVsActualResult<K> {
-  rows: (ForecastVsActualFigures & { key: K })[];
+export interface ForecastVsActualResult {
+  rows: (ForecastVsActualFigures & { key: RowKey })[];
   totals: ForecastVsActualFigures;
   mape: string | null;
 }
 
 const RATIO_DECIMALS = 4;
 
-export function computeForecastVsActual<K>(inputs: readonly ForecastVsActualInput<K>[], scale: number): ForecastVsActualResult<K> {
-  const exact = inputs.map((input) => ({ planned: input.planned, forecast: new Decimal(input.forecast), actual: input.actual }));
-  const planned = allocateRounded(exact.map((e) => e.planned), scale);
-  const forecast = allocateRounded(exact.map((e) => e.forecast), scale);
-  const actual = allocateRounded(exact.map((e) => e.actual), scale);
-  const figuresOf = (e: (typeof exact)[number], printed: { planned: Decimal; forecast: Decimal; actual: Decimal }) => ({
-    planned: formatDecimal(printed.planned, scale),
-    forecast: formatDecimal(printed.forecast, scale),
-    actual: formatDecimal(printed.actual, scale),
-    error: formatDecimal(printed.actual.minus(printed.forecast), scale),
-    errorPct: ratio(e.actual.minus(e.forecast), e.forecast),
-  });
-  const rows = inputs.map((input, i) => ({
-    key: input.key,
-    ...figuresOf(exact[i]!, { planned: planned.parts[i]!, forecast: forecast.parts[i]!, actual: actual.parts[i]! }),
-  }));
-  const sum = (column: 'planned' | 'forecast' | 'actual') => exact.reduce((acc, e) => acc.plus(e[column]), new Decimal(0));
-  const totals = figuresOf(
-    { planned: sum('planned'), forecast: sum('forecast'), actual: sum('actual') },
-    { planned: planned.total, forecast: forecast.total, actual: actual.total },
+/** A printed amount as exact attos, and as printed minor units. */
+function printedAmount(text: Decimal | string, scale: number): { attos: bigint; printed: bigint } {
+  const value = new Decimal(text);
+  return { attos: BigInt(value.times('1e18').toFixed(0)), printed: BigInt(value.times(new Decimal(10).pow(scale)).toFixed(0, Decimal.ROUND_HALF_EVEN)) };
+}
+
+function absRatio(num: bigint, den: bigint): Decimal {
+  return new Decimal((num < 0n ? -num : num).toString()).div(new Decimal((den < 0n ? -den : den).toString()));
+}
+
+/** Mean of the ratios, 4 decimals; null over none. */
+function mean(ratios: Decimal[]): string | null {
+  return ratios.length === 0 ? null : formatDecimal(ratios.reduce((acc, r) => acc.plus(r), new Decimal(0)).div(ratios.length), RATIO_DECIMALS);
+}
+
+export function computeForecastVsActual(input: ForecastVsActualInput, scale: number): ForecastVsActualResult {
+  const unit = attosPerMinorUnit(scale);
+  const { cells } = input;
+  const grouped = groupCells(
+    { planned: { cells, exact: cells.map((c) => c.planned), unit }, actual: { cells, exact: cells.map((c) => c.actual), unit } },
+    input.rowKey,
+    input.forecasts.keys(),
   );
-  const spent = exact.filter((e) => !e.actual.isZero());
-  const mape =
-    spent.length === 0
-      ? null
-      : formatDecimal(
-          spent.reduce((acc, e) => acc.plus(e.actual.minus(e.forecast).abs().div(e.actual.abs())), new Decimal(0)).div(spent.length),
-          RATIO_DECIMALS,
-        );
+  const zero = { attos: 0n, printed: 0n };
+  const figuresOf = (exact: { actual: bigint }, printed: { planned: bigint; actual: bigint }, forecast: { attos: bigint; printed: bigint }) => ({
+    planned: formatUnits(printed.planned, scale),
+    forecast: formatUnits(forecast.printed, scale),
+    actual: formatUnits(printed.actual, scale),
+    error: formatUnits(printed.actual - forecast.printed, scale),
+    errorPct: formatFraction(exact.actual - forecast.attos, forecast.attos, RATIO_DECIMALS),
+  });
+  const forecasts = grouped.rows.map((row) => {
+    const text = input.forecasts.get(row.key);
+    return text === undefined ? zero : printedAmount(text, scale);
+  });
+  const rows = grouped.rows.map((row, i) => ({ key: row.key, ...figuresOf(row.exact, row.printed, forecasts[i]!) }));
+  const forecastTotal = forecasts.reduce((acc, f) => ({ attos: acc.attos + f.attos, printed: acc.printed + f.printed }), zero);
+  const totals = figuresOf(grouped.totals.exact, grouped.totals.printed, forecastTotal);
+  const mape = mean(grouped.rows.flatMap((row, i) => (row.exact.actual === 0n ? [] : [absRatio(row.exact.actual - forecasts[i]!.attos, row.exact.actual)])));
   return { rows, totals, mape };
 }
 
@@ -296,13 +348,16 @@ export function computeForecastVsActual<K>(inputs: readonly ForecastVsActualInpu
  *              |actual - forecast| / |actual|: a month still under way has
  *              no forecast error yet
  */
-export interface BudgetForecastActualInput<K> {
-  key: K;
-  planned: Decimal;
-  forecast: Decimal | null;
-  actual: Decimal;
-  /** The month is over: its actual is final. */
-  final: boolean;
+export interface BudgetForecastActualInput {
+  /** The (campaign, month) cells of every month: plan, and actual through today. */
+  cells: readonly PlanActualCell[];
+  months: readonly {
+    month: string;
+    /** The month's printed forecast, or null. */
+    forecast: Decimal | string | null;
+    /** The month is over: its actual is final. */
+    final: boolean;
+  }[];
 }
 
 export interface BudgetForecastActualFigures {
@@ -313,48 +368,62 @@ export interface BudgetForecastActualFigures {
   errorPct: string | null;
 }
 
-export interface BudgetForecastActualResult<K> {
-  rows: (BudgetForecastActualFigures & { key: K })[];
+export interface BudgetForecastActualResult {
+  rows: (BudgetForecastActualFigures & { key: string })[];
   totals: BudgetForecastActualFigures;
   mape: string | null;
 }
 
-export function computeBudgetForecastActual<K>(inputs: readonly BudgetForecastActualInput<K>[], scale: number): BudgetForecastActualResult<K> {
-  const planned = allocateRounded(inputs.map((input) => input.planned), scale);
-  const actual = allocateRounded(inputs.map((input) => input.actual), scale);
-  const withForecast = inputs.flatMap((input, i) => (input.forecast === null ? [] : [i]));
-  const forecast = allocateRounded(withForecast.map((i) => inputs[i]!.forecast!), scale);
-  const printedForecast = new Map(withForecast.map((i, j) => [i, forecast.parts[j]!]));
-
-  const rows = inputs.map((input, i) => {
-    const f = printedForecast.get(i);
+/**
+ * Each month's row is that month read as its own report (grouping.ts over
+ * the month's cells alone), so its planned and actual print as burn and
+ * forecast print that month, campaign by campaign; the totals are the sums
+ * of the rows.
+ */
+export function computeBudgetForecastActual(input: BudgetForecastActualInput, scale: number): BudgetForecastActualResult {
+  const unit = attosPerMinorUnit(scale);
+  const cellsOf = new Map<string, PlanActualCell[]>(input.months.map((m) => [m.month, []]));
+  for (const cell of input.cells) cellsOf.get(cell.month!)?.push(cell);
+  const byMonth = new Map(
+    [...cellsOf].map(([month, cells]) => [
+      month,
+      groupCells({ planned: { cells, exact: cells.map((c) => c.planned), unit }, actual: { cells, exact: cells.map((c) => c.actual), unit } }, () => month).totals,
+    ]),
+  );
+  const grouped = { totals: { printed: { planned: 0n, actual: 0n } } };
+  for (const month of byMonth.values()) {
+    grouped.totals.printed.planned += month.printed.planned;
+    grouped.totals.printed.actual += month.printed.actual;
+  }
+  let forecastTotal: { attos: bigint; printed: bigint } | null = null;
+  let actualWithForecast = 0n;
+  let printedError = 0n;
+  const scored: Decimal[] = [];
+  const rows = input.months.map((m) => {
+    const row = byMonth.get(m.month)!;
+    const forecast = m.forecast === null ? null : printedAmount(m.forecast, scale);
+    if (forecast !== null) {
+      forecastTotal = { attos: (forecastTotal?.attos ?? 0n) + forecast.attos, printed: (forecastTotal?.printed ?? 0n) + forecast.printed };
+      actualWithForecast += row.exact.actual;
+      printedError += row.printed.actual - forecast.printed;
+      if (m.final && row.exact.actual !== 0n) scored.push(absRatio(row.exact.actual - forecast.attos, row.exact.actual));
+    }
     return {
-      key: input.key,
-      planned: formatDecimal(planned.parts[i]!, scale),
-      forecast: f === undefined ? null : formatDecimal(f, scale),
-      actual: formatDecimal(actual.parts[i]!, scale),
-      error: f === undefined ? null : formatDecimal(actual.parts[i]!.minus(f), scale),
-      errorPct: input.forecast === null ? null : ratio(input.actual.minus(input.forecast), input.forecast),
+      key: m.month,
+      planned: formatUnits(row.printed.planned, scale),
+      forecast: forecast === null ? null : formatUnits(forecast.printed, scale),
+      actual: formatUnits(row.printed.actual, scale),
+      error: forecast === null ? null : formatUnits(row.printed.actual - forecast.printed, scale),
+      errorPct: forecast === null ? null : formatFraction(row.exact.actual - forecast.attos, forecast.attos, RATIO_DECIMALS),
     };
   });
-  const forecastRows = withForecast.map((i) => inputs[i]!);
-  const exactError = forecastRows.reduce((acc, input) => acc.plus(input.actual.minus(input.forecast!)), new Decimal(0));
-  const exactForecast = forecastRows.reduce((acc, input) => acc.plus(input.forecast!), new Decimal(0));
-  const printedError = withForecast.reduce((acc, i) => acc.plus(actual.parts[i]!.minus(printedForecast.get(i)!)), new Decimal(0));
+  const total = forecastTotal as { attos: bigint; printed: bigint } | null;
   const totals: BudgetForecastActualFigures = {
-    planned: formatDecimal(planned.total, scale),
-    forecast: withForecast.length === 0 ? null : formatDecimal(forecast.total, scale),
-    actual: formatDecimal(actual.total, scale),
-    error: withForecast.length === 0 ? null : formatDecimal(printedError, scale),
-    errorPct: withForecast.length === 0 ? null : ratio(exactError, exactForecast),
+    planned: formatUnits(grouped.totals.printed.planned, scale),
+    forecast: total === null ? null : formatUnits(total.printed, scale),
+    actual: formatUnits(grouped.totals.printed.actual, scale),
+    error: total === null ? null : formatUnits(printedError, scale),
+    errorPct: total === null ? null : formatFraction(actualWithForecast - total.attos, total.attos, RATIO_DECIMALS),
   };
-  const scored = inputs.filter((input) => input.final && input.forecast !== null && !input.actual.isZero());
-  const mape =
-    scored.length === 0
-      ? null
-      : formatDecimal(
-          scored.reduce((acc, input) => acc.plus(input.actual.minus(input.forecast!).abs().div(input.actual.abs())), new Decimal(0)).div(scored.length),
-          RATIO_DECIMALS,
-        );
-  return { rows, totals, mape };
+  return { rows, totals, mape: mean(scored) };
 }

@@ -7,19 +7,23 @@
  *   roi  = (revenue - spend) / spend
  *   cpa  = spend / conversions
  *
- * Amounts are printed rounded half-even to the currency's minor unit and
- * conversions to 4 decimals, each column allocated by largest remainder so
- * the printed rows add up to the printed totals. Ratios are computed from
- * the exact figures (as burn's are), to 4 decimals, null over a zero.
+ * Rounding and grouping are grouping.ts's: spend, revenue and conversions
+ * come in per (campaign, month) cell (the unattributed cells with campaign
+ * null), amounts are rounded once to the currency's minor unit and
+ * conversions to 4 decimals, and every row and the totals are sums of
+ * printed cells, so a channel row is the sum of its campaigns' rows and the
+ * totals are the same whatever the grouping. Ratios are computed from the
+ * row's exact figures (as burn's are), to 4 decimals, null over a zero.
  */
 import { CONVERSION_UNITS } from './attribution/index.js';
 import { ATTOS_PER_UNIT, attosPerMinorUnit } from './fx.js';
-import { allocateUnits, formatFraction, formatUnits } from './money.js';
+import { groupCells, type Cell, type RowKey } from './grouping.js';
+import { formatFraction, formatUnits } from './money.js';
 
 export const CONVERSION_DECIMALS = 4;
 
-export interface RoiInput<K> {
-  key: K;
+/** A (campaign, month) cell; campaign null is the unattributed row's. */
+export interface RoiCell extends Cell {
   /** Base-currency attos. */
   spend: bigint;
   /** Base-currency attos, refunds netted. */
@@ -40,8 +44,8 @@ export interface RoiFigures {
 /** Attributed revenue and conversions of one model, without spend (the attribution report prints spend once per row). */
 export type ModelFigures = Omit<RoiFigures, 'spend'>;
 
-export interface RoiResult<K> {
-  rows: (RoiFigures & { key: K })[];
+export interface RoiResult {
+  rows: (RoiFigures & { key: RowKey })[];
   totals: RoiFigures;
 }
 
@@ -67,25 +71,25 @@ function figures(exact: Figures, printed: Figures, scale: number): RoiFigures {
 }
 
 /**
- * The rows and totals, `scale` being the base currency's minor-unit digits.
- * Exact integers throughout: nothing is rounded until it is printed.
+ * The rows and totals, `scale` being the base currency's minor-unit digits;
+ * a row for each key a cell has, and for each of `keys`. Exact integers
+ * throughout: nothing is rounded until it is printed, once per cell.
  */
-export function computeRoi<K>(inputs: readonly RoiInput<K>[], scale: number): RoiResult<K> {
+export function computeRoi(cells: readonly RoiCell[], scale: number, rowKey: (cell: Cell) => RowKey, keys: Iterable<RowKey> = []): RoiResult {
   const minorUnit = attosPerMinorUnit(scale);
-  const spend = allocateUnits(inputs.map((e) => e.spend), minorUnit);
-  const revenue = allocateUnits(inputs.map((e) => e.revenue), minorUnit);
-  const conversions = allocateUnits(inputs.map((e) => e.conversions), CONVERSION_UNITS / 10n ** BigInt(CONVERSION_DECIMALS));
-  const rows = inputs.map((input, i) => ({
-    key: input.key,
-    ...figures(input, { spend: spend.parts[i]!, revenue: revenue.parts[i]!, conversions: conversions.parts[i]! }, scale),
-  }));
-  const sum = (column: keyof Figures) => inputs.reduce((acc, e) => acc + e[column], 0n);
-  const totals = figures(
-    { spend: sum('spend'), revenue: sum('revenue'), conversions: sum('conversions') },
-    { spend: spend.total, revenue: revenue.total, conversions: conversions.total },
-    scale,
+  const grouped = groupCells(
+    {
+      spend: { cells, exact: cells.map((c) => c.spend), unit: minorUnit },
+      revenue: { cells, exact: cells.map((c) => c.revenue), unit: minorUnit },
+      conversions: { cells, exact: cells.map((c) => c.conversions), unit: CONVERSION_UNITS / 10n ** BigInt(CONVERSION_DECIMALS) },
+    },
+    rowKey,
+    keys,
   );
-  return { rows, totals };
+  return {
+    rows: grouped.rows.map((row) => ({ key: row.key, ...figures(row.exact, row.printed, scale) })),
+    totals: figures(grouped.totals.exact, grouped.totals.printed, scale),
+  };
 }
 
 /** A model's figures without spend, for the side-by-side report. */

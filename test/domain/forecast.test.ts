@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   computeForecast,
-  computeForecastVsActual,
+  computeForecastVsActual as computeVsActual,
   FORECAST_METHODS,
   forecastSpend,
   spendToDate,
@@ -159,7 +159,12 @@ describe('forecastSpend, worked by hand', () => {
 
 describe('computeForecast', () => {
   const options = (asOf: string, method: ForecastMethod, scale = 2) => ({ period: march, asOf, method, scale });
-  const input = (key: string, planned: string, spend: Record<number, string>) => ({ key, planned: new Decimal(planned), dailySpend: daily(march, spend) });
+  /** A campaign with its March plan and daily spend. */
+  const input = (key: string, planned: string, spend: Record<number, string>) => ({
+    campaignId: key,
+    planned: new Map([['2026-03', attos(planned)]]),
+    dailySpend: daily(march, spend),
+  });
 
   it('prints rows that add up, the owed cent going to the largest remainder', () => {
     // Three rows of 1.00 on day 1, as of 03-03 (n = 3, daysLeft 28): each 1 + 1/3 x 28 = 10.3333..,
@@ -244,7 +249,13 @@ describe('computeForecast', () => {
 // ------------------------------------------------------- forecast vs actual
 
 describe('computeForecastVsActual', () => {
-  const input = (key: string, forecast: string, actual: string, planned = '1000') => ({ key, planned: new Decimal(planned), forecast, actual: new Decimal(actual) });
+  /** Rows of one March cell each, and the snapshot's forecast per row. */
+  const input = (key: string, forecast: string, actual: string, planned = '1000') => ({
+    cell: { campaignId: key, month: '2026-03', planned: attos(planned), actual: attos(actual) },
+    forecast: [key, forecast] as const,
+  });
+  const computeForecastVsActual = (rows: ReturnType<typeof input>[], scale: number) =>
+    computeVsActual({ cells: rows.map((r) => r.cell), forecasts: new Map(rows.map((r) => r.forecast)), rowKey: (cell) => cell.campaignId }, scale);
 
   it('gives error, errorPct over the forecast, and MAPE over the rows that spent', () => {
     const result = computeForecastVsActual(
@@ -256,11 +267,12 @@ describe('computeForecastVsActual', () => {
       ],
       2,
     );
+    // Rows in report order: by key.
     expect(result.rows).toEqual([
-      { key: 'over', planned: '1000.00', forecast: '1000.00', actual: '1100.00', error: '100.00', errorPct: '0.1000' }, // 100 / 1000
-      { key: 'under', planned: '1000.00', forecast: '500.00', actual: '400.00', error: '-100.00', errorPct: '-0.2000' }, // -100 / 500
       { key: 'idle', planned: '1000.00', forecast: '200.00', actual: '0.00', error: '-200.00', errorPct: '-1.0000' }, // -200 / 200
+      { key: 'over', planned: '1000.00', forecast: '1000.00', actual: '1100.00', error: '100.00', errorPct: '0.1000' }, // 100 / 1000
       { key: 'surprise', planned: '1000.00', forecast: '0.00', actual: '50.00', error: '50.00', errorPct: null }, // 50 / 0
+      { key: 'under', planned: '1000.00', forecast: '500.00', actual: '400.00', error: '-100.00', errorPct: '-0.2000' }, // -100 / 500
     ]);
     // Forecast 1700, actual 1550: error -150, -150 / 1700 = -0.088235..
     expect(result.totals).toEqual({ planned: '4000.00', forecast: '1700.00', actual: '1550.00', error: '-150.00', errorPct: '-0.0882' });
@@ -327,6 +339,11 @@ const caseArb = (credits: boolean) =>
   );
 
 const AMOUNT_COLUMNS = ['planned', 'actualToDate', 'forecast', 'varianceVsPlan'] as const;
+
+/** Generated rows as campaigns c0, c1, .. (in row order), each planned in the period's first month. */
+function asInputs(period: Period, inputs: { planned: Decimal; dailySpend: (bigint | undefined)[] }[]) {
+  return inputs.map((input, i) => ({ campaignId: `c${i}`, planned: new Map([[period.fromMonth, attos(input.planned.toFixed())]]), dailySpend: input.dailySpend }));
+}
 const unitsOf = (text: string) => BigInt(text.replace('.', ''));
 const RUNS = { numRuns: 300 } as const;
 
@@ -334,7 +351,7 @@ describe('forecast properties', () => {
   it('printed rows add up exactly to the printed totals, in every amount column', () => {
     fc.assert(
       fc.property(caseArb(true), ({ period, asOf, method, scale, inputs }) => {
-        const result = computeForecast(inputs.map((input, key) => ({ key, ...input })), { period, asOf, method, scale });
+        const result = computeForecast(asInputs(period, inputs), { period, asOf, method, scale });
         for (const column of AMOUNT_COLUMNS) {
           const sum = result.rows.reduce((acc, row) => acc + unitsOf(row[column]), 0n);
           expect(sum, column).toBe(unitsOf(result.totals[column]));
@@ -347,7 +364,7 @@ describe('forecast properties', () => {
   it('forecasts at least the actual to date, for every method, when no day is a net credit', () => {
     fc.assert(
       fc.property(caseArb(false), ({ period, asOf, method, scale, inputs }) => {
-        const result = computeForecast(inputs.map((input, key) => ({ key, ...input })), { period, asOf, method, scale });
+        const result = computeForecast(asInputs(period, inputs), { period, asOf, method, scale });
         const daysElapsed = result.totals.daysElapsed;
         inputs.forEach((input, i) => {
           const exact = forecastSpend(period, asOf, input.dailySpend, method);
@@ -371,7 +388,7 @@ describe('forecast properties', () => {
         for (const input of inputs) {
           expect(forecastSpend(period, asOf, input.dailySpend, method).equals(spendToDate(input.dailySpend, period.daysInPeriod))).toBe(true);
         }
-        const result = computeForecast(inputs.map((input, key) => ({ key, ...input })), { period, asOf, method, scale });
+        const result = computeForecast(asInputs(period, inputs), { period, asOf, method, scale });
         for (const row of [...result.rows, result.totals]) expect(row.forecast).toBe(row.actualToDate);
       }),
       RUNS,
@@ -422,7 +439,16 @@ describe('forecast properties', () => {
     const rowArb = fc.record({ planned: amountArb(false), forecast: amountArb(true).map((d) => formatDecimal(d, 2)), actual: amountArb(true) });
     fc.assert(
       fc.property(fc.array(rowArb, { maxLength: 8 }), (rows) => {
-        const result = computeForecastVsActual(rows.map((row, key) => ({ key, ...row })), 2);
+        // Row i is campaign r0i, one March cell; rows come back in campaign order, the order given.
+        const key = (i: number) => `r${String(i).padStart(2, '0')}`;
+        const result = computeVsActual(
+          {
+            cells: rows.map((row, i) => ({ campaignId: key(i), month: '2026-03', planned: attos(row.planned.toFixed()), actual: attos(row.actual.toFixed()) })),
+            forecasts: new Map(rows.map((row, i) => [key(i), row.forecast])),
+            rowKey: (cell) => cell.campaignId,
+          },
+          2,
+        );
         for (const column of ['planned', 'forecast', 'actual', 'error'] as const) {
           expect(result.rows.reduce((acc, row) => acc + unitsOf(row[column]), 0n), column).toBe(unitsOf(result.totals[column]));
         }

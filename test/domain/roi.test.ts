@@ -5,6 +5,7 @@ import { CONVERSION_UNITS } from '../../src/domain/attribution/index.js';
 import { computeRoi } from '../../src/domain/roi.js';
 
 const ATTOS = 10n ** 18n;
+const byCampaign = (cell: { campaignId: string | null }) => cell.campaignId;
 
 describe('computeRoi', () => {
   it('rounds by largest remainder and takes ratios from the exact figures', () => {
@@ -13,10 +14,11 @@ describe('computeRoi', () => {
     const third = (10n * ATTOS) / 3n;
     const result = computeRoi(
       [
-        { key: 'a', spend: 2n * ATTOS, revenue: third, conversions: 0n },
-        { key: 'b', spend: 0n, revenue: third, conversions: CONVERSION_UNITS / 2n },
+        { campaignId: 'a', month: '2026-03', spend: 2n * ATTOS, revenue: third, conversions: 0n },
+        { campaignId: 'b', month: '2026-03', spend: 0n, revenue: third, conversions: CONVERSION_UNITS / 2n },
       ],
       2,
+      byCampaign,
     );
     expect(result.rows).toEqual([
       { key: 'a', spend: '2.00', revenue: '3.34', conversions: '0.0000', roas: '1.6667', roi: '0.6667', cpa: null },
@@ -32,7 +34,9 @@ describe('computeRoi', () => {
         fc.array(fc.record({ spend: fc.bigInt(0n, 10n ** 24n), revenue: fc.bigInt(-(10n ** 22n), 10n ** 24n), conversions: fc.bigInt(0n, 10n ** 16n) }), { minLength: 1, maxLength: 12 }),
         fc.constantFrom(0, 2, 3),
         (inputs, scale) => {
-          const result = computeRoi(inputs.map((input, key) => ({ key, ...input })), scale);
+          // One campaign per input, in two months taken in turn.
+          const cells = inputs.map((input, i) => ({ campaignId: `c${String(i).padStart(2, '0')}`, month: i % 2 ? '2026-02' : '2026-03', ...input }));
+          const result = computeRoi(cells, scale, byCampaign);
           for (const column of ['spend', 'revenue', 'conversions'] as const) {
             const sum = result.rows.reduce((acc, row) => acc + cents(row[column]), 0n);
             expect(sum).toBe(cents(result.totals[column]));

@@ -291,13 +291,13 @@ describe('GET /v1/reports/forecast: by channel, over a range, as CSV', () => {
     expect(trailing.rows[0]).not.toHaveProperty('campaignId');
   });
 
-  it('by channel, linear_trend is the trend of the channel’s summed spend: less than the campaigns’ sum when one campaign’s trend is under its actual', async () => {
+  it('by channel, linear_trend is the sum of the campaigns’ forecasts, even where one campaign’s trend is under its actual', async () => {
     // steady spends 100 a day March 1..15; late spends 1500 on March 15th only; both display.
     // late alone: c_d = 0 until 1500 on d = 15: Σc = 1500 (mean 100), Sxy = 7 x 1500 = 10500, slope 37.5,
     //   100 + 37.5 x 23 = 962.50 < 1500 spent, so the campaign forecasts max(1500, 962.50) = 1500.00.
     // steady alone: 100 x 31 = 3100.00. By campaign: 1500 + 3100 = 4600.00.
-    // The channel: the OLS line is linear in the points, so its value is 962.50 + 3100 = 4062.50,
-    //   above the channel's actual 3000: the channel forecasts 4062.50.
+    // The channel is the sum of its campaigns: 4600.00 (issue 14 item 11). It was the trend of the
+    //   channel's summed spend, 962.50 + 3100 = 4062.50, so the channel row differed from its campaigns' rows.
     const own = await makeApp();
     try {
       await seedCampaigns(own, [campaignItem('late', { channel: 'display' }), campaignItem('steady', { channel: 'display' })]);
@@ -313,9 +313,9 @@ describe('GET /v1/reports/forecast: by channel, over a range, as CSV', () => {
       expect(byCampaign.totals.forecast).toBe('4600.00');
       const byChannel = await report('?month=2026-03&asOf=2026-03-15&method=linear_trend&groupBy=channel', own);
       expect(byChannel.rows).toEqual([
-        { channel: 'display', currency: 'USD', planned: '0.00', actualToDate: '3000.00', forecast: '4062.50', varianceVsPlan: '4062.50', variancePct: null, daysElapsed: 15, daysInPeriod: 31 },
+        { channel: 'display', currency: 'USD', planned: '0.00', actualToDate: '3000.00', forecast: '4600.00', varianceVsPlan: '4600.00', variancePct: null, daysElapsed: 15, daysInPeriod: 31 },
       ]);
-      expect(byChannel.totals.forecast).toBe('4062.50');
+      expect(byChannel.totals.forecast).toBe('4600.00');
     } finally {
       await own.close();
     }

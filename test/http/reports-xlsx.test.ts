@@ -116,6 +116,8 @@ function jsonValue(report: Json, record: Json, column: string, isTotals: boolean
   const dot = column.indexOf('.');
   if (dot >= 0) return record.models?.[column.slice(0, dot)]?.[column.slice(dot + 1)];
   if (column === 'mape') return isTotals ? report.mape : undefined;
+  // The unattributed row (campaignId or channel null in JSON) names itself in the sheet's group columns.
+  if ((column === 'campaignId' || column === 'channel') && !isTotals && (record.campaignId === null || record.channel === null)) return '(unattributed)';
   return record[column];
 }
 

@@ -162,7 +162,8 @@ describe('GET /v1/reports/burn', () => {
   it('answers an empty report for a month with nothing in it', async () => {
     const report = (await burn('?month=2025-01&asOf=2025-01-10')).json();
     expect(report.rows).toEqual([]);
-    expect(report.totals).toMatchObject({ planned: '0.00', actual: '0.00', burnRate: null, pacing: null });
+    // An empty month has no status: it read on_track (issue 14 item 12).
+    expect(report.totals).toMatchObject({ planned: '0.00', actual: '0.00', burnRate: null, pacing: null, status: null });
   });
 
   it.each([

@@ -208,7 +208,8 @@ describe('GET /v1/reports/roi by channel and by month', () => {
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
     const rows = parseCsv(res.body);
     expect(rows[0]).toEqual(['campaignId', 'name', 'channel', 'currency', 'spend', 'revenue', 'conversions', 'roas', 'roi', 'cpa']);
-    expect(rows[5]).toEqual(['', '(unattributed)', '', 'USD', '0.00', '50.00', '1.0000', '', '', '0.0000']);
+    // The unattributed row names itself in its group columns (null in JSON): an empty cell read as a nameless campaign.
+    expect(rows[5]).toEqual(['(unattributed)', '(unattributed)', '(unattributed)', 'USD', '0.00', '50.00', '1.0000', '', '', '0.0000']);
     expect(rows[6]).toEqual(['TOTAL', '', '', 'USD', '400.00', '500.00', '4.0000', '1.2500', '0.2500', '100.0000']);
     expect(rows).toHaveLength(7);
   });
@@ -267,6 +268,7 @@ describe('GET /v1/reports/attribution', () => {
       'first_touch.revenue', 'first_touch.conversions', 'first_touch.roas', 'first_touch.roi', 'first_touch.cpa',
     ]);
     expect(rows[2]).toEqual(['paid_search', 'USD', '290.00', '50.00', '0.3334', '0.1724', '-0.8276', '870.0000', '250.00', '1.0000', '0.8621', '-0.1379', '290.0000']);
+    expect(rows.at(-2)![0]).toBe('(unattributed)'); // by channel too
     expect(rows.at(-1)).toEqual(['TOTAL', 'USD', '400.00', '500.00', '4.0000', '1.2500', '0.2500', '100.0000', '500.00', '4.0000', '1.2500', '0.2500', '100.0000']);
     expect(rows).toHaveLength(6);
   });

@@ -11,7 +11,7 @@
  * CONVERSION_UNITS per conversion for the same reason.
  */
 import { type AttributionResult, attributeHeuristic, type HeuristicOptions } from './attribute.js';
-import { attributeDataDriven, type DataDrivenOptions, type DataDrivenResult } from './data-driven.js';
+import { attributeByChain, attributeDataDriven, dataDrivenChain, type DataDrivenOptions, type DataDrivenResult } from './data-driven.js';
 import type { ConversionTable, TouchTable } from './inputs.js';
 
 // The report entry points: one call per model over the range's tables.
@@ -64,3 +64,38 @@ export function attribute(touches: TouchTable, conversions: ConversionTable, opt
 }
 // Every touch in memory, cut into a TouchTable per window (the reports' cache of the touchpoints table).
 export { type IdsOf, Interner, TouchStore } from './touch-store.js';
+
+/**
+ * attribute() for each group of conversion rows (the ROI report's months:
+ * `groupOf[row]` is the row's). A heuristic model splits each conversion on
+ * its own, so this is one run cut by group. data_driven's chain is the whole
+ * table's (its paths are the range's), and each group's rows are split by
+ * it; the groups' parts then add up to the whole table's attributed
+ * revenue, though a campaign's sum over the groups may differ by a few
+ * attos from splitting the whole table at once.
+ */
+export function attributeByGroup(
+  touches: TouchTable,
+  conversions: ConversionTable,
+  groupOf: readonly string[],
+  options: AttributionOptions,
+): Map<string, AttributionResult> {
+  const rowsOf = new Map<string, number[]>();
+  groupOf.forEach((group, row) => {
+    const rows = rowsOf.get(group);
+    if (rows === undefined) rowsOf.set(group, [row]);
+    else rows.push(row);
+  });
+  const chain = options.model === 'data_driven' ? dataDrivenChain(touches, conversions, options) : null;
+  const out = new Map<string, AttributionResult>();
+  for (const [group, rows] of rowsOf) {
+    const part: ConversionTable = {
+      customer: Int32Array.from(rows, (row) => conversions.customer[row]!),
+      convertedAt: Float64Array.from(rows, (row) => conversions.convertedAt[row]!),
+      amount: rows.map((row) => conversions.amount[row]!),
+      isRefund: Uint8Array.from(rows, (row) => conversions.isRefund[row]!),
+    };
+    out.set(group, chain === null ? attributeHeuristic(touches, part, options as HeuristicOptions) : attributeByChain(touches, part, chain, options));
+  }
+  return out;
+}

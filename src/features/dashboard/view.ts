@@ -104,7 +104,9 @@ ${rows.join('\n')}
 
 const SYMBOLS: Record<string, string> = { on_track: '●', overpacing: '▲', underpacing: '▼', over_budget: '■', unplanned: '○' };
 
-function status(key: string, code: string): string {
+function status(key: string, code: string | null): string {
+  // null: nothing planned and nothing spent, so nothing to judge (as the API says).
+  if (code === null) return `<td data-k="${h(key)}" data-status=""><span class="status">Nothing to judge</span></td>`;
   return `<td data-k="${h(key)}" data-status="${h(code)}"><span class="status status-${h(code)}"><span aria-hidden="true">${SYMBOLS[code] ?? ''}</span> ${h(STATUS_WORDS[code] ?? code)}</span></td>`;
 }
 

@@ -23,10 +23,10 @@ import { randomBytes } from 'node:crypto';
 import type { Sqlite } from '../../db.js';
 import type { AuditLog } from '../audit/service.js';
 import { minorUnits } from '../../domain/currency.js';
+import { rowKeyOf } from '../../domain/grouping.js';
 import {
   computeBudgetForecastActual,
   computeForecastVsActual,
-  spendToDate,
   type BudgetForecastActualFigures,
   type ForecastFigures,
   type ForecastMethod,
@@ -38,6 +38,7 @@ import { ConflictError, NotFoundError, PeriodClosedError, UnprocessableError, Va
 import type { Actor } from '../api-keys/service.js';
 import type { PeriodService } from '../periods/service.js';
 import type { ReportCache } from '../reports/report-cache.js';
+import type { PeriodCell } from '../reports/period-lines.js';
 import { groupColumns, type ForecastReportService, type ForecastRow, type GroupColumns, type PeriodGroupBy } from '../reports/forecast-service.js';
 
 export interface SnapshotRequest {
@@ -236,18 +237,16 @@ export class ForecastSnapshotService {
   private computeVersusActual(id: string, today: string): ForecastVsActualReport {
     const snapshot = this.get(id);
     const period = periodOfMonths(snapshot.from, snapshot.to);
-    const actuals = this.forecasts.actuals(period, today, snapshot.groupBy);
+    const actuals = this.forecasts.actuals(period, today);
     this.checkCurrency(snapshot, actuals.currency);
-    const { daysElapsed, countThrough } = elapsed(period, today);
+    const { countThrough } = elapsed(period, today);
     const frozen = new Map(snapshot.rows.map((row) => [keyOfRow(row, snapshot.groupBy), row]));
-    const keys = [...new Set([...frozen.keys(), ...actuals.keys])].sort();
     const result = computeForecastVsActual(
-      keys.map((key) => ({
-        key,
-        planned: actuals.planned.get(key) ?? new Decimal(0),
-        forecast: frozen.get(key)?.forecast ?? '0',
-        actual: spendToDate(actuals.daily.get(key) ?? [], daysElapsed),
-      })),
+      {
+        cells: actuals.cells,
+        forecasts: new Map([...frozen].map(([key, row]) => [key, row.forecast])),
+        rowKey: rowKeyOf(snapshot.groupBy, (campaignId) => actuals.meta.get(campaignId)?.channel),
+      },
       minorUnits(actuals.currency),
     );
     const currency = actuals.currency;
@@ -263,7 +262,7 @@ export class ForecastSnapshotService {
       actualThrough: countThrough,
       final: today > period.end,
       mape: result.mape,
-      rows: result.rows.map(({ key, ...figures }) => ({ ...columnsOf(key, snapshot.groupBy, actuals.meta, frozen.get(key)), currency, ...figures })),
+      rows: result.rows.map(({ key, ...figures }) => ({ ...columnsOf(key!, snapshot.groupBy, actuals.meta, frozen.get(key!)), currency, ...figures })),
       totals: { currency, ...result.totals },
     };
   }
@@ -275,31 +274,29 @@ export class ForecastSnapshotService {
   }
 
   private computeBudgetForecastActual(period: Period, method: ForecastMethod, today: string): BudgetForecastActualReport {
+    const cells: PeriodCell[] = [];
     const months = period.months.map((month) => {
       const monthPeriod = periodOfMonths(month, month);
-      const actuals = this.forecasts.actuals(monthPeriod, today, 'channel');
-      const planned = actuals.keys.reduce((sum, key) => sum.plus(actuals.planned.get(key) ?? 0), new Decimal(0));
-      const actual = actuals.keys.reduce((sum, key) => sum.plus(spendToDate(actuals.daily.get(key) ?? [], actuals.daysElapsed)), new Decimal(0));
+      // Each month read as the burn and forecast reports of that month read it, so its cells print the same.
+      const actuals = this.forecasts.actuals(monthPeriod, today);
+      cells.push(...actuals.cells);
       const final = today > monthPeriod.end;
       const snapshotRow = this.latestOfMonthStmt.get(month, month) as SnapshotRow | undefined;
-      let forecast: Decimal | null = null;
+      let forecast: string | null = null;
       let source: ForecastSource = null;
       if (snapshotRow) {
         const snapshot = toSnapshot(snapshotRow);
         this.checkCurrency(snapshot, actuals.currency);
-        forecast = new Decimal(snapshot.totals.forecast);
+        forecast = snapshot.totals.forecast;
         source = 'snapshot';
       } else if (today >= monthPeriod.start && !final) {
-        forecast = new Decimal(this.forecasts.report({ period: monthPeriod, asOf: today, method, groupBy: 'campaign' }).totals.forecast);
+        forecast = this.forecasts.report({ period: monthPeriod, asOf: today, method, groupBy: 'campaign' }).totals.forecast;
         source = 'live';
       }
-      return { month, currency: actuals.currency, planned, actual, final, forecast, source, snapshot: snapshotRow };
+      return { month, currency: actuals.currency, final, forecast, source, snapshot: snapshotRow };
     });
     const currency = months[0]?.currency ?? '';
-    const result = computeBudgetForecastActual(
-      months.map((m) => ({ key: m.month, planned: m.planned, forecast: m.forecast, actual: m.actual, final: m.final })),
-      minorUnits(currency),
-    );
+    const result = computeBudgetForecastActual({ cells, months }, minorUnits(currency));
     return {
       report: 'budget_forecast_actual',
       currency,

@@ -1,9 +1,9 @@
 /**
- * The burn report: loads plan and open commitments for the period
- * (PeriodLines) and the spend per day (the in-memory SpendIndex), converts
- * each into the base currency at its rate (plans and commitments at the
- * first day of their month, spend at its date), groups them, and hands the
- * exact figures, bigint attos, to the pure calculator in domain/burn.
+ * The burn report: loads plan, open commitments and spend per (campaign,
+ * month) cell (PeriodLines), each converted into the base currency at its
+ * rate (plans and commitments at the first day of their month, spend at its
+ * date), and hands the exact cells, bigint attos, to the pure calculator in
+ * domain/burn, which rounds them once and groups them (domain/grouping).
  *
  * Every write empties the report cache, so under a stream of writes each
  * burn request computes afresh: the whole path stays in integers and in
@@ -13,14 +13,15 @@
 import type { Sqlite } from '../../db.js';
 import { computeBurn, type BurnFigures } from '../../domain/burn.js';
 import { minorUnits } from '../../domain/currency.js';
-import { MissingRates, rateFinder, type FxTable } from '../../domain/fx.js';
+import { MissingRates, type FxTable } from '../../domain/fx.js';
+import { rowKeyOf } from '../../domain/grouping.js';
 import { Decimal } from '../../domain/money.js';
-import { elapsed, parseDay, type Period } from '../../domain/periods.js';
+import { elapsed, type Period } from '../../domain/periods.js';
 import { UnprocessableError } from '../../lib/errors.js';
 import type { FxRateService } from '../fx-rates/service.js';
 import type { SettingsService } from '../settings/service.js';
 import type { SpendIndex } from '../spend/spend-index.js';
-import { PeriodLines } from './period-lines.js';
+import { groupColumns, PeriodLines } from './period-lines.js';
 import type { ReportCache } from './report-cache.js';
 
 export type BurnGroupBy = 'campaign' | 'channel';
@@ -44,12 +45,6 @@ export interface BurnReport {
   asOf: string;
   rows: BurnRow[];
   totals: { currency: string } & BurnFigures;
-}
-
-interface Sums {
-  planned: bigint;
-  committed: bigint;
-  actual: bigint;
 }
 
 /** Throws the 422 that names every (currency, date) without a rate. */
@@ -89,45 +84,18 @@ export class BurnReportService {
     const { countThrough } = elapsed(period, asOf);
     const fx: FxTable = this.fx.table(period.end);
     const missing = new MissingRates();
-    const sums = new Map<string, Sums>();
-    const sumsOf = (campaignId: string) => {
-      let entry = sums.get(campaignId);
-      if (!entry) sums.set(campaignId, (entry = { planned: 0n, committed: 0n, actual: 0n }));
-      return entry;
-    };
-
-    for (const [campaignId, attos] of this.lines.planned(period, fx, missing)) sumsOf(campaignId).planned += attos;
-    for (const [campaignId, attos] of this.lines.committed(period, fx, missing)) sumsOf(campaignId).committed += attos;
-    if (countThrough) {
-      const actual = this.spend.current().sumPerCampaign(parseDay(period.start), parseDay(countThrough), rateFinder(fx, missing));
-      for (const [campaignId, attos] of actual) sumsOf(campaignId).actual += attos;
-    }
+    const cells = this.lines.cells(period, countThrough, fx, missing);
     throwIfMissingRates(missing);
-    for (const campaignId of this.lines.spenders(period)) sumsOf(campaignId);
 
     const meta = this.lines.campaigns();
-    const grouped = new Map<string, Sums>();
-    for (const [campaignId, s] of sums) {
-      const key = groupBy === 'campaign' ? campaignId : (meta.get(campaignId)?.channel ?? 'other');
-      const g = grouped.get(key) ?? { planned: 0n, committed: 0n, actual: 0n };
-      g.planned += s.planned;
-      g.committed += s.committed;
-      g.actual += s.actual;
-      grouped.set(key, g);
-    }
-    const keys = [...grouped.keys()].sort();
-    const result = computeBurn(
-      keys.map((key) => {
-        const g = grouped.get(key)!;
-        return { key, planned: g.planned, committed: g.committed, actual: g.actual };
-      }),
-      { period, asOf, tolerance: new Decimal(settings.pacingTolerance), scale: minorUnits(base) },
-    );
-    const rows: BurnRow[] = result.rows.map(({ key, ...figures }) => {
-      if (groupBy === 'channel') return { channel: key, currency: base, ...figures };
-      const campaign = meta.get(key);
-      return { campaignId: key, name: campaign?.name ?? key, channel: campaign?.channel ?? 'other', currency: base, ...figures };
+    const result = computeBurn(cells, {
+      period,
+      asOf,
+      tolerance: new Decimal(settings.pacingTolerance),
+      scale: minorUnits(base),
+      rowKey: rowKeyOf(groupBy, (campaignId) => meta.get(campaignId)?.channel),
     });
+    const rows: BurnRow[] = result.rows.map(({ key, ...figures }) => ({ ...groupColumns(key!, groupBy, meta), currency: base, ...figures }));
     return {
       report: 'burn',
       currency: base,

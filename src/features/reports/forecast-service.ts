@@ -1,26 +1,23 @@
 /**
  * The forecast report and the actuals that forecasts are set against. Reads
- * the plan (PeriodLines) and the spend per day (the in-memory SpendIndex),
- * converts each into the base currency (plans at the first day of their
- * month, spend at its own date), groups them by campaign or channel, and
- * hands the exact figures to the pure calculator in domain/forecast.
- *
- * A channel's forecast is the method applied to the channel's summed daily
- * spend, as if the channel were one campaign: for run_rate and trailing_7d
- * that is the sum of its campaigns' forecasts; for linear_trend it can be
- * less (max(actual, trend) per campaign adds up to at least the channel's).
+ * the plan and actuals per (campaign, month) cell (PeriodLines) and each
+ * campaign's spend per day (the in-memory SpendIndex), converted into the
+ * base currency (plans at the first day of their month, spend at its own
+ * date), and hands the exact figures to the pure calculator in
+ * domain/forecast, which forecasts each campaign, rounds once and groups
+ * (domain/grouping): a channel's forecast is the sum of its campaigns'.
  */
 import type { Sqlite } from '../../db.js';
 import { minorUnits } from '../../domain/currency.js';
 import { computeForecast, type ForecastFigures, type ForecastMethod } from '../../domain/forecast.js';
-import { attosToDecimal, MissingRates, rateFinder } from '../../domain/fx.js';
-import { Decimal } from '../../domain/money.js';
+import { MissingRates, rateFinder } from '../../domain/fx.js';
+import { rowKeyOf } from '../../domain/grouping.js';
 import { elapsed, parseDay, type Period } from '../../domain/periods.js';
 import type { FxRateService } from '../fx-rates/service.js';
 import type { SettingsService } from '../settings/service.js';
 import type { SpendIndex } from '../spend/spend-index.js';
 import { throwIfMissingRates } from './burn-service.js';
-import { PeriodLines, type CampaignMeta } from './period-lines.js';
+import { groupColumns, PeriodLines, type CampaignMeta, type GroupColumns, type PeriodCell } from './period-lines.js';
 import type { ReportCache } from './report-cache.js';
 
 export type PeriodGroupBy = 'campaign' | 'channel';
@@ -32,7 +29,7 @@ export interface ForecastRequest {
   groupBy: PeriodGroupBy;
 }
 
-export type GroupColumns = { campaignId: string; name: string; channel: string } | { channel: string };
+export { groupColumns, type GroupColumns };
 
 export type ForecastRow = GroupColumns & { currency: string } & ForecastFigures;
 
@@ -50,13 +47,12 @@ export interface ForecastReport {
   totals: { currency: string } & ForecastFigures;
 }
 
-/** A period's exact figures per group: the plan and the spend of each day through `asOf`, in the base currency. */
+/** A period's exact figures per campaign: the plan and spend per (campaign, month) cell, and the spend of each day through `asOf`, in the base currency. */
 export interface PeriodActuals {
   currency: string;
-  /** Sorted group keys: campaign ids or channels. */
-  keys: string[];
-  planned: Map<string, Decimal>;
-  /** Spend per day of the period through asOf, in base attos (index 0 = the period's first day). */
+  /** Plan, open commitments and spend through asOf per (campaign, month), sorted; every campaign of the report has one. */
+  cells: PeriodCell[];
+  /** Spend per day of the period through asOf, per campaign, in base attos (index 0 = the period's first day). */
   daily: Map<string, bigint[]>;
   daysElapsed: number;
   meta: Map<string, CampaignMeta>;
@@ -83,10 +79,16 @@ export class ForecastReportService {
 
   private compute(request: ForecastRequest): ForecastReport {
     const { period, asOf, method, groupBy } = request;
-    const actuals = this.actuals(period, asOf, groupBy);
+    const actuals = this.actuals(period, asOf);
+    const planned = new Map<string, Map<string, bigint>>();
+    for (const cell of actuals.cells) {
+      let months = planned.get(cell.campaignId);
+      if (months === undefined) planned.set(cell.campaignId, (months = new Map()));
+      if (cell.planned !== 0n) months.set(cell.month, cell.planned);
+    }
     const result = computeForecast(
-      actuals.keys.map((key) => ({ key, planned: actuals.planned.get(key) ?? new Decimal(0), dailySpend: actuals.daily.get(key) ?? [] })),
-      { period, asOf, method, scale: minorUnits(actuals.currency) },
+      [...planned].map(([campaignId, months]) => ({ campaignId, planned: months, dailySpend: actuals.daily.get(campaignId) ?? [] })),
+      { period, asOf, method, scale: minorUnits(actuals.currency), rowKey: rowKeyOf(groupBy, (id) => actuals.meta.get(id)?.channel) },
     );
     const currency = actuals.currency;
     return {
@@ -99,61 +101,36 @@ export class ForecastReportService {
       periodStart: period.start,
       periodEnd: period.end,
       asOf,
-      rows: result.rows.map(({ key, ...figures }) => ({ ...groupColumns(key, groupBy, actuals.meta), currency, ...figures })),
+      rows: result.rows.map(({ key, ...figures }) => ({ ...groupColumns(key!, groupBy, actuals.meta), currency, ...figures })),
       totals: { currency, ...result.totals },
     };
   }
 
   /**
-   * A row for every campaign (or channel) with a plan, an open commitment or
-   * spend in the period, as in burn; 422 naming every missing FX rate.
+   * A cell for every campaign with a plan, an open commitment or spend in
+   * the period, as in burn, and its spend per day; 422 naming every missing
+   * FX rate.
    */
-  actuals(period: Period, asOf: string, groupBy: PeriodGroupBy): PeriodActuals {
+  actuals(period: Period, asOf: string): PeriodActuals {
     const base = this.settings.get().baseCurrency;
-    const { daysElapsed } = elapsed(period, asOf);
+    const { daysElapsed, countThrough } = elapsed(period, asOf);
     const fx = this.fx.table(period.end);
     const missing = new MissingRates();
     const meta = this.lines.campaigns();
-    const keyOf = (campaignId: string) => (groupBy === 'campaign' ? campaignId : (meta.get(campaignId)?.channel ?? 'other'));
-
-    const planned = new Map<string, bigint>();
+    const cells = this.lines.cells(period, countThrough, fx, missing);
     const dailyAttos = new Map<string, bigint[]>();
-    const present = new Set<string>();
-    for (const [campaignId, attos] of this.lines.planned(period, fx, missing)) {
-      const key = keyOf(campaignId);
-      planned.set(key, (planned.get(key) ?? 0n) + attos);
-      present.add(key);
-    }
-    for (const campaignId of this.lines.committed(period, fx, missing).keys()) present.add(keyOf(campaignId));
-    for (const campaignId of this.lines.spenders(period)) present.add(keyOf(campaignId));
-
     if (daysElapsed > 0) {
       const first = parseDay(period.start);
       const rateOf = rateFinder(fx, missing);
       this.spend.current().forEach(first, first + daysElapsed - 1, (day, campaignId, currency, micros) => {
         const rate = rateOf(currency, day);
         if (rate === null) return;
-        const key = keyOf(campaignId);
-        let days = dailyAttos.get(key);
-        if (days === undefined) dailyAttos.set(key, (days = new Array<bigint>(daysElapsed).fill(0n)));
+        let days = dailyAttos.get(campaignId);
+        if (days === undefined) dailyAttos.set(campaignId, (days = new Array<bigint>(daysElapsed).fill(0n)));
         days[day - first]! += micros * rate;
       });
     }
     throwIfMissingRates(missing);
-
-    return {
-      currency: base,
-      keys: [...present].sort(),
-      planned: new Map([...planned].map(([key, attos]) => [key, attosToDecimal(attos)])),
-      daily: dailyAttos,
-      daysElapsed,
-      meta,
-    };
+    return { currency: base, cells, daily: dailyAttos, daysElapsed, meta };
   }
-}
-
-export function groupColumns(key: string, groupBy: PeriodGroupBy, meta: Map<string, CampaignMeta>): GroupColumns {
-  if (groupBy === 'channel') return { channel: key };
-  const campaign = meta.get(key);
-  return { campaignId: key, name: campaign?.name ?? key, channel: campaign?.channel ?? 'other' };
 }

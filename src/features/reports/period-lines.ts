@@ -1,13 +1,16 @@
 /**
- * What the period reports (burn, forecast) read besides spend: the plan and
- * the open commitments of a range of months, each converted into the base
- * currency at the first day of its month, summed per campaign as exact
- * base-currency attos; the campaigns that spent in the period (from the
+ * What the period reports (burn, forecast, forecast versus actual, budget
+ * versus forecast versus actual) read: the plan and the open commitments of
+ * a range of months, each converted into the base currency at the first day
+ * of its month, and the spend through a day, converted at its own date,
+ * all as exact base-currency attos per (campaign, month) cell, the grain
+ * grouping.ts rounds at; the campaigns that spent in the period (from the
  * in-memory SpendIndex); and the campaigns' names and channels.
  */
 import type { Sqlite } from '../../db.js';
-import { MissingRates, type FxTable } from '../../domain/fx.js';
-import { firstDayOfMonth, parseDay, type Period } from '../../domain/periods.js';
+import { MissingRates, rateFinder, type FxTable } from '../../domain/fx.js';
+import { UNKNOWN_CHANNEL } from '../../domain/grouping.js';
+import { firstDayOfMonth, lastDayOfMonth, parseDay, type Period } from '../../domain/periods.js';
 import type { SpendIndex } from '../spend/spend-index.js';
 
 export interface CampaignMeta {
@@ -17,6 +20,25 @@ export interface CampaignMeta {
 }
 
 type Line = { campaignId: string; month: string; currency: string; micros: bigint };
+
+/** A (campaign, month) cell of a period report, exact base-currency attos. */
+export interface PeriodCell {
+  campaignId: string;
+  month: string;
+  planned: bigint;
+  committed: bigint;
+  /** Spend dated in the month, through the day the report counts to. */
+  actual: bigint;
+}
+
+/** Per campaign, per month: attos. */
+type PerCell = Map<string, Map<string, bigint>>;
+
+function addTo(sums: PerCell, campaignId: string, month: string, attos: bigint): void {
+  let months = sums.get(campaignId);
+  if (months === undefined) sums.set(campaignId, (months = new Map()));
+  months.set(month, (months.get(month) ?? 0n) + attos);
+}
 
 export class PeriodLines {
   private readonly campaignsStmt;
@@ -38,14 +60,50 @@ export class PeriodLines {
       .safeIntegers(true);
   }
 
-  /** Current plan per campaign, in base attos. */
-  planned(period: Period, fx: FxTable, missing: MissingRates): Map<string, bigint> {
-    return this.sum(this.plansStmt.all(period.fromMonth, period.toMonth) as Line[], fx, missing);
-  }
-
-  /** Open commitments per campaign, in base attos. */
-  committed(period: Period, fx: FxTable, missing: MissingRates): Map<string, bigint> {
-    return this.sum(this.commitmentsStmt.all(period.fromMonth, period.toMonth) as Line[], fx, missing);
+  /**
+   * A cell for every (campaign, month) with a plan, an open commitment or
+   * spend through `countThrough` (null: none counted), and a zero cell in the
+   * first month for a campaign that spends in the period only after it (it
+   * still gets its row). Sorted by campaign, then month: rounding gives ties
+   * to the earlier cell, so the order is part of the result. Missing rates
+   * are noted in `missing`.
+   */
+  cells(period: Period, countThrough: string | null, fx: FxTable, missing: MissingRates): PeriodCell[] {
+    const planned = this.sum(this.plansStmt.all(period.fromMonth, period.toMonth) as Line[], fx, missing);
+    const committed = this.sum(this.commitmentsStmt.all(period.fromMonth, period.toMonth) as Line[], fx, missing);
+    const actual: PerCell = new Map();
+    if (countThrough !== null) {
+      const rateOf = rateFinder(fx, missing);
+      const last = parseDay(countThrough);
+      for (const month of period.months) {
+        const first = parseDay(firstDayOfMonth(month));
+        if (first > last) break;
+        const sums = this.spend.current().sumPerCampaign(first, Math.min(last, parseDay(lastDayOfMonth(month))), rateOf);
+        for (const [campaignId, attos] of sums) addTo(actual, campaignId, month, attos);
+      }
+    }
+    const keys = new Map<string, Set<string>>();
+    for (const sums of [planned, committed, actual]) {
+      for (const [campaignId, months] of sums) {
+        let set = keys.get(campaignId);
+        if (set === undefined) keys.set(campaignId, (set = new Set()));
+        for (const month of months.keys()) set.add(month);
+      }
+    }
+    for (const campaignId of this.spenders(period)) if (!keys.has(campaignId)) keys.set(campaignId, new Set([period.fromMonth]));
+    const cells: PeriodCell[] = [];
+    for (const campaignId of [...keys.keys()].sort()) {
+      for (const month of [...keys.get(campaignId)!].sort()) {
+        cells.push({
+          campaignId,
+          month,
+          planned: planned.get(campaignId)?.get(month) ?? 0n,
+          committed: committed.get(campaignId)?.get(month) ?? 0n,
+          actual: actual.get(campaignId)?.get(month) ?? 0n,
+        });
+      }
+    }
+    return cells;
   }
 
   /** Campaigns with any spend dated in the period (also after `asOf`: they still get their row). */
@@ -57,12 +115,21 @@ export class PeriodLines {
     return new Map((this.campaignsStmt.all() as CampaignMeta[]).map((c) => [c.id, c]));
   }
 
-  private sum(lines: Line[], fx: FxTable, missing: MissingRates): Map<string, bigint> {
-    const sums = new Map<string, bigint>();
+  private sum(lines: Line[], fx: FxTable, missing: MissingRates): PerCell {
+    const sums: PerCell = new Map();
     for (const line of lines) {
       const attos = fx.toBaseAttos(line.micros, line.currency, firstDayOfMonth(line.month), missing);
-      sums.set(line.campaignId, (sums.get(line.campaignId) ?? 0n) + (attos ?? 0n));
+      addTo(sums, line.campaignId, line.month, attos ?? 0n);
     }
     return sums;
   }
+}
+
+/** The columns that name a period report's row: the campaign as it is now, or the channel. */
+export type GroupColumns = { campaignId: string; name: string; channel: string } | { channel: string };
+
+export function groupColumns(key: string, groupBy: 'campaign' | 'channel', meta: Map<string, CampaignMeta>): GroupColumns {
+  if (groupBy === 'channel') return { channel: key };
+  const campaign = meta.get(key);
+  return { campaignId: key, name: campaign?.name ?? key, channel: campaign?.channel ?? UNKNOWN_CHANNEL };
 }

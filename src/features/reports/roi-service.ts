@@ -2,20 +2,23 @@
  * The ROI and attribution reports: read the range's spend, conversions,
  * refunds and touches from their in-memory mirrors (TableMirror), convert
  * every amount to the base currency at its own date, run the attribution engine once per
- * model, group, and hand the exact figures to the pure calculator in
- * domain/roi, which rounds once.
+ * model, month by month, and hand the exact (campaign, month) cells to the
+ * pure calculator in domain/roi, which rounds them once and groups them
+ * (domain/grouping).
  *
  * Refunds dated in the range are split as the conversion they refund (which
  * may lie before the range): they carry that conversion's customer and
  * instant into the engine, and their own amount, converted at their own date.
  *
- * By month, a row is what was spent and recorded in that month: every model
- * moves revenue between campaigns, never between months, so the models agree
- * there and the engine is not needed. A refund counts in its own month.
+ * A conversion's cell is the month of its own date (a refund: its own
+ * month). By month, a row is what was spent and recorded in that month:
+ * every model moves revenue between campaigns, never between months, so the
+ * models agree there and the engine is not needed; the month's cells are
+ * rounded against the month's total, so the month prints the same either way.
  */
 import type { Sqlite } from '../../db.js';
 import {
-  attribute,
+  attributeByGroup,
   type AttributionModel,
   CONVERSION_UNITS,
   type ConversionTable,
@@ -27,7 +30,8 @@ import {
 import { minorUnits } from '../../domain/currency.js';
 import { MissingRates, rateFinder } from '../../domain/fx.js';
 import { dayOfInstant, firstDayOfMonth, formatDay, lastDayOfMonth, monthsBetween, parseDay } from '../../domain/periods.js';
-import { computeRoi, type ModelFigures, modelFigures, type RoiFigures, type RoiInput } from '../../domain/roi.js';
+import { compareRowKeys, rowKeyOf, type Cell, type RowKey } from '../../domain/grouping.js';
+import { computeRoi, type ModelFigures, modelFigures, type RoiCell, type RoiFigures } from '../../domain/roi.js';
 import type { FxRateService } from '../fx-rates/service.js';
 import type { SettingsService } from '../settings/service.js';
 import type { RevenueIndex } from '../revenue/revenue-index.js';
@@ -84,8 +88,8 @@ interface Loaded {
   base: string;
   range: TimeRange;
   campaigns: Map<string, { name: string; channel: string }>;
-  spendByCampaign: Map<string, bigint>;
-  spendByMonth: Map<string, bigint>;
+  /** Spend per (campaign, month) cell, in campaign then month order. */
+  spendCells: { campaignId: string; month: string; spend: bigint }[];
   /** Campaign id of each engine campaign index. */
   campaignIds: string[];
   /** Null when grouping by month, which runs no model. */
@@ -95,8 +99,8 @@ interface Loaded {
   rowMonths: string[];
 }
 
-/** Revenue and conversions per group key; null is the unattributed group. */
-type Attributed = Map<string | null, { revenue: bigint; conversions: bigint }>;
+/** One model's revenue and conversions per (campaign, month) cell; campaign null is the unattributed cell. */
+type Attributed = (Cell & { revenue: bigint; conversions: bigint })[];
 
 
 /** The tables the reports read, held in memory. */
@@ -132,9 +136,8 @@ export class RoiReportService {
   private computeRoi(request: RoiRequest & { model: AttributionModel }): RoiReport {
     const loaded = this.loaded(request);
     const attributed = this.attribute(loaded, request, request.model);
-    const keys = this.rowKeys(loaded, request.groupBy, [attributed]);
-    const scale = minorUnits(loaded.base);
-    const result = computeRoi(this.inputs(loaded, request.groupBy, keys, attributed), scale);
+    const rowKey = this.rowKey(loaded, request.groupBy);
+    const result = computeRoi(this.cells(loaded, attributed), minorUnits(loaded.base), rowKey, request.groupBy === 'month' ? [] : [null]);
     const currency = loaded.base;
     return {
       report: 'roi',
@@ -147,10 +150,13 @@ export class RoiReportService {
 
   private computeAttribution(request: RoiRequest & { models: AttributionModel[] }): AttributionReport {
     const loaded = this.loaded(request);
-    const perModel = request.models.map((model) => this.attribute(loaded, request, model));
-    const keys = this.rowKeys(loaded, request.groupBy, perModel);
-    const scale = minorUnits(loaded.base);
-    const results = perModel.map((attributed) => computeRoi(this.inputs(loaded, request.groupBy, keys, attributed), scale));
+    const perModel = request.models.map((model) => this.cells(loaded, this.attribute(loaded, request, model)));
+    const rowKey = this.rowKey(loaded, request.groupBy);
+    // Every model gets a row for every model's keys, so the rows line up.
+    const keys = new Set<RowKey>(request.groupBy === 'month' ? [] : [null]);
+    for (const cells of perModel) for (const cell of cells) keys.add(rowKey(cell));
+    const results = perModel.map((cells) => computeRoi(cells, minorUnits(loaded.base), rowKey, keys));
+    const rowKeys = results[0]?.rows.map((row) => row.key) ?? [];
     const currency = loaded.base;
     const modelsOf = (figuresOf: (index: number) => RoiFigures): Models =>
       Object.fromEntries(request.models.map((model, m) => [model, modelFigures(figuresOf(m))]));
@@ -158,7 +164,7 @@ export class RoiReportService {
       report: 'attribution',
       ...this.head(loaded, request),
       models: request.models,
-      rows: keys.map((key, i) => ({
+      rows: rowKeys.map((key, i) => ({
         ...this.group(loaded, request.groupBy, key),
         currency,
         // Spend does not depend on the model: every model's calculator allocates it the same way.
@@ -194,22 +200,16 @@ export class RoiReportService {
     const missing = new MissingRates();
 
     const rateOf = rateFinder(fx, missing);
-    // Month by month: each month's total, and each campaign's total over the range.
-    const spendByCampaign = new Map<string, bigint>();
-    const spendByMonth = new Map<string, bigint>();
+    // Month by month: each campaign's spend in the month (within the range).
+    const spendCells: Loaded['spendCells'] = [];
     const spend = this.mirrors.spend.current();
     const firstDay = parseDay(request.from);
     const lastDay = parseDay(request.to);
     for (const month of monthsBetween(request.from.slice(0, 7), request.to.slice(0, 7))) {
       const sums = spend.sumPerCampaign(Math.max(firstDay, parseDay(firstDayOfMonth(month))), Math.min(lastDay, parseDay(lastDayOfMonth(month))), rateOf);
-      if (sums.size === 0) continue;
-      let monthTotal = 0n;
-      for (const [campaignId, attos] of sums) {
-        spendByCampaign.set(campaignId, (spendByCampaign.get(campaignId) ?? 0n) + attos);
-        monthTotal += attos;
-      }
-      spendByMonth.set(month, monthTotal);
+      for (const [campaignId, attos] of sums) spendCells.push({ campaignId, month, spend: attos });
     }
+    spendCells.sort((a, b) => compareRowKeys(a.campaignId, b.campaignId) || compareRowKeys(a.month, b.month));
 
     // Conversions, then refunds: customer index, the instant the engine attributes at, the amount's own day, the amount in base attos.
     const revenue = this.mirrors.revenue.current();
@@ -264,69 +264,62 @@ export class RoiReportService {
       request.groupBy === 'month'
         ? null
         : store.table({ start: earliest - lookbackMs(request.lookbackDays), end: latest + 1 }, 0, campaignMap);
-    return { base, range, campaigns, spendByCampaign, spendByMonth, campaignIds, touches, conversions, rowMonths };
+    return { base, range, campaigns, spendCells, campaignIds, touches, conversions, rowMonths };
   }
 
-  /** One model's revenue and conversions per row key (campaign id, channel or month; null: unattributed). */
+  /** One model's revenue and conversions per (campaign, month) cell; by month, per month (no model is run). */
   private attribute(loaded: Loaded, request: RoiRequest, model: AttributionModel): Attributed {
-    const out: Attributed = new Map();
-    const add = (key: string | null, revenue: bigint, conversions: bigint) => {
-      const entry = out.get(key) ?? { revenue: 0n, conversions: 0n };
-      entry.revenue += revenue;
-      entry.conversions += conversions;
-      out.set(key, entry);
-    };
-    const { conversions } = loaded;
+    const { conversions, rowMonths } = loaded;
     if (request.groupBy === 'month') {
-      loaded.rowMonths.forEach((month, i) => add(month, conversions.amount[i]!, conversions.isRefund[i] ? 0n : CONVERSION_UNITS));
-      return out;
+      const perMonth = new Map<string, Attributed[number]>();
+      rowMonths.forEach((month, i) => {
+        let cell = perMonth.get(month);
+        if (cell === undefined) perMonth.set(month, (cell = { campaignId: null, month, revenue: 0n, conversions: 0n }));
+        cell.revenue += conversions.amount[i]!;
+        if (!conversions.isRefund[i]) cell.conversions += CONVERSION_UNITS;
+      });
+      return [...perMonth.values()];
     }
     const { lookbackDays, halfLifeDays } = request;
-    const result = attribute(
+    const results = attributeByGroup(
       loaded.touches!,
       conversions,
+      rowMonths,
       model === 'data_driven' ? { model, range: loaded.range, lookbackDays } : { model, lookbackDays, halfLifeDays },
     );
-    loaded.campaignIds.forEach((campaignId, c) => {
-      const revenue = result.revenue[c] ?? 0n;
-      const units = result.conversions[c] ?? 0n;
-      if (revenue === 0n && units === 0n) return;
-      add(request.groupBy === 'campaign' ? campaignId : this.channelOf(loaded, campaignId), revenue, units);
-    });
-    add(null, result.unattributedRevenue, result.unattributedConversions);
+    const out: Attributed = [];
+    for (const [month, result] of results) {
+      loaded.campaignIds.forEach((campaignId, c) => {
+        const revenue = result.revenue[c] ?? 0n;
+        const units = result.conversions[c] ?? 0n;
+        if (revenue !== 0n || units !== 0n) out.push({ campaignId, month, revenue, conversions: units });
+      });
+      out.push({ campaignId: null, month, revenue: result.unattributedRevenue, conversions: result.unattributedConversions });
+    }
     return out;
   }
 
-  private channelOf(loaded: Loaded, campaignId: string): string {
-    return loaded.campaigns.get(campaignId)?.channel ?? 'other';
+  /** The grouping rule (domain/grouping), with the campaigns' channels. */
+  private rowKey(loaded: Loaded, groupBy: RoiGroupBy): (cell: Cell) => RowKey {
+    return rowKeyOf(groupBy, (campaignId) => loaded.campaigns.get(campaignId)?.channel);
   }
 
-  /** The rows, sorted by their group, with the unattributed row last (campaign and channel grouping only). */
-  private rowKeys(loaded: Loaded, groupBy: RoiGroupBy, attributed: Attributed[]): (string | null)[] {
-    const keys = new Set<string>();
-    if (groupBy === 'month') for (const month of loaded.spendByMonth.keys()) keys.add(month);
-    else for (const campaignId of loaded.spendByCampaign.keys()) keys.add(groupBy === 'campaign' ? campaignId : this.channelOf(loaded, campaignId));
-    for (const map of attributed) for (const key of map.keys()) if (key !== null) keys.add(key);
-    const sorted: (string | null)[] = [...keys].sort();
-    if (groupBy !== 'month') sorted.push(null);
-    return sorted;
-  }
-
-  private inputs(loaded: Loaded, groupBy: RoiGroupBy, keys: (string | null)[], attributed: Attributed): RoiInput<string | null>[] {
-    const spend = new Map<string, bigint>();
-    if (groupBy === 'month') for (const [month, attos] of loaded.spendByMonth) spend.set(month, attos);
-    else {
-      for (const [campaignId, attos] of loaded.spendByCampaign) {
-        const key = groupBy === 'campaign' ? campaignId : this.channelOf(loaded, campaignId);
-        spend.set(key, (spend.get(key) ?? 0n) + attos);
-      }
+  /** Spend and one model's attribution as (campaign, month) cells, in campaign then month order (the unattributed last). */
+  private cells(loaded: Loaded, attributed: Attributed): RoiCell[] {
+    const byCell = new Map<string, RoiCell>();
+    const cellOf = (campaignId: string | null, month: string) => {
+      const id = `${campaignId ?? ''}\u0000${month}`;
+      let cell = byCell.get(id);
+      if (cell === undefined) byCell.set(id, (cell = { campaignId, month, spend: 0n, revenue: 0n, conversions: 0n }));
+      return cell;
+    };
+    for (const s of loaded.spendCells) cellOf(s.campaignId, s.month).spend += s.spend;
+    for (const a of attributed) {
+      const cell = cellOf(a.campaignId, a.month!);
+      cell.revenue += a.revenue;
+      cell.conversions += a.conversions;
     }
-    return keys.map((key) => ({
-      key,
-      spend: key === null ? 0n : (spend.get(key) ?? 0n),
-      revenue: attributed.get(key)?.revenue ?? 0n,
-      conversions: attributed.get(key)?.conversions ?? 0n,
-    }));
+    return [...byCell.values()].sort((a, b) => compareRowKeys(a.campaignId, b.campaignId) || compareRowKeys(a.month, b.month));
   }
 
   private group(loaded: Loaded, groupBy: RoiGroupBy, key: string | null): RoiGroup {

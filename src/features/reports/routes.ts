@@ -4,6 +4,7 @@ import { ATTRIBUTION_MODELS, type AttributionModel } from '../../domain/attribut
 import { FORECAST_METHODS } from '../../domain/forecast.js';
 import type { XlsxColumnKind, XlsxParameterValue } from '../../lib/xlsx.js';
 import { sendReport, type ReportTable } from '../shared/http.js';
+import { UNATTRIBUTED_NAME } from './roi-service.js';
 import { DateString, jsonCsvOrXlsx, MoneyOutput, problems, RatioOutput, ReportFormat } from '../shared/schemas.js';
 import { DayPeriodQuery, MonthPeriodQuery, periodFromQuery } from './period-query.js';
 
@@ -19,7 +20,10 @@ const BurnFigures = {
   expectedToDate: MoneyOutput,
   burnRate: RatioOutput,
   pacing: RatioOutput,
-  status: z.enum(['unplanned', 'over_budget', 'overpacing', 'underpacing', 'on_track']),
+  status: z
+    .enum(['unplanned', 'over_budget', 'overpacing', 'underpacing', 'on_track'])
+    .nullable()
+    .meta({ description: 'The first that holds; null when nothing is planned and nothing spent (an empty row, or an empty month’s totals)' }),
   exhaustionDate: z.string().nullable(),
 };
 
@@ -380,6 +384,20 @@ function groupColumns(groupBy: 'campaign' | 'channel' | 'month'): string[] {
   return groupBy === 'campaign' ? ['campaignId', 'name', 'channel'] : [groupBy];
 }
 
+/**
+ * A ROI or attribution row for CSV and XLSX: the unattributed row's group
+ * columns, null in JSON, say "(unattributed)", as an empty cell would read
+ * as a campaign or channel without a name.
+ */
+function namedGroup<T extends object>(row: T): T {
+  const group = row as { campaignId?: string | null; channel?: string | null };
+  if (group.campaignId !== null && group.channel !== null) return row;
+  const out = { ...row } as Record<string, unknown>;
+  if ('campaignId' in out) out.campaignId = UNATTRIBUTED_NAME;
+  if ('channel' in out) out.channel = UNATTRIBUTED_NAME;
+  return out as T;
+}
+
 /** A report's months in a file name: `2026-03`, or `2026-01_2026-03`. */
 function monthsName(report: { from: string; to: string }): string {
   return report.to === report.from ? report.from : `${report.from}_${report.to}`;
@@ -460,7 +478,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
       const { format: _format, month: _month, ...query } = request.query;
       const report = app.roiReports.roi({ ...query, ...periodFromQuery(request.query, 'day') });
       const columns = [...groupColumns(report.groupBy), 'currency', 'spend', 'revenue', 'conversions', 'roas', 'roi', 'cpa'];
-      return sendReport(request, reply, report, tableOf(report, `roi-${report.model}-${report.from}_${report.to}`, columns, report.rows, report.totals));
+      return sendReport(request, reply, report, tableOf(report, `roi-${report.model}-${report.from}_${report.to}`, columns, report.rows.map(namedGroup), report.totals));
     },
   );
 
@@ -489,7 +507,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
           for (const model of report.models) for (const field of fields) out[`${model}.${field}`] = models[model]?.[field];
           return out;
         };
-        const rows = report.rows.map((row) => flatten(row as never));
+        const rows = report.rows.map((row) => flatten(namedGroup(row) as never));
         const totals = flatten(report.totals as never);
         return tableOf(report, `attribution-${report.from}_${report.to}`, columns, rows, totals)();
       });
@@ -505,8 +523,8 @@ const routes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Spend forecast: where each campaign or channel lands at the end of the period',
         description:
           'For `month`, or `from`..`to` (months, taken as one period, at most 36; `month` with `from` or `to` is a 400). `asOf` defaults to today (UTC); after the period it counts as its last day (forecast = actual), before it nothing has elapsed (forecast = actual = 0). ' +
-          'A row for every campaign (or channel) with a plan, an open commitment or spend in the period. By channel, the method is applied to the channel’s summed daily spend. ' +
-          'Amounts in the base currency, rounded half-even, rows adding up to totals as printed; CSV: the JSON fields, totals last with TOTAL.',
+          'A row for every campaign (or channel) with a plan, an open commitment or spend in the period. Each campaign is forecast on its own daily spend; a channel’s forecast is the sum of its campaigns’ forecasts. ' +
+          'Amounts in the base currency, rounded half-even once per campaign and month (the forecast: per campaign), rows and totals adding those printed amounts, so a channel row is the sum of its campaigns’ rows; CSV: the JSON fields, totals last with TOTAL.',
         operationId: 'getForecastReport',
         querystring: z.strictObject({
           ...MonthPeriodQuery,
