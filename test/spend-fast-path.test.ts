@@ -227,7 +227,14 @@ describe('POST /v1/spend with the fast path', () => {
         '{"externalRef":{"source":"meta","id":"120208812345678901"},"date":"2026-03-01","amount":95.1,"currency":"EUR","source":"meta"}]}',
     );
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toEqual({ inserted: 3, updated: 0, unchanged: 0 });
+    // The EUR line has no EUR rate on or before its date: accepted, with a warning that names it.
+    expect(res.json()).toEqual({
+      inserted: 3,
+      updated: 0,
+      unchanged: 0,
+      warnings: [{ path: 'items/2/currency', message: 'no EUR rate on or before 2026-03-01; reports that include this line answer 422 until one is added' }],
+      warningCount: 1,
+    });
     const sum = t.app.sqlite.prepare('select sum(amount_micros) from spend').pluck().safeIntegers(true).get();
     expect(sum).toBe(123456789012123456n + 100000n + 95100000n);
   });

@@ -14,10 +14,11 @@ import { z } from 'zod';
 import { ATTRIBUTION_MODELS } from '../../domain/attribution/index.js';
 import { isValidDate, isValidMonth, monthOfDate } from '../../domain/periods.js';
 import { AppError } from '../../lib/errors.js';
+import { packagePath } from '../../lib/package-root.js';
 import { DashboardService } from './service.js';
 import { dashboardPage, errorPage, signInPage, STYLESHEET } from './view.js';
 
-const CSS = readFileSync(new URL('./assets/dashboard.css', import.meta.url), 'utf8');
+const CSS = readFileSync(packagePath('src', 'features', 'dashboard', 'assets', 'dashboard.css'), 'utf8');
 
 const HTML = 'text/html; charset=utf-8';
 
