@@ -1,5 +1,5 @@
 /**
- * The attribution benchmark of PRODUCT.md's Performance section, on data set
+ * The attribution benchmark of docs/performance.md's Performance section, on data set
  * "L" (bench/dataset-l.ts): 1,000 campaigns, 730,000 spend lines, 1,000,000
  * customers, 5,000,000 touchpoints, 500,000 conversions and their refunds.
  *
@@ -36,7 +36,7 @@ const YEAR = { from: '2026-01-01', to: '2026-12-31' };
 const TARGETS = { ingestRowsPerSecond: 100_000, ratio: 0.5, firstMs: 2_000, repeatMs: 50, dataDrivenMs: 10_000, rssBytes: 1024 ** 3, burnP99Ms: 50, dashboardWarmMs: 1_000, dashboardColdMs: 3_000 };
 
 /**
- * Burn under concurrent load (PRODUCT.md: a month of 1,000 campaigns, p99
+ * Burn under concurrent load (docs/performance.md: a month of 1,000 campaigns, p99
  * under 50 ms): BURN_CONNECTIONS clients ask for June's burn report at once,
  * as fast as they are answered, for BURN_SECONDS, while an ops import lands
  * a batch of BURN_WRITE_LINES spend lines dated in June every

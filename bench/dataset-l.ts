@@ -1,5 +1,5 @@
 /**
- * PRODUCT.md's data set "L", generated from a seed: 1,000 campaigns, two
+ * docs/performance.md's data set "L", generated from a seed: 1,000 campaigns, two
  * years of daily spend (730,000 lines), 1,000,000 customers, 5,000,000
  * touchpoints and 500,000 conversions (plus refunds of some of them), with
  * the EUR rate of every day. `scale` shrinks every count but the days and

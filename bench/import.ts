@@ -12,7 +12,7 @@
  * CLI streams the file, so its ratio stays near 1 (checked: under 1.5). The
  * service reads one part per request, but keeps every stored spend line in
  * memory for the reports, so its peak follows the data it holds, not the
- * file; it is checked against PRODUCT.md's 1 GiB. Peaks are the kernel's
+ * file; it is checked against docs/performance.md's 1 GiB. Peaks are the kernel's
  * high-water marks: the service's maxRSS over IPC, the CLI's VmHWM read
  * from /proc while it runs.
  *
@@ -187,7 +187,7 @@ export async function runImportBench(dir: string, options: ImportBenchOptions, o
   const largeRate = large.rows / large.first.seconds;
   // The CLI streams the file: its peak must not follow the file's size. The service holds one part
   // per request, but it also keeps every stored spend line in memory for the reports (SpendIndex), so
-  // its peak grows with the data stored, whatever the file; it is held to PRODUCT.md's 1 GiB.
+  // its peak grows with the data stored, whatever the file; it is held to docs/performance.md's 1 GiB.
   const flat = large.first.peakRssBytes < 1.5 * small.first.peakRssBytes;
   const serviceOk = large.service.maxRssBytes < 1024 ** 3;
   out(

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the spend ingest benchmark of PRODUCT.md's Performance
+ * `npm run bench`: the spend ingest benchmark of docs/performance.md's Performance
  * section. It generates N spend lines for C campaigns, then in one run:
  *
  * 1. raw: writes them with better-sqlite3 alone, each time into a fresh
@@ -8,7 +8,7 @@
  *    starts, in three ways:
  *    (a) insert: one prepared single-row INSERT `.run()` per line inside
  *        `db.transaction`, the canonical better-sqlite3 bulk insert, the rate
- *        any program using better-sqlite3 directly gets. PRODUCT.md's "at
+ *        any program using better-sqlite3 directly gets. docs/performance.md's "at
  *        least half the rate of raw better-sqlite3 inserts" is judged
  *        against this one;
  *    (b) upsert: the same, with the service's one-line upsert
@@ -29,7 +29,7 @@
  *
  *   npm run bench                          500,000 lines, batches of 25,000
  *   npm run bench -- --rows 100000 --batch 50000 --campaigns 1000
- *   BENCH_ROWS=730000 npm run bench        the PRODUCT.md data set "L" size
+ *   BENCH_ROWS=730000 npm run bench        the docs/performance.md data set "L" size
  *   npm run bench -- --breakdown           also time each stage of one batch in-process
  *   npm run bench -- --profile             write a CPU profile of the service to the temp dir (kept)
  *   npm run bench -- --keep                keep the temp dir and its SQLite files
@@ -69,7 +69,7 @@ interface Options {
   createRows: number;
   /** Rows of the CSV import benchmark's file (1,000,000). */
   importRows: number;
-  /** Data set L's counts times this (customers, touchpoints, conversions); 1 is PRODUCT.md's L. */
+  /** Data set L's counts times this (customers, touchpoints, conversions); 1 is docs/performance.md's L. */
   scale: number;
 }
 

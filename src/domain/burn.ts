@@ -1,5 +1,5 @@
 /**
- * Budget burn, as PRODUCT.md defines it. Pure: amounts come in exact and
+ * Budget burn, as docs/reports.md defines it. Pure: amounts come in exact and
  * already in the base currency, time comes in as `asOf`.
  *
  *   remaining      = planned - actual

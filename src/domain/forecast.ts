@@ -1,5 +1,5 @@
 /**
- * Spend forecast, as PRODUCT.md defines it. Pure: daily spend comes in exact
+ * Spend forecast, as docs/reports.md defines it. Pure: daily spend comes in exact
  * and already in the base currency, time comes in as `asOf` (after the
  * period it counts as the last day, before it nothing has elapsed, as in
  * burn). With n = daysElapsed, D = daysInPeriod, daysLeft = D - n,
@@ -13,7 +13,7 @@
  *   varianceVsPlan = forecast - planned
  *   variancePct    = varianceVsPlan / planned
  *
- * Where PRODUCT.md is silent:
+ * Where docs/reports.md is silent:
  * - n = 0 (asOf before the period): there is no history to project from, so
  *   every method forecasts the actual, which is 0; not the plan, which is
  *   what the forecast is read against.

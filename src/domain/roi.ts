@@ -1,5 +1,5 @@
 /**
- * ROI figures, as PRODUCT.md defines them. Pure: spend and attributed
+ * ROI figures, as docs/reports.md defines them. Pure: spend and attributed
  * revenue come in exact and already in the base currency (attos), attributed
  * conversions in CONVERSION_UNITS per conversion.
  *

@@ -1,5 +1,5 @@
 /**
- * data_driven: paths built as PRODUCT.md says, removal effects worked by
+ * data_driven: paths built as docs/reports.md says, removal effects worked by
  * hand on small chains, the edge cases (P = 0, self-transitions, refunds),
  * and the one-factorisation formula P(without c) = P - h(c) x(c) checked
  * against a plain re-solve of each modified chain on random paths.

@@ -1,5 +1,5 @@
 /**
- * Roles on every route, as PRODUCT.md sets them: admin > finance > ops >
+ * Roles on every route, as docs/api.md sets them: admin > finance > ops >
  * viewer. viewer reads reports and settings only; ops writes campaigns,
  * plans, commitments and spend and reads everything; finance also writes FX
  * rates; admin also manages keys and settings. No key, a bad key or a

@@ -1,5 +1,5 @@
 /**
- * The manners every batch write shares (PRODUCT.md, "Batches" and
+ * The manners every batch write shares (docs/api.md, "Batches" and
  * "Idempotency"): JSON only, at least one item, at most 100,000 items and
  * 64 MiB, all-or-nothing, and Idempotency-Key replay. Each refusal is a
  * problem+json 4xx and leaves the database exactly as it was.

@@ -410,7 +410,7 @@ describe('GET /v1/reports/budget-forecast-actual: January to April, the clock on
   });
 
   it('orders the CSV columns as the JSON fields', async () => {
-    // PRODUCT.md: "header row of the JSON field names in the JSON order" (as the forecast and forecast-vs-actual CSVs do).
+    // docs/api.md: "header row of the JSON field names in the JSON order" (as the forecast and forecast-vs-actual CSVs do).
     const json = await bfa('?from=2026-01&to=2026-04');
     const res = await get(t, '/v1/reports/budget-forecast-actual?from=2026-01&to=2026-04&format=csv');
     expect(parseCsv(res.body)[0]).toEqual([...Object.keys(json.rows[0]), 'mape']);

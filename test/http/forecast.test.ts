@@ -93,7 +93,7 @@ async function report(query: string, app: TestApp = t): Promise<Report> {
   return body;
 }
 
-/** The rows, as printed, add up exactly to the totals row, as printed (PRODUCT.md, Reports). */
+/** The rows, as printed, add up exactly to the totals row, as printed (docs/reports.md, Reports). */
 function expectRowsAddUp(body: Report): void {
   for (const column of ['planned', 'actualToDate', 'forecast', 'varianceVsPlan'] as const) {
     const sum = body.rows.reduce((acc, row) => acc.plus(row[column]), new Decimal(0));

@@ -12,7 +12,7 @@
  *   so most allowed calls succeed; one that does not (a 409 for a name already
  *   taken, a 422 for a missing FX rate) must still be problem+json.
  *
- * The table is written by hand from PRODUCT.md ("Auth") and the README's
+ * The table is written by hand from docs/api.md ("Auth") and the README's
  * Roles decision, never read from the routes' `config.role`: a route whose
  * code drifts from the contract fails here, and a route that appears in the
  * document without an entry fails until someone decides who may call it.
@@ -26,7 +26,7 @@ type Json = Record<string, any>;
 type Least = Role | 'public';
 
 /**
- * Who may call what, most permissive first. PRODUCT.md: admin (keys,
+ * Who may call what, most permissive first. docs/api.md: admin (keys,
  * settings, reopen), finance (close months, FX rates, read everything), ops
  * (write campaigns, plans, commitments, spend, touchpoints, revenue; read
  * everything), viewer (read reports). README, Roles: viewer also reads

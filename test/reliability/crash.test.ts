@@ -2,7 +2,7 @@
  * Crash safety, proven on the real service: a child process (bench/server.ts,
  * the real composition root) over a SQLite file in a temp dir, killed with
  * SIGKILL in the middle of large spend and touchpoint batch ingests, again
- * and again. PRODUCT.md's promises under test: a batch is one transaction (a
+ * and again. docs/api.md's promises under test: a batch is one transaction (a
  * crash leaves all of it or none), committed data survives kill -9, and
  * natural keys make a re-sent batch harmless.
  *

@@ -24,7 +24,7 @@
  * p50/p99 latency and throughput of writers and of each reader kind, over
  * the window in which all three run ([mixed]), then of the readers alone
  * for a few seconds ([reads only]: the report cache is not emptied by
- * writes), and PRODUCT.md's target for the burn report, p99 under 50 ms
+ * writes), and docs/performance.md's target for the burn report, p99 under 50 ms
  * under concurrent load, marked met or MISSED for both.
  *
  * The writers run in rounds of a fixed number of requests (autocannon's
@@ -58,7 +58,7 @@ const CAMPAIGNS = 1_000;
 const LINES_PER_WRITE = 100;
 /** Every writer batch's lines add up to exactly this many cents (10,000.00). */
 const BATCH_CENTS = 1_000_000n;
-/** PRODUCT.md: burn report for a month of 1,000 campaigns, p99 under 50 ms under concurrent load. */
+/** docs/performance.md: burn report for a month of 1,000 campaigns, p99 under 50 ms under concurrent load. */
 const BURN_P99_TARGET_MS = 50;
 const MONTH = '2026-03';
 const BURN_PATH = `/v1/reports/burn?month=${MONTH}&asOf=${MONTH}-31`;

@@ -1,5 +1,5 @@
 /**
- * data_driven, exactly as PRODUCT.md defines it: build the range's paths,
+ * data_driven, exactly as docs/reports.md defines it: build the range's paths,
  * count transitions into a first-order chain over the campaigns that occur,
  * solve it (markov.ts) for every campaign's removal effect, and split the
  * range's attributed revenue and conversions by the normalised effects.

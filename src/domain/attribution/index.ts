@@ -1,5 +1,5 @@
 /**
- * The attribution engine: PRODUCT.md's six models as pure functions over
+ * The attribution engine: docs/reports.md's six models as pure functions over
  * plain values (no Fastify, no SQL, no clock). The ROI and attribution
  * reports load touches and conversions, map ids to dense indices, call
  * `attribute` once per model, and round once, at the edge.

@@ -16,7 +16,7 @@ export interface TimeRange {
 
 /**
  * Every touchpoint, grouped by customer, each customer's touches ordered by
- * occurredAt then touchpoint id (the order PRODUCT.md's models read them
+ * occurredAt then touchpoint id (the order docs/reports.md's models read them
  * in). Customer k's touches are rows customerStart[k] .. customerStart[k+1]-1.
  */
 export interface TouchTable {
@@ -29,7 +29,7 @@ export interface TouchTable {
 
 /**
  * Conversions and refunds, in any order. A refund is attributed as of the
- * conversion it refunds (PRODUCT.md: the same touchpoints and shares), so
+ * conversion it refunds (docs/reports.md: the same touchpoints and shares), so
  * its row carries that conversion's customer and convertedAt, its own
  * amount (converted at its own date, usually negative), and isRefund = 1:
  * it moves revenue, never the conversion count.

@@ -14,7 +14,7 @@ export type AttributionModel = (typeof ATTRIBUTION_MODELS)[number];
 
 export const DEFAULT_HALF_LIFE_DAYS = 7;
 
-/** The half-life in milliseconds; fractional days are allowed (PRODUCT.md). */
+/** The half-life in milliseconds; fractional days are allowed (docs/reports.md). */
 export function halfLifeMs(halfLifeDays: number = DEFAULT_HALF_LIFE_DAYS): number {
   if (!Number.isFinite(halfLifeDays) || halfLifeDays <= 0) {
     throw new RangeError(`halfLifeDays must be a positive number of days (got ${halfLifeDays})`);

@@ -6,7 +6,7 @@
  * from SQLite (string ids, an ORDER BY over the whole table) takes seconds
  * per report. Here a touch costs 16 bytes (customer and campaign as dense
  * indices, the instant as a double), customer and campaign ids are interned
- * once, and the order PRODUCT.md's models read touches in (customer, then
+ * once, and the order docs/reports.md's models read touches in (customer, then
  * occurredAt, then touchpoint id) is computed once and kept until a touch
  * changes.
  *

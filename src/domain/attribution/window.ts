@@ -8,7 +8,7 @@ import { DAY_MS, type TouchTable } from './inputs.js';
 export const DEFAULT_LOOKBACK_DAYS = 90;
 
 /**
- * The window in milliseconds. Whole days only (PRODUCT.md's `lookbackDays`),
+ * The window in milliseconds. Whole days only (docs/reports.md's `lookbackDays`),
  * at least one: a zero-day window would leave every conversion
  * unattributed, which no one asking for a model means.
  */

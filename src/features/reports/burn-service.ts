@@ -8,7 +8,7 @@
  * Every write empties the report cache, so under a stream of writes each
  * burn request computes afresh: the whole path stays in integers and in
  * memory (a month of 1,000 campaigns is about 31,000 day sums) so that it
- * fits PRODUCT.md's p99 of 50 ms.
+ * fits docs/reports.md's p99 of 50 ms.
  */
 import type { Sqlite } from '../../db.js';
 import { computeBurn, type BurnFigures } from '../../domain/burn.js';
