@@ -497,7 +497,7 @@ describe('bad inputs and roles on the forecast snapshot routes', () => {
       const before = snapshot(t.app);
       const problem = problemOf(await postSnapshot(t, { name: 'May', month: '2026-05', asOf: '2026-05-10', method: 'run_rate' }), 422, 'fx_rate_missing');
       expect(problem.missingRates).toEqual([{ currency: 'JPY', date: '2026-05-01' }]);
-      expect(problem.detail).toContain('JPY on 2026-05-01');
+      expect(problem.detail).toContain('no JPY rate on or before 2026-05-01');
       expect(snapshot(t.app)).toBe(before);
     });
 
@@ -576,7 +576,7 @@ describe('bad inputs and roles on the forecast snapshot routes', () => {
       await send(t, 'PUT', '/v1/plans', [{ campaignId: 'c1', month: '2026-06', amount: '500', currency: 'GBP' }]);
       const problem = problemOf(await get(t, `/v1/reports/forecast-vs-actual?snapshot=${june.id}`), 422, 'fx_rate_missing');
       expect(problem.missingRates).toEqual([{ currency: 'GBP', date: '2026-06-01' }]);
-      expect(problem.detail).toContain('GBP on 2026-06-01');
+      expect(problem.detail).toContain('no GBP rate on or before 2026-06-01');
     });
   });
 
@@ -606,7 +606,7 @@ describe('bad inputs and roles on the forecast snapshot routes', () => {
     it('is a 422 fx_rate_missing naming the currency and date', async () => {
       const problem = problemOf(await get(t, '/v1/reports/budget-forecast-actual?from=2026-04&to=2026-05'), 422, 'fx_rate_missing');
       expect(problem.missingRates).toEqual([{ currency: 'JPY', date: '2026-05-01' }]);
-      expect(problem.detail).toContain('JPY on 2026-05-01');
+      expect(problem.detail).toContain('no JPY rate on or before 2026-05-01');
     });
   });
 });

@@ -207,7 +207,7 @@ describe('a missing FX rate', () => {
       { currency: 'GBP', date: '2026-04-01' },
       { currency: 'JPY', date: '2026-04-02' },
     ]);
-    expect(problem.detail).toContain('GBP on 2026-04-01');
+    expect(problem.detail).toContain('no GBP rate on or before 2026-04-01');
   });
 });
 
