@@ -144,7 +144,7 @@ describe('GET /v1/reports/burn', () => {
     const viaAccept = await burn('?month=2026-03&asOf=2026-03-15', 'viewer', { accept: 'text/csv' });
     expect(viaAccept.body).toBe(viaQuery.body);
     expect(viaQuery.headers['content-type']).toMatch(/^text\/csv/);
-    expect(viaQuery.headers['content-disposition']).toContain('burn-2026-03.csv');
+    expect(viaQuery.headers['content-disposition']).toBe('attachment; filename="burn-campaign-2026-03-asof-2026-03-15.csv"');
     const rows = parseCsv(viaQuery.body);
     expect(rows[0]).toEqual(Object.keys(json.rows[0]));
     expect(rows).toHaveLength(4);

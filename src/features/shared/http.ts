@@ -2,7 +2,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toCsv } from '../../lib/csv.js';
 import { ValidationError } from '../../lib/errors.js';
-import { toXlsx, XLSX_MEDIA_TYPE, type XlsxColumn, type XlsxParameterValue } from '../../lib/xlsx.js';
+import { toXlsx, XLSX_MEDIA_TYPE, type XlsxColumn, type XlsxParameter } from '../../lib/xlsx.js';
 
 export function encodeCursor(key: unknown): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
@@ -81,10 +81,14 @@ export interface ReportTable {
   /** The worksheet's name. */
   title: string;
   currency: string;
-  /** The report's parameters as label and value, for the top of the sheet. */
-  parameters: readonly (readonly [string, XlsxParameterValue])[];
+  /** The report's parameters as label, value and cell kind, for the top of the sheet. */
+  parameters: readonly XlsxParameter[];
   /** The CSV header and the XLSX header, in order, each with its cell kind. */
   columns: readonly XlsxColumn[];
+  /** How many leading columns name the group: printed on every page. */
+  titleColumns: number;
+  /** The printed footer's words: the report and its parameters. */
+  caption: string;
   rows: readonly object[];
   totals: object;
   /** The time of the request by the server clock. */
