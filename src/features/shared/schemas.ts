@@ -181,16 +181,27 @@ const STATUS_TEXT: Record<number, string> = {
   413: 'Body over 64 MiB or batch over 100,000 items',
   415: 'Body is not JSON',
   422: 'Well-formed but not computable, such as a missing FX rate',
+  429: 'Too many requests with this key: wait the seconds Retry-After says',
+  503: 'The service cannot answer now, such as a database it cannot read',
 };
 
-/** Problem responses for the given statuses, for a route's response schema. */
-export function problems(...statuses: number[]) {
+/** Problem responses for exactly the given statuses. */
+export function problemsOnly(...statuses: number[]) {
   return Object.fromEntries(
-    [400, 401, 403, ...statuses].map((status) => [
+    statuses.map((status) => [
       status,
       { description: STATUS_TEXT[status] ?? 'Error', content: { 'application/problem+json': { schema: Problem } } },
     ]),
   );
+}
+
+/**
+ * Problem responses for an authenticated route: 400, 401 and 403, and the
+ * given statuses. The document adds 413/415 to routes with a body and 429
+ * to every rate-limited route itself (plugins/swagger.ts).
+ */
+export function problems(...statuses: number[]) {
+  return problemsOnly(400, 401, 403, ...statuses);
 }
 
 /** A 200 that is JSON by default and CSV on request. */
