@@ -61,6 +61,13 @@ function resolve(schema: Json | undefined): Json | undefined {
   return schema;
 }
 
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+/** The one media type an operation's success answer is documented in: a report's file by its path, else JSON. */
+function successMedia(key: string): string {
+  return key.endsWith('.csv') ? 'text/csv' : key.endsWith('.xlsx') ? XLSX : 'application/json';
+}
+
 /** Whether a schema, or one it refers to, carries an example. */
 function hasExample(schema: unknown, depth = 0): boolean {
   if (depth > 8 || schema === null || typeof schema !== 'object') return false;
@@ -85,12 +92,9 @@ const EXPECTED = [
   'GET /v1/periods',
   'GET /v1/plans',
   'GET /v1/plans/history',
-  'GET /v1/reports/attribution',
-  'GET /v1/reports/budget-forecast-actual',
-  'GET /v1/reports/burn',
-  'GET /v1/reports/forecast',
-  'GET /v1/reports/forecast-vs-actual',
-  'GET /v1/reports/roi',
+  ...['attribution', 'budget-forecast-actual', 'burn', 'forecast', 'forecast-vs-actual', 'roi'].flatMap((report) =>
+    ['', '.csv', '.xlsx'].map((suffix) => `GET /v1/reports/${report}${suffix}`),
+  ),
   'GET /v1/settings',
   'GET /v1/revenue',
   'GET /v1/spend',
@@ -150,7 +154,7 @@ describe('/openapi.json', () => {
       for (const [status, response] of success) {
         if (status === '204') continue;
         const content = response.content as Json;
-        expect(content?.['application/json']?.schema, `${key} ${status} schema`).toBeTruthy();
+        expect(content?.[successMedia(key)]?.schema, `${key} ${status} schema`).toBeTruthy();
       }
       if (key !== 'GET /healthz') {
         for (const status of ['400', '401', '403']) {
@@ -166,12 +170,13 @@ describe('/openapi.json', () => {
   it('shows an example for every success answer', () => {
     // GET /v1/spend's Spend schema has no example yet: it belongs to src/features/spend, edited by another engineer.
     const knownWithoutExample = new Set(['GET /v1/spend']);
+    // A workbook is binary: its schema describes it rather than show one.
     const missing = documentedOperations()
-      .filter(([key]) => !knownWithoutExample.has(key))
+      .filter(([key]) => !knownWithoutExample.has(key) && !key.endsWith('.xlsx'))
       .flatMap(([key, op]) =>
         Object.entries(op.responses as Json)
           .filter(([status]) => status.startsWith('2') && status !== '204')
-          .filter(([, response]) => !hasExample((response as Json).content?.['application/json']?.schema))
+          .filter(([, response]) => !hasExample((response as Json).content?.[successMedia(key)]?.schema))
           .map(([status]) => `${key} ${status}`),
       );
     expect(missing).toEqual([]);
@@ -184,26 +189,35 @@ describe('/openapi.json', () => {
       expect(operation(key).responses['200'].content['text/csv'], key).toBeTruthy();
     }
     expect(names('GET /v1/reports/burn')).toEqual(expect.arrayContaining(['month', 'from', 'to', 'asOf', 'groupBy', 'format']));
-    expect(operation('GET /v1/reports/burn').responses['200'].content['text/csv']).toBeTruthy();
+    expect(operation('GET /v1/reports/burn.csv').responses['200'].content['text/csv']).toBeTruthy();
     expect(operation('GET /v1/reports/burn').responses['422']).toBeTruthy();
     for (const key of ['GET /v1/reports/roi', 'GET /v1/reports/attribution']) {
       expect(names(key), key).toEqual(expect.arrayContaining(['from', 'to', 'groupBy', 'lookbackDays', 'halfLifeDays', 'format']));
-      expect(operation(key).responses['200'].content['text/csv'], key).toBeTruthy();
+      expect(operation(`${key}.csv`).responses['200'].content['text/csv'], key).toBeTruthy();
       expect(operation(key).responses['422'], key).toBeTruthy();
     }
     expect(names('GET /v1/reports/roi')).toContain('model');
     expect(names('GET /v1/reports/attribution')).toContain('models');
   });
 
-  it('lists the XLSX workbook for every report, and lists stay JSON and CSV', () => {
-    const xlsx = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+  it('documents each report as JSON only, and its CSV and XLSX as operations of their own; lists stay JSON and CSV', () => {
+    const xlsx = XLSX;
     const reports = documentedOperations().filter(([key]) => key.startsWith('GET /v1/reports/'));
-    expect(reports.map(([key]) => key).sort()).toEqual(EXPECTED.filter((key) => key.startsWith('GET /v1/reports/')));
-    for (const [key, op] of reports) {
-      expect(op.responses['200'].content[xlsx]?.schema, key).toMatchObject({ type: 'string', format: 'binary' });
-      expect(op.responses['200'].content['text/csv'], key).toBeTruthy();
+    expect(reports.map(([key]) => key).sort()).toEqual(EXPECTED.filter((key) => key.startsWith('GET /v1/reports/')).sort());
+    for (const [key, op] of reports.filter(([k]) => !k.endsWith('.csv') && !k.endsWith('.xlsx'))) {
+      // One media type: a generated client types `data` as the report, not `Report | string`.
+      expect(Object.keys(op.responses['200'].content), key).toEqual(['application/json']);
       const format = (op.parameters as Json[]).find((p) => p.in === 'query' && p.name === 'format');
-      expect(format?.schema.enum, key).toEqual(['json', 'csv', 'xlsx']);
+      expect(format?.schema.enum, `${key}: ?format= still works for existing users`).toEqual(['json', 'csv', 'xlsx']);
+      const query = (k: string) => (operation(k).parameters as Json[]).filter((p) => p.in === 'query').map((p) => p.name).sort();
+      for (const [suffix, media] of [['.csv', 'text/csv'], ['.xlsx', xlsx]] as const) {
+        const file = operation(`${key}${suffix}`);
+        expect(Object.keys(file.responses['200'].content), `${key}${suffix}`).toEqual([media]);
+        expect(file.operationId).toBe(`${op.operationId}${suffix === '.csv' ? 'Csv' : 'Xlsx'}`);
+        expect(query(`${key}${suffix}`), `${key}${suffix}: the same query but format`).toEqual(query(key).filter((name) => name !== 'format'));
+        expect(Object.keys(file.responses).sort()).toEqual(Object.keys(op.responses).sort());
+      }
+      expect(operation(`${key}.xlsx`).responses['200'].content[xlsx].schema).toMatchObject({ type: 'string', format: 'binary' });
     }
     const campaigns = operation('GET /v1/campaigns');
     expect(campaigns.responses['200'].content[xlsx]).toBeUndefined();

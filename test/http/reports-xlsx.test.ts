@@ -382,6 +382,21 @@ describe('XLSX negotiation', () => {
     expect(viaAccept.sheet.parameters).toEqual(viaQuery.sheet.parameters);
   });
 
+  it('answers /v1/reports/<report>.csv and .xlsx as ?format=csv and ?format=xlsx do, whatever Accept says, and refuses format there', async () => {
+    for (const [, rawUrl] of CASES) {
+      const [path, query] = withSnapshot(rawUrl).split('?') as [string, string];
+      const csv = await get(`${path}.csv?${query}`, { accept: 'application/json' });
+      const viaFormat = await get(`${path}?${query}&format=csv`);
+      expect(csv.statusCode, csv.body.slice(0, 200)).toBe(200);
+      expect([csv.headers['content-type'], csv.headers['content-disposition'], csv.body]).toEqual([viaFormat.headers['content-type'], viaFormat.headers['content-disposition'], viaFormat.body]);
+      const xlsx = await xlsxOf(`${path}.xlsx?${query}`);
+      const xlsxViaFormat = await xlsxOf(`${path}?${query}&format=xlsx`);
+      expect(xlsx.res.headers['content-disposition']).toBe(xlsxViaFormat.res.headers['content-disposition']);
+      expect([...xlsx.sheet.rows, xlsx.sheet.totals].map((row) => row.values)).toEqual([...xlsxViaFormat.sheet.rows, xlsxViaFormat.sheet.totals].map((row) => row.values));
+    }
+    expect(errorPaths(await get('/v1/reports/burn.csv?month=2026-03&format=json'))).toEqual(['format']);
+  });
+
   it('lets ?format win over Accept, and JSON first in Accept win over the rest', async () => {
     expect((await get(`${BURN}&format=csv`, { accept: XLSX_MEDIA_TYPE })).headers['content-type']).toMatch(/^text\/csv/);
     expect((await get(`${BURN}&format=json`, { accept: XLSX_MEDIA_TYPE })).headers['content-type']).toMatch(/^application\/json/);

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { ATTRIBUTION_MODELS, type AttributionModel } from '../../domain/attribution/index.js';
 import { FORECAST_METHODS } from '../../domain/forecast.js';
-import type { XlsxColumnKind, XlsxParameter } from '../../lib/xlsx.js';
+import { XLSX_MEDIA_TYPE, type XlsxColumnKind, type XlsxParameter } from '../../lib/xlsx.js';
 import { sendReport, type ReportTable } from '../shared/http.js';
 import { DateString, jsonCsvOrXlsx, MoneyOutput, problems, RatioOutput, ReportFormat } from '../shared/schemas.js';
 import { reportCaption, reportFileName } from './naming.js';
@@ -431,6 +432,60 @@ function parametersOf(report: object): XlsxParameter[] {
   return out;
 }
 
+type ReportQuery = z.ZodObject<{ format: typeof ReportFormat } & z.ZodRawShape>;
+
+interface ReportRouteOptions<Q extends ReportQuery> {
+  config: { role: 'viewer'; sessionReads: true };
+  schema: Omit<FastifySchema, 'querystring' | 'response'> & {
+    summary: string;
+    description: string;
+    operationId: string;
+    querystring: Q;
+    response: { 200: ReturnType<typeof jsonCsvOrXlsx> } & Record<number, unknown>;
+  };
+}
+
+const FILE_FORMATS = [
+  { format: 'csv', suffix: 'Csv', media: 'text/csv', what: 'CSV' },
+  { format: 'xlsx', suffix: 'Xlsx', media: XLSX_MEDIA_TYPE, what: 'an XLSX workbook' },
+] as const;
+
+/**
+ * Registers a report three times: `path` documented as JSON only, so that a
+ * client generated from the document types its answer as the report and
+ * not `Report | string`; and `path.csv` and `path.xlsx`, the same query but
+ * `format`, documented as the file they answer. The plain path still
+ * answers CSV or XLSX to `?format=` or Accept, as it always has.
+ */
+function reportRoute<Q extends ReportQuery>(
+  app: FastifyInstance,
+  path: string,
+  { config, schema }: ReportRouteOptions<Q>,
+  handler: (request: FastifyRequest<{ Querystring: z.output<Q> }>, reply: FastifyReply) => Promise<unknown>,
+): void {
+  const { 200: ok, ...errors } = schema.response;
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  const jsonOnly = { description: ok.description, content: { 'application/json': ok.content['application/json'] } };
+  typed.get(path, { config, schema: { ...schema, response: { 200: jsonOnly, ...errors } } }, handler as never);
+  for (const { format, suffix, media, what } of FILE_FORMATS) {
+    typed.get(
+      `${path}.${format}`,
+      {
+        config: { ...config, reportFormat: format },
+        schema: {
+          ...schema,
+          summary: `${schema.summary}, as ${what}`,
+          description: `${schema.description}\n\nThe same report as ${path} with the same query, as ${what} (a download named after its parameters).`,
+          operationId: `${schema.operationId}${suffix}`,
+          querystring: schema.querystring.omit({ format: true }),
+          response: { 200: { description: `${ok.description}, as ${what}`, content: { [media]: ok.content[media] } }, ...errors },
+        },
+      },
+      handler as never,
+    );
+  }
+}
+
 const routes: FastifyPluginAsyncZod = async (app) => {
   /**
    * The table of a report for CSV and XLSX; the file is `<name>.csv` or
@@ -452,7 +507,8 @@ const routes: FastifyPluginAsyncZod = async (app) => {
       generatedAt: app.now(),
     });
 
-  app.get(
+  reportRoute(
+    app,
     '/v1/reports/roi',
     {
       config: { role: 'viewer', sessionReads: true },
@@ -476,7 +532,8 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
-  app.get(
+  reportRoute(
+    app,
     '/v1/reports/attribution',
     {
       config: { role: 'viewer', sessionReads: true },
@@ -508,7 +565,8 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
-  app.get(
+  reportRoute(
+    app,
     '/v1/reports/forecast',
     {
       config: { role: 'viewer', sessionReads: true },
@@ -538,7 +596,8 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
-  app.get(
+  reportRoute(
+    app,
     '/v1/reports/forecast-vs-actual',
     {
       config: { role: 'viewer', sessionReads: true },
@@ -561,7 +620,8 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
-  app.get(
+  reportRoute(
+    app,
     '/v1/reports/budget-forecast-actual',
     {
       config: { role: 'viewer', sessionReads: true },
@@ -584,7 +644,8 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
-  app.get(
+  reportRoute(
+    app,
     '/v1/reports/burn',
     {
       config: { role: 'viewer', sessionReads: true },

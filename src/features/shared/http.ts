@@ -58,12 +58,22 @@ export function sendReportCsv(
 
 export type ReportAnswer = 'json' | 'csv' | 'xlsx';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A report route that always answers this format: `/v1/reports/burn.csv`. */
+    reportFormat?: Exclude<ReportAnswer, 'json'>;
+  }
+}
+
 /**
- * What a report request asks for. `?format=` wins; otherwise Accept: JSON
+ * What a report request asks for. The route's own format first (the `.csv`
+ * and `.xlsx` paths); then `?format=` wins; otherwise Accept: JSON
  * when application/json comes first (as for CSV before XLSX existed), else
  * CSV or XLSX, whichever Accept names first, else JSON.
  */
 export function reportFormat(request: FastifyRequest): ReportAnswer {
+  const fixed = request.routeOptions.config?.reportFormat;
+  if (fixed) return fixed;
   const format = (request.query as { format?: string } | undefined)?.format;
   if (format === 'json' || format === 'csv' || format === 'xlsx') return format;
   const accept = (request.headers.accept ?? '').toLowerCase();

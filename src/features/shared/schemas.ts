@@ -210,7 +210,12 @@ export function jsonOrCsv<T extends z.ZodType>(schema: T, description: string) {
     description,
     content: {
       'application/json': { schema },
-      'text/csv': { schema: z.string().meta({ description: 'RFC 4180 CSV, header row of the JSON field names' }) },
+      'text/csv': {
+        schema: z.string().meta({
+          description: 'RFC 4180 CSV, header row of the JSON field names',
+          example: 'campaignId,name,channel,currency,planned\r\ncmp-spring-search,"Spring search, brand",paid_search,USD,3100.00\r\n',
+        }),
+      },
     },
   };
 }
