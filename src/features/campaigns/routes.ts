@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { itemPath } from '../shared/batch.js';
 import { decodeCursor, isStringArray, pageOf, sendCsv, wantsCsv } from '../shared/http.js';
-import { BatchResult, batchBody, Channel, ClientId, DateString, jsonOrCsv, ListQuery, page, problems } from '../shared/schemas.js';
+import { BatchResult, batchBody, Channel, ClientId, DateString, DisplayName, jsonOrCsv, ListQuery, page, problems } from '../shared/schemas.js';
 
 const Source = z
   .string()
@@ -15,7 +15,7 @@ export const ExternalRefSchema = z.strictObject({
 });
 
 const CampaignFields = {
-  name: z.string().trim().min(1).max(256).meta({ example: 'Spring search, brand' }),
+  name: DisplayName(256).meta({ example: 'Spring search, brand' }),
   channel: Channel,
   startDate: DateString,
   endDate: DateString.nullable().optional(),

@@ -39,6 +39,31 @@ export const ClientId = z
 
 export const Channel = z.enum(CHANNELS);
 
+/** A C0 or C1 control character, or DEL: tab, LF and CR among them. */
+const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
+
+/**
+ * A name a person reads (a campaign's, a key's, a snapshot's): 1 to `max`
+ * characters once spaces around it are trimmed. A control character at
+ * either end (a tab or line break pasted from a spreadsheet) is refused by
+ * name rather than trimmed, so that a stored name never differs from the
+ * one sent without a word.
+ */
+export const DisplayName = (max: number) =>
+  z
+    .string()
+    .superRefine((text, ctx) => {
+      const at = CONTROL.test(text.charAt(0)) ? 'start' : CONTROL.test(text.charAt(text.length - 1)) ? 'end' : null;
+      if (at === null) return;
+      const char = at === 'start' ? text.charAt(0) : text.charAt(text.length - 1);
+      const code = `U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+      const named = ({ '\t': 'a tab', '\n': 'a line feed', '\r': 'a carriage return' } as Record<string, string>)[char] ?? 'a control character';
+      ctx.addIssue({ code: 'custom', message: `must not ${at === 'start' ? 'begin' : 'end'} with ${named} (${code}); remove it and send the name again` });
+    })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max);
+
 export const CurrencyCode = z
   .string()
   .refine(isCurrencyCode, 'must be an ISO 4217 currency code in capitals, such as "USD"')
