@@ -238,7 +238,7 @@ describe('a snapshot of March taken on the 15th, against March as it runs and on
     const res = await get(t!, `${url}&format=csv`);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
-    expect(res.headers['content-disposition']).toContain(`forecast-vs-actual-${first.id}.csv`);
+    expect(res.headers['content-disposition']).toBe(`attachment; filename="forecast-vs-actual-campaign-${first.id}-2026-03.csv"`);
     expect((await get(t!, url, 'viewer', { accept: 'text/csv' })).body).toBe(res.body);
     const csv = parseCsv(res.body);
     expect(csv[0]).toEqual([...Object.keys(json.rows[0]), 'mape']);
@@ -399,7 +399,7 @@ describe('GET /v1/reports/budget-forecast-actual: January to April, the clock on
     const res = await get(t, '/v1/reports/budget-forecast-actual?from=2026-01&to=2026-04&format=csv');
     expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
-    expect(res.headers['content-disposition']).toContain('budget-forecast-actual-2026-01_2026-04.csv');
+    expect(res.headers['content-disposition']).toBe('attachment; filename="budget-forecast-actual-run_rate-2026-01_2026-04-asof-2026-03-15.csv"');
     const [header, ...lines] = parseCsv(res.body);
     const byName = (line: string[]) => Object.fromEntries(header!.map((column, i) => [column, line[i]]));
     expect(lines.slice(0, -1).map(byName)).toEqual(json.rows.map((r: Json) => ({ ...Object.fromEntries(Object.keys(r).map((k, i) => [k, cells(Object.values(r))[i]])), mape: '' })));
