@@ -130,7 +130,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(authPlugin, { adminKey: config.adminKey, announceAdminKey: options.announceAdminKey ?? printAdminKey, now });
   await app.register(sessionsPlugin, { now });
   await app.register(batchPlugin);
-  await app.register(swaggerPlugin);
+  await app.register(swaggerPlugin, { rateLimit: config.rateLimit ?? DEFAULT_RATE_LIMIT });
   await app.register(servicesPlugin, { now });
 
   await app.register(healthRoutes);

@@ -433,7 +433,12 @@ describe('a missing FX rate', () => {
       { currency: 'GBP', date: '2026-03-07' },
       { currency: 'JPY', date: '2026-03-01' },
     ]);
-    expect(problem.detail).toContain('GBP on 2026-03-03');
+    expect(problem.detail).toContain('no GBP rate on or before 2026-03-03');
+    // The currency names the missing rate, as a batch's warning says it; no "FX rate on or before GBP".
+    expect(problem.detail).toBe(
+      'no EUR rate on or before 2026-02-01, no EUR rate on or before 2026-02-20, no GBP rate on or before 2026-03-03, ' +
+        'no GBP rate on or before 2026-03-07, no JPY rate on or before 2026-03-01; add them with PUT /v1/fx-rates',
+    );
     expect(JSON.stringify(problem)).not.toMatch(/at .*\.ts:\d+/); // no stack trace
 
     // The CSV form fails the same way rather than print a partial table.

@@ -253,3 +253,32 @@ describe('any text makes a workbook that opens', () => {
     );
   });
 });
+
+describe('print setup', () => {
+  async function sheetOf(report: XlsxReport): Promise<ExcelJS.Worksheet> {
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load((await toXlsx(report)) as unknown as Parameters<ExcelJS.Xlsx['load']>[0]);
+    return workbook.worksheets[0]!;
+  }
+
+  it('prints landscape, one page wide, header row and the group columns on every page', async () => {
+    // 5 parameters + generatedAt on rows 1-6, a blank row 7: the header is row 8.
+    const sheet = await sheetOf({ ...REPORT, titleColumns: 2, caption: 'burn: groupBy campaign' });
+    expect(sheet.pageSetup).toMatchObject({ orientation: 'landscape', fitToPage: true, fitToWidth: 1, fitToHeight: 0, printTitlesRow: '8:8', printTitlesColumn: 'A:B' });
+    expect(sheet.headerFooter.oddFooter).toBe('&Lburn: groupBy campaign&RPage &P of &N');
+  });
+
+  it('repeats the first column when told of none, and doubles an & in the caption so it prints as one', async () => {
+    const sheet = await sheetOf({ ...REPORT, caption: 'R&D spend\nQ1' });
+    expect(sheet.pageSetup.printTitlesColumn).toBe('A:A');
+    expect(sheet.headerFooter.oddFooter).toBe('&LR&&D spend Q1&RPage &P of &N');
+  });
+
+  it('types a parameter given a kind as a column of that kind: a day a date, a ratio a number', async () => {
+    const sheet = await sheetOf({ ...REPORT, parameters: [['asOf', '2026-03-15', 'date'], ['from', '2026-03', 'date'], ['mape', '0.1170', 'ratio'], ['note', '0.1170']] });
+    expect([sheet.getCell(1, 2).type, (sheet.getCell(1, 2).value as Date).toISOString(), sheet.getCell(1, 2).numFmt]).toEqual([ExcelJS.ValueType.Date, '2026-03-15T00:00:00.000Z', 'yyyy-mm-dd']);
+    expect([sheet.getCell(2, 2).type, sheet.getCell(2, 2).value]).toEqual([ExcelJS.ValueType.String, '2026-03']); // a month: no day to make a date of
+    expect([sheet.getCell(3, 2).type, sheet.getCell(3, 2).value, sheet.getCell(3, 2).numFmt]).toEqual([ExcelJS.ValueType.Number, 0.117, '0.0000']);
+    expect([sheet.getCell(4, 2).type, sheet.getCell(4, 2).value]).toEqual([ExcelJS.ValueType.String, '0.1170']); // no kind: text as given
+  });
+});

@@ -5,7 +5,10 @@
  *   1..P   the parameters, one a row: label in column A, value in column B,
  *          as given (the reports give their own fields but rows and totals,
  *          by JSON name), then `generatedAt`, the time of the request by the
- *          server clock, ISO 8601 UTC; strings stay text, numbers numbers;
+ *          server clock, ISO 8601 UTC, as text; a parameter given with a
+ *          column kind is typed as a column of that kind would be (a day a
+ *          date cell, a ratio a number), else strings stay text, numbers
+ *          numbers;
  *   P+1    blank;
  *   P+2    the header: the JSON field names, as the CSV header has them, bold,
  *          with an autofilter over the data rows; the panes are frozen below it;
@@ -32,6 +35,12 @@
  * sheet's XML carries the very digits the JSON has. A value a double cannot
  * hold (more than 15 to 17 significant digits) is written as a string cell
  * holding the exact decimal, left as text rather than rounded without a word.
+ *
+ * Printing. Every sheet prints landscape, one page wide and as many pages
+ * tall as it takes, with the header row and the group columns (campaign,
+ * name, channel; or month) repeated on every page, so that no printed figure
+ * is on a page without its campaign's name and its column's; the footer
+ * names the report and its parameters (the caption) and `Page n of m`.
  *
  * Formula injection is a CSV concern: here a string is always a string cell
  * (an inline or shared string, never a formula; this module never writes
@@ -60,14 +69,21 @@ export interface XlsxColumn {
 
 export type XlsxParameterValue = string | number | boolean | null;
 
+/** A parameter row: label, value and, optionally, the kind of cell its value makes. */
+export type XlsxParameter = readonly [string, XlsxParameterValue] | readonly [string, XlsxParameterValue, XlsxColumnKind];
+
 export interface XlsxReport {
   /** The worksheet's name, such as `burn`. */
   title: string;
   /** The currency of every money column (reports are in one base currency). */
   currency: string;
-  /** Label and value, in order; `generatedAt` is added after them. */
-  parameters: readonly (readonly [string, XlsxParameterValue])[];
+  /** Label, value and kind, in order; `generatedAt` is added after them. */
+  parameters: readonly XlsxParameter[];
   columns: readonly XlsxColumn[];
+  /** How many leading columns name a row's group: printed on every page. Default 1. */
+  titleColumns?: number;
+  /** The printed footer's words: the report and its parameters. Default the title. */
+  caption?: string;
   rows: readonly Record<string, unknown>[];
   totals: Record<string, unknown>;
   /** When the report was asked for (the server clock); also the workbook's created date. */
@@ -172,9 +188,23 @@ function sheetName(title: string): string {
   return visibleText(title.replace(/[:\\/?*[\]]/g, '-').slice(0, 31)) || 'report';
 }
 
+/** Column letters of a 1-based index: 1 → A, 27 → AA. */
+function columnLetter(index: number): string {
+  let out = '';
+  for (let n = index; n > 0; n = Math.floor((n - 1) / 26)) out = String.fromCharCode(65 + ((n - 1) % 26)) + out;
+  return out;
+}
+
+/** Text in a header or footer: `&` starts a code there (&P, &N), so a literal one is doubled. */
+function footerText(text: string): string {
+  // A footer section holds at most 255 characters, codes included.
+  const flat = visibleText(text).replace(/[\r\n]+/g, ' ');
+  return (flat.length > 200 ? `${flat.slice(0, 199)}…` : flat).replace(/&/g, '&&');
+}
+
 export async function toXlsx(report: XlsxReport): Promise<Buffer> {
   const { columns, currency } = report;
-  const parameters = [...report.parameters, ['generatedAt', report.generatedAt.toISOString()] as const];
+  const parameters: XlsxParameter[] = [...report.parameters, ['generatedAt', report.generatedAt.toISOString()]];
   const headerRow = parameters.length + 2;
 
   // Loaded on the first spreadsheet asked for: exceljs and its dependencies
@@ -192,10 +222,12 @@ export async function toXlsx(report: XlsxReport): Promise<Buffer> {
     widths[index] = Math.max(widths[index] ?? 0, width);
   };
 
-  parameters.forEach(([label, value], i) => {
+  parameters.forEach(([label, value, kind = 'text'], i) => {
     const row = sheet.getRow(i + 1);
     row.getCell(1).value = cellText(label);
-    row.getCell(2).value = typeof value === 'string' ? cellText(value) : value;
+    const cell = cellOf(value, kind, currency);
+    row.getCell(2).value = cell.value;
+    if (cell.numFmt) row.getCell(2).numFmt = cell.numFmt;
     widen(0, label.length);
     widen(1, value === null ? 0 : String(value).length);
   });
@@ -231,6 +263,23 @@ export async function toXlsx(report: XlsxReport): Promise<Buffer> {
   widths.forEach((width, i) => {
     sheet.getColumn(i + 1).width = Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, width + 2));
   });
+
+  // Fit to the width only (fitToHeight 0: as many pages tall as it takes), so
+  // that no column prints on a page of its own, away from the group's name.
+  const titleColumns = Math.min(Math.max(report.titleColumns ?? 1, 1), Math.max(columns.length, 1));
+  sheet.pageSetup = {
+    ...sheet.pageSetup,
+    orientation: 'landscape',
+    fitToPage: true,
+    fitToWidth: 1,
+    fitToHeight: 0,
+    printTitlesRow: `${headerRow}:${headerRow}`,
+    printTitlesColumn: `A:${columnLetter(titleColumns)}`,
+  };
+  sheet.headerFooter = {
+    ...sheet.headerFooter,
+    oddFooter: `&L${footerText(report.caption ?? report.title)}&RPage &P of &N`,
+  };
 
   const data = await workbook.xlsx.writeBuffer();
   return Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);

@@ -25,7 +25,7 @@ export class RateLimitedError extends AppError {
 const DOCS_PREFIX = '/docs';
 
 /** Liveness probes must never be refused, however often they come. */
-const NOT_LIMITED = new Set(['/healthz']);
+export const NOT_LIMITED: ReadonlySet<string> = new Set(['/healthz']);
 
 /** The same pattern the auth plugin reads the key with. */
 const BEARER = /^Bearer\s+(\S+)\s*$/i;

@@ -6,6 +6,13 @@ import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { DEFAULT_RATE_LIMIT } from '../config.js';
+import { NOT_LIMITED } from './hardening.js';
+
+export interface SwaggerOptions {
+  /** Requests per minute per key, as the hardening plugin limits them. */
+  rateLimit?: number;
+}
 
 type TransformedRoute = ReturnType<typeof jsonSchemaTransform>;
 type JsonObject = Record<string, unknown>;
@@ -36,6 +43,52 @@ function documentIdempotency(result: TransformedRoute, config: { idempotent?: bo
   if (responses?.['400'] && !responses['409']) {
     responses['409'] = { ...responses['400'], description: 'Idempotency-Key reused with a different request' };
   }
+  return result;
+}
+
+interface RouteConfig {
+  role?: string;
+}
+
+/**
+ * What every route can answer besides what it declares, said once here
+ * rather than in each route: 413 and 415 on a route that takes a body (the
+ * body limit and the content types apply to all), and 429 with Retry-After
+ * on every rate-limited route; and in its description, the key it needs and
+ * its limit, so that no operation goes without one.
+ */
+function documentAnswers(result: TransformedRoute, url: string, config: RouteConfig | undefined, rateLimit: number): TransformedRoute {
+  const schema = result.schema as JsonObject | undefined;
+  if (!schema || schema.hide) return result;
+  const responses = schema.response as Record<string, JsonObject> | undefined;
+  const problem = responses?.['400'];
+  const limited = !NOT_LIMITED.has(url);
+  if (responses && problem) {
+    if (schema.body) {
+      responses['413'] ??= { ...problem, description: 'Body over the size limit' };
+      responses['415'] ??= { ...problem, description: 'Body of a media type this operation does not take' };
+    }
+    if (limited) {
+      responses['429'] ??= {
+        ...problem,
+        description: `More than ${rateLimit.toLocaleString('en-US')} requests in a minute with this key (without one, from this address): code rate_limited`,
+        headers: {
+          'retry-after': { type: 'integer', minimum: 0, description: 'Seconds to wait before the next request' },
+          'x-ratelimit-limit': { type: 'integer', description: 'Requests allowed per minute' },
+          'x-ratelimit-remaining': { type: 'integer', description: 'Requests left in this minute' },
+          'x-ratelimit-reset': { type: 'integer', description: 'Seconds until the minute ends' },
+        },
+      };
+    }
+  }
+  const role = config?.role;
+  const access =
+    role === undefined || role === 'public'
+      ? 'Needs no API key.'
+      : `Needs an API key with the ${role} role${role === 'admin' ? '' : ' or higher (viewer < ops < finance < admin)'}.`;
+  const limit = limited ? ` At most ${rateLimit.toLocaleString('en-US')} requests a minute per key, then 429 with Retry-After.` : '';
+  const description = typeof schema.description === 'string' && schema.description !== '' ? `${schema.description}\n\n` : `${String(schema.summary ?? '')}. `;
+  schema.description = `${description}${access}${limit}`;
   return result;
 }
 
@@ -70,8 +123,9 @@ function withoutUnusedSchemas(transformed: OpenApiDocument): OpenApiDocument {
   } as OpenApiDocument;
 }
 
-export default fp(
-  async (app) => {
+export default fp<SwaggerOptions>(
+  async (app, options) => {
+    const rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
     await app.register(swagger, {
       openapi: {
         openapi: '3.1.0',
@@ -82,6 +136,7 @@ export default fp(
             'Marketing spend and ROI budgeting: plans, commitments, actual spend, FX rates and exact burn reports. ' +
             'Money is a decimal string on output; errors are RFC 9457 problem+json.',
           license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
+          contact: { name: 'Spendbook maintainers' },
         },
         servers: [{ url: '/', description: 'this server' }],
         components: {
@@ -107,7 +162,8 @@ export default fp(
           { name: 'system', description: 'Liveness and documentation' },
         ],
       },
-      transform: (document) => documentIdempotency(jsonSchemaTransform(document), document.route.config),
+      transform: (document) =>
+        documentAnswers(documentIdempotency(jsonSchemaTransform(document), document.route.config), document.url, document.route.config, rateLimit),
       transformObject: (document) => withoutUnusedSchemas(jsonSchemaTransformObject(document)),
     });
     await app.register(swaggerUi, { routePrefix: '/docs' });

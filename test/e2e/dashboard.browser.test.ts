@@ -160,7 +160,7 @@ describe('the dashboard in Chromium', () => {
 
   it('downloads a panel’s CSV with the session, the report’s own file', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'CSV of burn by channel' }).click()]);
-    expect(download.suggestedFilename()).toBe('burn-2026-02.csv');
+    expect(download.suggestedFilename()).toBe('burn-channel-2026-02-asof-2026-02-28.csv');
     const text = readFileSync((await download.path())!, 'utf8');
     expect(text.split('\r\n')[0]).toBe('channel,currency,planned,committed,actual,remaining,available,daysElapsed,daysInPeriod,expectedToDate,burnRate,pacing,status,exhaustionDate');
     const total = text.split('\r\n').find((line) => line.startsWith('TOTAL,'))!;

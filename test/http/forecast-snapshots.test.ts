@@ -238,7 +238,7 @@ describe('a snapshot of March taken on the 15th, against March as it runs and on
     const res = await get(t!, `${url}&format=csv`);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
-    expect(res.headers['content-disposition']).toContain(`forecast-vs-actual-${first.id}.csv`);
+    expect(res.headers['content-disposition']).toBe(`attachment; filename="forecast-vs-actual-campaign-${first.id}-2026-03.csv"`);
     expect((await get(t!, url, 'viewer', { accept: 'text/csv' })).body).toBe(res.body);
     const csv = parseCsv(res.body);
     expect(csv[0]).toEqual([...Object.keys(json.rows[0]), 'mape']);
@@ -399,7 +399,7 @@ describe('GET /v1/reports/budget-forecast-actual: January to April, the clock on
     const res = await get(t, '/v1/reports/budget-forecast-actual?from=2026-01&to=2026-04&format=csv');
     expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
-    expect(res.headers['content-disposition']).toContain('budget-forecast-actual-2026-01_2026-04.csv');
+    expect(res.headers['content-disposition']).toBe('attachment; filename="budget-forecast-actual-run_rate-2026-01_2026-04-asof-2026-03-15.csv"');
     const [header, ...lines] = parseCsv(res.body);
     const byName = (line: string[]) => Object.fromEntries(header!.map((column, i) => [column, line[i]]));
     expect(lines.slice(0, -1).map(byName)).toEqual(json.rows.map((r: Json) => ({ ...Object.fromEntries(Object.keys(r).map((k, i) => [k, cells(Object.values(r))[i]])), mape: '' })));
@@ -497,7 +497,7 @@ describe('bad inputs and roles on the forecast snapshot routes', () => {
       const before = snapshot(t.app);
       const problem = problemOf(await postSnapshot(t, { name: 'May', month: '2026-05', asOf: '2026-05-10', method: 'run_rate' }), 422, 'fx_rate_missing');
       expect(problem.missingRates).toEqual([{ currency: 'JPY', date: '2026-05-01' }]);
-      expect(problem.detail).toContain('JPY on 2026-05-01');
+      expect(problem.detail).toContain('no JPY rate on or before 2026-05-01');
       expect(snapshot(t.app)).toBe(before);
     });
 
@@ -576,7 +576,7 @@ describe('bad inputs and roles on the forecast snapshot routes', () => {
       await send(t, 'PUT', '/v1/plans', [{ campaignId: 'c1', month: '2026-06', amount: '500', currency: 'GBP' }]);
       const problem = problemOf(await get(t, `/v1/reports/forecast-vs-actual?snapshot=${june.id}`), 422, 'fx_rate_missing');
       expect(problem.missingRates).toEqual([{ currency: 'GBP', date: '2026-06-01' }]);
-      expect(problem.detail).toContain('GBP on 2026-06-01');
+      expect(problem.detail).toContain('no GBP rate on or before 2026-06-01');
     });
   });
 
@@ -606,7 +606,7 @@ describe('bad inputs and roles on the forecast snapshot routes', () => {
     it('is a 422 fx_rate_missing naming the currency and date', async () => {
       const problem = problemOf(await get(t, '/v1/reports/budget-forecast-actual?from=2026-04&to=2026-05'), 422, 'fx_rate_missing');
       expect(problem.missingRates).toEqual([{ currency: 'JPY', date: '2026-05-01' }]);
-      expect(problem.detail).toContain('JPY on 2026-05-01');
+      expect(problem.detail).toContain('no JPY rate on or before 2026-05-01');
     });
   });
 });

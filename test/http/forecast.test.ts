@@ -418,8 +418,8 @@ describe('GET /v1/reports/forecast: roles, bad queries, missing FX rates', () =>
           { currency: 'GBP', date: '2026-03-03' },
           { currency: 'JPY', date: '2026-03-01' },
         ]);
-        expect(problem.detail).toContain('GBP on 2026-03-03');
-        expect(problem.detail).toContain('JPY on 2026-03-01');
+        expect(problem.detail).toContain('no GBP rate on or before 2026-03-03');
+        expect(problem.detail).toContain('no JPY rate on or before 2026-03-01');
       }
       // With the rates in place, the same report answers: 25 x 1.30 = 32.50 in 10 days;
       // 32.50 + 32.50 / 10 x 21 = 100.75; the plan 1000 JPY x 0.0065 = 6.50.

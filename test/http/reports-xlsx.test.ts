@@ -151,17 +151,25 @@ function expectCell(cell: ExcelJS.Cell, expected: unknown, column: string, where
   }
 }
 
-/** The six reports, and a few groupings, with their file names. */
+/**
+ * The six reports, and a few groupings, with their file names: the grouping,
+ * model or method, period and asOf (budget-forecast-actual's asOf is today),
+ * so that no two of these downloads overwrite each other.
+ */
 const CASES: [string, string, string][] = [
-  ['burn', '/v1/reports/burn?month=2026-03&asOf=2026-03-15', 'burn-2026-03'],
-  ['burn by channel', '/v1/reports/burn?month=2026-03&asOf=2026-03-15&groupBy=channel', 'burn-2026-03'],
-  ['forecast', '/v1/reports/forecast?month=2026-03&asOf=2026-03-15&method=trailing_7d', 'forecast-trailing_7d-2026-03'],
-  ['forecast-vs-actual', '/v1/reports/forecast-vs-actual?snapshot=SNAPSHOT', 'forecast-vs-actual-SNAPSHOT'],
-  ['budget-forecast-actual', '/v1/reports/budget-forecast-actual?from=2026-01&to=2026-03', 'budget-forecast-actual-2026-01_2026-03'],
-  ['roi', '/v1/reports/roi?from=2026-03-01&to=2026-03-31&model=linear', 'roi-linear-2026-03-01_2026-03-31'],
-  ['roi by month', '/v1/reports/roi?from=2026-02-01&to=2026-03-31&groupBy=month', 'roi-linear-2026-02-01_2026-03-31'],
-  ['attribution', '/v1/reports/attribution?from=2026-03-01&to=2026-03-31&models=linear,first_touch,time_decay', 'attribution-2026-03-01_2026-03-31'],
+  ['burn', '/v1/reports/burn?month=2026-03&asOf=2026-03-15', 'burn-campaign-2026-03-asof-2026-03-15'],
+  ['burn by channel', '/v1/reports/burn?month=2026-03&asOf=2026-03-15&groupBy=channel', 'burn-channel-2026-03-asof-2026-03-15'],
+  ['forecast', '/v1/reports/forecast?month=2026-03&asOf=2026-03-15&method=trailing_7d', 'forecast-campaign-trailing_7d-2026-03-asof-2026-03-15'],
+  ['forecast-vs-actual', '/v1/reports/forecast-vs-actual?snapshot=SNAPSHOT', 'forecast-vs-actual-campaign-SNAPSHOT-2026-03'],
+  ['budget-forecast-actual', '/v1/reports/budget-forecast-actual?from=2026-01&to=2026-03', 'budget-forecast-actual-run_rate-2026-01_2026-03-asof-2026-03-15'],
+  ['roi', '/v1/reports/roi?from=2026-03-01&to=2026-03-31&model=linear', 'roi-campaign-linear-2026-03-01_2026-03-31-lookback-90d-halflife-7d'],
+  ['roi by month', '/v1/reports/roi?from=2026-02-01&to=2026-03-31&groupBy=month', 'roi-month-linear-2026-02-01_2026-03-31-lookback-90d-halflife-7d'],
+  ['attribution', '/v1/reports/attribution?from=2026-03-01&to=2026-03-31&models=linear,first_touch,time_decay', 'attribution-campaign-linear+first_touch+time_decay-2026-03-01_2026-03-31-lookback-90d-halflife-7d'],
 ];
+
+it('gives every case its own file name', () => {
+  expect(new Set(CASES.map(([, , filename]) => filename)).size).toBe(CASES.length);
+});
 
 const withSnapshot = (text: string) => text.replace('SNAPSHOT', marchSnapshot);
 
@@ -236,22 +244,131 @@ describe('XLSX: the parameters on the sheet', () => {
       groupBy: 'campaign',
       from: '2026-03',
       to: '2026-03',
-      periodStart: '2026-03-01',
-      periodEnd: '2026-03-31',
-      asOf: '2026-03-15',
-      generatedAt: '2026-03-15T12:00:00.000Z', // the app's clock
+      periodStart: new Date('2026-03-01T00:00:00Z'), // date cells, as exhaustionDate is
+      periodEnd: new Date('2026-03-31T00:00:00Z'),
+      asOf: new Date('2026-03-15T00:00:00Z'),
+      generatedAt: '2026-03-15T12:00:00.000Z', // the app's clock: an instant, ISO text
     });
   });
 
   it('names the models of ROI and attribution, and the snapshot of forecast-vs-actual', async () => {
     const roi = (await xlsxOf('/v1/reports/roi?from=2026-03-01&to=2026-03-31&model=time_decay&format=xlsx')).sheet.parameters;
-    expect(roi).toMatchObject({ report: 'roi', from: '2026-03-01', to: '2026-03-31', model: 'time_decay', lookbackDays: 90, halfLifeDays: 7, groupBy: 'campaign' });
+    expect(roi).toMatchObject({ report: 'roi', from: new Date('2026-03-01T00:00:00Z'), to: new Date('2026-03-31T00:00:00Z'), model: 'time_decay', lookbackDays: 90, halfLifeDays: 7, groupBy: 'campaign' });
     const attribution = (await xlsxOf('/v1/reports/attribution?from=2026-03-01&to=2026-03-31&models=last_touch,linear&format=xlsx')).sheet.parameters;
     expect(attribution).toMatchObject({ report: 'attribution', models: 'last_touch,linear' });
     const fva = (await xlsxOf(`/v1/reports/forecast-vs-actual?snapshot=${marchSnapshot}&format=xlsx`)).sheet.parameters;
-    expect(fva).toMatchObject({ report: 'forecast_vs_actual', 'snapshot.id': marchSnapshot, 'snapshot.name': 'mar-10', 'snapshot.asOf': '2026-03-10', 'snapshot.method': 'run_rate', periodStart: '2026-03-01' });
+    expect(fva).toMatchObject({ report: 'forecast_vs_actual', 'snapshot.id': marchSnapshot, 'snapshot.name': 'mar-10', 'snapshot.asOf': new Date('2026-03-10T00:00:00Z'), 'snapshot.method': 'run_rate', periodStart: new Date('2026-03-01T00:00:00Z') });
     const forecast = (await xlsxOf('/v1/reports/forecast?month=2026-03&asOf=2026-03-15&method=linear_trend&format=xlsx')).sheet.parameters;
-    expect(forecast).toMatchObject({ method: 'linear_trend', asOf: '2026-03-15' });
+    expect(forecast).toMatchObject({ method: 'linear_trend', asOf: new Date('2026-03-15T00:00:00Z') });
+  });
+});
+
+describe('XLSX: parameters typed as the columns of the same name', () => {
+  /** The parameter cells by label, as exceljs reads them back. */
+  async function parameterCells(url: string): Promise<Record<string, ExcelJS.Cell>> {
+    const res = await get(url);
+    expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
+    const sheet = await workbookOf(res.rawPayload);
+    const headerRow = (sheet.views[0] as { ySplit: number }).ySplit;
+    const cells: Record<string, ExcelJS.Cell> = {};
+    for (let r = 1; r < headerRow - 1; r++) cells[String(sheet.getCell(r, 1).value)] = sheet.getCell(r, 2);
+    return cells;
+  }
+
+  it('makes days date cells, and leaves months (YYYY-MM) and instants as text', async () => {
+    const burn = await parameterCells('/v1/reports/burn?month=2026-03&asOf=2026-03-15&format=xlsx');
+    for (const label of ['periodStart', 'periodEnd', 'asOf']) {
+      expect(burn[label]!.type, label).toBe(ExcelJS.ValueType.Date);
+      expect(burn[label]!.numFmt, label).toBe('yyyy-mm-dd');
+    }
+    expect((burn.asOf!.value as Date).toISOString()).toBe('2026-03-15T00:00:00.000Z'); // the day itself, no zone shift
+    // A month is a group's name, not a day: text, as the month column is.
+    expect([burn.from!.type, burn.from!.value]).toEqual([ExcelJS.ValueType.String, '2026-03']);
+    expect([burn.generatedAt!.type, burn.generatedAt!.value]).toEqual([ExcelJS.ValueType.String, '2026-03-15T12:00:00.000Z']);
+
+    const roi = await parameterCells('/v1/reports/roi?from=2026-03-01&to=2026-03-31&format=xlsx');
+    expect([roi.from!.type, (roi.from!.value as Date).toISOString()]).toEqual([ExcelJS.ValueType.Date, '2026-03-01T00:00:00.000Z']);
+    expect([roi.lookbackDays!.type, roi.lookbackDays!.value, roi.lookbackDays!.numFmt]).toEqual([ExcelJS.ValueType.Number, 90, '0']);
+    expect([roi.halfLifeDays!.type, roi.halfLifeDays!.value]).toEqual([ExcelJS.ValueType.Number, 7]);
+  });
+
+  it('makes mape a number in the ratio format, actualThrough a date, final a boolean', async () => {
+    const url = `/v1/reports/forecast-vs-actual?snapshot=${marchSnapshot}`;
+    const report = await getJson(url);
+    expect(report.mape).toMatch(/^\d+\.\d{4}$/); // the seed makes one: c1 and c2 both spent
+    const fva = await parameterCells(`${url}&format=xlsx`);
+    expect([fva.mape!.type, String(fva.mape!.value), fva.mape!.numFmt]).toEqual([ExcelJS.ValueType.Number, canonicalDecimal(report.mape), '0.0000']);
+    expect([fva.actualThrough!.type, (fva.actualThrough!.value as Date).toISOString()]).toEqual([ExcelJS.ValueType.Date, `${report.actualThrough}T00:00:00.000Z`]);
+    expect([fva.final!.type, fva.final!.value]).toEqual([ExcelJS.ValueType.Boolean, report.final]);
+    expect(fva['snapshot.asOf']!.type).toBe(ExcelJS.ValueType.Date);
+    expect([fva['snapshot.createdAt']!.type, fva['snapshot.createdAt']!.value]).toEqual([ExcelJS.ValueType.String, report.snapshot.createdAt]);
+
+    const bfa = await parameterCells('/v1/reports/budget-forecast-actual?from=2026-01&to=2026-03&format=xlsx');
+    expect([bfa.asOf!.type, (bfa.asOf!.value as Date).toISOString()]).toEqual([ExcelJS.ValueType.Date, '2026-03-15T00:00:00.000Z']);
+    const bfaJson = await getJson('/v1/reports/budget-forecast-actual?from=2026-01&to=2026-03');
+    if (bfaJson.mape === null) expect(bfa.mape!.type).toBe(ExcelJS.ValueType.Null);
+    else expect([bfa.mape!.type, String(bfa.mape!.value)]).toEqual([ExcelJS.ValueType.Number, canonicalDecimal(bfaJson.mape)]);
+  });
+});
+
+describe.each(CASES)('GET %s as XLSX, printed', (_name, rawUrl) => {
+  it('prints landscape, one page wide, header row and group columns on every page, footer naming report and page', async () => {
+    const url = withSnapshot(rawUrl);
+    const res = await get(`${url}&format=xlsx`);
+    const sheet = await workbookOf(res.rawPayload);
+    const headerRow = (sheet.views[0] as { ySplit: number }).ySplit;
+    const header = (sheet.getRow(headerRow).values as unknown[]).slice(1).map(String);
+    // campaignId, name, channel by campaign; the one group column otherwise.
+    const groupColumns = header.findIndex((name) => !['campaignId', 'name', 'channel', 'month'].includes(name));
+    expect(groupColumns).toBe(header[0] === 'campaignId' ? 3 : 1);
+    expect(sheet.pageSetup).toMatchObject({
+      orientation: 'landscape',
+      fitToPage: true,
+      fitToWidth: 1,
+      fitToHeight: 0,
+      printTitlesRow: `${headerRow}:${headerRow}`,
+      printTitlesColumn: groupColumns === 3 ? 'A:C' : 'A:A',
+    });
+    const footer = sheet.headerFooter.oddFooter ?? '';
+    expect(footer).toMatch(/&RPage &P of &N$/);
+    const report = await getJson(url);
+    expect(footer.startsWith(`&L${report.report}: `), footer).toBe(true);
+    // The footer names what the file name does: the grouping, model or method, and the period.
+    for (const value of [report.groupBy, report.model, report.method, report.asOf].filter((v) => v !== undefined)) expect(footer).toContain(String(value));
+  });
+});
+
+describe('file names, CSV and XLSX alike', () => {
+  it('never gives two downloads of different reports one name: burn by campaign and by channel, two asOf, two lookbacks', async () => {
+    const urls = [
+      '/v1/reports/burn?month=2026-03&asOf=2026-03-15',
+      '/v1/reports/burn?month=2026-03&asOf=2026-03-15&groupBy=channel',
+      '/v1/reports/burn?month=2026-03&asOf=2026-03-10',
+      '/v1/reports/roi?month=2026-03&lookbackDays=30',
+      '/v1/reports/roi?month=2026-03&lookbackDays=60',
+      '/v1/reports/roi?month=2026-03&halfLifeDays=0.5',
+      '/v1/reports/forecast?month=2026-03&asOf=2026-03-15&groupBy=channel',
+    ];
+    const names: string[] = [];
+    for (const url of urls) {
+      const csv = await get(`${url}&format=csv`);
+      const xlsx = await get(`${url}&format=xlsx`);
+      const csvName = /filename="(.+)\.csv"$/.exec(String(csv.headers['content-disposition']))?.[1];
+      const xlsxName = /filename="(.+)\.xlsx"$/.exec(String(xlsx.headers['content-disposition']))?.[1];
+      expect(csvName, url).toBeTruthy();
+      expect(xlsxName, url).toBe(csvName); // one function names both
+      expect(csvName, url).toMatch(/^[A-Za-z0-9._+-]+$/);
+      names.push(csvName!);
+    }
+    expect(names).toEqual([
+      'burn-campaign-2026-03-asof-2026-03-15',
+      'burn-channel-2026-03-asof-2026-03-15',
+      'burn-campaign-2026-03-asof-2026-03-10',
+      'roi-campaign-linear-2026-03-01_2026-03-31-lookback-30d-halflife-7d',
+      'roi-campaign-linear-2026-03-01_2026-03-31-lookback-60d-halflife-7d',
+      'roi-campaign-linear-2026-03-01_2026-03-31-lookback-90d-halflife-0.5d',
+      'forecast-channel-run_rate-2026-03-asof-2026-03-15',
+    ]);
   });
 });
 
@@ -265,6 +382,21 @@ describe('XLSX negotiation', () => {
     const values = (sheet: Sheet) => [...sheet.rows, sheet.totals].map((row) => row.values);
     expect(values(viaAccept.sheet)).toEqual(values(viaQuery.sheet));
     expect(viaAccept.sheet.parameters).toEqual(viaQuery.sheet.parameters);
+  });
+
+  it('answers /v1/reports/<report>.csv and .xlsx as ?format=csv and ?format=xlsx do, whatever Accept says, and refuses format there', async () => {
+    for (const [, rawUrl] of CASES) {
+      const [path, query] = withSnapshot(rawUrl).split('?') as [string, string];
+      const csv = await get(`${path}.csv?${query}`, { accept: 'application/json' });
+      const viaFormat = await get(`${path}?${query}&format=csv`);
+      expect(csv.statusCode, csv.body.slice(0, 200)).toBe(200);
+      expect([csv.headers['content-type'], csv.headers['content-disposition'], csv.body]).toEqual([viaFormat.headers['content-type'], viaFormat.headers['content-disposition'], viaFormat.body]);
+      const xlsx = await xlsxOf(`${path}.xlsx?${query}`);
+      const xlsxViaFormat = await xlsxOf(`${path}?${query}&format=xlsx`);
+      expect(xlsx.res.headers['content-disposition']).toBe(xlsxViaFormat.res.headers['content-disposition']);
+      expect([...xlsx.sheet.rows, xlsx.sheet.totals].map((row) => row.values)).toEqual([...xlsxViaFormat.sheet.rows, xlsxViaFormat.sheet.totals].map((row) => row.values));
+    }
+    expect(errorPaths(await get('/v1/reports/burn.csv?month=2026-03&format=json'))).toEqual(['format']);
   });
 
   it('lets ?format win over Accept, and JSON first in Accept win over the rest', async () => {

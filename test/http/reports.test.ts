@@ -144,7 +144,7 @@ describe('GET /v1/reports/burn', () => {
     const viaAccept = await burn('?month=2026-03&asOf=2026-03-15', 'viewer', { accept: 'text/csv' });
     expect(viaAccept.body).toBe(viaQuery.body);
     expect(viaQuery.headers['content-type']).toMatch(/^text\/csv/);
-    expect(viaQuery.headers['content-disposition']).toContain('burn-2026-03.csv');
+    expect(viaQuery.headers['content-disposition']).toBe('attachment; filename="burn-campaign-2026-03-asof-2026-03-15.csv"');
     const rows = parseCsv(viaQuery.body);
     expect(rows[0]).toEqual(Object.keys(json.rows[0]));
     expect(rows).toHaveLength(4);
@@ -208,7 +208,7 @@ describe('a missing FX rate', () => {
       { currency: 'GBP', date: '2026-04-01' },
       { currency: 'JPY', date: '2026-04-02' },
     ]);
-    expect(problem.detail).toContain('GBP on 2026-04-01');
+    expect(problem.detail).toContain('no GBP rate on or before 2026-04-01');
   });
 });
 

@@ -14,6 +14,19 @@ describe('GET /healthz', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ status: 'ok' });
   });
+
+  it('answers 400 naming an unknown query parameter, as every route does', async () => {
+    const problem = problemOf(await t.app.inject({ method: 'GET', url: '/healthz?verbose=1' }), 400, 'validation_failed');
+    expect(problem.detail).toContain('verbose');
+  });
+
+  it('answers 503 problem+json, not 500, when the database cannot be read', async () => {
+    const broken = await makeApp();
+    broken.app.sqlite.close();
+    const problem = problemOf(await broken.app.inject({ method: 'GET', url: '/healthz' }), 503, 'unavailable');
+    expect(problem.detail).toMatch(/database/);
+    await broken.close().catch(() => undefined); // its database is already closed
+  });
 });
 
 describe('GET /openapi.json', () => {

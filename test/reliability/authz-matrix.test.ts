@@ -45,6 +45,12 @@ const LEAST_ROLE: Record<string, Least> = {
   'GET /v1/reports/budget-forecast-actual': 'viewer',
   'GET /v1/reports/roi': 'viewer',
   'GET /v1/reports/attribution': 'viewer',
+  // Each report's CSV and XLSX operations: the report's role.
+  ...Object.fromEntries(
+    ['burn', 'forecast', 'forecast-vs-actual', 'budget-forecast-actual', 'roi', 'attribution'].flatMap((report) =>
+      ['csv', 'xlsx'].map((format) => [`GET /v1/reports/${report}.${format}`, 'viewer' as const]),
+    ),
+  ),
   'GET /v1/forecasts': 'viewer',
   'GET /v1/forecasts/{id}': 'viewer',
 

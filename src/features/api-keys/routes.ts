@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ROLES } from '../../domain/roles.js';
-import { problems } from '../shared/schemas.js';
+import { DisplayName, problems } from '../shared/schemas.js';
 
 const ApiKey = z
   .object({ id: z.string(), name: z.string(), role: z.enum(ROLES), prefix: z.string(), createdAt: z.string() })
@@ -17,7 +17,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Create an API key',
         description: 'The key itself is in this answer only; it is stored hashed.',
         operationId: 'createApiKey',
-        body: z.strictObject({ name: z.string().trim().min(1).max(128), role: z.enum(ROLES) }).meta({ example: { name: 'finance script', role: 'finance' } }),
+        body: z.strictObject({ name: DisplayName(128), role: z.enum(ROLES) }).meta({ example: { name: 'finance script', role: 'finance' } }),
         response: {
           201: ApiKey.extend({ key: z.string().meta({ description: 'The secret: shown in this answer only' }) }).meta({
             id: 'NewApiKey',

@@ -5,7 +5,7 @@
  * so that no route can store a campaign another route cannot read.
  */
 import { z } from 'zod';
-import { Channel, ClientId, DateString } from '../shared/schemas.js';
+import { Channel, ClientId, DateString, DisplayName } from '../shared/schemas.js';
 
 const Source = z
   .string()
@@ -18,7 +18,7 @@ export const ExternalRefSchema = z.strictObject({
 });
 
 const CampaignFields = {
-  name: z.string().trim().min(1).max(256).meta({ example: 'Spring search, brand' }),
+  name: DisplayName(256).meta({ example: 'Spring search, brand' }),
   channel: Channel,
   startDate: DateString,
   endDate: DateString.nullable().optional(),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { decodeCursor, pageOf, sendCsv, wantsCsv } from '../shared/http.js';
-import { DateString, jsonOrCsv, ListQuery, MonthString, page, problems } from '../shared/schemas.js';
+import { DateString, DisplayName, jsonOrCsv, ListQuery, MonthString, page, problems } from '../shared/schemas.js';
 import { MonthPeriodQuery, periodFromQuery } from '../reports/period-query.js';
 import { EXAMPLE_FORECAST_FIGURES, EXAMPLE_FORECAST_ROW, ForecastFigures, ForecastMethod, ForecastRow } from '../reports/routes.js';
 
@@ -58,7 +58,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
         operationId: 'createForecastSnapshot',
         body: z
           .strictObject({
-            name: z.string().trim().min(1, 'must not be empty').max(200),
+            name: DisplayName(200),
             ...MonthPeriodQuery,
             asOf: DateString.optional().meta({ description: 'A day of the period (default today, UTC)' }),
             method: ForecastMethod,

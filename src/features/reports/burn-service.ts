@@ -51,10 +51,11 @@ export interface BurnReport {
 export function throwIfMissingRates(missing: MissingRates): void {
   if (missing.size === 0) return;
   const list = missing.list();
-  const shown = list.slice(0, 5).map((m) => `${m.currency} on ${m.date}`).join(', ');
+  // The words batches warn with: "no GBP rate on or before 2026-06-02".
+  const shown = list.slice(0, 5).map((m) => `no ${m.currency} rate on or before ${m.date}`).join(', ');
   throw new UnprocessableError(
     'fx_rate_missing',
-    `no FX rate on or before ${shown}${list.length > 5 ? ` and ${list.length - 5} more` : ''}; add them with PUT /v1/fx-rates`,
+    `${shown}${list.length > 5 ? ` and ${list.length - 5} more` : ''}; add them with PUT /v1/fx-rates`,
     { missingRates: list },
   );
 }

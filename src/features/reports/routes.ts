@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { ATTRIBUTION_MODELS, type AttributionModel } from '../../domain/attribution/index.js';
 import { FORECAST_METHODS } from '../../domain/forecast.js';
-import type { XlsxColumnKind, XlsxParameterValue } from '../../lib/xlsx.js';
+import { XLSX_MEDIA_TYPE, type XlsxColumnKind, type XlsxParameter } from '../../lib/xlsx.js';
 import { sendReport, type ReportTable } from '../shared/http.js';
 import { UNATTRIBUTED_NAME } from './roi-service.js';
 import { DateString, jsonCsvOrXlsx, MoneyOutput, problems, RatioOutput, ReportFormat } from '../shared/schemas.js';
+import { reportCaption, reportFileName } from './naming.js';
 import { DayPeriodQuery, MonthPeriodQuery, periodFromQuery } from './period-query.js';
 
 const BurnFigures = {
@@ -380,6 +382,8 @@ const ATTRIBUTION_DESCRIPTION =
   'and under `models.<model>` that model’s revenue, conversions, roas, roi and cpa. CSV flattens them to columns `<model>.revenue`, `<model>.conversions`, ..., ' +
   'models in the order asked, totals last with TOTAL in the first column.';
 
+const GROUP_COLUMNS = new Set(['campaignId', 'name', 'channel', 'month']);
+
 function groupColumns(groupBy: 'campaign' | 'channel' | 'month'): string[] {
   return groupBy === 'campaign' ? ['campaignId', 'name', 'channel'] : [groupBy];
 }
@@ -398,20 +402,20 @@ function namedGroup<T extends object>(row: T): T {
   return out as T;
 }
 
-/** A report's months in a file name: `2026-03`, or `2026-01_2026-03`. */
-function monthsName(report: { from: string; to: string }): string {
-  return report.to === report.from ? report.from : `${report.from}_${report.to}`;
-}
-
 // ---------------------------------------------------------------------------
 // CSV and XLSX
 
 /**
  * The XLSX cell kind of every report column, by its JSON name, in this one
  * place; attribution's `<model>.<field>` columns go by the field after the
- * dot. `cpa` is money per conversion: a currency cell, holding the 4 decimals
- * the JSON prints, shown at the minor unit. `month` (YYYY-MM) stays text: it
- * names a group, not a day. A name not here is text, and
+ * dot, and the parameters above the table go by the same names (`asOf`,
+ * `snapshot.asOf`, `mape`). `cpa` is money per conversion: a currency cell,
+ * holding the 4 decimals the JSON prints, shown at the minor unit. `month`
+ * (YYYY-MM) stays text: it names a group, not a day; so does a `from` or
+ * `to` that is a month (a `date` cell is made only of a whole day, and
+ * there is no date cell for a month that would not show as its first day).
+ * `generatedAt` and `snapshot.createdAt` are instants, kept as ISO 8601 text
+ * so that no spreadsheet shows them in its own zone. A name not here is text, and
  * test/http/reports-xlsx.test.ts fails when a column whose JSON values are
  * decimal strings falls to text, so a new amount cannot silently become one.
  */
@@ -421,8 +425,8 @@ const COLUMN_KINDS = new Map<string, XlsxColumnKind>([
   ['conversions', 'count'],
   ['daysElapsed', 'integer'],
   ['daysInPeriod', 'integer'],
-  ['exhaustionDate', 'date'],
-  ['snapshotAsOf', 'date'],
+  ...(['exhaustionDate', 'snapshotAsOf', 'periodStart', 'periodEnd', 'asOf', 'from', 'to', 'actualThrough'] as const).map((name) => [name, 'date'] as const),
+  ['lookbackDays', 'integer'],
   ['final', 'boolean'],
   ...(['campaignId', 'name', 'channel', 'month', 'currency', 'status', 'forecastSource', 'snapshotId'] as const).map((name) => [name, 'text'] as const),
 ]);
@@ -431,34 +435,98 @@ export function columnKind(column: string): XlsxColumnKind {
   return COLUMN_KINDS.get(column.slice(column.lastIndexOf('.') + 1)) ?? 'text';
 }
 
-/** The report's own fields but its rows and totals, as the sheet's parameters: `snapshot.id`, `models` as `a,b`. */
-function parametersOf(report: object): [string, XlsxParameterValue][] {
-  const out: [string, XlsxParameterValue][] = [];
+/**
+ * The report's own fields but its rows and totals, as the sheet's parameters,
+ * each typed by its name as a column of that name is: `snapshot.id`, `models` as `a,b`.
+ */
+function parametersOf(report: object): XlsxParameter[] {
+  const out: XlsxParameter[] = [];
   const add = (label: string, value: unknown) => {
-    if (Array.isArray(value)) out.push([label, value.join(',')]);
+    if (Array.isArray(value)) out.push([label, value.join(','), 'text']);
     else if (value !== null && typeof value === 'object') for (const [key, inner] of Object.entries(value)) add(`${label}.${key}`, inner);
-    else if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out.push([label, value]);
+    else if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out.push([label, value, columnKind(label)]);
   };
   for (const [key, value] of Object.entries(report)) if (key !== 'rows' && key !== 'totals') add(key, value);
   return out;
 }
 
+type ReportQuery = z.ZodObject<{ format: typeof ReportFormat } & z.ZodRawShape>;
+
+interface ReportRouteOptions<Q extends ReportQuery> {
+  config: { role: 'viewer'; sessionReads: true };
+  schema: Omit<FastifySchema, 'querystring' | 'response'> & {
+    summary: string;
+    description: string;
+    operationId: string;
+    querystring: Q;
+    response: { 200: ReturnType<typeof jsonCsvOrXlsx> } & Record<number, unknown>;
+  };
+}
+
+const FILE_FORMATS = [
+  { format: 'csv', suffix: 'Csv', media: 'text/csv', what: 'CSV' },
+  { format: 'xlsx', suffix: 'Xlsx', media: XLSX_MEDIA_TYPE, what: 'an XLSX workbook' },
+] as const;
+
+/**
+ * Registers a report three times: `path` documented as JSON only, so that a
+ * client generated from the document types its answer as the report and
+ * not `Report | string`; and `path.csv` and `path.xlsx`, the same query but
+ * `format`, documented as the file they answer. The plain path still
+ * answers CSV or XLSX to `?format=` or Accept, as it always has.
+ */
+function reportRoute<Q extends ReportQuery>(
+  app: FastifyInstance,
+  path: string,
+  { config, schema }: ReportRouteOptions<Q>,
+  handler: (request: FastifyRequest<{ Querystring: z.output<Q> }>, reply: FastifyReply) => Promise<unknown>,
+): void {
+  const { 200: ok, ...errors } = schema.response;
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  const jsonOnly = { description: ok.description, content: { 'application/json': ok.content['application/json'] } };
+  typed.get(path, { config, schema: { ...schema, response: { 200: jsonOnly, ...errors } } }, handler as never);
+  for (const { format, suffix, media, what } of FILE_FORMATS) {
+    typed.get(
+      `${path}.${format}`,
+      {
+        config: { ...config, reportFormat: format },
+        schema: {
+          ...schema,
+          summary: `${schema.summary}, as ${what}`,
+          description: `${schema.description}\n\nThe same report as ${path} with the same query, as ${what} (a download named after its parameters).`,
+          operationId: `${schema.operationId}${suffix}`,
+          querystring: schema.querystring.omit({ format: true }),
+          response: { 200: { description: `${ok.description}, as ${what}`, content: { [media]: ok.content[media] } }, ...errors },
+        },
+      },
+      handler as never,
+    );
+  }
+}
+
 const routes: FastifyPluginAsyncZod = async (app) => {
-  /** The table of a report for CSV and XLSX; the file is `<filename>.csv` or `<filename>.xlsx`. */
+  /**
+   * The table of a report for CSV and XLSX; the file is `<name>.csv` or
+   * `<name>.xlsx`, named from the report's parameters (reportFileName), as its
+   * printed footer is.
+   */
   const tableOf =
-    (report: { report: string; currency: string }, filename: string, columns: readonly string[], rows: readonly object[], totals: object) =>
+    (report: Parameters<typeof reportFileName>[0] & { currency: string }, columns: readonly string[], rows: readonly object[], totals: object) =>
     (): ReportTable => ({
-      filename,
+      filename: reportFileName(report),
       title: report.report,
       currency: report.currency,
       parameters: parametersOf(report),
       columns: columns.map((name) => ({ name, kind: columnKind(name) })),
+      titleColumns: Math.max(1, columns.findIndex((name) => !GROUP_COLUMNS.has(name))),
+      caption: reportCaption(report),
       rows,
       totals,
       generatedAt: app.now(),
     });
 
-  app.get(
+  reportRoute(
+    app,
     '/v1/reports/roi',
     {
       config: { role: 'viewer', sessionReads: true },
@@ -478,11 +546,12 @@ const routes: FastifyPluginAsyncZod = async (app) => {
       const { format: _format, month: _month, ...query } = request.query;
       const report = app.roiReports.roi({ ...query, ...periodFromQuery(request.query, 'day') });
       const columns = [...groupColumns(report.groupBy), 'currency', 'spend', 'revenue', 'conversions', 'roas', 'roi', 'cpa'];
-      return sendReport(request, reply, report, tableOf(report, `roi-${report.model}-${report.from}_${report.to}`, columns, report.rows.map(namedGroup), report.totals));
+      return sendReport(request, reply, report, tableOf(report, columns, report.rows.map(namedGroup), report.totals));
     },
   );
 
-  app.get(
+  reportRoute(
+    app,
     '/v1/reports/attribution',
     {
       config: { role: 'viewer', sessionReads: true },
@@ -509,12 +578,13 @@ const routes: FastifyPluginAsyncZod = async (app) => {
         };
         const rows = report.rows.map((row) => flatten(namedGroup(row) as never));
         const totals = flatten(report.totals as never);
-        return tableOf(report, `attribution-${report.from}_${report.to}`, columns, rows, totals)();
+        return tableOf(report, columns, rows, totals)();
       });
     },
   );
 
-  app.get(
+  reportRoute(
+    app,
     '/v1/reports/forecast',
     {
       config: { role: 'viewer', sessionReads: true },
@@ -540,11 +610,12 @@ const routes: FastifyPluginAsyncZod = async (app) => {
       const period = periodFromQuery(request.query);
       const asOf = request.query.asOf ?? app.now().toISOString().slice(0, 10);
       const report = app.forecastReports.report({ period, asOf, method: request.query.method, groupBy: request.query.groupBy });
-      return sendReport(request, reply, report, tableOf(report, `forecast-${report.method}-${monthsName(report)}`, [...groupColumns(report.groupBy), ...FORECAST_COLUMNS], report.rows, report.totals));
+      return sendReport(request, reply, report, tableOf(report, [...groupColumns(report.groupBy), ...FORECAST_COLUMNS], report.rows, report.totals));
     },
   );
 
-  app.get(
+  reportRoute(
+    app,
     '/v1/reports/forecast-vs-actual',
     {
       config: { role: 'viewer', sessionReads: true },
@@ -563,11 +634,12 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const report = app.forecastSnapshots.versusActual(request.query.snapshot);
       const columns = [...groupColumns(report.groupBy), 'currency', 'planned', 'forecast', 'actual', 'error', 'errorPct', 'mape'];
-      return sendReport(request, reply, report, tableOf(report, `forecast-vs-actual-${report.snapshot.id}`, columns, report.rows, { ...report.totals, mape: report.mape }));
+      return sendReport(request, reply, report, tableOf(report, columns, report.rows, { ...report.totals, mape: report.mape }));
     },
   );
 
-  app.get(
+  reportRoute(
+    app,
     '/v1/reports/budget-forecast-actual',
     {
       config: { role: 'viewer', sessionReads: true },
@@ -586,11 +658,12 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const report = app.forecastSnapshots.budgetForecastActual(periodFromQuery(request.query), request.query.method);
       const columns = ['month', 'currency', 'planned', 'forecast', 'forecastSource', 'snapshotId', 'snapshotAsOf', 'actual', 'final', 'error', 'errorPct', 'mape'];
-      return sendReport(request, reply, report, tableOf(report, `budget-forecast-actual-${report.from}_${report.to}`, columns, report.rows, { ...report.totals, mape: report.mape }));
+      return sendReport(request, reply, report, tableOf(report, columns, report.rows, { ...report.totals, mape: report.mape }));
     },
   );
 
-  app.get(
+  reportRoute(
+    app,
     '/v1/reports/burn',
     {
       config: { role: 'viewer', sessionReads: true },
@@ -614,7 +687,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
       const period = periodFromQuery(request.query);
       const asOf = request.query.asOf ?? app.now().toISOString().slice(0, 10);
       const report = app.burnReports.report({ period, asOf, groupBy: request.query.groupBy });
-      return sendReport(request, reply, report, tableOf(report, `burn-${monthsName(report)}`, [...groupColumns(report.groupBy), ...FIGURE_COLUMNS], report.rows, report.totals));
+      return sendReport(request, reply, report, tableOf(report, [...groupColumns(report.groupBy), ...FIGURE_COLUMNS], report.rows, report.totals));
     },
   );
 };

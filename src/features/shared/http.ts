@@ -2,7 +2,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toCsv } from '../../lib/csv.js';
 import { ValidationError } from '../../lib/errors.js';
-import { toXlsx, XLSX_MEDIA_TYPE, type XlsxColumn, type XlsxParameterValue } from '../../lib/xlsx.js';
+import { toXlsx, XLSX_MEDIA_TYPE, type XlsxColumn, type XlsxParameter } from '../../lib/xlsx.js';
 
 export function encodeCursor(key: unknown): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
@@ -58,12 +58,22 @@ export function sendReportCsv(
 
 export type ReportAnswer = 'json' | 'csv' | 'xlsx';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A report route that always answers this format: `/v1/reports/burn.csv`. */
+    reportFormat?: Exclude<ReportAnswer, 'json'>;
+  }
+}
+
 /**
- * What a report request asks for. `?format=` wins; otherwise Accept: JSON
+ * What a report request asks for. The route's own format first (the `.csv`
+ * and `.xlsx` paths); then `?format=` wins; otherwise Accept: JSON
  * when application/json comes first (as for CSV before XLSX existed), else
  * CSV or XLSX, whichever Accept names first, else JSON.
  */
 export function reportFormat(request: FastifyRequest): ReportAnswer {
+  const fixed = request.routeOptions.config?.reportFormat;
+  if (fixed) return fixed;
   const format = (request.query as { format?: string } | undefined)?.format;
   if (format === 'json' || format === 'csv' || format === 'xlsx') return format;
   const accept = (request.headers.accept ?? '').toLowerCase();
@@ -81,10 +91,14 @@ export interface ReportTable {
   /** The worksheet's name. */
   title: string;
   currency: string;
-  /** The report's parameters as label and value, for the top of the sheet. */
-  parameters: readonly (readonly [string, XlsxParameterValue])[];
+  /** The report's parameters as label, value and cell kind, for the top of the sheet. */
+  parameters: readonly XlsxParameter[];
   /** The CSV header and the XLSX header, in order, each with its cell kind. */
   columns: readonly XlsxColumn[];
+  /** How many leading columns name the group: printed on every page. */
+  titleColumns: number;
+  /** The printed footer's words: the report and its parameters. */
+  caption: string;
   rows: readonly object[];
   totals: object;
   /** The time of the request by the server clock. */

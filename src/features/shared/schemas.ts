@@ -39,6 +39,31 @@ export const ClientId = z
 
 export const Channel = z.enum(CHANNELS);
 
+/** A C0 or C1 control character, or DEL: tab, LF and CR among them. */
+const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
+
+/**
+ * A name a person reads (a campaign's, a key's, a snapshot's): 1 to `max`
+ * characters once spaces around it are trimmed. A control character at
+ * either end (a tab or line break pasted from a spreadsheet) is refused by
+ * name rather than trimmed, so that a stored name never differs from the
+ * one sent without a word.
+ */
+export const DisplayName = (max: number) =>
+  z
+    .string()
+    .superRefine((text, ctx) => {
+      const at = CONTROL.test(text.charAt(0)) ? 'start' : CONTROL.test(text.charAt(text.length - 1)) ? 'end' : null;
+      if (at === null) return;
+      const char = at === 'start' ? text.charAt(0) : text.charAt(text.length - 1);
+      const code = `U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+      const named = ({ '\t': 'a tab', '\n': 'a line feed', '\r': 'a carriage return' } as Record<string, string>)[char] ?? 'a control character';
+      ctx.addIssue({ code: 'custom', message: `must not ${at === 'start' ? 'begin' : 'end'} with ${named} (${code}); remove it and send the name again` });
+    })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max);
+
 export const CurrencyCode = z
   .string()
   .refine(isCurrencyCode, 'must be an ISO 4217 currency code in capitals, such as "USD"')
@@ -181,16 +206,27 @@ const STATUS_TEXT: Record<number, string> = {
   413: 'Body over 64 MiB or batch over 100,000 items',
   415: 'Body is not JSON',
   422: 'Well-formed but not computable, such as a missing FX rate',
+  429: 'Too many requests with this key: wait the seconds Retry-After says',
+  503: 'The service cannot answer now, such as a database it cannot read',
 };
 
-/** Problem responses for the given statuses, for a route's response schema. */
-export function problems(...statuses: number[]) {
+/** Problem responses for exactly the given statuses. */
+export function problemsOnly(...statuses: number[]) {
   return Object.fromEntries(
-    [400, 401, 403, ...statuses].map((status) => [
+    statuses.map((status) => [
       status,
       { description: STATUS_TEXT[status] ?? 'Error', content: { 'application/problem+json': { schema: Problem } } },
     ]),
   );
+}
+
+/**
+ * Problem responses for an authenticated route: 400, 401 and 403, and the
+ * given statuses. The document adds 413/415 to routes with a body and 429
+ * to every rate-limited route itself (plugins/swagger.ts).
+ */
+export function problems(...statuses: number[]) {
+  return problemsOnly(400, 401, 403, ...statuses);
 }
 
 /** A 200 that is JSON by default and CSV on request. */
@@ -199,7 +235,12 @@ export function jsonOrCsv<T extends z.ZodType>(schema: T, description: string) {
     description,
     content: {
       'application/json': { schema },
-      'text/csv': { schema: z.string().meta({ description: 'RFC 4180 CSV, header row of the JSON field names' }) },
+      'text/csv': {
+        schema: z.string().meta({
+          description: 'RFC 4180 CSV, header row of the JSON field names',
+          example: 'campaignId,name,channel,currency,planned\r\ncmp-spring-search,"Spring search, brand",paid_search,USD,3100.00\r\n',
+        }),
+      },
     },
   };
 }
