@@ -5,7 +5,9 @@
  * reads burn rows' `planned`, ROI `totals.revenue` and a spend batch's
  * `inserted` without a cast: it compiles only if each report's JSON
  * operation documents the report alone (not `Report | string`). A second
- * script with a misspelt field must fail, so the check can fail.
+ * script with a misspelt field must fail, so the check can fail. The same
+ * script is written against a second generator, swagger-typescript-api
+ * (a class with one method per operationId, fetch underneath).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import openapiTS, { astToString } from 'openapi-typescript';
+import { generateApi } from 'swagger-typescript-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeApp } from './helper.js';
 
@@ -51,6 +54,7 @@ beforeAll(async () => {
   expect(res.statusCode).toBe(200);
   dir = mkdtempSync(join(tmpdir(), 'spendbook-client-'));
   writeFileSync(join(dir, 'api.ts'), astToString(await openapiTS(res.body)));
+  await generateApi({ spec: JSON.parse(res.body), output: dir, fileName: 'sta-api.ts', httpClientType: 'fetch', silent: true });
   symlinkSync(resolve('node_modules'), join(dir, 'node_modules'), 'dir');
   writeFileSync(
     join(dir, 'tsconfig.json'),
@@ -83,6 +87,38 @@ describe('a client generated from /openapi.json (openapi-typescript + openapi-fe
 
   it('refuses a field the report does not have, so the check above can fail', async () => {
     const output = await compile(SCRIPT.replace('roi.data.totals.revenue', 'roi.data.totals.revenu'));
+    expect(output).toMatch(/script\.ts\(\d+,\d+\): error TS2551: Property 'revenu' does not exist/);
+  }, 120_000);
+});
+
+const STA_SCRIPT = `
+import { Api } from './sta-api.js';
+
+const api = new Api({ baseUrl: 'http://127.0.0.1:3000', baseApiParams: { headers: { authorization: 'Bearer sb_key' } } });
+
+export async function monthEnd(): Promise<string[]> {
+  const burn = await api.v1.getBurnReport({ month: '2026-03', groupBy: 'channel' });
+  const planned: string[] = burn.data.rows.map((row) => \`\${row.channel}: \${row.planned}\`);
+
+  const roi = await api.v1.getRoiReport({ from: '2026-01-01', to: '2026-03-31', model: 'linear' });
+  const revenue: string = roi.data.totals.revenue;
+
+  const batch = await api.v1.ingestSpend({
+    items: [{ campaignId: 'cmp-spring-search', date: '2026-03-14', amount: '1250.00', currency: 'USD', source: 'manual' }],
+  });
+  const inserted: number = batch.data.inserted;
+
+  return [...planned, revenue, String(inserted)];
+}
+`;
+
+describe('a client generated from /openapi.json (swagger-typescript-api, fetch)', () => {
+  it('compiles the same finance script', async () => {
+    expect(await compile(STA_SCRIPT)).toBe('');
+  }, 120_000);
+
+  it('refuses a field the report does not have', async () => {
+    const output = await compile(STA_SCRIPT.replace('roi.data.totals.revenue', 'roi.data.totals.revenu'));
     expect(output).toMatch(/script\.ts\(\d+,\d+\): error TS2551: Property 'revenu' does not exist/);
   }, 120_000);
 });

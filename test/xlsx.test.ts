@@ -6,7 +6,7 @@
 import ExcelJS from 'exceljs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalDecimal, exactNumber, moneyFormat, toXlsx, visibleText, type XlsxReport } from '../src/lib/xlsx.js';
+import { canonicalDecimal, exactNumber, moneyFormat, pagesWide, toXlsx, visibleText, type XlsxReport } from '../src/lib/xlsx.js';
 
 const GENERATED_AT = new Date('2026-03-15T12:00:00.000Z');
 
@@ -266,6 +266,16 @@ describe('print setup', () => {
     const sheet = await sheetOf({ ...REPORT, titleColumns: 2, caption: 'burn: groupBy campaign' });
     expect(sheet.pageSetup).toMatchObject({ orientation: 'landscape', fitToPage: true, fitToWidth: 1, fitToHeight: 0, printTitlesRow: '8:8', printTitlesColumn: 'A:B' });
     expect(sheet.headerFooter.oddFooter).toBe('&Lburn: groupBy campaign&RPage &P of &N');
+  });
+
+  it('spreads a wide sheet over pages wide of at most 16 figure columns, each repeating the group columns', () => {
+    // burn by campaign: 16 columns, 3 of them the group: 13 figures, one page.
+    expect(pagesWide(16, 3)).toBe(1);
+    // 16 figures still fit one page; 17 need two.
+    expect([pagesWide(19, 3), pagesWide(20, 3)]).toEqual([1, 2]);
+    // attribution by campaign, six models: 3 group + currency + spend + 6 x 5 = 35 columns, 32 figures: two pages.
+    expect(pagesWide(35, 3)).toBe(2);
+    expect(pagesWide(1, 1)).toBe(1);
   });
 
   it('repeats the first column when told of none, and doubles an & in the caption so it prints as one', async () => {

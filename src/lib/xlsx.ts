@@ -264,14 +264,18 @@ export async function toXlsx(report: XlsxReport): Promise<Buffer> {
     sheet.getColumn(i + 1).width = Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, width + 2));
   });
 
-  // Fit to the width only (fitToHeight 0: as many pages tall as it takes), so
-  // that no column prints on a page of its own, away from the group's name.
+  // Fit to the width (fitToHeight 0: as many pages tall as it takes), so that
+  // no column prints on a page of its own, away from the group's name. A
+  // sheet of more than FIGURE_COLUMNS_PER_PAGE figure columns (attribution by campaign,
+  // six models side by side: 32) would shrink to an unreadable size on one
+  // page, so it spreads over as many pages wide as it needs, each repeating
+  // the group columns.
   const titleColumns = Math.min(Math.max(report.titleColumns ?? 1, 1), Math.max(columns.length, 1));
   sheet.pageSetup = {
     ...sheet.pageSetup,
     orientation: 'landscape',
     fitToPage: true,
-    fitToWidth: 1,
+    fitToWidth: pagesWide(columns.length, titleColumns),
     fitToHeight: 0,
     printTitlesRow: `${headerRow}:${headerRow}`,
     printTitlesColumn: `A:${columnLetter(titleColumns)}`,
@@ -283,4 +287,12 @@ export async function toXlsx(report: XlsxReport): Promise<Buffer> {
 
   const data = await workbook.xlsx.writeBuffer();
   return Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
+}
+
+/** Figure columns one landscape page holds at a readable size (burn's 13 fit; a model of attribution is 5). */
+export const FIGURE_COLUMNS_PER_PAGE = 16;
+
+/** Pages wide a sheet prints on: one, unless its figure columns would shrink below a readable size. */
+export function pagesWide(columns: number, titleColumns: number): number {
+  return Math.max(1, Math.ceil((columns - titleColumns) / FIGURE_COLUMNS_PER_PAGE));
 }
