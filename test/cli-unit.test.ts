@@ -20,7 +20,7 @@ import { resolveConnection, runCli } from '../src/cli/main.js';
 import { ImportProgress, renderBar, renderPartLine, REDRAW_INTERVAL_MS } from '../src/cli/progress.js';
 import { camelCase, parseReportArgs } from '../src/cli/report.js';
 import { PartSplitter, readParts, SplitError, type Part, type SplitOptions } from '../src/cli/split.js';
-import { formatSummary, ImportTally, SKIPPED_ROWS_SHOWN, sumTotals, summaryOf, type ImportAnswer } from '../src/cli/summary.js';
+import { formatSummary, ImportTally, SKIPPED_ROWS_SHOWN, sumTotals, summaryOf, WARNINGS_SHOWN, type ImportAnswer } from '../src/cli/summary.js';
 
 /** The parts of `text` pushed in chunks of `chunkSize` bytes (the whole at once by default). */
 function split(text: string | Buffer, options: Partial<SplitOptions> & { chunkSize?: number } = {}): Part[] {
@@ -432,6 +432,27 @@ describe('summing the parts', () => {
     ]);
     expect(dry).toContain('would skip: 3 more');
     expect(dry.join('\n')).not.toMatch(/\b(inserted|created|skipped)\b/);
+    // No warning line when no line lacked a rate.
+    expect(lines.some((line) => line.startsWith('warning'))).toBe(false);
+  });
+
+  it('counts every rate warning of every part and names the first ones', () => {
+    const tally = new ImportTally();
+    const part = (first: number, count: number): ImportAnswer => ({
+      format: 'generic', source: 'manual', dryRun: true, headerLine: 1, rows: count, imported: count, inserted: count, updated: 0, unchanged: 0,
+      skipped: 0, skippedRows: [], createdCampaigns: [], totals: [{ currency: 'JPY', amount: '100' }],
+      warnings: Array.from({ length: count }, (_, i) => ({ path: `line/${first + i}/currency`, message: 'no JPY rate on or before 2026-03-04; reports that include this line answer 422 until one is added' })),
+      warningCount: count,
+    });
+    // Two parts of 15 lines each, every line in JPY without a rate: 30 warnings, the first 20 named.
+    tally.add(part(2, 15));
+    tally.add(part(17, 15));
+    const summary = summaryOf(tally, { file: 'jpy.csv', dryRun: true, checked: false, elapsedMs: 1000, checkMs: 0, maxRssKiB: 1024 });
+    expect(summary.warningCount).toBe(30);
+    expect(summary.warnings).toHaveLength(WARNINGS_SHOWN);
+    const lines = formatSummary(summary);
+    expect(lines).toContain('warning line/2/currency: no JPY rate on or before 2026-03-04; reports that include this line answer 422 until one is added');
+    expect(lines).toContain('warning: 10 more lines have no rate yet');
   });
 });
 
