@@ -13,7 +13,7 @@ import { parseSpendBatchFast } from '../src/features/spend/fast-batch.js';
 import { SpendBatch } from '../src/features/spend/schemas.js';
 import { SpendService } from '../src/features/spend/service.js';
 import { PeriodService } from '../src/features/periods/service.js';
-import { AuditLog } from '../src/features/audit/service.js';
+import { UnitOfWork } from '../src/store/unit-of-work.js';
 import type { Channel } from '../src/features/shared/schemas.js';
 import { parseJsonExact } from '../src/lib/json-body.js';
 import type { BenchCampaign, BenchRow } from './data.js';
@@ -26,10 +26,10 @@ export async function runBreakdown(dir: string, campaigns: BenchCampaign[], batc
   const stages = new Map<string, number[]>();
   for (let pass = 0; pass < PASSES; pass++) {
     const handle = openDatabase(join(dir, `breakdown-${pass}.db`));
-    const audit = new AuditLog(handle.sqlite);
-    const campaignService = new CampaignService(handle.db, audit);
+    const uow = new UnitOfWork(handle.db);
+    const campaignService = new CampaignService(handle.db, uow);
     campaignService.upsert(campaigns.map((c) => ({ ...c, channel: c.channel as Channel })), itemPath);
-    const spend = new SpendService(handle.sqlite, audit, campaignService, new PeriodService(handle.sqlite, audit));
+    const spend = new SpendService(handle.sqlite, uow, campaignService, new PeriodService(handle.sqlite, uow));
     const time = <T>(stage: string, fn: () => T): T => {
       const started = process.hrtime.bigint();
       const result = fn();

@@ -7,7 +7,7 @@
  */
 import { buildApp } from '../src/app.js';
 const key = 'sb_x_admin_key_0123456789';
-const app = await buildApp({ port: 0, host: '127.0.0.1', dbPath: ':memory:', adminKey: key, logLevel: 'silent', rateLimit: 1e9 }, { announceAdminKey: () => undefined });
+const app = await buildApp({ port: 0, host: '127.0.0.1', db: { kind: 'sqlite', path: ':memory:' }, adminKey: key, logLevel: 'silent', rateLimit: 1e9 }, { announceAdminKey: () => undefined });
 const call = (method: string, url: string, payload?: unknown) => app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${key}` }, ...(payload ? { payload: payload as object } : {}) });
 const ids = Array.from({ length: 1000 }, (_, c) => `c${c}`);
 for (let k = 0; k < 1000; k += 500) await call('POST', '/v1/campaigns', { items: ids.slice(k, k + 500).map((id) => ({ id, name: id, channel: 'paid_search', startDate: '2026-01-01' })) });

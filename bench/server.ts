@@ -49,7 +49,7 @@ const sampler = setInterval(sample, 20);
 // reads it (the reliability suite's load test raises it for its child).
 const { rateLimit } = loadConfig({ SPENDBOOK_RATE_LIMIT: process.env.SPENDBOOK_RATE_LIMIT });
 const app = await buildApp(
-  { port: 0, host: '127.0.0.1', dbPath, adminKey, logLevel: 'silent', rateLimit },
+  { port: 0, host: '127.0.0.1', db: { kind: 'sqlite', path: dbPath }, adminKey, logLevel: 'silent', rateLimit },
   { log: false, announceAdminKey: () => undefined },
 );
 await app.listen({ port: 0, host: '127.0.0.1' });

@@ -310,3 +310,18 @@ export const dashboardSecret = sqliteTable(
   },
   (t) => [check('dashboard_secret_single_row', sql`${t.id} = 1`)],
 );
+
+/**
+ * The data version: one row, whose `version` goes up by one in every write
+ * transaction that changed data (the unit of work, src/store). Every cache
+ * (reports, the in-memory tables, settings, API keys) keys on it, so a
+ * write by any process on the database is seen by every other at once.
+ */
+export const dataVersion = sqliteTable(
+  'data_version',
+  {
+    id: integer('id').primaryKey(),
+    version: integer('version').notNull(),
+  },
+  (t) => [check('data_version_single_row', sql`${t.id} = 1`)],
+);

@@ -6,18 +6,24 @@
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 
+/** A configuration the service cannot run with: the message alone, and exit code 2. */
+function refuse(error: unknown): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`spendbook: ${error.message}\n`);
+    process.exit(2);
+  }
+  throw error;
+}
+
 async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`spendbook: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
+    refuse(error);
   }
-  const app = await buildApp(config, { log: true });
+  // buildApp refuses a store it cannot open yet (PostgreSQL) as a configuration error too.
+  const app = await buildApp(config, { log: true }).catch(refuse);
   if (process.argv.includes('--demo')) {
     const { loadDemo } = await import('../fixtures/demo/load.js');
     const result = loadDemo(app);

@@ -1,13 +1,18 @@
 /** Configuration is read once from the environment; a bad value names its variable. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig, POSTGRES_NOT_YET } from '../src/config.js';
 
 describe('loadConfig', () => {
   it('gives the documented defaults for an empty environment', () => {
     expect(loadConfig({})).toEqual({
       port: 3000,
       host: '127.0.0.1',
-      dbPath: './data/spendbook.db',
+      db: { kind: 'sqlite', path: './data/spendbook.db' },
       adminKey: undefined,
       logLevel: 'info',
       rateLimit: 6000,
@@ -24,7 +29,7 @@ describe('loadConfig', () => {
         LOG_LEVEL: 'warn',
         SPENDBOOK_RATE_LIMIT: '120',
       }),
-    ).toEqual({ port: 8080, host: '0.0.0.0', dbPath: '/var/lib/spendbook.db', adminKey: 'a-long-enough-admin-key', logLevel: 'warn', rateLimit: 120 });
+    ).toEqual({ port: 8080, host: '0.0.0.0', db: { kind: 'sqlite', path: '/var/lib/spendbook.db' }, adminKey: 'a-long-enough-admin-key', logLevel: 'warn', rateLimit: 120 });
   });
 
   it('treats an empty variable as unset', () => {
@@ -50,5 +55,81 @@ describe('loadConfig', () => {
 
   it('lists every bad variable at once', () => {
     expect(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'y' })).toThrow(/PORT: .*\n {2}LOG_LEVEL: /s);
+  });
+});
+
+describe('SPENDBOOK_DB', () => {
+  it.each([
+    ['./data/spendbook.db', './data/spendbook.db'],
+    [':memory:', ':memory:'],
+    ['relative/dir/x.db', 'relative/dir/x.db'],
+    // A drive letter is a path, not a scheme.
+    ['C:\\data\\spendbook.db', 'C:\\data\\spendbook.db'],
+  ])('takes %j as a SQLite file', (value, path) => {
+    expect(loadConfig({ SPENDBOOK_DB: value }).db).toEqual({ kind: 'sqlite', path });
+  });
+
+  it.each(['postgres://spendbook:secret@db.internal:5432/spendbook', 'postgresql://localhost/spendbook?sslmode=require', 'postgres:///spendbook', 'POSTGRES://host/db'])(
+    'takes %j as PostgreSQL, keeping the URL as given',
+    (url) => {
+      expect(loadConfig({ SPENDBOOK_DB: url }).db).toEqual({ kind: 'postgres', url });
+    },
+  );
+
+  it.each([
+    ['mysql://root@localhost/spendbook', 'mysql: URLs are not supported'],
+    ['mysql:spendbook', 'mysql: URLs are not supported'],
+    ['file:./data/spendbook.db', 'file: URLs are not supported'],
+    ['file:///var/lib/spendbook.db', 'file: URLs are not supported'],
+    ['sqlite://data/spendbook.db', 'sqlite: URLs are not supported'],
+    ['postgres://exa mple/db', 'is not a valid PostgreSQL URL'],
+    ['postgres:spendbook', 'is not a valid PostgreSQL URL'],
+  ])('refuses %j, naming the variable', (value, message) => {
+    expect(() => loadConfig({ SPENDBOOK_DB: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ SPENDBOOK_DB: value })).toThrow(`invalid configuration:\n  SPENDBOOK_DB: ${message}`);
+  });
+
+  it('does not repeat a refused URL, which may hold a password', () => {
+    expect(() => loadConfig({ SPENDBOOK_DB: 'postgres://u:hunter2@exa mple/db' })).toThrow(/^(?![\s\S]*hunter2)/);
+  });
+
+  /** Starts the real server entry with this environment; it must stop at once, so a short timeout is enough. */
+  function startServer(env: Record<string, string>, cwd: string) {
+    const root = join(import.meta.dirname, '..');
+    // tsx by its file URL: the child runs in an empty folder, where `--import tsx` would not resolve.
+    const tsx = pathToFileURL(join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+    return spawnSync(process.execPath, ['--import', tsx, join(root, 'src', 'server.ts')], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', PORT: '0', ...env },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+  }
+
+  it('stops the server with exit code 2 and the message a user sees for a PostgreSQL URL (until PostgreSQL is supported)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spendbook-config-'));
+    try {
+      const run = startServer({ SPENDBOOK_DB: 'postgres://spendbook:secret@127.0.0.1:1/spendbook' }, dir);
+      expect(run.stderr).toBe(`spendbook: ${POSTGRES_NOT_YET}\n`);
+      expect(POSTGRES_NOT_YET).toBe('SPENDBOOK_DB: PostgreSQL is not supported by this version yet');
+      expect(run.status).toBe(2);
+      // Nothing was made on disk: no SQLite file in a folder called `postgres:`.
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops the server with exit code 2 for a URL of another kind, making no file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spendbook-config-'));
+    try {
+      const run = startServer({ SPENDBOOK_DB: 'mysql://root@localhost/spendbook' }, dir);
+      expect(run.stderr).toMatch(/^spendbook: invalid configuration:\n {2}SPENDBOOK_DB: mysql: URLs are not supported/);
+      expect(run.status).toBe(2);
+      expect(existsSync(join(dir, 'mysql:'))).toBe(false);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -21,7 +21,7 @@ export async function makeApp(options: { now?: Date; dbPath?: string; rateLimit?
     {
       port: 0,
       host: '127.0.0.1',
-      dbPath: options.dbPath ?? ':memory:',
+      db: { kind: 'sqlite', path: options.dbPath ?? ':memory:' },
       adminKey: ADMIN_KEY,
       logLevel: 'silent',
       rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,

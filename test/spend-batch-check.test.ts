@@ -15,7 +15,7 @@ import { CampaignService, refKey, type ExternalRef } from '../src/features/campa
 import { itemPath } from '../src/features/shared/batch.js';
 import { SpendService, type SpendInput } from '../src/features/spend/service.js';
 import { PeriodService } from '../src/features/periods/service.js';
-import { AuditLog } from '../src/features/audit/service.js';
+import { UnitOfWork } from '../src/store/unit-of-work.js';
 import { ValidationError, type FieldError } from '../src/lib/errors.js';
 
 const CAMPAIGNS = ['a', 'b'];
@@ -85,8 +85,8 @@ let handle: DatabaseHandle;
 let spend: SpendService;
 beforeEach(() => {
   handle = openDatabase(':memory:');
-  const audit = new AuditLog(handle.sqlite);
-  const campaigns = new CampaignService(handle.db, audit);
+  const uow = new UnitOfWork(handle.db);
+  const campaigns = new CampaignService(handle.db, uow);
   campaigns.upsert(
     [
       { id: 'a', name: 'A', channel: 'paid_search', startDate: '2026-01-01', externalRefs: [{ source: 'google_ads', id: '111' }] },
@@ -94,7 +94,7 @@ beforeEach(() => {
     ],
     itemPath,
   );
-  spend = new SpendService(handle.sqlite, audit, campaigns, new PeriodService(handle.sqlite, audit));
+  spend = new SpendService(handle.sqlite, uow, campaigns, new PeriodService(handle.sqlite, uow));
 });
 afterEach(() => handle.close());
 

@@ -3,29 +3,42 @@
  * for the ROI reports, must equal what SQL says of the same file: after a
  * full load (in rowid ranges, with the row-by-row fallback), after the
  * writes this process reports to them, after a write inside a transaction
- * that could still roll back, and after another connection's commit.
+ * that could still roll back, and after another process's commit (seen
+ * through the data version).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle, type Sqlite } from '../src/db.js';
 import type { TimeRange } from '../src/domain/attribution/index.js';
 import { formatDay, parseDay } from '../src/domain/periods.js';
 import { RevenueIndex, type RevenueRowChange } from '../src/features/revenue/revenue-index.js';
 import { SpendIndex, type SpendLines } from '../src/features/spend/spend-index.js';
+import { UnitOfWork } from '../src/store/unit-of-work.js';
 
 let dir: string;
 let path: string;
 let handle: DatabaseHandle;
+let uow: UnitOfWork;
 const indexes: { close(): void }[] = [];
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'spendbook-mirrors-'));
   path = join(dir, 'spendbook.db');
   handle = openDatabase(path);
+  uow = new UnitOfWork(handle.db);
 });
+
+/** A write by another process on the same file: its own connection, through its own unit of work. */
+function otherProcessWrites(write: (sqlite: Sqlite) => void): void {
+  const other = openDatabase(path);
+  try {
+    new UnitOfWork(other.db).write(() => write(other.sqlite));
+  } finally {
+    other.close();
+  }
+}
 
 afterEach(() => {
   for (const index of indexes.splice(0)) index.close();
@@ -34,13 +47,13 @@ afterEach(() => {
 });
 
 function spendIndex(): SpendIndex {
-  const index = new SpendIndex(handle.sqlite);
+  const index = new SpendIndex(handle.sqlite, uow);
   indexes.push(index);
   return index;
 }
 
 function revenueIndex(): RevenueIndex {
-  const index = new RevenueIndex(handle.sqlite);
+  const index = new RevenueIndex(handle.sqlite, uow);
   indexes.push(index);
   return index;
 }
@@ -206,19 +219,38 @@ describe('SpendIndex', () => {
     expect(spendInIndex(index)).toEqual(spendInSql());
   });
 
-  it('reloads after another connection commits (data_version)', () => {
+  it('reloads after another process commits (data version)', () => {
     seedSpend();
     const index = spendIndex();
     const loaded = index.current();
-    const other = new Database(path);
-    try {
-      insertSpend(other, [['2026-03-02', 'c2', 'USD', 3_000_000n]]);
-    } finally {
-      other.close();
-    }
+    otherProcessWrites((other) => insertSpend(other, [['2026-03-02', 'c2', 'USD', 3_000_000n]]));
     expect(index.current()).not.toBe(loaded);
     expect(spendInIndex(index)).toEqual(['2026-03-01 c1 EUR 1000000', '2026-03-02 c1 EUR 2000000', '2026-03-02 c2 USD 3000000']);
     expect(spendInIndex(index)).toEqual(spendInSql());
+  });
+
+  it("keeps its store across this process's writes, and reloads when another process committed between them", () => {
+    seedSpend();
+    const index = spendIndex();
+    const loaded = index.current();
+    // A write of this process to another table moves the version, but the mirror moves with it: no reload.
+    uow.write(() => handle.sqlite.prepare("insert into dashboard_secret (id, secret, created_at) values (1, 's', 'now')").run());
+    expect(index.current()).toBe(loaded);
+    // One of this process to its own table, handed to it after the commit: still no reload, and the line is there.
+    const batch: SpendLine[] = [['2026-03-03', 'c1', 'EUR', 500_000n]];
+    uow.write(() => insertSpend(handle.sqlite, batch));
+    index.inserted(batchOf(batch));
+    expect(index.current()).toBe(loaded);
+    expect(spendInIndex(index)).toEqual(spendInSql());
+
+    // Another process commits, then this one writes: the mirror missed a version and loads again.
+    otherProcessWrites((other) => insertSpend(other, [['2026-03-04', 'c2', 'USD', 1_000_000n]]));
+    const mine: SpendLine[] = [['2026-03-05', 'c1', 'EUR', 250_000n]];
+    uow.write(() => insertSpend(handle.sqlite, mine));
+    index.inserted(batchOf(mine));
+    expect(index.current()).not.toBe(loaded);
+    expect(spendInIndex(index)).toEqual(spendInSql());
+    expect(spendInIndex(index)).toContain('2026-03-04 c2 USD 1000000');
   });
 });
 
@@ -383,16 +415,11 @@ describe('RevenueIndex', () => {
     expect(revenueInIndex(index)).toEqual([['alice', 1000, 1000, 50_000_000n, 'EUR', false]]);
   });
 
-  it('reloads after another connection commits (data_version)', () => {
+  it('reloads after another process commits (data version)', () => {
     insertRevenue(handle.sqlite, 'cv1', 'alice', 1000, 50_000_000n, 'EUR', null);
     const index = revenueIndex();
     const loaded = index.current();
-    const other = new Database(path);
-    try {
-      insertRevenue(other, 'rf1', 'alice', 2000, -2_000_000n, 'EUR', 'cv1');
-    } finally {
-      other.close();
-    }
+    otherProcessWrites((other) => void insertRevenue(other, 'rf1', 'alice', 2000, -2_000_000n, 'EUR', 'cv1'));
     expect(index.current()).not.toBe(loaded);
     expect(revenueInIndex(index)).toEqual([
       ['alice', 1000, 1000, 50_000_000n, 'EUR', false],

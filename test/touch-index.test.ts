@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../src/db.js';
 import { TouchIndex } from '../src/features/touchpoints/touch-index.js';
+import { UnitOfWork } from '../src/store/unit-of-work.js';
 
 let handle: DatabaseHandle;
 afterEach(() => handle?.close());
@@ -36,7 +37,7 @@ describe('TouchIndex', () => {
         expected.push(`${customer} c${i % 3} ${i * 10}`);
       }
     })();
-    const index = new TouchIndex(handle.sqlite);
+    const index = new TouchIndex(handle.sqlite, new UnitOfWork(handle.db));
     const rows = tableOf(index);
     expect(index.current().size).toBe(250_000);
     expect(rows.sort()).toEqual(expected.sort());
@@ -44,7 +45,7 @@ describe('TouchIndex', () => {
 
   it('patches writes of this connection, and reloads when it cannot know what changed', () => {
     handle = openDatabase(':memory:');
-    const index = new TouchIndex(handle.sqlite);
+    const index = new TouchIndex(handle.sqlite, new UnitOfWork(handle.db));
     expect(index.current().size).toBe(0);
     index.applied([[1, 'u1', 'A', 1000]]);
     expect(tableOf(index)).toEqual(['u1 A 1000']);

@@ -1,21 +1,28 @@
 /**
- * The audit trail's plumbing: the AuditLog, and a scope per request in which
- * the authenticated key is the actor every audited write is recorded as.
- * Registered after the database and before auth: its onRequest hook opens
- * the scope that auth's hook and everything after it run in.
+ * The audit trail's plumbing and the unit of work every write goes
+ * through: the AuditLog, a scope per request in which the authenticated
+ * key is the actor every write is recorded as, and the UnitOfWork that
+ * names that actor in each write transaction. Registered after the
+ * database and before auth: its onRequest hook opens the scope that auth's
+ * hook and everything after it run in.
  */
 import fp from 'fastify-plugin';
 import { actorScope, AuditLog } from '../features/audit/service.js';
+import { UnitOfWork } from '../store/unit-of-work.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     audit: AuditLog;
+    /** Every write transaction, and the data version every cache keys on. */
+    uow: UnitOfWork;
   }
 }
 
 export default fp<{ now: () => Date }>(
   async (app, { now }) => {
-    app.decorate('audit', new AuditLog(app.sqlite, now));
+    const audit = new AuditLog(app.sqlite);
+    app.decorate('audit', audit);
+    app.decorate('uow', new UnitOfWork(app.db, app.sqlite, { actor: () => audit.actor(), now }));
     app.addHook('onRequest', (_request, _reply, done) => actorScope.run({ actor: null }, done));
     app.addHook('preHandler', async (request) => {
       const scope = actorScope.getStore();

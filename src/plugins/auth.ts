@@ -39,7 +39,7 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 export default fp<AuthPluginOptions>(
   async (app, options) => {
-    const service = new ApiKeyService(app.db, app.audit, options.now);
+    const service = new ApiKeyService(app.db, app.uow, options.now);
     app.decorate('apiKeys', service);
     app.decorateRequest('principal', null);
 

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import { ConfigError, POSTGRES_NOT_YET, type DbConfig } from '../config.js';
 import { openDatabase, type Db, type Sqlite } from '../db.js';
 
 declare module 'fastify' {
@@ -9,13 +10,15 @@ declare module 'fastify' {
 }
 
 export interface DbPluginOptions {
-  dbPath: string;
+  db: DbConfig;
 }
 
-/** Opens the SQLite store (migrated) and closes it with the app. */
+/** Opens the SQLite store (migrated) and closes it with the app; refuses PostgreSQL for now. */
 export default fp<DbPluginOptions>(
   async (app, options) => {
-    const handle = openDatabase(options.dbPath);
+    // The PostgreSQL store is yet to come: say so rather than start on something else.
+    if (options.db.kind === 'postgres') throw new ConfigError(POSTGRES_NOT_YET);
+    const handle = openDatabase(options.db.path);
     app.decorate('db', handle.db);
     app.decorate('sqlite', handle.sqlite);
     app.addHook('onClose', async () => handle.close());

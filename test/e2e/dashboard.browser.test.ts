@@ -37,7 +37,7 @@ beforeAll(async () => {
   }
   scratch = mkdtempSync(join(tmpdir(), 'spendbook-e2e-'));
   app = await buildApp(
-    { port: 0, host: '127.0.0.1', dbPath: join(scratch, 'demo.db'), adminKey: ADMIN, logLevel: 'silent' },
+    { port: 0, host: '127.0.0.1', db: { kind: 'sqlite', path: join(scratch, 'demo.db') }, adminKey: ADMIN, logLevel: 'silent' },
     { now: () => new Date('2026-03-20T12:00:00Z'), announceAdminKey: () => undefined },
   );
   expect(loadDemo(app).loaded).toBe(true);

@@ -327,7 +327,7 @@ describe('a session’s lifetime', () => {
   it('ends after 30 minutes unused, after 12 hours however used, and at once when its key is revoked', async () => {
     let now = new Date('2026-03-20T09:00:00Z').getTime();
     const app = await buildApp(
-      { port: 0, host: '127.0.0.1', dbPath: ':memory:', adminKey: ADMIN_KEY, logLevel: 'silent' },
+      { port: 0, host: '127.0.0.1', db: { kind: 'sqlite', path: ':memory:' }, adminKey: ADMIN_KEY, logLevel: 'silent' },
       { now: () => new Date(now), announceAdminKey: () => undefined },
     );
     try {

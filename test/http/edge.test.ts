@@ -69,7 +69,7 @@ describe('URLs in the log', () => {
     const lines: string[] = [];
     const secret = 'sb_query_secret_0123456789abcdef';
     const app = await buildApp(
-      { port: 0, host: '127.0.0.1', dbPath: ':memory:', adminKey: ADMIN_KEY, logLevel: 'trace', rateLimit: 100 },
+      { port: 0, host: '127.0.0.1', db: { kind: 'sqlite', path: ':memory:' }, adminKey: ADMIN_KEY, logLevel: 'trace', rateLimit: 100 },
       { announceAdminKey: () => undefined, logStream: { write: (line) => void lines.push(line) } },
     );
     try {

@@ -278,7 +278,7 @@ describe('logs', () => {
     let app: FastifyInstance | undefined;
     try {
       app = await buildApp(
-        { port: 0, host: '127.0.0.1', dbPath: ':memory:', adminKey: ADMIN_KEY, logLevel: 'trace', rateLimit: 3 },
+        { port: 0, host: '127.0.0.1', db: { kind: 'sqlite', path: ':memory:' }, adminKey: ADMIN_KEY, logLevel: 'trace', rateLimit: 3 },
         { announceAdminKey: () => undefined, logStream: { write: (line) => void lines.push(line) } },
       );
       const viewerKey = app.apiKeys.create('log test viewer', 'viewer').key;

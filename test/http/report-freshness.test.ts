@@ -3,7 +3,9 @@
  * touchpoints, revenue and spend from memory (TableMirror). Neither may ever serve data older
  * than the database: every kind of write is followed by a report that must
  * show it, checked against the figure worked by hand, and a write by another
- * connection to the same SQLite file must be seen too.
+ * connection to the same SQLite file must be seen too (one that moves the
+ * data version, as the unit of work does and any writer around the service
+ * must: BUMP below).
  *
  * Data: campaigns A and B (paid_search, paid_social); customer u1 touched by
  * A on March 1st, converts for 100 USD on March 2nd.
@@ -14,6 +16,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { campaignItem, makeApp, seedCampaigns, type TestApp } from '../helper.js';
+
+/** What a write around the service adds to its transaction so that every cache sees it. */
+const BUMP = 'update data_version set version = version + 1 where id = 1';
 
 const ROI = '/v1/reports/roi?from=2026-03-01&to=2026-03-31&model=last_touch&groupBy=campaign';
 
@@ -114,10 +119,13 @@ describe('cached reports are never stale', () => {
     expect(await revenueByName()).toEqual({ Search: '100.00', '(unattributed)': '0.00', total: '100.00' });
     // Another process (here: another connection) adds a later touch by B and a conversion.
     const other = new Database(path);
+    other.exec('begin');
     other.prepare('insert into touchpoints (id, customer_id, campaign_id, occurred_at) values (?, ?, ?, ?)').run('t9', 'u1', 'B', Date.parse('2026-03-01T12:00:00Z'));
     // ... a conversion of a customer this process never saw, and a spend line.
     other.prepare('insert into revenue (id, customer_id, occurred_at, amount_micros, currency) values (?, ?, ?, ?, ?)').run('cv9', 'u9', Date.parse('2026-03-09T00:00:00Z'), 7_000_000, 'USD');
     other.prepare(`insert into spend (source, campaign_id, date, reference, amount_micros, currency, version) values ('manual', 'B', '2026-03-09', '', 25000000, 'USD', 1)`).run();
+    other.prepare(BUMP).run();
+    other.exec('commit');
     other.close();
     expect(await revenueByName()).toEqual({ Social: '100.00', '(unattributed)': '7.00', total: '107.00' });
     const res = await t.call({ method: 'GET', url: ROI });
@@ -175,7 +183,10 @@ describe('cached reports are never stale', () => {
     expect(await totals(FORECAST)).toMatchObject({ actualToDate: '180.00', forecast: '558.00' }); // 180 x 31 / 10
     // Another connection adds 20.00 on March 3rd.
     const other = new Database(join(dir, 'spendbook.db'));
-    other.prepare(`insert into spend (source, campaign_id, date, reference, amount_micros, currency, version) values ('manual', 'B', '2026-03-03', '', 20000000, 'USD', 1)`).run();
+    other.transaction(() => {
+      other.prepare(`insert into spend (source, campaign_id, date, reference, amount_micros, currency, version) values ('manual', 'B', '2026-03-03', '', 20000000, 'USD', 1)`).run();
+      other.prepare(BUMP).run();
+    })();
     other.close();
     expect(await totals(BURN)).toMatchObject({ actual: '200.00' });
     expect(await totals(FORECAST)).toMatchObject({ actualToDate: '200.00', forecast: '620.00' }); // 200 x 31 / 10

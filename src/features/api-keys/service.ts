@@ -1,10 +1,11 @@
 /**
  * API keys: random secrets shown once, stored as SHA-256 hashes (the keys
  * are 256-bit random, so a fast hash is enough; no password stretching is
- * needed). Lookups are cached in memory and the cache is dropped on every
- * change.
+ * needed). Lookups are cached in memory until the data version moves (any
+ * write, by this process or another), so a key revoked anywhere is refused
+ * everywhere at once.
  */
-import type { AuditLog } from '../audit/service.js';
+import type { UnitOfWork } from '../../store/unit-of-work.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { and, asc, count, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../../db.js';
@@ -46,11 +47,18 @@ function newKeyId(): string {
 
 export class ApiKeyService {
   private cache = new Map<string, Principal | null>();
+  /** The data version the cache holds for. */
+  private cacheVersion = -1;
 
-  constructor(private readonly db: Db, private readonly audit: AuditLog, private readonly now: () => Date = () => new Date()) {}
+  constructor(private readonly db: Db, private readonly uow: UnitOfWork, private readonly now: () => Date = () => new Date()) {}
 
   authenticate(secret: string): Principal | null {
     const hash = hashKey(secret);
+    const version = this.uow.version();
+    if (version !== this.cacheVersion) {
+      this.cache.clear();
+      this.cacheVersion = version;
+    }
     const cached = this.cache.get(hash);
     if (cached !== undefined) return cached;
     const row = this.db
@@ -60,7 +68,8 @@ export class ApiKeyService {
       .get();
     const principal = row ? { keyId: row.id, name: row.name, role: row.role } : null;
     if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(hash, principal);
+    // Not from inside a transaction: what it read may still roll back.
+    if (!this.uow.inTransaction()) this.cache.set(hash, principal);
     return principal;
   }
 
@@ -87,8 +96,7 @@ export class ApiKeyService {
       prefix: secret.slice(0, 7),
       createdAt: this.now().toISOString(),
     };
-    this.audit.transaction(() => this.db.insert(apiKeys).values({ ...view, keyHash: hashKey(secret) }).run());
-    this.cache.clear();
+    this.uow.write((tx) => tx.insert(apiKeys).values({ ...view, keyHash: hashKey(secret) }).run());
     return { ...view, key: secret };
   }
 
@@ -103,7 +111,7 @@ export class ApiKeyService {
 
   /** Revokes a key. The last admin key cannot go: nobody could manage keys after it. */
   revoke(id: string): void {
-    this.audit.transaction(() => this.db.transaction((tx) => {
+    this.uow.write((tx) => {
       const row = tx.select().from(apiKeys).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).get();
       if (!row) throw new NotFoundError(`no active API key ${id}`);
       if (row.role === 'admin') {
@@ -115,7 +123,6 @@ export class ApiKeyService {
         if (admins <= 1) throw new ConflictError('last_admin_key', 'this is the last admin key; create another admin key first');
       }
       tx.update(apiKeys).set({ revokedAt: this.now().toISOString() }).where(eq(apiKeys.id, id)).run();
-    }));
-    this.cache.clear();
+    });
   }
 }

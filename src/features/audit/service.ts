@@ -1,10 +1,11 @@
 /**
  * The audit trail. Triggers (migration 0008) record every insert, update and
  * delete of the data in the same transaction as the change, with the actor
- * this service puts in `audit_context` for the length of the transaction;
- * the batch ingests of spend, touchpoints and revenue add one `ingest` event
- * per batch (counts, and the rowids of the rows it inserted) instead of a
- * row per insert. `audit_events` is append-only (a trigger).
+ * the unit of work (src/store/unit-of-work.ts) puts in `audit_context` for
+ * the length of the transaction; the batch ingests of spend, touchpoints and
+ * revenue add one `ingest` event per batch (counts, and the rowids of the
+ * rows it inserted, UnitOfWork.record) instead of a row per insert.
+ * `audit_events` is append-only (a trigger).
  *
  * The actor comes from the request: the audit plugin opens an
  * AsyncLocalStorage scope per request and puts the authenticated key in it,
@@ -54,23 +55,7 @@ interface EventRow {
 }
 
 export class AuditLog {
-  /**
-   * Rows this log wrote to audit_context (two per audited transaction): they
-   * move SQLite's total_changes() without changing any data, so the report
-   * cache subtracts them.
-   */
-  contextWrites = 0;
-  private readonly setContext;
-  private readonly clearContext;
-  private readonly insertEvent;
-
-  constructor(private readonly sqlite: Sqlite, private readonly now = () => new Date()) {
-    this.setContext = sqlite.prepare('insert or replace into audit_context (id, key_id, name, at) values (1, ?, ?, ?)');
-    this.clearContext = sqlite.prepare('delete from audit_context');
-    this.insertEvent = sqlite.prepare(
-      'insert into audit_events (at, actor_key_id, actor_name, action, entity, entity_id, before, after) values (?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-  }
+  constructor(private readonly sqlite: Sqlite) {}
 
   /** The actor of the current request (or runAs scope), null outside one. */
   actor(): Actor | null {
@@ -80,40 +65,6 @@ export class AuditLog {
   /** Runs `fn` as `actor`, for writes made outside a request. */
   runAs<T>(actor: Actor, fn: () => T): T {
     return actorScope.run({ actor }, fn);
-  }
-
-  /**
-   * Runs `fn` in a transaction whose changes are recorded as the current
-   * actor's. Inside an outer transaction it joins it (the outer one set the
-   * actor); the context row never outlives the transaction.
-   */
-  transaction<T>(fn: () => T): T {
-    // Nested: a savepoint in the outer transaction, whose actor stands.
-    if (this.sqlite.inTransaction) return this.sqlite.transaction(fn)();
-    return this.sqlite.transaction(() => {
-      const actor = this.actor();
-      this.contextWrites += this.setContext.run(actor?.keyId ?? null, actor?.name ?? null, this.now().toISOString()).changes;
-      try {
-        return fn();
-      } finally {
-        this.contextWrites += this.clearContext.run().changes;
-      }
-    })();
-  }
-
-  /** An event the triggers cannot see (a batch ingest); call it inside `transaction`. */
-  record(action: string, entity: string, entityId: string | null, before: unknown, after: unknown): void {
-    const actor = this.actor();
-    this.insertEvent.run(
-      this.now().toISOString(),
-      actor?.keyId ?? null,
-      actor?.name ?? null,
-      action,
-      entity,
-      entityId,
-      before === null ? null : JSON.stringify(before),
-      after === null ? null : JSON.stringify(after),
-    );
   }
 
   /** Events oldest first; `actor` matches the key id or the key name. */

@@ -4,7 +4,7 @@
  * upsert replaces the whole record; an external ref belongs to one
  * campaign only.
  */
-import type { AuditLog } from '../audit/service.js';
+import type { UnitOfWork } from '../../store/unit-of-work.js';
 import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db.js';
 import { campaignExternalRefs, campaigns } from '../../../db/schema.js';
@@ -74,7 +74,7 @@ export class CampaignService {
   private readonly dropRefStmt;
   private readonly insertRefStmt;
 
-  constructor(private readonly db: Db, private readonly audit: AuditLog, private readonly now: () => Date = () => new Date()) {
+  constructor(private readonly db: Db, private readonly uow: UnitOfWork, private readonly now: () => Date = () => new Date()) {
     const sqlite = db.$client;
     this.existsStmt = sqlite.prepare('select 1 from campaigns where id = ?').pluck();
     this.insertStmt = sqlite.prepare(
@@ -158,7 +158,7 @@ export class CampaignService {
       });
     });
 
-    return this.audit.transaction(() => this.db.transaction((tx) => {
+    return this.uow.write((tx) => {
       // Refs already owned by a campaign outside this batch's ids.
       const allRefs = items.flatMap((item, i) => item.externalRefs.map((ref, r) => ({ ref, i, r })));
       const bySource = new Map<string, string[]>();
@@ -234,7 +234,7 @@ export class CampaignService {
         }
       }
       return counts;
-    }));
+    });
   }
 
   /** Maps external refs to campaign ids (missing ones are absent). */

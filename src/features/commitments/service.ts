@@ -1,6 +1,6 @@
 /** Signed orders not yet invoiced. `open` ones count as committed in burn. */
 import type { Sqlite } from '../../db.js';
-import type { AuditLog } from '../audit/service.js';
+import type { UnitOfWork } from '../../store/unit-of-work.js';
 import { minorUnits } from '../../domain/currency.js';
 import { formatAmount } from '../../domain/money.js';
 import { firstDayOfMonth } from '../../domain/periods.js';
@@ -45,7 +45,7 @@ export class CommitmentService {
   private readonly upsertStmt;
 
   constructor(
-    private readonly sqlite: Sqlite, private readonly audit: AuditLog,
+    private readonly sqlite: Sqlite, private readonly uow: UnitOfWork,
     private readonly campaigns: CampaignService,
     private readonly periods: PeriodService,
     private readonly rates: RateCoverageSource,
@@ -79,7 +79,7 @@ export class CommitmentService {
     flagRepeats(items, (item) => item.id, errors, pathOf, 'id', (earlier) => `repeats the id of item ${earlier}`);
     errors.throwIfAny();
     const stamp = this.now().toISOString();
-    return this.audit.transaction(() => {
+    return this.uow.write(() => {
       // A commitment is dated by its month; one stored in a closed month cannot move out of it either.
       this.periods.refuseClosed(items, pathOf, 'month', (item, closed) => {
         const month = closed.ofMonth(item.month);

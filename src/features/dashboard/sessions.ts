@@ -99,9 +99,11 @@ function cookieValue(header: string | undefined, name: string): string | undefin
 
 export default fp<{ now: () => Date }>(
   async (app, { now }) => {
-    app.sqlite
-      .prepare('insert or ignore into dashboard_secret (id, secret, created_at) values (1, ?, ?)')
-      .run(randomBytes(32).toString('base64url'), now().toISOString());
+    app.uow.write(() =>
+      app.sqlite
+        .prepare('insert or ignore into dashboard_secret (id, secret, created_at) values (1, ?, ?)')
+        .run(randomBytes(32).toString('base64url'), now().toISOString()),
+    );
     const secret = app.sqlite.prepare('select secret from dashboard_secret where id = 1').pluck().get() as string;
     await app.register(cookie, { secret });
     app.decorate('sessions', new SessionService(app.apiKeys, { sign: (v) => app.signCookie(v), unsign: (v) => app.unsignCookie(v) }, now));

@@ -21,7 +21,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Sqlite } from '../../db.js';
-import type { AuditLog } from '../audit/service.js';
+import type { UnitOfWork } from '../../store/unit-of-work.js';
 import { minorUnits } from '../../domain/currency.js';
 import { rowKeyOf } from '../../domain/grouping.js';
 import {
@@ -132,7 +132,7 @@ export class ForecastSnapshotService {
   private readonly latestOfMonthStmt;
 
   constructor(
-    private readonly sqlite: Sqlite, private readonly audit: AuditLog,
+    private readonly sqlite: Sqlite, private readonly uow: UnitOfWork,
     private readonly forecasts: ForecastReportService,
     private readonly cache: ReportCache,
     private readonly periods: PeriodService,
@@ -169,7 +169,7 @@ export class ForecastSnapshotService {
     // in-memory spend stale (the transaction might roll back) and cost a reload.
     // Nothing can write in between: the insert follows synchronously.
     const report = this.forecasts.report({ ...request, asOf });
-    const taken = this.audit.transaction(() => {
+    const taken = this.uow.write(() => {
       this.refuseTakenName(request.name);
       this.refuseClosedMonths(period);
       const id = newSnapshotId();

@@ -1,6 +1,6 @@
 /** FX rates: base-currency units per one unit of a currency, per day. */
 import type { Sqlite } from '../../db.js';
-import type { AuditLog } from '../audit/service.js';
+import type { UnitOfWork } from '../../store/unit-of-work.js';
 import { FxTable, parseRate, RateCoverage, type RateQuote } from '../../domain/fx.js';
 import { FieldErrors } from '../../lib/errors.js';
 import { flagRepeats, type BatchCounts } from '../shared/batch.js';
@@ -23,7 +23,7 @@ export class FxRateService {
   private readonly firstRatesStmt;
 
   constructor(
-    private readonly sqlite: Sqlite, private readonly audit: AuditLog,
+    private readonly sqlite: Sqlite, private readonly uow: UnitOfWork,
     private readonly settings: SettingsService,
     private readonly periods: PeriodService,
     private readonly now = () => new Date(),
@@ -46,7 +46,7 @@ export class FxRateService {
     flagRepeats(items, (item) => `${item.currency} ${item.date}`, errors, pathOf, 'date', (earlier) => `repeats the rate of item ${earlier} (same currency and date)`);
     errors.throwIfAny();
     const stamp = this.now().toISOString();
-    return this.audit.transaction(() => {
+    return this.uow.write(() => {
       this.periods.refuseClosed(items, pathOf, 'date', (item, closed) => this.closedMonthReached(item, closed));
       const counts: BatchCounts = { inserted: 0, updated: 0, unchanged: 0 };
       for (const item of items) {

@@ -11,7 +11,7 @@
  * change, move or delete.
  */
 import type { Sqlite } from '../../db.js';
-import type { AuditLog } from '../audit/service.js';
+import type { UnitOfWork } from '../../store/unit-of-work.js';
 import { ClosedMonths, monthBoundsMs } from '../../domain/closed-months.js';
 import { lastDayOfMonth } from '../../domain/periods.js';
 import { ConflictError, PeriodClosedError, UnprocessableError, type FieldError } from '../../lib/errors.js';
@@ -51,7 +51,7 @@ export class PeriodService {
   private readonly deleteClosed;
   private readonly insertEvent;
 
-  constructor(private readonly sqlite: Sqlite, private readonly audit: AuditLog, private readonly now = () => new Date()) {
+  constructor(private readonly sqlite: Sqlite, private readonly uow: UnitOfWork, private readonly now = () => new Date()) {
     this.closedStmt = sqlite.prepare('select month from closed_months').pluck();
     this.closedRowStmt = sqlite.prepare('select month, closed_at, closed_by, reason from closed_months where month = ?');
     this.insertClosed = sqlite.prepare(
@@ -98,7 +98,7 @@ export class PeriodService {
       throw new UnprocessableError('period_not_ended', `${month} has not ended (today is ${today}); a month can be closed from the day after its last day`);
     }
     const at = this.now().toISOString();
-    this.audit.transaction(() => {
+    this.uow.write(() => {
       const current = this.closedRowStmt.get(month) as { closed_at: string; closed_by: string | null } | undefined;
       if (current) {
         throw new ConflictError('period_already_closed', `${month} is already closed (since ${current.closed_at}${current.closed_by ? ` by ${current.closed_by}` : ''})`);
@@ -112,7 +112,7 @@ export class PeriodService {
 
   reopen(month: string, actor: Actor | null, reason: string): PeriodView {
     const at = this.now().toISOString();
-    this.audit.transaction(() => {
+    this.uow.write(() => {
       if (!this.closedRowStmt.get(month)) throw new ConflictError('period_not_closed', `${month} is not closed; there is nothing to reopen`);
       this.deleteClosed.run(month);
       this.insertEvent.run(month, 'reopen', at, actor?.keyId ?? null, actor?.name ?? null, reason);

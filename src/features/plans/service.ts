@@ -4,7 +4,7 @@
  * any time.
  */
 import type { Sqlite } from '../../db.js';
-import type { AuditLog } from '../audit/service.js';
+import type { UnitOfWork } from '../../store/unit-of-work.js';
 import { minorUnits } from '../../domain/currency.js';
 import { formatAmount } from '../../domain/money.js';
 import { firstDayOfMonth } from '../../domain/periods.js';
@@ -63,7 +63,7 @@ export class PlanService {
   private readonly insertRevision;
 
   constructor(
-    private readonly sqlite: Sqlite, private readonly audit: AuditLog,
+    private readonly sqlite: Sqlite, private readonly uow: UnitOfWork,
     private readonly campaigns: CampaignService,
     private readonly periods: PeriodService,
     private readonly rates: RateCoverageSource,
@@ -95,7 +95,7 @@ export class PlanService {
     flagRepeats(items, (item) => `${item.campaignId} ${item.month}`, errors, pathOf, 'month', (earlier) => `repeats the plan of item ${earlier} (same campaignId and month)`);
     errors.throwIfAny();
     const stamp = this.now().toISOString();
-    return this.audit.transaction(() => {
+    return this.uow.write(() => {
       this.periods.refuseClosed(items, pathOf, 'month', (item, closed) => closed.ofMonth(item.month));
       const counts: BatchCounts = { inserted: 0, updated: 0, unchanged: 0 };
       for (const item of items) {

@@ -5,6 +5,7 @@
  * upsert keeps.
  */
 import type { Sqlite } from '../../db.js';
+import type { DataVersionSource } from '../../store/unit-of-work.js';
 import { Interner } from '../../domain/attribution/index.js';
 import { RevenueStore } from '../../domain/revenue-store.js';
 import { readInRowidRanges, TableMirror } from '../shared/table-mirror.js';
@@ -18,9 +19,10 @@ export class RevenueIndex extends TableMirror<RevenueStore> {
   /** @param customers Customer ids as indices, shared with TouchIndex (see TouchStore). */
   constructor(
     sqlite: Sqlite,
+    versions: DataVersionSource,
     private readonly customers = new Interner(),
   ) {
-    super(sqlite);
+    super(sqlite, versions);
     this.rowidStmt = sqlite.prepare('select rowid from revenue where id = ?').pluck();
   }
 

@@ -6,7 +6,7 @@
  * another customer or currency, or refunds larger than their conversion.
  */
 import type { Sqlite } from '../../db.js';
-import type { AuditLog } from '../audit/service.js';
+import type { UnitOfWork } from '../../store/unit-of-work.js';
 import { minorUnits } from '../../domain/currency.js';
 import { formatAmount } from '../../domain/money.js';
 import { dayOfInstant, formatDay } from '../../domain/periods.js';
@@ -90,7 +90,7 @@ export class RevenueService {
   private readonly upsertStmt;
 
   constructor(
-    private readonly sqlite: Sqlite, private readonly audit: AuditLog,
+    private readonly sqlite: Sqlite, private readonly uow: UnitOfWork,
     private readonly periods: PeriodService,
     private readonly rates: RateCoverageSource,
     private readonly index?: RevenueIndex,
@@ -119,7 +119,7 @@ export class RevenueService {
 
   private write(items: RevenueInput[], pathOf: (i: number) => string): BatchCounts {
     const changed: RevenueRowChange[] = [];
-    const counts = this.audit.transaction(() => {
+    const counts = this.uow.write(() => {
       const stored = this.check(items, pathOf);
       // An event is dated by the UTC month of occurredAt; one stored in a closed month cannot move out of it either.
       this.periods.refuseClosed(items, pathOf, 'occurredAt', (item, closed) => {
@@ -157,7 +157,7 @@ export class RevenueService {
           lastInserted = rowid;
         }
       });
-      if (counts.inserted + counts.updated > 0) this.audit.record('ingest', 'revenue', null, null, { ...counts, insertedRowids: firstInserted === null ? null : [firstInserted, lastInserted] });
+      if (counts.inserted + counts.updated > 0) this.uow.record('ingest', 'revenue', null, null, { ...counts, insertedRowids: firstInserted === null ? null : [firstInserted, lastInserted] });
       return counts;
     });
     this.index?.applied(changed);

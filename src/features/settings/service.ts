@@ -1,6 +1,6 @@
 import { count, eq } from 'drizzle-orm';
 import type { Db } from '../../db.js';
-import type { AuditLog } from '../audit/service.js';
+import type { UnitOfWork } from '../../store/unit-of-work.js';
 import { closedMonths, fxRates, settings } from '../../../db/schema.js';
 import { ConflictError } from '../../lib/errors.js';
 
@@ -14,26 +14,31 @@ export interface Settings {
 export const DEFAULT_SETTINGS: Settings = { baseCurrency: 'USD', fiscalYearStartMonth: 1, pacingTolerance: '0.10' };
 
 export class SettingsService {
-  private cached: Settings | null = null;
+  /** The settings as read at data version `version` (another process may change them: see get). */
+  private cached: { settings: Settings; version: number } | null = null;
 
-  constructor(private readonly db: Db, private readonly audit: AuditLog) {
-    this.db
-      .insert(settings)
-      .values({ id: 1, ...DEFAULT_SETTINGS, updatedAt: new Date().toISOString() })
-      .onConflictDoNothing()
-      .run();
+  constructor(private readonly db: Db, private readonly uow: UnitOfWork) {
+    this.uow.write((tx) =>
+      tx
+        .insert(settings)
+        .values({ id: 1, ...DEFAULT_SETTINGS, updatedAt: new Date().toISOString() })
+        .onConflictDoNothing()
+        .run(),
+    );
   }
 
+  /** The settings now: read again whenever the data version moved, so a change by another process shows at once. */
   get(): Settings {
-    if (!this.cached) {
-      const row = this.db.select().from(settings).where(eq(settings.id, 1)).get()!;
-      this.cached = {
-        baseCurrency: row.baseCurrency,
-        fiscalYearStartMonth: row.fiscalYearStartMonth,
-        pacingTolerance: row.pacingTolerance,
-      };
-    }
-    return this.cached;
+    // Inside a transaction the row may hold a change that can still roll back: read it, keep nothing.
+    if (this.uow.inTransaction()) return this.read();
+    const version = this.uow.version();
+    if (this.cached?.version !== version) this.cached = { settings: this.read(), version };
+    return this.cached.settings;
+  }
+
+  private read(): Settings {
+    const row = this.db.select().from(settings).where(eq(settings.id, 1)).get()!;
+    return { baseCurrency: row.baseCurrency, fiscalYearStartMonth: row.fiscalYearStartMonth, pacingTolerance: row.pacingTolerance };
   }
 
   /**
@@ -42,7 +47,7 @@ export class SettingsService {
    * silently mix units.
    */
   update(change: Partial<Settings>): Settings {
-    const next = this.audit.transaction(() => this.db.transaction((tx) => {
+    const next = this.uow.write((tx) => {
       const current = this.get();
       const merged = { ...current, ...change };
       if (merged.baseCurrency !== current.baseCurrency) {
@@ -67,8 +72,7 @@ export class SettingsService {
         .where(eq(settings.id, 1))
         .run();
       return merged;
-    }));
-    this.cached = next;
+    });
     return next;
   }
 }

@@ -12,15 +12,18 @@
  * - A write inside a transaction that is not yet committed (an outer
  *   transaction, such as the demo loader's) could still roll back, so it
  *   marks the mirror stale instead, and the next read loads it again.
- * - A commit by another connection to the same file (a second process, the
- *   sqlite3 shell) is seen through SQLite's `PRAGMA data_version`, which
- *   changes exactly when another connection commits: the mirror is then
- *   loaded again.
+ * - The mirror remembers the data version (src/store/unit-of-work.ts) it is
+ *   equal to. When a write of this process commits and moves the version
+ *   from v to v + 1, a mirror at v moves to v + 1 (the write hands it what
+ *   it changed, if anything); a mirror at another version missed a commit of
+ *   another process, and loads again on its next read, as it does whenever
+ *   the version it reads is not its own.
  * - Work that can wait (sorting, re-reading what a write marked) is done
  *   when the mirror is next read, or earlier, once writes have paused for
  *   PREPARE_AFTER_MS (between requests, so a report does not pay for it).
  */
 import type { Sqlite } from '../../db.js';
+import type { DataVersionSource } from '../../store/unit-of-work.js';
 
 /** Quiet time after the last write before a mirror's deferred work is done ahead of the next report. */
 const PREPARE_AFTER_MS = 1_000;
@@ -34,12 +37,15 @@ export abstract class TableMirror<Store> {
   private loadedAtVersion = -1;
   private stale = false;
   private prepareTimer: NodeJS.Timeout | null = null;
-  private readonly dataVersionStmt;
+  private readonly unsubscribe;
   /** How long the last full load took, in milliseconds (logged and benchmarked). */
   lastLoadMs = 0;
 
-  constructor(protected readonly sqlite: Sqlite) {
-    this.dataVersionStmt = sqlite.prepare('pragma data_version').pluck();
+  constructor(protected readonly sqlite: Sqlite, private readonly versions: DataVersionSource) {
+    // Own writes: still equal after v -> v + 1 only if nobody else committed since this mirror's v.
+    this.unsubscribe = versions.onCommit((before, after) => {
+      if (this.loadedAtVersion === before) this.loadedAtVersion = after;
+    });
   }
 
   /** A new store holding the whole table as this connection sees it now. */
@@ -50,7 +56,7 @@ export abstract class TableMirror<Store> {
 
   /** The store, equal to the table as this connection sees it now. */
   current(): Store {
-    const version = this.dataVersionStmt.get() as number;
+    const version = this.versions.version();
     if (this.store === null || this.stale || version !== this.loadedAtVersion) {
       const started = performance.now();
       this.store = this.load();
@@ -92,6 +98,7 @@ export abstract class TableMirror<Store> {
 
   /** Stops the pending preparation (the app is closing). */
   close(): void {
+    this.unsubscribe();
     if (this.prepareTimer) clearTimeout(this.prepareTimer);
     this.prepareTimer = null;
   }

@@ -5,7 +5,7 @@
  * same natural key are refused rather than one silently winning.
  */
 import type { Sqlite } from '../../db.js';
-import type { AuditLog } from '../audit/service.js';
+import type { UnitOfWork } from '../../store/unit-of-work.js';
 import { minorUnits } from '../../domain/currency.js';
 import { formatAmount } from '../../domain/money.js';
 import { FieldErrors } from '../../lib/errors.js';
@@ -36,10 +36,10 @@ export interface IngestOptions {
 const ROLLBACK = Symbol('dry run');
 
 /** `fn`'s answer, computed in a transaction that is then rolled back. */
-function rolledBack<T>(audit: AuditLog, fn: () => T): T {
+function rolledBack<T>(uow: UnitOfWork, fn: () => T): T {
   let result: T | undefined;
   try {
-    audit.transaction(() => {
+    uow.write(() => {
       result = fn();
       throw ROLLBACK;
     });
@@ -161,7 +161,7 @@ export class SpendService {
   private readonly storedStmt;
 
   constructor(
-    private readonly sqlite: Sqlite, private readonly audit: AuditLog,
+    private readonly sqlite: Sqlite, private readonly uow: UnitOfWork,
     private readonly campaigns: CampaignService,
     private readonly periods: PeriodService,
     private readonly index?: SpendIndex,
@@ -201,8 +201,8 @@ export class SpendService {
       campaignIds = this.checkBatch(items, pathOf, options.itemName);
       return options.dryRun ? this.count(items, campaignIds, pathOf) : this.write(items, campaignIds, pathOf);
     };
-    if (options.dryRun) return rolledBack(this.audit, checkAndWrite);
-    const counts = options.prepare ? this.audit.transaction(checkAndWrite) : checkAndWrite();
+    if (options.dryRun) return rolledBack(this.uow, checkAndWrite);
+    const counts = options.prepare ? this.uow.write(checkAndWrite) : checkAndWrite();
     if (counts.inserted === items.length) {
       this.index?.inserted({
         length: items.length,
@@ -269,7 +269,7 @@ export class SpendService {
    */
   private write(items: SpendInput[], campaignIds: string[], pathOf: (i: number) => string): BatchCounts {
     const { upsertStmt, upsertChunkStmt } = this;
-    return this.audit.transaction(() => {
+    return this.uow.write(() => {
       this.periods.refuseClosed(items, pathOf, 'date', (item, closed) => closed.ofDate(item.date));
       const lastId = this.lastIdStmt.get() as bigint;
       let changed = 0;
@@ -296,7 +296,7 @@ export class SpendService {
       const counts = { inserted, updated: changed - inserted, unchanged: items.length - changed };
       // New rows take the ids above the highest: the inserted ones are lastId + 1 .. lastId + inserted.
       // A batch that changed nothing is not an event (and leaves the report cache warm).
-      if (changed > 0) this.audit.record('ingest', 'spend', null, null, { ...counts, insertedIds: inserted ? [Number(lastId) + 1, Number(lastId) + inserted] : null });
+      if (changed > 0) this.uow.record('ingest', 'spend', null, null, { ...counts, insertedIds: inserted ? [Number(lastId) + 1, Number(lastId) + inserted] : null });
       return counts;
     });
   }

@@ -10,6 +10,7 @@
  * the days it touched are read again from the table instead.
  */
 import type { Sqlite } from '../../db.js';
+import type { DataVersionSource } from '../../store/unit-of-work.js';
 import { DailySpend } from '../../domain/daily-spend.js';
 import { formatDay, parseDay } from '../../domain/periods.js';
 import { readInRowidRanges, TableMirror } from '../shared/table-mirror.js';
@@ -33,8 +34,8 @@ export class SpendIndex extends TableMirror<DailySpend> {
   private readonly restatedDays = new Set<number>();
   private readonly dayStmt;
 
-  constructor(sqlite: Sqlite) {
-    super(sqlite);
+  constructor(sqlite: Sqlite, versions: DataVersionSource) {
+    super(sqlite, versions);
     // The day's lines, summed in bigint (SQLite's sum() stops at 2^63).
     this.dayStmt = sqlite.prepare('select campaign_id, currency, amount_micros from spend where date = ?').raw(true).safeIntegers(true);
   }

@@ -4,7 +4,7 @@
  * replace the stored ones.
  */
 import type { Sqlite } from '../../db.js';
-import type { AuditLog } from '../audit/service.js';
+import type { UnitOfWork } from '../../store/unit-of-work.js';
 import { FieldErrors } from '../../lib/errors.js';
 import { flagRepeats, flagUnknownCampaigns, type BatchCounts } from '../shared/batch.js';
 import type { CampaignService } from '../campaigns/service.js';
@@ -69,7 +69,7 @@ export class TouchpointService {
   private readonly rowOfStmt;
 
   constructor(
-    private readonly sqlite: Sqlite, private readonly audit: AuditLog,
+    private readonly sqlite: Sqlite, private readonly uow: UnitOfWork,
     private readonly campaigns: CampaignService,
     private readonly periods: PeriodService,
     private readonly index: TouchIndex,
@@ -95,7 +95,7 @@ export class TouchpointService {
     // (the store ignores a put that changes nothing).
     // Attribution of a closed month reads touchpoints before it (the lookback), so a touchpoint dated before the
     // end of the latest closed month is refused, and a trigger (migration 0006) refuses changing a stored one.
-    const { counts, changed } = this.audit.transaction(() => {
+    const { counts, changed } = this.uow.write(() => {
       this.periods.refuseClosed(items, pathOf, 'occurredAt', (item, closed) => {
         const month = closed.historyClosedAt(item.occurredAt);
         if (month === null || closed.ofInstant(item.occurredAt) !== null) return month;
@@ -122,7 +122,7 @@ export class TouchpointService {
       }
       const inserted = this.insertedSinceStmt.get(lastRowid) as number;
       const counts = { inserted, updated: changes - inserted, unchanged: items.length - changes };
-      if (changes > 0) this.audit.record('ingest', 'touchpoint', null, null, { ...counts, insertedRowids: inserted ? [lastRowid + 1, lastRowid + inserted] : null });
+      if (changes > 0) this.uow.record('ingest', 'touchpoint', null, null, { ...counts, insertedRowids: inserted ? [lastRowid + 1, lastRowid + inserted] : null });
       if (changes === 0) return { counts, changed: [] as TouchRow[] };
       const allNew = inserted === items.length && (this.lastRowidStmt.get() as number) === lastRowid + items.length;
       const changed: TouchRow[] = allNew

@@ -8,6 +8,7 @@
  * it is done at load, and again once touchpoint writes pause.
  */
 import type { Sqlite } from '../../db.js';
+import type { DataVersionSource } from '../../store/unit-of-work.js';
 import { Interner, TouchStore } from '../../domain/attribution/index.js';
 import { readInRowidRanges, TableMirror } from '../shared/table-mirror.js';
 
@@ -20,9 +21,10 @@ export class TouchIndex extends TableMirror<TouchStore> {
   /** @param customers Customer ids as indices, shared with RevenueIndex and kept across loads (an id once seen keeps its index). */
   constructor(
     sqlite: Sqlite,
+    versions: DataVersionSource,
     private readonly customers = new Interner(),
   ) {
-    super(sqlite);
+    super(sqlite, versions);
     this.idStmt = sqlite.prepare('select id from touchpoints where rowid = ?').pluck();
   }
 
