@@ -354,7 +354,7 @@ describe('GET /v1/reports/forecast: by channel, over a range, as CSV', () => {
     expect(viaQuery.statusCode, viaQuery.body).toBe(200);
     expect(viaAccept.body).toBe(viaQuery.body);
     expect(viaQuery.headers['content-type']).toMatch(/^text\/csv/);
-    expect(viaQuery.headers['content-disposition']).toContain('forecast-trailing_7d-2026-03.csv');
+    expect(viaQuery.headers['content-disposition']).toContain('forecast-campaign-trailing_7d-2026-03-asof-2026-03-15.csv');
     const cells = (value: unknown) => (value === null ? '' : String(value));
     const csv = parseCsv(viaQuery.body);
     expect(csv[0]).toEqual(Object.keys(json.rows[0]!));
@@ -366,7 +366,7 @@ describe('GET /v1/reports/forecast: by channel, over a range, as CSV', () => {
     const query = '?from=2026-02&to=2026-03&asOf=2026-03-15&groupBy=channel';
     const json = await report(query);
     const res = await get(t, `${query}&format=csv`);
-    expect(res.headers['content-disposition']).toContain('forecast-run_rate-2026-02_2026-03.csv');
+    expect(res.headers['content-disposition']).toContain('forecast-channel-run_rate-2026-02_2026-03-asof-2026-03-15.csv');
     const csv = parseCsv(res.body);
     expect(csv[0]).toEqual(Object.keys(json.rows[0]!));
     expect(csv[0]![0]).toBe('channel');
