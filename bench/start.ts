@@ -11,34 +11,17 @@
  * with `npm run build`.
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADMIN_KEY, percentile, table } from './harness.js';
+import { freePort, portIsFree } from './ports.js';
 
 type Out = (text: string) => void;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TARGET_MS = 2_500;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
-}
 
 interface StartRun {
   healthzMs: number;
