@@ -140,17 +140,44 @@ describe('audit triggers on PostgreSQL', () => {
   const ACTOR = { keyId: 'key_ada', name: 'Ada "the auditor"', at: '2026-03-15T12:00:00.000Z' };
   // A name that needs JSON escaping: quotes, a backslash, a newline, a tab, a control character, non-ASCII.
   const TRICKY = 'Spring "launch" \\ 50%\nline two\ttab \u0001 café ✓';
-  const STATEMENTS: [string, unknown[]][] = [
-    [`insert into campaigns (id, name, channel, start_date, end_date, tags, created_at, updated_at) values (?, ?, 'social', '2026-03-01', null, '["a","b"]', 'c', 'u')`, ['aud', TRICKY]],
-    [`insert into plans (campaign_id, month, amount_micros, currency, revision, updated_at) values ('aud', '2026-04', ?, 'EUR', 1, 'u')`, [1_500_000_000n]],
-    [`update plans set amount_micros = ?, revision = 2 where campaign_id = 'aud' and month = '2026-04'`, [9_007_199_254_740_993n]],
-    // Not an audited column: no event, on either store.
-    [`update plans set updated_at = 'later' where campaign_id = 'aud' and month = '2026-04'`, []],
-    [`insert into spend (source, campaign_id, date, reference, amount_micros, currency, version) values ('csv', 'aud', '2026-04-02', '', ?, 'EUR', 1)`, [-250_000n]],
-    [`update spend set amount_micros = 1, version = 2 where campaign_id = 'aud'`, []],
-    [`delete from spend where campaign_id = 'aud'`, []],
-    [`delete from plans where campaign_id = 'aud'`, []],
-    [`insert into period_events (month, action, at, by_key_id, by, reason) values ('2026-01', 'close', 'x', null, null, 'books done')`, []],
+  // Every audited table and operation; `event` says whether SQLite records one (and so must PostgreSQL).
+  const STATEMENTS: [string, unknown[], event: boolean][] = [
+    [`insert into settings (id, base_currency, fiscal_year_start_month, pacing_tolerance, updated_at) values (1, 'USD', 1, '0.10', 'u')`, [], false],
+    [`update settings set base_currency = 'EUR', fiscal_year_start_month = 4 where id = 1`, [], true],
+    [`update settings set updated_at = 'later' where id = 1`, [], false],
+    [`insert into api_keys (id, name, role, key_hash, prefix, created_at) values ('k1', 'CI key', 'ops', 'hash', 'sb_ab', 'c')`, [], true],
+    [`update api_keys set revoked_at = '2026-03-02T00:00:00.000Z' where id = 'k1'`, [], true],
+    // The hash is not recorded, so changing it alone records nothing.
+    [`update api_keys set key_hash = 'other' where id = 'k1'`, [], false],
+    [`delete from api_keys where id = 'k1'`, [], true],
+    [`insert into campaigns (id, name, channel, start_date, end_date, tags, created_at, updated_at) values (?, ?, 'social', '2026-03-01', null, '["a","b"]', 'c', 'u')`, ['aud', TRICKY], true],
+    [`update campaigns set end_date = '2026-06-30', tags = '[]' where id = 'aud'`, [], true],
+    [`insert into campaign_external_refs (source, external_id, campaign_id) values ('google', 'g-1', 'aud')`, [], true],
+    [`update campaign_external_refs set external_id = 'g-2' where source = 'google'`, [], true],
+    [`delete from campaign_external_refs where source = 'google'`, [], true],
+    [`insert into plans (campaign_id, month, amount_micros, currency, revision, updated_at) values ('aud', '2026-04', ?, 'EUR', 1, 'u')`, [1_500_000_000n], true],
+    [`update plans set amount_micros = ?, revision = 2 where campaign_id = 'aud' and month = '2026-04'`, [9_007_199_254_740_993n], true],
+    [`update plans set updated_at = 'later' where campaign_id = 'aud' and month = '2026-04'`, [], false],
+    [`delete from plans where campaign_id = 'aud'`, [], true],
+    [`insert into commitments (id, campaign_id, month, amount_micros, currency, status, updated_at) values ('cm', 'aud', '2026-04', -1, 'USD', 'open', 'u')`, [], true],
+    [`update commitments set status = 'closed' where id = 'cm'`, [], true],
+    [`delete from commitments where id = 'cm'`, [], true],
+    [`insert into fx_rates (currency, date, rate, updated_at) values ('EUR', '2026-04-01', '1.0850', 'u')`, [], true],
+    [`update fx_rates set rate = '1.0851' where currency = 'EUR'`, [], true],
+    [`delete from fx_rates where currency = 'EUR'`, [], true],
+    // Spend, touchpoint and revenue inserts are recorded by the services' batch event, not by a trigger.
+    [`insert into spend (source, campaign_id, date, reference, amount_micros, currency, version) values ('csv', 'aud', '2026-04-02', '', ?, 'EUR', 1)`, [-250_000n], false],
+    [`update spend set amount_micros = 1, version = 2 where campaign_id = 'aud'`, [], true],
+    [`delete from spend where campaign_id = 'aud'`, [], true],
+    [`insert into touchpoints (id, customer_id, campaign_id, occurred_at) values ('tp', 'cu', 'aud', 1775000000000)`, [], false],
+    [`update touchpoints set occurred_at = 1775000000001 where id = 'tp'`, [], true],
+    [`delete from touchpoints where id = 'tp'`, [], true],
+    [`insert into revenue (id, customer_id, occurred_at, amount_micros, currency, refund_of) values ('rv', 'cu', 1775000000000, 5000000, 'USD', null)`, [], false],
+    [`update revenue set refund_of = 'x', amount_micros = -5000000 where id = 'rv'`, [], true],
+    [`delete from revenue where id = 'rv'`, [], true],
+    [`insert into forecast_snapshots (id, name, from_month, to_month, as_of, method, group_by, currency, created_at, report) values ('fs', 'Q2', '2026-04', '2026-06', '2026-04-01', 'run_rate', 'channel', 'USD', 'c', '{"rows":[]}')`, [], true],
+    [`insert into period_events (month, action, at, by_key_id, by, reason) values ('2026-01', 'close', 'x', null, null, 'books done')`, [], true],
+    [`delete from campaigns where id = 'aud'`, [], true],
   ];
   const COLUMNS = 'at, actor_key_id, actor_name, action, entity, entity_id, before, after';
 
@@ -179,12 +206,12 @@ describe('audit triggers on PostgreSQL', () => {
     }
     const got = (await pool.query(`select ${COLUMNS} from audit_events where id > $1 order by id`, [pgStart])).rows;
 
-    // 7 events: campaign insert, plan insert, plan update, spend update, spend delete, plan delete, period close
-    // (the spend insert is recorded by the service's batch event, the updated_at-only update not at all).
-    expect(expected.length).toBe(7);
+    expect(expected.length).toBe(STATEMENTS.filter(([, , event]) => event).length);
     expect(got).toEqual(expected);
-    expect(got[0].actor_key_id).toBe('key_ada');
-    expect(got[2].after).toBe('{"campaign_id":"aud","month":"2026-04","amount_micros":"9007199254740993","currency":"EUR","revision":2}');
+    expect(new Set(got.map((e: { actor_key_id: string }) => e.actor_key_id))).toEqual(new Set(['key_ada']));
+    const planUpdate = got.find((e: { entity: string; action: string }) => e.entity === 'plan' && e.action === 'update');
+    // 2^53 + 1 micros: a JSON number would round it, so amounts are text.
+    expect(planUpdate.after).toBe('{"campaign_id":"aud","month":"2026-04","amount_micros":"9007199254740993","currency":"EUR","revision":2}');
   });
 
   it('leaves no actor behind for the next transaction on the same connection', async () => {
@@ -192,22 +219,23 @@ describe('audit triggers on PostgreSQL', () => {
     try {
       await client.query('begin');
       await client.query(`select set_config('spendbook.actor_key_id', 'key_x', true), set_config('spendbook.actor_name', 'X', true), set_config('spendbook.actor_at', '2026-01-01T00:00:00.000Z', true)`);
-      await client.query(`update campaigns set name = 'with actor' where id = 'aud'`);
+      await client.query(`insert into campaigns (id, name, channel, start_date, tags, created_at, updated_at) values ('leak', 'with actor', 'tv', '2026-01-01', '[]', 'c', 'u')`);
       await client.query('commit');
       // The next transaction on the same session names no actor: the settings went with the commit.
       await client.query('begin');
-      await client.query(`update campaigns set name = 'around the service' where id = 'aud'`);
+      await client.query(`update campaigns set name = 'around the service' where id = 'leak'`);
       await client.query('commit');
     } finally {
       client.release();
     }
-    const { rows } = await pool.query(`select at, actor_key_id, actor_name, after from audit_events where entity = 'campaign' and entity_id = 'aud' order by id desc limit 2`);
-    expect(rows[1]).toMatchObject({ at: '2026-01-01T00:00:00.000Z', actor_key_id: 'key_x', actor_name: 'X' });
-    expect(rows[0]).toMatchObject({ actor_key_id: null, actor_name: null });
+    const { rows } = await pool.query(`select at, actor_key_id, actor_name, after from audit_events where entity = 'campaign' and entity_id = 'leak' order by id`);
+    expect(rows.length).toBe(2);
+    expect(rows[0]).toMatchObject({ at: '2026-01-01T00:00:00.000Z', actor_key_id: 'key_x', actor_name: 'X' });
+    expect(rows[1]).toMatchObject({ actor_key_id: null, actor_name: null });
     // No actor time either: the statement's own, ISO 8601 UTC with milliseconds, as SQLite's strftime prints it.
-    expect(rows[0].at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
-    expect(rows[0].at).not.toBe('2026-01-01T00:00:00.000Z');
-    expect(JSON.parse(rows[0].after).name).toBe('around the service');
+    expect(rows[1].at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    expect(rows[1].at).not.toBe('2026-01-01T00:00:00.000Z');
+    expect(JSON.parse(rows[1].after).name).toBe('around the service');
   });
 });
 
