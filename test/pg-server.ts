@@ -82,7 +82,8 @@ export async function startPgServer(): Promise<PgServer> {
     const options = [
       `-c listen_addresses=127.0.0.1`,
       `-p ${port}`,
-      `-c unix_socket_directories=${dir}`,
+      // TCP only: no socket file, whose path length or folder could get in the way (pg_ctl hands this line to sh).
+      `-c unix_socket_directories=''`,
       // A throwaway cluster: nothing to keep across a power loss.
       `-c fsync=off`,
       `-c synchronous_commit=off`,

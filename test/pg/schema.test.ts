@@ -328,8 +328,12 @@ describe('closed-month guards and append-only tables on PostgreSQL', () => {
     expect(/^period_closed:(\d{4}-\d{2}):(\w+)$/.exec(error!.message)?.slice(1)).toEqual(['2026-02', 'plans']);
   });
 
-  it('refuses TRUNCATE of the append-only tables (it skips row triggers)', async () => {
+  it('refuses TRUNCATE of the append-only and the audited tables (it skips row triggers)', async () => {
     for (const [table, message] of [
+      ['spend', 'truncate_refused:spend'],
+      ['plans', 'truncate_refused:plans'],
+      ['touchpoints', 'truncate_refused:touchpoints'],
+      ['settings', 'truncate_refused:settings'],
       ['audit_events', 'history_immutable:audit_events'],
       ['period_events', 'history_immutable:period_events'],
       ['plan_revisions', 'history_immutable:plan_revisions'],
@@ -338,6 +342,7 @@ describe('closed-month guards and append-only tables on PostgreSQL', () => {
       await expect(pool.query(`truncate ${table}`), table).rejects.toThrow(message);
     }
     expect(Number((await pool.query('select count(*) from audit_events')).rows[0].count)).toBeGreaterThan(0);
+    expect(Number((await pool.query('select count(*) from spend')).rows[0].count)).toBeGreaterThan(0);
   });
 });
 

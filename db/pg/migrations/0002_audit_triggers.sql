@@ -6,6 +6,10 @@
 -- an audited column changed. Inserts into spend, touchpoints and revenue are
 -- recorded per batch by the services, as on SQLite.
 --
+-- PostgreSQL adds TRUNCATE, which fires no row trigger: it would empty an
+-- audited table with nothing in the trail (and pass the closed-month guards),
+-- so the audited tables refuse it (truncate_refused:<table>); delete instead.
+--
 -- The actor: not an audit_context row but three transaction-local settings
 -- the unit of work sets first in each write transaction,
 --   select set_config('spendbook.actor_key_id', $1, true),
@@ -198,3 +202,23 @@ CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events FOR EACH ROW
 CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events FOR EACH ROW EXECUTE FUNCTION spendbook_append_only('history_immutable:audit_events');
 --> statement-breakpoint
 CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events FOR EACH STATEMENT EXECUTE FUNCTION spendbook_append_only('history_immutable:audit_events');
+--> statement-breakpoint
+CREATE TRIGGER audit_settings_no_truncate BEFORE TRUNCATE ON settings FOR EACH STATEMENT EXECUTE FUNCTION spendbook_append_only('truncate_refused:settings');
+--> statement-breakpoint
+CREATE TRIGGER audit_api_keys_no_truncate BEFORE TRUNCATE ON api_keys FOR EACH STATEMENT EXECUTE FUNCTION spendbook_append_only('truncate_refused:api_keys');
+--> statement-breakpoint
+CREATE TRIGGER audit_campaigns_no_truncate BEFORE TRUNCATE ON campaigns FOR EACH STATEMENT EXECUTE FUNCTION spendbook_append_only('truncate_refused:campaigns');
+--> statement-breakpoint
+CREATE TRIGGER audit_campaign_external_refs_no_truncate BEFORE TRUNCATE ON campaign_external_refs FOR EACH STATEMENT EXECUTE FUNCTION spendbook_append_only('truncate_refused:campaign_external_refs');
+--> statement-breakpoint
+CREATE TRIGGER audit_plans_no_truncate BEFORE TRUNCATE ON plans FOR EACH STATEMENT EXECUTE FUNCTION spendbook_append_only('truncate_refused:plans');
+--> statement-breakpoint
+CREATE TRIGGER audit_commitments_no_truncate BEFORE TRUNCATE ON commitments FOR EACH STATEMENT EXECUTE FUNCTION spendbook_append_only('truncate_refused:commitments');
+--> statement-breakpoint
+CREATE TRIGGER audit_fx_rates_no_truncate BEFORE TRUNCATE ON fx_rates FOR EACH STATEMENT EXECUTE FUNCTION spendbook_append_only('truncate_refused:fx_rates');
+--> statement-breakpoint
+CREATE TRIGGER audit_spend_no_truncate BEFORE TRUNCATE ON spend FOR EACH STATEMENT EXECUTE FUNCTION spendbook_append_only('truncate_refused:spend');
+--> statement-breakpoint
+CREATE TRIGGER audit_touchpoints_no_truncate BEFORE TRUNCATE ON touchpoints FOR EACH STATEMENT EXECUTE FUNCTION spendbook_append_only('truncate_refused:touchpoints');
+--> statement-breakpoint
+CREATE TRIGGER audit_revenue_no_truncate BEFORE TRUNCATE ON revenue FOR EACH STATEMENT EXECUTE FUNCTION spendbook_append_only('truncate_refused:revenue');
