@@ -8,13 +8,13 @@
 import { join } from 'node:path';
 import { openDatabase } from '../src/db.js';
 import { CampaignService } from '../src/features/campaigns/service.js';
-import { itemPath } from '../src/features/shared/batch.js';
+import { itemPath } from '../src/features/common/batch.js';
 import { parseSpendBatchFast } from '../src/features/spend/fast-batch.js';
 import { SpendBatch } from '../src/features/spend/schemas.js';
 import { SpendService } from '../src/features/spend/service.js';
 import { PeriodService } from '../src/features/periods/service.js';
 import { UnitOfWork } from '../src/store/unit-of-work.js';
-import type { Channel } from '../src/features/shared/schemas.js';
+import type { Channel } from '../src/features/common/schemas.js';
 import { parseJsonExact } from '../src/lib/json-body.js';
 import type { BenchCampaign, BenchRow } from './data.js';
 

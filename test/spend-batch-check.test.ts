@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../src/db.js';
 import { CampaignService, refKey, type ExternalRef } from '../src/features/campaigns/service.js';
-import { itemPath } from '../src/features/shared/batch.js';
+import { itemPath } from '../src/features/common/batch.js';
 import { SpendService, type SpendInput } from '../src/features/spend/service.js';
 import { PeriodService } from '../src/features/periods/service.js';
 import { UnitOfWork } from '../src/store/unit-of-work.js';

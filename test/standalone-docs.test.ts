@@ -17,11 +17,8 @@ const CHECKED = ['README.md', 'docs', 'src', 'bench', 'fixtures', 'db', 'test'];
 /** This file names what it looks for; nothing else may. */
 const SELF = fileURLToPath(import.meta.url);
 
-/**
- * `../shared` not followed by one of our own modules (`../shared/schemas.js`
- * is src/features/shared), and the two documents of the steering folder.
- */
-const OUTSIDE = [/\.\.\/shared(?!\/[a-z-]+\.(js|ts)\b)/, /PRODUCT\.md/, /STYLE\.md/];
+/** The steering folder beside a checkout, and its two documents. */
+const OUTSIDE = [/\.\.\/shared/, /PRODUCT\.md/, /STYLE\.md/];
 
 function filesUnder(path: string): string[] {
   if (!statSync(path).isDirectory()) return [path];

@@ -5,7 +5,7 @@
  * and the date (a plan or commitment: its month's first day). Base USD.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_LISTED_WARNINGS } from '../../src/features/shared/batch.js';
+import { MAX_LISTED_WARNINGS } from '../../src/features/common/batch.js';
 import { campaignItem, makeApp, problemOf, seedCampaigns, type TestApp } from '../helper.js';
 
 let t: TestApp;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ROLES } from '../../domain/roles.js';
-import { DisplayName, problems } from '../shared/schemas.js';
+import { DisplayName, problems } from '../common/schemas.js';
 
 const ApiKey = z
   .object({ id: z.string(), name: z.string(), role: z.enum(ROLES), prefix: z.string(), createdAt: z.string() })

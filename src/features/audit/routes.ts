@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { decodeCursor, pageOf, sendCsv, wantsCsv } from '../shared/http.js';
+import { decodeCursor, pageOf, sendCsv, wantsCsv } from '../common/http.js';
 import { formatInstant, parseInstant } from '../../domain/instants.js';
 import { isValidDate, parseDay } from '../../domain/periods.js';
-import { jsonOrCsv, ListQuery, page, problems } from '../shared/schemas.js';
+import { jsonOrCsv, ListQuery, page, problems } from '../common/schemas.js';
 
 export const AUDITED_ENTITIES = [
   'settings',

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { itemPath } from '../shared/batch.js';
-import { decodeCursor, isStringArray, pageOf, sendCsv, wantsCsv } from '../shared/http.js';
-import { BatchResult, batchBody, Channel, ClientId, jsonOrCsv, ListQuery, page, problems } from '../shared/schemas.js';
+import { itemPath } from '../common/batch.js';
+import { decodeCursor, isStringArray, pageOf, sendCsv, wantsCsv } from '../common/http.js';
+import { BatchResult, batchBody, Channel, ClientId, jsonOrCsv, ListQuery, page, problems } from '../common/schemas.js';
 import { CampaignBody, CampaignItem } from './schemas.js';
 
 

@@ -5,7 +5,7 @@
  * so that no route can store a campaign another route cannot read.
  */
 import { z } from 'zod';
-import { Channel, ClientId, DateString, DisplayName } from '../shared/schemas.js';
+import { Channel, ClientId, DateString, DisplayName } from '../common/schemas.js';
 
 const Source = z
   .string()

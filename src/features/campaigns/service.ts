@@ -9,8 +9,8 @@ import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db.js';
 import { campaignExternalRefs, campaigns } from '../../../db/schema.js';
 import { FieldErrors, NotFoundError } from '../../lib/errors.js';
-import type { Channel } from '../shared/schemas.js';
-import type { BatchCounts } from '../shared/batch.js';
+import type { Channel } from '../common/schemas.js';
+import type { BatchCounts } from '../common/batch.js';
 
 export interface ExternalRef {
   source: string;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { decodeCursor, pageOf, sendCsv, wantsCsv } from '../shared/http.js';
-import { DateString, DisplayName, jsonOrCsv, ListQuery, MonthString, page, problems } from '../shared/schemas.js';
+import { decodeCursor, pageOf, sendCsv, wantsCsv } from '../common/http.js';
+import { DateString, DisplayName, jsonOrCsv, ListQuery, MonthString, page, problems } from '../common/schemas.js';
 import { MonthPeriodQuery, periodFromQuery } from '../reports/period-query.js';
 import { EXAMPLE_FORECAST_FIGURES, EXAMPLE_FORECAST_ROW, ForecastFigures, ForecastMethod, ForecastRow } from '../reports/routes.js';
 

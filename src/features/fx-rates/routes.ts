@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { parseRate, RateFormatError } from '../../domain/fx.js';
-import { itemPath } from '../shared/batch.js';
-import { decodeCursor, isStringArray, pageOf, sendCsv, wantsCsv } from '../shared/http.js';
-import { BatchResult, batchBody, CurrencyCode, DateString, JsonNumberLiteral, jsonOrCsv, ListQuery, page, problems } from '../shared/schemas.js';
+import { itemPath } from '../common/batch.js';
+import { decodeCursor, isStringArray, pageOf, sendCsv, wantsCsv } from '../common/http.js';
+import { BatchResult, batchBody, CurrencyCode, DateString, JsonNumberLiteral, jsonOrCsv, ListQuery, page, problems } from '../common/schemas.js';
 import { NumberLiteral } from '../../lib/json-body.js';
 
 const RateInput = z

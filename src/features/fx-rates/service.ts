@@ -3,7 +3,7 @@ import type { Sqlite } from '../../db.js';
 import type { UnitOfWork } from '../../store/unit-of-work.js';
 import { FxTable, parseRate, RateCoverage, type RateQuote } from '../../domain/fx.js';
 import { FieldErrors } from '../../lib/errors.js';
-import { flagRepeats, type BatchCounts } from '../shared/batch.js';
+import { flagRepeats, type BatchCounts } from '../common/batch.js';
 import type { SettingsService } from '../settings/service.js';
 import type { PeriodService } from '../periods/service.js';
 import type { ClosedMonths } from '../../domain/closed-months.js';

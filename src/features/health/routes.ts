@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { AppError } from '../../lib/errors.js';
-import { problemsOnly } from '../shared/schemas.js';
+import { problemsOnly } from '../common/schemas.js';
 
 const routes: FastifyPluginAsyncZod = async (app) => {
   app.get(

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { decodeCursor, pageOf, sendCsv, wantsCsv } from '../shared/http.js';
-import { jsonOrCsv, ListQuery, MonthString, page, problems } from '../shared/schemas.js';
+import { decodeCursor, pageOf, sendCsv, wantsCsv } from '../common/http.js';
+import { jsonOrCsv, ListQuery, MonthString, page, problems } from '../common/schemas.js';
 
 const PeriodEvent = z.object({
   action: z.enum(['close', 'reopen']),

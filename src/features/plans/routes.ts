@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { itemPath } from '../shared/batch.js';
-import { decodeCursor, isStringArray, pageOf, sendCsv, wantsCsv } from '../shared/http.js';
-import { BatchResult, batchBody, ClientId, CurrencyCode, jsonOrCsv, ListQuery, NonNegativeMoneyInput, MoneyOutput, MonthString, page, problems } from '../shared/schemas.js';
+import { itemPath } from '../common/batch.js';
+import { decodeCursor, isStringArray, pageOf, sendCsv, wantsCsv } from '../common/http.js';
+import { BatchResult, batchBody, ClientId, CurrencyCode, jsonOrCsv, ListQuery, NonNegativeMoneyInput, MoneyOutput, MonthString, page, problems } from '../common/schemas.js';
 
 export const PlanItem = z.strictObject({ campaignId: ClientId, month: MonthString, amount: NonNegativeMoneyInput, currency: CurrencyCode });
 

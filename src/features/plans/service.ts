@@ -9,7 +9,7 @@ import { minorUnits } from '../../domain/currency.js';
 import { formatAmount } from '../../domain/money.js';
 import { firstDayOfMonth } from '../../domain/periods.js';
 import { FieldErrors } from '../../lib/errors.js';
-import { flagRepeats, flagUnknownCampaigns, withRateWarnings, type BatchAnswer, type BatchCounts, type RateCoverageSource } from '../shared/batch.js';
+import { flagRepeats, flagUnknownCampaigns, withRateWarnings, type BatchAnswer, type BatchCounts, type RateCoverageSource } from '../common/batch.js';
 import type { CampaignService } from '../campaigns/service.js';
 import type { PeriodService } from '../periods/service.js';
 

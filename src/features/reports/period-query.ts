@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { firstDayOfMonth, isValidDate, isValidMonth, lastDayOfMonth, monthIndex, parseDay, periodOfMonths, type Period } from '../../domain/periods.js';
 import { ValidationError } from '../../lib/errors.js';
-import { MonthString } from '../shared/schemas.js';
+import { MonthString } from '../common/schemas.js';
 
 /** The longest report in months, and in days (three years with a leap day). */
 export const MAX_MONTHS = 36;

@@ -4,9 +4,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } fro
 import { ATTRIBUTION_MODELS, type AttributionModel } from '../../domain/attribution/index.js';
 import { FORECAST_METHODS } from '../../domain/forecast.js';
 import { XLSX_MEDIA_TYPE, type XlsxColumnKind, type XlsxParameter } from '../../lib/xlsx.js';
-import { sendReport, type ReportTable } from '../shared/http.js';
+import { sendReport, type ReportTable } from '../common/http.js';
 import { UNATTRIBUTED_NAME } from './roi-service.js';
-import { DateString, jsonCsvOrXlsx, MoneyOutput, problems, RatioOutput, ReportFormat } from '../shared/schemas.js';
+import { DateString, jsonCsvOrXlsx, MoneyOutput, problems, RatioOutput, ReportFormat } from '../common/schemas.js';
 import { reportCaption, reportFileName } from './naming.js';
 import { DayPeriodQuery, MonthPeriodQuery, periodFromQuery } from './period-query.js';
 

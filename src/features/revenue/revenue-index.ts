@@ -8,7 +8,7 @@ import type { Sqlite } from '../../db.js';
 import type { DataVersionSource } from '../../store/unit-of-work.js';
 import { Interner } from '../../domain/attribution/index.js';
 import { RevenueStore } from '../../domain/revenue-store.js';
-import { readInRowidRanges, TableMirror } from '../shared/table-mirror.js';
+import { readInRowidRanges, TableMirror } from '../common/table-mirror.js';
 
 /** A changed row: rowid, customer id, occurred_at, micros, currency, the id of the conversion a refund refunds. */
 export type RevenueRowChange = [number, string, number, bigint, string, string | null];

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { itemPath } from '../shared/batch.js';
-import { decodeCursor, isStringArray, pageOf, sendCsv, wantsCsv } from '../shared/http.js';
-import { BatchResult, jsonOrCsv, ListQuery, MoneyOutput, page, problems } from '../shared/schemas.js';
+import { itemPath } from '../common/batch.js';
+import { decodeCursor, isStringArray, pageOf, sendCsv, wantsCsv } from '../common/http.js';
+import { BatchResult, jsonOrCsv, ListQuery, MoneyOutput, page, problems } from '../common/schemas.js';
 import { dayRange, DayRangeQuery } from '../touchpoints/routes.js';
 import { CustomerId, TimestampOutput } from '../touchpoints/schemas.js';
 import { RevenueBatch } from './schemas.js';

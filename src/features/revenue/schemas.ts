@@ -1,6 +1,6 @@
 /** The zod schemas of revenue ingest: conversions and their refunds. */
 import { z } from 'zod';
-import { batchBody, ClientId, CurrencyCode, MoneyInput } from '../shared/schemas.js';
+import { batchBody, ClientId, CurrencyCode, MoneyInput } from '../common/schemas.js';
 import { CustomerId, Timestamp } from '../touchpoints/schemas.js';
 
 export const RevenueItem = z

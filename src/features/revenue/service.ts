@@ -11,7 +11,7 @@ import { minorUnits } from '../../domain/currency.js';
 import { formatAmount } from '../../domain/money.js';
 import { dayOfInstant, formatDay } from '../../domain/periods.js';
 import { FieldErrors } from '../../lib/errors.js';
-import { flagRepeats, withRateWarnings, type BatchAnswer, type BatchCounts, type RateCoverageSource } from '../shared/batch.js';
+import { flagRepeats, withRateWarnings, type BatchAnswer, type BatchCounts, type RateCoverageSource } from '../common/batch.js';
 import { formatInstant } from '../../domain/instants.js';
 import type { PeriodService } from '../periods/service.js';
 import type { RevenueIndex, RevenueRowChange } from './revenue-index.js';

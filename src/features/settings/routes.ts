@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { CurrencyCode, problems } from '../shared/schemas.js';
+import { CurrencyCode, problems } from '../common/schemas.js';
 
 const SettingsSchema = z
   .object({

@@ -21,8 +21,8 @@ import type { z } from 'zod';
 import { parseAmount } from '../../domain/money.js';
 import { MAX_BATCH_ITEMS } from '../../plugins/batch.js';
 import { ExternalRefSchema } from '../campaigns/schemas.js';
-import { fastPathValidatorCompiler, FieldJudge, isObject } from '../shared/fast-batch.js';
-import { ClientId, CurrencyCode, DateString } from '../shared/schemas.js';
+import { fastPathValidatorCompiler, FieldJudge, isObject } from '../common/fast-batch.js';
+import { ClientId, CurrencyCode, DateString } from '../common/schemas.js';
 import { Reference, Source, SpendBatch } from './schemas.js';
 import type { SpendInput } from './service.js';
 

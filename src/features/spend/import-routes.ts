@@ -9,7 +9,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { CsvSizeGuard, CsvSyntaxError } from '../../lib/csv-reader.js';
 import { PayloadTooLargeError, ValidationError } from '../../lib/errors.js';
 import { MAX_BODY_BYTES } from '../../plugins/batch.js';
-import { BatchWarnings, MoneyOutput, problems } from '../shared/schemas.js';
+import { BatchWarnings, MoneyOutput, problems } from '../common/schemas.js';
 import { IMPORT_FORMATS, linePath } from './import/formats.js';
 import { UNMATCHED } from './import/service.js';
 

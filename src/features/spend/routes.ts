@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { itemPath } from '../shared/batch.js';
-import { decodeCursor, pageOf, sendCsv, wantsCsv } from '../shared/http.js';
-import { BatchResult, ClientId, DateString, jsonOrCsv, ListQuery, MoneyOutput, page, problems } from '../shared/schemas.js';
+import { itemPath } from '../common/batch.js';
+import { decodeCursor, pageOf, sendCsv, wantsCsv } from '../common/http.js';
+import { BatchResult, ClientId, DateString, jsonOrCsv, ListQuery, MoneyOutput, page, problems } from '../common/schemas.js';
 import { spendValidatorCompiler } from './fast-batch.js';
 import { Source, SpendBatch } from './schemas.js';
 

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ExternalRefSchema } from '../campaigns/schemas.js';
-import { batchBody, ClientId, CurrencyCode, DateString, MoneyInput } from '../shared/schemas.js';
+import { batchBody, ClientId, CurrencyCode, DateString, MoneyInput } from '../common/schemas.js';
 
 export const Source = z
   .string()

@@ -9,7 +9,7 @@ import type { UnitOfWork } from '../../store/unit-of-work.js';
 import { minorUnits } from '../../domain/currency.js';
 import { formatAmount } from '../../domain/money.js';
 import { FieldErrors } from '../../lib/errors.js';
-import { withRateWarnings, type BatchAnswer, type BatchCounts, type RateCoverageSource } from '../shared/batch.js';
+import { withRateWarnings, type BatchAnswer, type BatchCounts, type RateCoverageSource } from '../common/batch.js';
 import { refKey, type CampaignService, type ExternalRef } from '../campaigns/service.js';
 import type { PeriodService } from '../periods/service.js';
 import type { SpendIndex } from './spend-index.js';

@@ -13,7 +13,7 @@ import type { Sqlite } from '../../db.js';
 import type { DataVersionSource } from '../../store/unit-of-work.js';
 import { DailySpend } from '../../domain/daily-spend.js';
 import { formatDay, parseDay } from '../../domain/periods.js';
-import { readInRowidRanges, TableMirror } from '../shared/table-mirror.js';
+import { readInRowidRanges, TableMirror } from '../common/table-mirror.js';
 
 /** A batch's lines as the write saw them: date, campaign id, micros, currency. */
 export interface SpendLines {

@@ -1,5 +1,5 @@
 /**
- * The fast path of POST /v1/touchpoints (see shared/fast-batch.ts for the
+ * The fast path of POST /v1/touchpoints (see common/fast-batch.ts for the
  * mechanism and its guarantee): the body, equal to what
  * `TouchpointBatch.parse(body)` returns, or null when it is not plainly
  * valid. Exact by construction: ids are tested with the pattern ClientId
@@ -9,8 +9,8 @@
  */
 import type { z } from 'zod';
 import { MAX_BATCH_ITEMS } from '../../plugins/batch.js';
-import { fastPathValidatorCompiler, FieldJudge, isObject } from '../shared/fast-batch.js';
-import { CLIENT_ID_PATTERN, ClientId } from '../shared/schemas.js';
+import { fastPathValidatorCompiler, FieldJudge, isObject } from '../common/fast-batch.js';
+import { CLIENT_ID_PATTERN, ClientId } from '../common/schemas.js';
 import { parseInstant } from '../../domain/instants.js';
 import type { TouchpointBatch } from './schemas.js';
 import type { TouchpointInput } from './service.js';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { parseDay } from '../../domain/periods.js';
-import { itemPath } from '../shared/batch.js';
-import { decodeCursor, isStringArray, pageOf, sendCsv, wantsCsv } from '../shared/http.js';
-import { BatchResult, ClientId, DateString, jsonOrCsv, ListQuery, page, problems } from '../shared/schemas.js';
+import { itemPath } from '../common/batch.js';
+import { decodeCursor, isStringArray, pageOf, sendCsv, wantsCsv } from '../common/http.js';
+import { BatchResult, ClientId, DateString, jsonOrCsv, ListQuery, page, problems } from '../common/schemas.js';
 import { touchpointValidatorCompiler } from './fast-batch.js';
 import { CustomerId, TimestampOutput, TouchpointBatch } from './schemas.js';
 

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { parseInstant } from '../../domain/instants.js';
-import { batchBody, ClientId } from '../shared/schemas.js';
+import { batchBody, ClientId } from '../common/schemas.js';
 
 /** A customer id: the same pattern as every client-chosen id. */
 export const CustomerId = ClientId.meta({ example: 'cust-81734' });

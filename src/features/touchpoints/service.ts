@@ -6,7 +6,7 @@
 import type { Sqlite } from '../../db.js';
 import type { UnitOfWork } from '../../store/unit-of-work.js';
 import { FieldErrors } from '../../lib/errors.js';
-import { flagRepeats, flagUnknownCampaigns, type BatchCounts } from '../shared/batch.js';
+import { flagRepeats, flagUnknownCampaigns, type BatchCounts } from '../common/batch.js';
 import type { CampaignService } from '../campaigns/service.js';
 import type { PeriodService } from '../periods/service.js';
 import { formatInstant } from '../../domain/instants.js';

@@ -10,7 +10,7 @@
 import type { Sqlite } from '../../db.js';
 import type { DataVersionSource } from '../../store/unit-of-work.js';
 import { Interner, TouchStore } from '../../domain/attribution/index.js';
-import { readInRowidRanges, TableMirror } from '../shared/table-mirror.js';
+import { readInRowidRanges, TableMirror } from '../common/table-mirror.js';
 
 /** A changed row as the write returns it: rowid, customer id, campaign id, occurred_at. */
 export type TouchRow = [number, string, string, number];

@@ -22,13 +22,13 @@
 import type { CampaignInput, CampaignService, ExternalRef } from '../../campaigns/service.js';
 import { CampaignItem } from '../../campaigns/schemas.js';
 import { refKey } from '../../campaigns/service.js';
-import type { Channel } from '../../shared/schemas.js';
+import type { Channel } from '../../common/schemas.js';
 import { minorUnits } from '../../../domain/currency.js';
 import { formatAmount } from '../../../domain/money.js';
 import { AppError, PayloadTooLargeError, ValidationError, type FieldError } from '../../../lib/errors.js';
 import { MAX_BATCH_ITEMS } from '../../../plugins/batch.js';
 import type { SpendInput, SpendService } from '../service.js';
-import type { BatchAnswer } from '../../shared/batch.js';
+import type { BatchAnswer } from '../../common/batch.js';
 import { linePath, MAX_ERRORS, parseImport, type ImportFormat, type ImportRow, type ParsedFile, type SkippedRow, type Unmatched } from './formats.js';
 
 export { UNMATCHED, type Unmatched } from './formats.js';
