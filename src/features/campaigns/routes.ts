@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { itemPath } from '../common/batch.js';
 import { decodeCursor, isStringArray, pageOf, sendCsv, wantsCsv } from '../common/http.js';
 import { BatchResult, batchBody, Channel, ClientId, jsonOrCsv, ListQuery, page, problems } from '../common/schemas.js';
-import { CampaignBody, CampaignItem } from './schemas.js';
+import { CampaignBody, CampaignItem, EXAMPLE_CAMPAIGN_FIELDS } from './schemas.js';
 
 
 const Campaign = z
@@ -22,12 +22,7 @@ const Campaign = z
     id: 'Campaign',
     example: {
       id: 'cmp-spring-search',
-      name: 'Spring search, brand',
-      channel: 'paid_search',
-      startDate: '2026-03-01',
-      endDate: '2026-05-31',
-      tags: ['brand'],
-      externalRefs: [{ source: 'google_ads', id: '1234567890' }],
+      ...EXAMPLE_CAMPAIGN_FIELDS,
       createdAt: '2026-02-20T09:00:00.000Z',
       updatedAt: '2026-02-20T09:00:00.000Z',
     },

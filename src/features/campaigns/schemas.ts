@@ -26,14 +26,15 @@ const CampaignFields = {
   externalRefs: z.array(ExternalRefSchema).max(50).optional(),
 };
 
-export const CampaignBody = z.strictObject(CampaignFields).meta({
-  example: {
-    name: 'Spring search, brand',
-    channel: 'paid_search',
-    startDate: '2026-03-01',
-    endDate: '2026-05-31',
-    tags: ['brand'],
-    externalRefs: [{ source: 'google_ads', id: '1234567890' }],
-  },
-});
+/** One campaign's fields as the OpenAPI examples show them, in the body and in answers. */
+export const EXAMPLE_CAMPAIGN_FIELDS = {
+  name: 'Spring search, brand',
+  channel: 'paid_search',
+  startDate: '2026-03-01',
+  endDate: '2026-05-31',
+  tags: ['brand'],
+  externalRefs: [{ source: 'google_ads', id: '1234567890' }],
+};
+
+export const CampaignBody = z.strictObject(CampaignFields).meta({ example: EXAMPLE_CAMPAIGN_FIELDS });
 export const CampaignItem = z.strictObject({ id: ClientId, ...CampaignFields });
