@@ -1,27 +1,34 @@
+/**
+ * Opens the configured store (SQLite or PostgreSQL, migrated) with its unit
+ * of work, and closes it with the app. The unit of work names the actor of
+ * the current request (the audit plugin's scope) in every write.
+ */
 import fp from 'fastify-plugin';
-import { ConfigError, POSTGRES_NOT_YET, type DbConfig } from '../config.js';
-import { openDatabase, type Db, type Sqlite } from '../db.js';
+import type { DbConfig } from '../config.js';
+import { actorScope } from '../features/audit/service.js';
+import { openStore, type Database } from '../store/database.js';
+import type { UnitOfWork } from '../store/unit-of-work.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    db: Db;
-    sqlite: Sqlite;
+    /** The store: each feature's repository takes it. */
+    database: Database;
+    /** Every write transaction, and the data version every cache keys on. */
+    uow: UnitOfWork;
   }
 }
 
 export interface DbPluginOptions {
   db: DbConfig;
+  now: () => Date;
 }
 
-/** Opens the SQLite store (migrated) and closes it with the app; refuses PostgreSQL for now. */
 export default fp<DbPluginOptions>(
   async (app, options) => {
-    // The PostgreSQL store is yet to come: say so rather than start on something else.
-    if (options.db.kind === 'postgres') throw new ConfigError(POSTGRES_NOT_YET);
-    const handle = openDatabase(options.db.path);
-    app.decorate('db', handle.db);
-    app.decorate('sqlite', handle.sqlite);
-    app.addHook('onClose', async () => handle.close());
+    const database = await openStore(options.db, { actor: () => actorScope.getStore()?.actor ?? null, now: options.now });
+    app.decorate('database', database);
+    app.decorate('uow', database.uow);
+    app.addHook('onClose', async () => database.close());
   },
   { name: 'spendbook-db' },
 );
