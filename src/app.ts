@@ -125,8 +125,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   await app.register(errorsPlugin);
   await app.register(hardeningPlugin, { rateLimit: config.rateLimit ?? DEFAULT_RATE_LIMIT });
-  await app.register(dbPlugin, { db: config.db });
-  await app.register(auditPlugin, { now });
+  await app.register(dbPlugin, { db: config.db, now });
+  await app.register(auditPlugin);
   await app.register(authPlugin, { adminKey: config.adminKey, announceAdminKey: options.announceAdminKey ?? printAdminKey, now });
   await app.register(sessionsPlugin, { now });
   await app.register(batchPlugin);

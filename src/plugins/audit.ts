@@ -8,21 +8,16 @@
  */
 import fp from 'fastify-plugin';
 import { actorScope, AuditLog } from '../features/audit/service.js';
-import { UnitOfWork } from '../store/unit-of-work.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     audit: AuditLog;
-    /** Every write transaction, and the data version every cache keys on. */
-    uow: UnitOfWork;
   }
 }
 
-export default fp<{ now: () => Date }>(
-  async (app, { now }) => {
-    const audit = new AuditLog(app.sqlite);
-    app.decorate('audit', audit);
-    app.decorate('uow', new UnitOfWork(app.db, app.sqlite, { actor: () => audit.actor(), now }));
+export default fp(
+  async (app) => {
+    app.decorate('audit', new AuditLog(app.database));
     app.addHook('onRequest', (_request, _reply, done) => actorScope.run({ actor: null }, done));
     app.addHook('preHandler', async (request) => {
       const scope = actorScope.getStore();

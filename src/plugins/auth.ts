@@ -39,17 +39,16 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 export default fp<AuthPluginOptions>(
   async (app, options) => {
-    const service = new ApiKeyService(app.db, app.uow, options.now);
+    const service = new ApiKeyService(app.database, app.uow, options.now);
     app.decorate('apiKeys', service);
     app.decorateRequest('principal', null);
 
-    if (service.activeCount() === 0) {
-      if (options.adminKey) {
-        service.create('bootstrap admin (SPENDBOOK_ADMIN_KEY)', 'admin', options.adminKey);
-      } else {
-        const created = service.create('bootstrap admin', 'admin');
-        options.announceAdminKey(created.key);
-      }
+    // Once, however many instances start together on a new database (see bootstrap).
+    if (options.adminKey) {
+      await service.bootstrap('bootstrap admin (SPENDBOOK_ADMIN_KEY)', options.adminKey);
+    } else {
+      const created = await service.bootstrap('bootstrap admin');
+      if (created) options.announceAdminKey(created.key);
     }
 
     app.addHook('onRoute', (route) => {
@@ -69,9 +68,9 @@ export default fp<AuthPluginOptions>(
       const header = request.headers.authorization;
       const match = header ? BEARER.exec(header) : null;
       // A dashboard session reads report downloads; a bearer key, when sent, wins.
-      const session = !header && request.routeOptions.config?.sessionReads && request.method === 'GET' ? app.sessions.read(request) : null;
+      const session = !header && request.routeOptions.config?.sessionReads && request.method === 'GET' ? await app.sessions.read(request) : null;
       if (!match && !session) throw new UnauthorizedError();
-      const principal = session ? session.principal : service.authenticate(match![1]!);
+      const principal = session ? session.principal : await service.authenticate(match![1]!);
       if (!principal) throw new UnauthorizedError('the API key is not valid or has been revoked');
       if (!roleAllows(principal.role, required)) {
         throw new ForbiddenError(`this needs the ${required} role or higher; the key has ${principal.role}`);

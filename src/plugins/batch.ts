@@ -5,8 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import fp from 'fastify-plugin';
-import { and, eq } from 'drizzle-orm';
-import { idempotencyKeys } from '../../db/schema.js';
+import { idempotencyRepository } from '../features/idempotency/repository.js';
 import { InvalidJsonError, parseJsonExact } from '../lib/json-body.js';
 import { ConflictError, PayloadTooLargeError, ValidationError } from '../lib/errors.js';
 
@@ -40,6 +39,7 @@ function decodeUtf8(bytes: Buffer): string {
 
 export default fp(
   async (app) => {
+    const records = idempotencyRepository(app.database);
     app.decorateRequest('bodyHash', null);
     app.decorateRequest('idempotencyKey', null);
 
@@ -86,11 +86,7 @@ export default fp(
       const requestHash = createHash('sha256')
         .update(`${request.method} ${request.url}\n${request.bodyHash ?? ''}`)
         .digest('hex');
-      const stored = app.db
-        .select()
-        .from(idempotencyKeys)
-        .where(and(eq(idempotencyKeys.apiKeyId, apiKeyId), eq(idempotencyKeys.key, header)))
-        .get();
+      const stored = await records.find(apiKeyId, header);
       if (stored) {
         if (stored.requestHash !== requestHash) {
           throw new ConflictError('idempotency_key_reused', `Idempotency-Key ${header} was used with a different request`);
@@ -108,18 +104,12 @@ export default fp(
     app.addHook('onSend', async (request, reply, payload) => {
       if (!request.idempotencyKey || reply.statusCode < 200 || reply.statusCode >= 300) return payload;
       if (typeof payload !== 'string') return payload;
-      app.db
-        .insert(idempotencyKeys)
-        .values({
-          apiKeyId: request.principal!.keyId,
-          key: request.idempotencyKey,
-          requestHash: request.bodyHash!,
-          statusCode: reply.statusCode,
-          responseBody: payload,
-          createdAt: new Date().toISOString(),
-        })
-        .onConflictDoNothing()
-        .run();
+      await records.insert(
+        request.principal!.keyId,
+        request.idempotencyKey,
+        { requestHash: request.bodyHash!, statusCode: reply.statusCode, responseBody: payload },
+        new Date().toISOString(),
+      );
       return payload;
     });
   },

@@ -38,10 +38,10 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
  * fresh one and never be limited. Behind a proxy the IP is the proxy's
  * unless Fastify's trustProxy is set.
  */
-export function rateLimitKey(request: FastifyRequest, isValidKey: (token: string) => boolean): string {
+export async function rateLimitKey(request: FastifyRequest, isValidKey: (token: string) => boolean | Promise<boolean>): Promise<string> {
   const header = request.headers.authorization;
   const match = typeof header === 'string' ? BEARER.exec(header) : null;
-  return match && isValidKey(match[1]!) ? `key:${hashKey(match[1]!)}` : `ip:${normalizeIP(request.ip)}`;
+  return match && (await isValidKey(match[1]!)) ? `key:${hashKey(match[1]!)}` : `ip:${normalizeIP(request.ip)}`;
 }
 
 interface Window {
@@ -214,7 +214,7 @@ export default fp<HardeningOptions>(
       timeWindow: 60_000,
       // The auth plugin's key cache answers whether a token is a key (a
       // database lookup the first time, which auth would make anyway).
-      keyGenerator: (request) => rateLimitKey(request, (token) => request.server.apiKeys.authenticate(token) !== null),
+      keyGenerator: (request) => rateLimitKey(request, async (token) => (await request.server.apiKeys.authenticate(token)) !== null),
       store: BucketStore,
       allowList: (request) => request.routeOptions.url !== undefined && NOT_LIMITED.has(request.routeOptions.url),
       // Thrown by the limiter after it set Retry-After and the x-ratelimit

@@ -34,7 +34,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
         },
       },
     },
-    async (request, reply) => reply.status(201).send(app.apiKeys.create(request.body.name, request.body.role)),
+    async (request, reply) => reply.status(201).send(await app.apiKeys.create(request.body.name, request.body.role)),
   );
 
   app.get(
@@ -48,7 +48,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: z.object({ items: z.array(ApiKey) }), ...problems() },
       },
     },
-    async () => ({ items: app.apiKeys.list() }),
+    async () => ({ items: await app.apiKeys.list() }),
   );
 
   app.delete(
@@ -64,7 +64,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      app.apiKeys.revoke(request.params.id);
+      await app.apiKeys.revoke(request.params.id);
       return reply.status(204).send(null);
     },
   );

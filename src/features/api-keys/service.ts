@@ -7,9 +7,8 @@
  */
 import type { UnitOfWork } from '../../store/unit-of-work.js';
 import { createHash, randomBytes } from 'node:crypto';
-import { and, asc, count, eq, isNull } from 'drizzle-orm';
-import type { Db } from '../../db.js';
-import { apiKeys } from '../../../db/schema.js';
+import type { Database } from '../../store/database.js';
+import { apiKeyRepository, type ApiKeyRepository } from './repository.js';
 import type { Role } from '../../domain/roles.js';
 import { ConflictError, NotFoundError } from '../../lib/errors.js';
 
@@ -49,27 +48,26 @@ export class ApiKeyService {
   private cache = new Map<string, Principal | null>();
   /** The data version the cache holds for. */
   private cacheVersion = -1;
+  private readonly repository: ApiKeyRepository;
 
-  constructor(private readonly db: Db, private readonly uow: UnitOfWork, private readonly now: () => Date = () => new Date()) {}
+  constructor(database: Database, private readonly uow: UnitOfWork, private readonly now: () => Date = () => new Date()) {
+    this.repository = apiKeyRepository(database);
+  }
 
-  authenticate(secret: string): Principal | null {
+  async authenticate(secret: string): Promise<Principal | null> {
     const hash = hashKey(secret);
-    const version = this.uow.version();
+    const version = await this.uow.version();
     if (version !== this.cacheVersion) {
       this.cache.clear();
       this.cacheVersion = version;
     }
     const cached = this.cache.get(hash);
     if (cached !== undefined) return cached;
-    const row = this.db
-      .select()
-      .from(apiKeys)
-      .where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)))
-      .get();
+    const row = await this.repository.activeByHash(hash);
     const principal = row ? { keyId: row.id, name: row.name, role: row.role } : null;
     if (this.cache.size > 10_000) this.cache.clear();
-    // Not from inside a transaction: what it read may still roll back.
-    if (!this.uow.inTransaction()) this.cache.set(hash, principal);
+    // Not from inside a transaction: what it read may still roll back. Nor if the version moved while reading.
+    if (!this.uow.inTransaction() && this.cacheVersion === version) this.cache.set(hash, principal);
     return principal;
   }
 
@@ -78,17 +76,44 @@ export class ApiKeyService {
    * database every time (a dashboard session names its key by id, and a
    * revocation by another instance must end the session at once).
    */
-  activeById(id: string): Principal | null {
-    const row = this.db.select().from(apiKeys).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).get();
+  async activeById(id: string): Promise<Principal | null> {
+    const row = await this.repository.activeById(id);
     return row ? { keyId: row.id, name: row.name, role: row.role } : null;
   }
 
-  activeCount(): number {
-    return this.db.select({ n: count() }).from(apiKeys).where(isNull(apiKeys.revokedAt)).get()?.n ?? 0;
+  activeCount(): Promise<number> {
+    return this.repository.activeCount();
+  }
+
+  /**
+   * The first admin key of a new database, made once however many instances
+   * start together on it: inside one write, only if no key is active (on
+   * PostgreSQL the write holds a lock that serialises the starters), and a
+   * key with the same secret already made by another starter is not an
+   * error. Returns the key made, or null if there was one already.
+   */
+  async bootstrap(name: string, secret?: string): Promise<(ApiKeyView & { key: string }) | null> {
+    return this.uow.write(async () => {
+      await this.repository.lockForBootstrap();
+      if ((await this.repository.activeCount()) > 0) return null;
+      const made = await this.tryInsert(name, 'admin', secret ?? newSecret());
+      return made;
+    });
   }
 
   /** Creates a key; the secret is returned here and never again. */
-  create(name: string, role: Role, secret: string = newSecret()): ApiKeyView & { key: string } {
+  async create(name: string, role: Role, secret: string = newSecret()): Promise<ApiKeyView & { key: string }> {
+    return this.uow.write(() => this.insert(name, role, secret));
+  }
+
+  private async insert(name: string, role: Role, secret: string): Promise<ApiKeyView & { key: string }> {
+    const made = await this.tryInsert(name, role, secret);
+    if (!made) throw new ConflictError('api_key_exists', 'a key with this secret exists already');
+    return made;
+  }
+
+  /** The key made, or null if a key with this secret exists. */
+  private async tryInsert(name: string, role: Role, secret: string): Promise<(ApiKeyView & { key: string }) | null> {
     const view: ApiKeyView = {
       id: newKeyId(),
       name,
@@ -96,33 +121,22 @@ export class ApiKeyService {
       prefix: secret.slice(0, 7),
       createdAt: this.now().toISOString(),
     };
-    this.uow.write((tx) => tx.insert(apiKeys).values({ ...view, keyHash: hashKey(secret) }).run());
-    return { ...view, key: secret };
+    return (await this.repository.insert({ ...view, keyHash: hashKey(secret) })) ? { ...view, key: secret } : null;
   }
 
-  list(): ApiKeyView[] {
-    return this.db
-      .select({ id: apiKeys.id, name: apiKeys.name, role: apiKeys.role, prefix: apiKeys.prefix, createdAt: apiKeys.createdAt })
-      .from(apiKeys)
-      .where(isNull(apiKeys.revokedAt))
-      .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id))
-      .all();
+  list(): Promise<ApiKeyView[]> {
+    return this.repository.listActive();
   }
 
   /** Revokes a key. The last admin key cannot go: nobody could manage keys after it. */
-  revoke(id: string): void {
-    this.uow.write((tx) => {
-      const row = tx.select().from(apiKeys).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).get();
+  async revoke(id: string): Promise<void> {
+    await this.uow.write(async () => {
+      const row = await this.repository.lockActive(id);
       if (!row) throw new NotFoundError(`no active API key ${id}`);
-      if (row.role === 'admin') {
-        const admins = tx
-          .select({ n: count() })
-          .from(apiKeys)
-          .where(and(eq(apiKeys.role, 'admin'), isNull(apiKeys.revokedAt)))
-          .get()?.n ?? 0;
-        if (admins <= 1) throw new ConflictError('last_admin_key', 'this is the last admin key; create another admin key first');
+      if (row.role === 'admin' && (await this.repository.lockActiveAdmins()) <= 1) {
+        throw new ConflictError('last_admin_key', 'this is the last admin key; create another admin key first');
       }
-      tx.update(apiKeys).set({ revokedAt: this.now().toISOString() }).where(eq(apiKeys.id, id)).run();
+      await this.repository.revoke(id, this.now().toISOString());
     });
   }
 }

@@ -63,7 +63,7 @@ const routes: FastifyPluginAsync = async (app) => {
   app.get(STYLESHEET, HIDDEN, async (_request, reply) => reply.type('text/css; charset=utf-8').send(CSS));
 
   app.get('/', HIDDEN, async (request, reply) => {
-    const session = app.sessions.read(request);
+    const session = await app.sessions.read(request);
     if (!session) {
       const next = request.url;
       return reply.type(HTML).send(signInPage({ next: SAFE_NEXT.test(next) ? next : '/' }));
@@ -100,7 +100,7 @@ const routes: FastifyPluginAsync = async (app) => {
     const next = typeof body.next === 'string' && SAFE_NEXT.test(body.next) ? body.next : '/';
     const key = typeof body.key === 'string' ? body.key.trim() : '';
     if (key === '') return reply.status(400).type(HTML).send(signInPage({ next, error: 'API key: enter your API key.' }));
-    const principal = key.length <= 256 ? app.apiKeys.authenticate(key) : null;
+    const principal = key.length <= 256 ? await app.apiKeys.authenticate(key) : null;
     if (!principal) return reply.status(401).type(HTML).send(signInPage({ next, error: 'API key: this key is not valid, or has been revoked.' }));
     app.sessions.write(request, reply, principal.keyId);
     return reply.redirect(next, 303);

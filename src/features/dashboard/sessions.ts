@@ -18,6 +18,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import fp from 'fastify-plugin';
+import { dashboardSecretRepository } from './repository.js';
 import cookie from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyService, Principal } from '../api-keys/service.js';
@@ -50,7 +51,7 @@ export class SessionService {
   ) {}
 
   /** The session the request's cookie carries, if it is genuine, fresh and its key still active. */
-  read(request: FastifyRequest): Session | null {
+  async read(request: FastifyRequest): Promise<Session | null> {
     const raw = cookieValue(request.headers.cookie, SESSION_COOKIE);
     if (raw === undefined) return null;
     const unsigned = this.signer.unsign(raw);
@@ -61,7 +62,7 @@ export class SessionService {
     const lastSeen = parseInt(match[3]!, 36);
     const now = this.now().getTime();
     if (now - lastSeen > IDLE_MS || now - issuedAt > MAX_SESSION_MS || lastSeen > now + 60_000) return null;
-    const principal = this.apiKeys.activeById(match[1]!);
+    const principal = await this.apiKeys.activeById(match[1]!);
     return principal ? { principal, issuedAt, lastSeen } : null;
   }
 
@@ -99,12 +100,8 @@ function cookieValue(header: string | undefined, name: string): string | undefin
 
 export default fp<{ now: () => Date }>(
   async (app, { now }) => {
-    app.uow.write(() =>
-      app.sqlite
-        .prepare('insert or ignore into dashboard_secret (id, secret, created_at) values (1, ?, ?)')
-        .run(randomBytes(32).toString('base64url'), now().toISOString()),
-    );
-    const secret = app.sqlite.prepare('select secret from dashboard_secret where id = 1').pluck().get() as string;
+    const secrets = dashboardSecretRepository(app.database);
+    const secret = await app.uow.write(() => secrets.ensure(randomBytes(32).toString('base64url'), now().toISOString()));
     await app.register(cookie, { secret });
     app.decorate('sessions', new SessionService(app.apiKeys, { sign: (v) => app.signCookie(v), unsign: (v) => app.unsignCookie(v) }, now));
   },

@@ -22,7 +22,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     },
     async () => {
       try {
-        app.sqlite.prepare('select 1').get();
+        await app.database.ping();
       } catch (error) {
         throw new AppError(503, 'unavailable', 'Service unavailable', `the database cannot be read: ${error instanceof Error ? error.message : String(error)}`);
       }

@@ -1,8 +1,7 @@
-import { count, eq } from 'drizzle-orm';
-import type { Db } from '../../db.js';
+import type { Database } from '../../store/database.js';
 import type { UnitOfWork } from '../../store/unit-of-work.js';
-import { closedMonths, fxRates, settings } from '../../../db/schema.js';
 import { ConflictError } from '../../lib/errors.js';
+import { settingsRepository, type SettingsRepository } from './repository.js';
 
 export interface Settings {
   baseCurrency: string;
@@ -16,29 +15,24 @@ export const DEFAULT_SETTINGS: Settings = { baseCurrency: 'USD', fiscalYearStart
 export class SettingsService {
   /** The settings as read at data version `version` (another process may change them: see get). */
   private cached: { settings: Settings; version: number } | null = null;
+  private readonly repository: SettingsRepository;
 
-  constructor(private readonly db: Db, private readonly uow: UnitOfWork) {
-    this.uow.write((tx) =>
-      tx
-        .insert(settings)
-        .values({ id: 1, ...DEFAULT_SETTINGS, updatedAt: new Date().toISOString() })
-        .onConflictDoNothing()
-        .run(),
-    );
+  constructor(database: Database, private readonly uow: UnitOfWork) {
+    this.repository = settingsRepository(database);
+  }
+
+  /** Creates the settings row with the defaults on a new database (the app calls it once at start). */
+  async ensure(): Promise<void> {
+    await this.uow.write(() => this.repository.ensure(DEFAULT_SETTINGS, new Date().toISOString()));
   }
 
   /** The settings now: read again whenever the data version moved, so a change by another process shows at once. */
-  get(): Settings {
+  async get(): Promise<Settings> {
     // Inside a transaction the row may hold a change that can still roll back: read it, keep nothing.
-    if (this.uow.inTransaction()) return this.read();
-    const version = this.uow.version();
-    if (this.cached?.version !== version) this.cached = { settings: this.read(), version };
+    if (this.uow.inTransaction()) return this.repository.read();
+    const version = await this.uow.version();
+    if (this.cached?.version !== version) this.cached = { settings: await this.repository.read(), version };
     return this.cached.settings;
-  }
-
-  private read(): Settings {
-    const row = this.db.select().from(settings).where(eq(settings.id, 1)).get()!;
-    return { baseCurrency: row.baseCurrency, fiscalYearStartMonth: row.fiscalYearStartMonth, pacingTolerance: row.pacingTolerance };
   }
 
   /**
@@ -46,12 +40,12 @@ export class SettingsService {
    * rates exist: they are quoted in the old base, and reports would
    * silently mix units.
    */
-  update(change: Partial<Settings>): Settings {
-    const next = this.uow.write((tx) => {
-      const current = this.get();
+  async update(change: Partial<Settings>): Promise<Settings> {
+    return this.uow.write(async () => {
+      const current = await this.get();
       const merged = { ...current, ...change };
       if (merged.baseCurrency !== current.baseCurrency) {
-        const closed = tx.select({ month: closedMonths.month }).from(closedMonths).orderBy(closedMonths.month).all().map((row) => row.month);
+        const closed = await this.repository.closedMonths();
         if (closed.length > 0) {
           throw new ConflictError(
             'base_currency_months_closed',
@@ -59,7 +53,7 @@ export class SettingsService {
             { months: closed },
           );
         }
-        const rates = tx.select({ n: count() }).from(fxRates).get()?.n ?? 0;
+        const rates = await this.repository.rateCount();
         if (rates > 0) {
           throw new ConflictError(
             'base_currency_has_rates',
@@ -67,12 +61,8 @@ export class SettingsService {
           );
         }
       }
-      tx.update(settings)
-        .set({ ...merged, updatedAt: new Date().toISOString() })
-        .where(eq(settings.id, 1))
-        .run();
+      await this.repository.write(merged, new Date().toISOString());
       return merged;
     });
-    return next;
   }
 }
