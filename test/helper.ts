@@ -1,8 +1,17 @@
-/** Tests build the same app the server runs, over a fresh migrated in-memory database. */
+/**
+ * Tests build the same app the server runs, over a fresh migrated database:
+ * SQLite in memory, or, when SPENDBOOK_TEST_STORE=postgres (the suite's
+ * `postgres` project), a new database on the run's throwaway PostgreSQL
+ * server, dropped when the app closes.
+ */
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../src/app.js';
-import { DEFAULT_RATE_LIMIT } from '../src/config.js';
+import { DEFAULT_RATE_LIMIT, type DbConfig } from '../src/config.js';
 import type { Role } from '../src/domain/roles.js';
+import { dropPgDatabase, freshPgUrl } from './pg-db.js';
+
+/** The store this test run uses. */
+export const TEST_STORE: 'sqlite' | 'postgres' = process.env.SPENDBOOK_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
 
 export const ADMIN_KEY = 'sb_test_admin_key_0123456789abcdef';
 
@@ -17,11 +26,13 @@ export interface TestApp {
 /** `rateLimit`: requests per minute per key, the production default unless a test is about the limit. */
 export async function makeApp(options: { now?: Date; dbPath?: string; rateLimit?: number } = {}): Promise<TestApp> {
   const now = options.now ?? new Date('2026-03-15T12:00:00Z');
+  const pgUrl = TEST_STORE === 'postgres' && options.dbPath === undefined ? await freshPgUrl() : null;
+  const db: DbConfig = pgUrl ? { kind: 'postgres', url: pgUrl } : { kind: 'sqlite', path: options.dbPath ?? ':memory:' };
   const app = await buildApp(
     {
       port: 0,
       host: '127.0.0.1',
-      db: { kind: 'sqlite', path: options.dbPath ?? ':memory:' },
+      db,
       adminKey: ADMIN_KEY,
       logLevel: 'silent',
       rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
@@ -29,7 +40,7 @@ export async function makeApp(options: { now?: Date; dbPath?: string; rateLimit?
     { now: () => now, announceAdminKey: () => undefined },
   );
   const keys = { admin: ADMIN_KEY } as Record<Role, string>;
-  for (const role of ['finance', 'ops', 'viewer'] as const) keys[role] = app.apiKeys.create(`test ${role}`, role).key;
+  for (const role of ['finance', 'ops', 'viewer'] as const) keys[role] = (await app.apiKeys.create(`test ${role}`, role)).key;
   return {
     app,
     keys,
@@ -38,7 +49,10 @@ export async function makeApp(options: { now?: Date; dbPath?: string; rateLimit?
         ...rest,
         headers: { ...(role ? { authorization: `Bearer ${keys[role]}` } : {}), ...headers },
       } as InjectOptions) as Promise<LightMyRequestResponse>,
-    close: () => app.close(),
+    close: async () => {
+      await app.close();
+      if (pgUrl) await dropPgDatabase(pgUrl);
+    },
   };
 }
 
@@ -83,19 +97,30 @@ export function errorPaths(res: LightMyRequestResponse, status = 400): string[] 
 }
 
 /** Every row of every table (including idempotency records), as text: equal snapshots mean nothing was written. */
-export function snapshot(app: FastifyInstance): string {
-  const tables = app.sqlite
-    .prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '__drizzle%' order by name")
-    .pluck()
-    .all() as string[];
+export async function snapshot(app: FastifyInstance): Promise<string> {
   const out: Record<string, unknown[]> = {};
-  for (const table of tables) out[table] = app.sqlite.prepare(`select * from "${table}" order by rowid`).safeIntegers(true).all();
+  const database = app.database;
+  if (database.dialect === 'sqlite') {
+    const tables = database.sqlite
+      .prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '__drizzle%' order by name")
+      .pluck()
+      .all() as string[];
+    for (const table of tables) out[table] = database.sqlite.prepare(`select * from "${table}" order by rowid`).safeIntegers(true).all();
+  } else {
+    const tables = await database.pg.query<{ name: string }>(
+      "select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by table_name",
+    );
+    // No rowid: rows in the order of their text, which is deterministic for equal contents.
+    for (const { name } of tables.rows) out[name] = (await database.pg.query(`select * from "${name}" t order by t::text`)).rows;
+  }
   return JSON.stringify(out, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
 }
 
 /** Rows in one table. */
-export function countRows(app: FastifyInstance, table: string): number {
-  return app.sqlite.prepare(`select count(*) from "${table}"`).pluck().get() as number;
+export async function countRows(app: FastifyInstance, table: string): Promise<number> {
+  const database = app.database;
+  if (database.dialect === 'sqlite') return database.sqlite.prepare(`select count(*) from "${table}"`).pluck().get() as number;
+  return Number((await database.pg.query<{ n: bigint }>(`select count(*) as n from "${table}"`)).rows[0]!.n);
 }
 
 export function campaignItem(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {

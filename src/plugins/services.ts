@@ -60,43 +60,44 @@ export interface ServicesOptions {
 
 export default fp<ServicesOptions>(
   async (app, { now }) => {
-    const settings = new SettingsService(app.db, app.uow);
-    const campaigns = new CampaignService(app.db, app.uow, now);
-    const periods = new PeriodService(app.sqlite, app.uow, now);
-    const fxRates = new FxRateService(app.sqlite, app.uow, settings, periods, now);
+    const settings = new SettingsService(app.database, app.uow);
+    const campaigns = new CampaignService(app.database, app.uow, now);
+    const periods = new PeriodService(app.database, app.uow, now);
+    const fxRates = new FxRateService(app.database, app.uow, settings, periods, now);
     app.decorate('now', now);
     app.decorate('settings', settings);
     app.decorate('campaigns', campaigns);
     app.decorate('periods', periods);
-    app.decorate('plans', new PlanService(app.sqlite, app.uow, campaigns, periods, fxRates, now));
-    app.decorate('commitments', new CommitmentService(app.sqlite, app.uow, campaigns, periods, fxRates, now));
+    app.decorate('plans', new PlanService(app.database, app.uow, campaigns, periods, fxRates, now));
+    app.decorate('commitments', new CommitmentService(app.database, app.uow, campaigns, periods, fxRates, now));
     app.decorate('fxRates', fxRates);
     // One interner for customer ids: a conversion's customer is then already an index into the touch table.
     const customers = new Interner();
-    const touchIndex = new TouchIndex(app.sqlite, app.uow, customers);
-    const revenueIndex = new RevenueIndex(app.sqlite, app.uow, customers);
-    const spendIndex = new SpendIndex(app.sqlite, app.uow);
+    const touchIndex = new TouchIndex(app.database, app.uow, customers);
+    const revenueIndex = new RevenueIndex(app.database, app.uow, customers);
+    const spendIndex = new SpendIndex(app.database, app.uow);
     const reportCache = new ReportCache(app.uow, 64);
     app.decorate('touchIndex', touchIndex);
     app.decorate('revenueIndex', revenueIndex);
     app.decorate('spendIndex', spendIndex);
     app.decorate('reportCache', reportCache);
-    const spend = new SpendService(app.sqlite, app.uow, campaigns, periods, spendIndex, fxRates);
+    const spend = new SpendService(app.database, app.uow, campaigns, periods, spendIndex, fxRates);
     app.decorate('spend', spend);
     app.decorate('spendImport', new SpendImportService(campaigns, spend));
-    app.decorate('touchpoints', new TouchpointService(app.sqlite, app.uow, campaigns, periods, touchIndex));
-    app.decorate('revenue', new RevenueService(app.sqlite, app.uow, periods, fxRates, revenueIndex));
-    app.decorate('burnReports', new BurnReportService(app.sqlite, settings, fxRates, spendIndex, reportCache));
-    const forecastReports = new ForecastReportService(app.sqlite, settings, fxRates, spendIndex, reportCache);
+    app.decorate('touchpoints', new TouchpointService(app.database, app.uow, campaigns, periods, touchIndex));
+    app.decorate('revenue', new RevenueService(app.database, app.uow, periods, fxRates, revenueIndex));
+    app.decorate('burnReports', new BurnReportService(app.database, settings, fxRates, spendIndex, reportCache));
+    const forecastReports = new ForecastReportService(app.database, settings, fxRates, spendIndex, reportCache);
     app.decorate('forecastReports', forecastReports);
-    app.decorate('forecastSnapshots', new ForecastSnapshotService(app.sqlite, app.uow, forecastReports, reportCache, periods, now));
-    app.decorate('roiReports', new RoiReportService(app.sqlite, settings, fxRates, { touches: touchIndex, revenue: revenueIndex, spend: spendIndex }, reportCache));
+    app.decorate('forecastSnapshots', new ForecastSnapshotService(app.database, app.uow, forecastReports, reportCache, periods, now));
+    app.decorate('roiReports', new RoiReportService(app.database, settings, fxRates, { touches: touchIndex, revenue: revenueIndex, spend: spendIndex }, reportCache));
     const mirrors = { touchpoints: touchIndex, revenue: revenueIndex, spend: spendIndex };
     app.addHook('onClose', async () => Object.values(mirrors).forEach((mirror) => mirror.close()));
+    await settings.ensure();
     // Load the tables the reports read once at start, so that the first report does not pay for it.
     app.addHook('onReady', async () => {
       for (const [table, mirror] of Object.entries(mirrors)) {
-        mirror.current();
+        await mirror.current();
         // A log timing, in whole milliseconds (not money).
         if (mirror.lastLoadMs > 1_000) app.log.info({ table, ms: Math.round(mirror.lastLoadMs) }, 'table loaded into memory for the reports');
       }
