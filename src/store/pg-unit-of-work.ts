@@ -145,7 +145,8 @@ export class PgUnitOfWork implements UnitOfWork {
     const onError = (error: Error) => (tx.broken ??= error);
     client.on('error', onError);
     try {
-      await tx.run({ text: 'begin' });
+      // Explicit, whatever the server's default_transaction_isolation: the retries cover what it may still raise.
+      await tx.run({ text: 'begin isolation level read committed' });
       const actor = this.actor();
       // '' reads as no actor in the triggers (spendbook_setting); the time is always set, as on SQLite.
       await tx.run({ text: SET_ACTOR, values: [actor?.keyId ?? '', actor?.name ?? '', this.now().toISOString()] });
