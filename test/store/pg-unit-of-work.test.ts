@@ -232,12 +232,18 @@ describe('PgUnitOfWork', () => {
       await upsert('y', 'Y0');
     });
     let runs = 0;
+    // Neither writer goes on to its second row before both hold their first (however slow a connect
+    // is on a busy machine): then each waits for the other's row, a deadlock for certain.
+    let holding = 0;
+    let bothHold!: () => void;
+    const barrier = new Promise<void>((resolve) => (bothHold = resolve));
     const crossing = (first: string, second: string) =>
       db.uow.write(async () => {
         runs++;
         await db.pg.query('update campaigns set name = name || $2 where id = $1', [first, '+']);
-        // Both now hold their first row; each then waits for the other's.
-        await db.pg.query('select pg_sleep(0.2)');
+        if (++holding === 2) bothHold();
+        await barrier;
+        await db.pg.query('select pg_sleep(0.05)');
         await db.pg.query('update campaigns set name = name || $2 where id = $1', [second, '+']);
       });
     await Promise.all([crossing('x', 'y'), crossing('y', 'x')]);
