@@ -10,6 +10,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, PeriodClosedError, type FieldError } from '../lib/errors.js';
 import { InvalidJsonError } from '../lib/json-body.js';
+import { isPgConnectionError, isPgError, PG_CODES } from '../store/pg-errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -84,11 +85,18 @@ function toAppError(error: FastifyError & { validationContext?: string }): AppEr
   if (status >= 400 && status < 500) {
     return new AppError(status, 'bad_request', 'Bad request', error.message);
   }
-  // A trigger of migration 0005 refused a change to a row in a closed month: `period_closed:<month>:<table>`.
-  const closed = (error as { code?: string }).code === 'SQLITE_CONSTRAINT_TRIGGER' ? /^period_closed:(\d{4}-\d{2}):(\w+)$/.exec(error.message) : null;
+  // A trigger of migration 0005 (on PostgreSQL, 0001, raising SQLSTATE 23000 with the same text) refused a
+  // change to a row in a closed month: `period_closed:<month>:<table>`.
+  const pg = isPgError(error);
+  const triggerRefusal = error.code === 'SQLITE_CONSTRAINT_TRIGGER' || (pg && error.code === PG_CODES.integrityConstraint);
+  const closed = triggerRefusal ? /^period_closed:(\d{4}-\d{2}):(\w+)$/.exec(error.message) : null;
   if (closed) return new PeriodClosedError([closed[1]!], [], 0, `a row of ${closed[2]} stored in ${closed[1]} would change`);
-  if (/integer overflow/i.test(error.message)) {
+  // SQLite's "integer overflow"; PostgreSQL's "bigint out of range" or "numeric field overflow".
+  if (/integer overflow/i.test(error.message) || (pg && error.code === PG_CODES.numericOutOfRange)) {
     return new AppError(422, 'amount_out_of_range', 'Unprocessable request', 'the amounts involved add up to more than Spendbook can total exactly (about 9.2 trillion units)');
+  }
+  if (isPgConnectionError(error)) {
+    return new AppError(503, 'unavailable', 'Service unavailable', 'the database is not reachable; try again in a moment');
   }
   return new AppError(500, 'internal_error', 'Internal error', 'the server failed to answer; the error is logged with this request id');
 }

@@ -1,18 +1,161 @@
 /**
  * PostgreSQL: the pool, the session the repositories run statements on, and
- * openPostgres (migrations under a lock). To be written.
+ * openPostgres, which migrates under a lock. The unit of work is in
+ * pg-unit-of-work.ts, what errors mean in pg-errors.ts.
+ *
+ * The driver (node-postgres) is loaded by openPostgres only, so that a
+ * SQLite-only process never loads it.
  */
-import type { QueryResult, QueryResultRow } from 'pg';
+import type { Client, ClientConfig, CustomTypesConfig, Pool, PoolConfig, QueryConfig, QueryResult, QueryResultRow } from 'pg';
+import { packagePath } from '../lib/package-root.js';
 import type { PostgresDatabase } from './database.js';
-import type { UnitOfWorkOptions } from './unit-of-work.js';
+import { PgUnitOfWork, type PgUnitOfWorkOptions } from './pg-unit-of-work.js';
+
+export { isPgConnectionError, isPgError, isRetryablePgError, PG_CODES } from './pg-errors.js';
 
 export interface PgSession {
-  /** One statement, on the current write's transaction client, or on the pool outside a write. */
+  /**
+   * One statement, on the current write's transaction client, or on the pool
+   * outside a write. Inside a write, the rowCount of an INSERT, UPDATE,
+   * DELETE or MERGE tells the unit of work that the write changed data:
+   * write changes as such statements (`insert ... returning`), not as a
+   * data-modifying CTE under a SELECT, whose changes would not be counted.
+   * bigint columns (int8) come back as `bigint`, numeric as exact text.
+   */
   query<R extends QueryResultRow = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
   /** One statement whose rows come back as arrays (rowMode 'array'), for large reads. */
   queryArrays<R extends unknown[] = unknown[]>(text: string, params?: readonly unknown[]): Promise<R[]>;
 }
 
-export async function openPostgres(_url: string, _options: UnitOfWorkOptions): Promise<PostgresDatabase> {
-  throw new Error('not yet');
+export interface PgOptions extends PgUnitOfWorkOptions {
+  /** Clients in the pool (default 10). */
+  poolSize?: number;
+  /** Longest wait for a connection, or for a free client of a full pool (default 5 s). */
+  connectionTimeoutMs?: number;
+  /** Longest a statement may run before the server cancels it (default 60 s). */
+  statementTimeoutMs?: number;
+  /** An idle client is closed after this long (default 30 s). */
+  idleTimeoutMs?: number;
+  /** Hears an idle client's connection error (the server restarted); the pool replaces the client. */
+  onIdleError?: (error: Error) => void;
+}
+
+/**
+ * The session-level advisory lock taken while migrating: a fixed bigint
+ * ("Spendbk1" in ASCII), the same for every Spendbook instance.
+ */
+export const MIGRATION_LOCK_KEY = 0x5370656e64626b31n;
+
+// int8 (oid 20) as bigint: counts, ids and micros beyond 2^53 stay exact. numeric (oid 1700) as its
+// text, never a float. Set on this pool only: pg.types is global to the process, and shared.
+const INT8 = 20;
+const NUMERIC = 1700;
+
+function typeParsers(base: CustomTypesConfig): CustomTypesConfig {
+  return {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+      if (format !== 'binary') {
+        if (oid === INT8) return (value: string) => BigInt(value);
+        if (oid === NUMERIC) return (value: string) => value;
+      }
+      return base.getTypeParser(oid, format);
+    }) as CustomTypesConfig['getTypeParser'],
+  };
+}
+
+class PoolSession implements PgSession {
+  constructor(private readonly pool: Pool, private readonly uow: PgUnitOfWork) {}
+
+  query<R extends QueryResultRow = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+    const tx = this.uow.transaction();
+    const values = params as unknown[];
+    return tx ? tx.run<R>({ text, values }) : this.pool.query<R>({ text, values });
+  }
+
+  async queryArrays<R extends unknown[] = unknown[]>(text: string, params: readonly unknown[] = []): Promise<R[]> {
+    const tx = this.uow.transaction();
+    const config = { text, values: params as unknown[], rowMode: 'array' as const };
+    const result = tx ? await tx.run(config) : await this.pool.query(config);
+    return result.rows as unknown as R[];
+  }
+}
+
+/**
+ * Opens the pool, applies db/pg/migrations (once, however many instances
+ * start together), and returns the store with its unit of work.
+ */
+export async function openPostgres(url: string, options: PgOptions = {}): Promise<PostgresDatabase> {
+  const { default: pg } = await import('pg');
+  const statementTimeout = options.statementTimeoutMs ?? 60_000;
+  const connection: ClientConfig = {
+    connectionString: url,
+    application_name: 'spendbook',
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
+    keepAlive: true,
+    types: typeParsers(pg.types),
+  };
+  const config: PoolConfig = {
+    ...connection,
+    // 10: enough for one Node process, whose writes queue at their end on the data_version row
+    // anyway, while a few instances stay well under PostgreSQL's default max_connections (100).
+    max: options.poolSize ?? 10,
+    idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
+    // The server cancels a statement running too long (57014); the client gives up a little later,
+    // for a server that stopped answering at all (the connection is then destroyed).
+    statement_timeout: statementTimeout,
+    query_timeout: statementTimeout + 5_000,
+    // A transaction left open (a request that hung mid-write) does not hold its locks for ever.
+    idle_in_transaction_session_timeout: statementTimeout,
+  };
+
+  await migrate(new pg.Client(connection));
+
+  const pool = new pg.Pool(config);
+  // An idle client whose connection breaks (the server restarted) is dropped by the pool; without a
+  // listener, its 'error' event would end the process.
+  pool.on('error', (error) => options.onIdleError?.(error));
+  const uow = new PgUnitOfWork(pool, options);
+  return {
+    dialect: 'postgres',
+    pg: new PoolSession(pool, uow),
+    uow,
+    async ping() {
+      // query_timeout per query is read by node-postgres but missing from its types.
+      await pool.query({ text: 'select 1', query_timeout: 2_000 } as QueryConfig);
+    },
+    close: () => pool.end(),
+  };
+}
+
+/**
+ * Applies db/pg/migrations with drizzle's node-postgres migrator while
+ * holding a session-level advisory lock on one dedicated connection: of N
+ * instances starting together, one migrates and the others wait, then find
+ * nothing left to apply. The lock goes with the connection if the process
+ * dies mid-way. No statement timeout here: a migration may take long.
+ *
+ * An engine without advisory locks would take a row lock instead: `create
+ * table if not exists spendbook_migration_lock (id int primary key)`, insert
+ * its one row if missing (`on conflict do nothing`), then `select id from
+ * spendbook_migration_lock where id = 1 for update` in a transaction held
+ * open while migrating.
+ *
+ * Migration 0003 makes the data_version row at 0, so nothing is left to
+ * create after it.
+ */
+async function migrate(client: Client): Promise<void> {
+  // A connection error of this client while idle between statements must not end the process.
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const [{ drizzle }, { migrate: applyMigrations }] = await Promise.all([import('drizzle-orm/node-postgres'), import('drizzle-orm/node-postgres/migrator')]);
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+    try {
+      await applyMigrations(drizzle(client), { migrationsFolder: packagePath('db', 'pg', 'migrations') });
+    } finally {
+      await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()]);
+    }
+  } finally {
+    await client.end();
+  }
 }
