@@ -25,8 +25,12 @@ export interface DbPluginOptions {
 
 export default fp<DbPluginOptions>(
   async (app, options) => {
-    const database = await openStore(options.db, { actor: () => actorScope.getStore()?.actor ?? null, now: options.now });
-    app.decorate('database', database);
+    const database = await openStore(options.db, {
+      actor: () => actorScope.getStore()?.actor ?? null,
+      now: options.now,
+      onIdleError: (error) => app.log.warn({ err: error }, 'a pooled PostgreSQL connection failed while idle; the pool replaces it'),
+    });
+    app.decorate<Database>('database', database);
     app.decorate('uow', database.uow);
     app.addHook('onClose', async () => database.close());
   },

@@ -46,8 +46,8 @@ export function openSqlite(path: string, options: UnitOfWorkOptions = {}): Sqlit
   };
 }
 
-/** Opens the configured store, migrated. */
-export async function openStore(config: DbConfig, options: UnitOfWorkOptions = {}): Promise<Database> {
+/** Opens the configured store, migrated; `onIdleError` hears a PostgreSQL connection that failed while idle in the pool. */
+export async function openStore(config: DbConfig, options: UnitOfWorkOptions & { onIdleError?: (error: Error) => void } = {}): Promise<Database> {
   if (config.kind === 'sqlite') return openSqlite(config.path, options);
   const { openPostgres } = await import('./pg.js');
   return openPostgres(config.url, options);
