@@ -6,14 +6,13 @@
  * run says how fast; this says why.
  */
 import { join } from 'node:path';
-import { openDatabase } from '../src/db.js';
 import { CampaignService } from '../src/features/campaigns/service.js';
 import { itemPath } from '../src/features/common/batch.js';
 import { parseSpendBatchFast } from '../src/features/spend/fast-batch.js';
 import { SpendBatch } from '../src/features/spend/schemas.js';
 import { SpendService } from '../src/features/spend/service.js';
 import { PeriodService } from '../src/features/periods/service.js';
-import { UnitOfWork } from '../src/store/unit-of-work.js';
+import { openSqlite } from '../src/store/database.js';
 import type { Channel } from '../src/features/common/schemas.js';
 import { parseJsonExact } from '../src/lib/json-body.js';
 import type { BenchCampaign, BenchRow } from './data.js';
@@ -25,14 +24,15 @@ export async function runBreakdown(dir: string, campaigns: BenchCampaign[], batc
   const texts = batches.map((batch) => JSON.stringify({ items: batch.map((row) => row.line) }));
   const stages = new Map<string, number[]>();
   for (let pass = 0; pass < PASSES; pass++) {
-    const handle = openDatabase(join(dir, `breakdown-${pass}.db`));
-    const uow = new UnitOfWork(handle.db);
-    const campaignService = new CampaignService(handle.db, uow);
-    campaignService.upsert(campaigns.map((c) => ({ ...c, channel: c.channel as Channel })), itemPath);
-    const spend = new SpendService(handle.sqlite, uow, campaignService, new PeriodService(handle.sqlite, uow));
-    const time = <T>(stage: string, fn: () => T): T => {
+    const database = openSqlite(join(dir, `breakdown-${pass}.db`));
+    const { uow } = database;
+    const campaignService = new CampaignService(database, uow);
+    await campaignService.upsert(campaigns.map((c) => ({ ...c, channel: c.channel as Channel })), itemPath);
+    const spend = new SpendService(database, uow, campaignService, new PeriodService(database, uow));
+    // Awaits the stage (the ingest is async); on SQLite its promise resolves at once, so the time is the work's.
+    const time = async <T>(stage: string, fn: () => T | Promise<T>): Promise<T> => {
       const started = process.hrtime.bigint();
-      const result = fn();
+      const result = await fn();
       if (pass > 0) {
         const list = stages.get(stage) ?? [];
         list.push(Number(process.hrtime.bigint() - started) / 1e6);
@@ -41,14 +41,14 @@ export async function runBreakdown(dir: string, campaigns: BenchCampaign[], batc
       return result;
     };
     for (const text of texts) {
-      time('JSON.parse (for reference)', () => JSON.parse(text));
-      const body = time('parseJsonExact (the body parser)', () => parseJsonExact(text));
-      time('zod SpendBatch.safeParse (for reference)', () => SpendBatch.safeParse(body));
-      const parsed = time('parseSpendBatchFast (what the route runs)', () => parseSpendBatchFast(body));
+      await time('JSON.parse (for reference)', () => JSON.parse(text));
+      const body = await time('parseJsonExact (the body parser)', () => parseJsonExact(text));
+      await time('zod SpendBatch.safeParse (for reference)', () => SpendBatch.safeParse(body));
+      const parsed = await time('parseSpendBatchFast (what the route runs)', () => parseSpendBatchFast(body));
       if (!parsed) throw new Error('the fast path refused a generated batch');
-      time('spend.ingest (campaigns, duplicates, writes)', () => spend.ingest(parsed.items, itemPath));
+      await time('spend.ingest (campaigns, duplicates, writes)', () => spend.ingest(parsed.items, itemPath));
     }
-    handle.close();
+    await database.close();
   }
   const size = batches[0]?.length ?? 0;
   const lines = [...stages].map(([stage, values]) => {

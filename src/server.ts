@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const app = await buildApp(config, { log: true }).catch(refuse);
   if (process.argv.includes('--demo')) {
     const { loadDemo } = await import('../fixtures/demo/load.js');
-    const result = loadDemo(app);
+    const result = await loadDemo(app);
     if (result.loaded) app.log.info({ demo: result.counts }, 'demo data set loaded');
     else app.log.warn(`demo data set not loaded: ${result.reason}`);
   }

@@ -82,13 +82,19 @@ interface BurnReport {
   totals: BurnRow;
 }
 
-/** Every table the demo writes, as text: equal snapshots mean nothing changed. */
-function storedData(t: TestApp): string {
+/** Every table the demo writes, as text: equal snapshots mean nothing changed (compared on one store, so any fixed row order does). */
+async function storedData(t: TestApp): Promise<string> {
   const tables = ['campaigns', 'campaign_external_refs', 'plans', 'plan_revisions', 'commitments', 'fx_rates', 'spend', 'touchpoints', 'revenue', 'forecast_snapshots', 'closed_months', 'period_events'];
-  return JSON.stringify(
-    tables.map((table) => t.app.sqlite.prepare(`select * from "${table}" order by rowid`).safeIntegers(true).all()),
-    (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value),
-  );
+  const database = t.app.database;
+  const rows: unknown[] = [];
+  for (const table of tables) {
+    rows.push(
+      database.dialect === 'sqlite'
+        ? database.sqlite.prepare(`select * from "${table}" order by rowid`).safeIntegers(true).all()
+        : (await database.pg.query(`select * from "${table}" r order by r::text`)).rows,
+    );
+  }
+  return JSON.stringify(rows, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
 }
 
 describe('demo data set', () => {
@@ -96,7 +102,7 @@ describe('demo data set', () => {
 
   beforeAll(async () => {
     t = await makeApp();
-    const result = loadDemo(t.app);
+    const result = await loadDemo(t.app);
     if (!result.loaded) throw new Error(`demo not loaded: ${result.reason}`);
   });
   afterAll(() => t.close());
@@ -247,25 +253,25 @@ describe('demo data set', () => {
   });
 
   it('loads only into an empty database, and loading again changes nothing', async () => {
-    const before = storedData(t);
-    const again = loadDemo(t.app);
+    const before = await storedData(t);
+    const again = await loadDemo(t.app);
     expect(again.loaded).toBe(false);
-    expect(storedData(t)).toBe(before);
+    expect(await storedData(t)).toBe(before);
     // Written again through the services, the demo is refused whole: January and February are closed.
-    expect(() => applyDemo(t.app)).toThrow(/months? 2026-01.* closed/);
-    expect(storedData(t)).toBe(before);
+    await expect(applyDemo(t.app)).rejects.toThrow(/months? 2026-01.* closed/);
+    expect(await storedData(t)).toBe(before);
   });
 
   it('writes every item only once: applied twice before any month is closed, the second time changes nothing', async () => {
     const fresh = await makeApp();
     try {
-      applyDemo(fresh.app);
-      const before = storedData(fresh);
-      const counts = applyDemo(fresh.app);
+      await applyDemo(fresh.app);
+      const before = await storedData(fresh);
+      const counts = await applyDemo(fresh.app);
       for (const [resource, c] of Object.entries(counts)) {
         expect(c, resource).toEqual({ inserted: 0, updated: 0, unchanged: itemsOf(resource as DemoResource).length });
       }
-      expect(storedData(fresh)).toBe(before);
+      expect(await storedData(fresh)).toBe(before);
     } finally {
       await fresh.close();
     }

@@ -40,8 +40,8 @@ beforeAll(async () => {
     { port: 0, host: '127.0.0.1', db: { kind: 'sqlite', path: join(scratch, 'demo.db') }, adminKey: ADMIN, logLevel: 'silent' },
     { now: () => new Date('2026-03-20T12:00:00Z'), announceAdminKey: () => undefined },
   );
-  expect(loadDemo(app).loaded).toBe(true);
-  viewerKey = app.apiKeys.create('CMO', 'viewer').key;
+  expect((await loadDemo(app)).loaded).toBe(true);
+  viewerKey = (await app.apiKeys.create('CMO', 'viewer')).key;
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('no TCP address');

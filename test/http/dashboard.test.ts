@@ -109,7 +109,7 @@ describe('the dashboard over the demo data', () => {
   let cookie: string;
   beforeAll(async () => {
     t = await makeApp({ now: new Date('2026-03-20T12:00:00Z') });
-    expect(loadDemo(t.app).loaded).toBe(true);
+    expect((await loadDemo(t.app)).loaded).toBe(true);
     cookie = await signIn(t, t.keys.viewer);
   });
   afterAll(() => t.close());
@@ -176,7 +176,7 @@ describe('the dashboard over the demo data', () => {
 
   it('never lets a session write through /v1, even an admin key’s, nor read anything but reports', async () => {
     const admin = await signIn(t, ADMIN_KEY);
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     const writes = [
       { method: 'POST', url: '/v1/campaigns', payload: { items: [{ id: 'x1', name: 'X', channel: 'social', startDate: '2026-03-01' }] } },
       { method: 'PUT', url: '/v1/plans', payload: { items: [{ campaignId: 'search-brand-us', month: '2026-04', amount: '1.00', currency: 'USD' }] } },
@@ -187,7 +187,7 @@ describe('the dashboard over the demo data', () => {
     for (const write of writes) problemOf(await t.app.inject({ ...write, headers: { cookie: admin } }), 401, 'unauthorized');
     // Reads outside /v1/reports need a key too.
     for (const url of ['/v1/campaigns', '/v1/api-keys', '/v1/audit']) problemOf(await t.app.inject({ method: 'GET', url, headers: { cookie: admin } }), 401);
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
   });
 
   it('serves every CSV and XLSX link on the page to the session, as the report’s file', async () => {
@@ -331,7 +331,7 @@ describe('a session’s lifetime', () => {
       { now: () => new Date(now), announceAdminKey: () => undefined },
     );
     try {
-      const viewer = app.apiKeys.create('cmo', 'viewer');
+      const viewer = await app.apiKeys.create('cmo', 'viewer');
       const t = { app } as TestApp;
       const signedIn = (res: LightMyRequestResponse) => res.statusCode === 200 && res.body.includes('Signed in as cmo');
       const get = (cookie: string) => app.inject({ method: 'GET', url: '/', headers: { cookie } });
@@ -361,7 +361,7 @@ describe('a session’s lifetime', () => {
       // Revoked: the next request, page or download, is refused.
       cookie = await signIn(t, viewer.key);
       expect(signedIn(await get(cookie))).toBe(true);
-      app.apiKeys.revoke(viewer.id);
+      await app.apiKeys.revoke(viewer.id);
       expect(signedIn(await get(cookie))).toBe(false);
       problemOf(await app.inject({ method: 'GET', url: '/v1/reports/burn?month=2026-03', headers: { cookie } }), 401);
     } finally {

@@ -82,7 +82,7 @@ const routes: FastifyPluginAsync = async (app) => {
     // A report's own refusal (say, a missing FX rate) is the reader's to see, in words; anything else is a 500.
     let html: string;
     try {
-      html = dashboardPage(service.gather({ month, asOf, model: parsed.data.model }), session.principal);
+      html = dashboardPage(await service.gather({ month, asOf, model: parsed.data.model }), session.principal);
     } catch (error) {
       if (error instanceof AppError && error.status < 500) {
         return reply.status(error.status).type(HTML).send(errorPage('The reports cannot be shown', [error.message]));

@@ -96,30 +96,34 @@ export function paceExtremes(rows: BurnRow[], length = PACE_LIST_LENGTH): { over
 export class DashboardService {
   constructor(private readonly app: FastifyInstance) {}
 
-  gather(query: DashboardQuery): DashboardData {
+  /** One report after the other: the ROI and attribution reports share one loaded range (ReportCache.latest). */
+  async gather(query: DashboardQuery): Promise<DashboardData> {
     const app = this.app;
-    const settings = app.settings.get();
+    const settings = await app.settings.get();
     const fiscalYear = fiscalYearOf(query.month, settings.fiscalYearStartMonth);
     const period = periodOfMonths(query.month, query.month);
-    const budgetForecastActual = app.forecastSnapshots.budgetForecastActual(periodOfMonths(fiscalYear.from, fiscalYear.to), BFA_METHOD);
-    const burnByChannel = app.burnReports.report({ period, asOf: query.asOf, groupBy: 'channel' });
-    const burnByCampaign = app.burnReports.report({ period, asOf: query.asOf, groupBy: 'campaign' });
-    const forecasts = FORECAST_METHODS.map((method) => app.forecastReports.report({ period, asOf: query.asOf, method, groupBy: 'channel' }));
+    const budgetForecastActual = await app.forecastSnapshots.budgetForecastActual(periodOfMonths(fiscalYear.from, fiscalYear.to), BFA_METHOD);
+    const burnByChannel = await app.burnReports.report({ period, asOf: query.asOf, groupBy: 'channel' });
+    const burnByCampaign = await app.burnReports.report({ period, asOf: query.asOf, groupBy: 'campaign' });
+    const forecasts: ForecastReport[] = [];
+    for (const method of FORECAST_METHODS) forecasts.push(await app.forecastReports.report({ period, asOf: query.asOf, method, groupBy: 'channel' }));
     const range = roiRange(query.month);
-    const roi = app.roiReports.roi({ ...range, groupBy: 'channel', lookbackDays: LOOKBACK_DAYS, halfLifeDays: HALF_LIFE_DAYS, model: query.model });
-    const attribution = app.roiReports.attribution({ ...range, groupBy: 'channel', lookbackDays: LOOKBACK_DAYS, halfLifeDays: HALF_LIFE_DAYS, models: [...ATTRIBUTION_MODELS] });
+    const roi = await app.roiReports.roi({ ...range, groupBy: 'channel', lookbackDays: LOOKBACK_DAYS, halfLifeDays: HALF_LIFE_DAYS, model: query.model });
+    const attribution = await app.roiReports.attribution({ ...range, groupBy: 'channel', lookbackDays: LOOKBACK_DAYS, halfLifeDays: HALF_LIFE_DAYS, models: [...ATTRIBUTION_MODELS] });
     const { over, under } = paceExtremes(burnByCampaign.rows);
-    const snapshots = app.forecastSnapshots.list({ month: query.month, after: null, limit: SNAPSHOT_LIMIT }).slice(0, SNAPSHOT_LIMIT).map((s): SnapshotAccuracy => {
+    const listed = (await app.forecastSnapshots.list({ month: query.month, after: null, limit: SNAPSHOT_LIMIT })).slice(0, SNAPSHOT_LIMIT);
+    const snapshots: SnapshotAccuracy[] = [];
+    for (const s of listed) {
       const base = { id: s.id, name: s.name, asOf: s.asOf, method: s.method, from: s.from, to: s.to };
       try {
-        const report = app.forecastSnapshots.versusActual(s.id);
-        return { ...base, mape: report.mape, final: report.final, problem: null };
+        const report = await app.forecastSnapshots.versusActual(s.id);
+        snapshots.push({ ...base, mape: report.mape, final: report.final, problem: null });
       } catch (error) {
         // A snapshot in another base currency cannot be compared; say so on its row rather than lose the page.
-        if (error instanceof AppError && error.status < 500) return { ...base, mape: null, final: false, problem: error.message };
-        throw error;
+        if (error instanceof AppError && error.status < 500) snapshots.push({ ...base, mape: null, final: false, problem: error.message });
+        else throw error;
       }
-    });
+    }
     return {
       query,
       currency: burnByChannel.currency,

@@ -10,7 +10,6 @@
  * memory (a month of 1,000 campaigns is about 31,000 day sums) so that it
  * fits docs/reports.md's p99 of 50 ms.
  */
-import type { Sqlite } from '../../db.js';
 import { computeBurn, type BurnFigures } from '../../domain/burn.js';
 import { minorUnits } from '../../domain/currency.js';
 import { MissingRates, type FxTable } from '../../domain/fx.js';
@@ -18,11 +17,13 @@ import { rowKeyOf } from '../../domain/grouping.js';
 import { Decimal } from '../../domain/money.js';
 import { elapsed, type Period } from '../../domain/periods.js';
 import { UnprocessableError } from '../../lib/errors.js';
+import type { Database } from '../../store/database.js';
 import type { FxRateService } from '../fx-rates/service.js';
 import type { SettingsService } from '../settings/service.js';
 import type { SpendIndex } from '../spend/spend-index.js';
 import { groupColumns, PeriodLines } from './period-lines.js';
 import type { ReportCache } from './report-cache.js';
+import { reportRepository } from './repository.js';
 
 export type BurnGroupBy = 'campaign' | 'channel';
 
@@ -64,31 +65,31 @@ export class BurnReportService {
   private readonly lines;
 
   constructor(
-    sqlite: Sqlite,
+    database: Database,
     private readonly settings: SettingsService,
     private readonly fx: FxRateService,
-    private readonly spend: SpendIndex,
+    spend: SpendIndex,
     private readonly cache: ReportCache,
   ) {
-    this.lines = new PeriodLines(sqlite, spend);
+    this.lines = new PeriodLines(reportRepository(database), spend);
   }
 
   /** The report, from the cache while the database is unchanged (see ReportCache). */
-  report(request: BurnRequest): BurnReport {
+  async report(request: BurnRequest): Promise<BurnReport> {
     return this.cache.get(`burn ${request.period.fromMonth} ${request.period.toMonth} ${request.asOf} ${request.groupBy}`, () => this.compute(request));
   }
 
-  private compute(request: BurnRequest): BurnReport {
+  private async compute(request: BurnRequest): Promise<BurnReport> {
     const { period, asOf, groupBy } = request;
-    const settings = this.settings.get();
+    const settings = await this.settings.get();
     const base = settings.baseCurrency;
     const { countThrough } = elapsed(period, asOf);
-    const fx: FxTable = this.fx.table(period.end);
+    const fx: FxTable = await this.fx.table(period.end);
     const missing = new MissingRates();
-    const cells = this.lines.cells(period, countThrough, fx, missing);
+    const cells = await this.lines.cells(period, countThrough, fx, missing);
     throwIfMissingRates(missing);
 
-    const meta = this.lines.campaigns();
+    const meta = await this.lines.campaigns();
     const result = computeBurn(cells, {
       period,
       asOf,

@@ -7,18 +7,19 @@
  * domain/forecast, which forecasts each campaign, rounds once and groups
  * (domain/grouping): a channel's forecast is the sum of its campaigns'.
  */
-import type { Sqlite } from '../../db.js';
 import { minorUnits } from '../../domain/currency.js';
 import { computeForecast, type ForecastFigures, type ForecastMethod } from '../../domain/forecast.js';
 import { MissingRates, rateFinder } from '../../domain/fx.js';
 import { rowKeyOf } from '../../domain/grouping.js';
 import { elapsed, parseDay, type Period } from '../../domain/periods.js';
+import type { Database } from '../../store/database.js';
 import type { FxRateService } from '../fx-rates/service.js';
 import type { SettingsService } from '../settings/service.js';
 import type { SpendIndex } from '../spend/spend-index.js';
 import { throwIfMissingRates } from './burn-service.js';
 import { groupColumns, PeriodLines, type CampaignMeta, type GroupColumns, type PeriodCell } from './period-lines.js';
 import type { ReportCache } from './report-cache.js';
+import { reportRepository } from './repository.js';
 
 export type PeriodGroupBy = 'campaign' | 'channel';
 
@@ -62,24 +63,24 @@ export class ForecastReportService {
   private readonly lines;
 
   constructor(
-    sqlite: Sqlite,
+    database: Database,
     private readonly settings: SettingsService,
     private readonly fx: FxRateService,
     private readonly spend: SpendIndex,
     private readonly cache: ReportCache,
   ) {
-    this.lines = new PeriodLines(sqlite, spend);
+    this.lines = new PeriodLines(reportRepository(database), spend);
   }
 
   /** The report, from the cache while the database is unchanged (see ReportCache). */
-  report(request: ForecastRequest): ForecastReport {
+  async report(request: ForecastRequest): Promise<ForecastReport> {
     const { period, asOf, method, groupBy } = request;
     return this.cache.get(`forecast ${period.fromMonth} ${period.toMonth} ${asOf} ${method} ${groupBy}`, () => this.compute(request));
   }
 
-  private compute(request: ForecastRequest): ForecastReport {
+  private async compute(request: ForecastRequest): Promise<ForecastReport> {
     const { period, asOf, method, groupBy } = request;
-    const actuals = this.actuals(period, asOf);
+    const actuals = await this.actuals(period, asOf);
     const planned = new Map<string, Map<string, bigint>>();
     for (const cell of actuals.cells) {
       let months = planned.get(cell.campaignId);
@@ -111,18 +112,20 @@ export class ForecastReportService {
    * the period, as in burn, and its spend per day; 422 naming every missing
    * FX rate.
    */
-  actuals(period: Period, asOf: string): PeriodActuals {
-    const base = this.settings.get().baseCurrency;
+  async actuals(period: Period, asOf: string): Promise<PeriodActuals> {
+    const base = (await this.settings.get()).baseCurrency;
     const { daysElapsed, countThrough } = elapsed(period, asOf);
-    const fx = this.fx.table(period.end);
+    const fx = await this.fx.table(period.end);
     const missing = new MissingRates();
-    const meta = this.lines.campaigns();
-    const cells = this.lines.cells(period, countThrough, fx, missing);
+    const meta = await this.lines.campaigns();
+    // One store for the cells and the days, so that a campaign's days add up to its actual.
+    const spend = await this.spend.current();
+    const cells = await this.lines.cells(period, countThrough, fx, missing, spend);
     const dailyAttos = new Map<string, bigint[]>();
     if (daysElapsed > 0) {
       const first = parseDay(period.start);
       const rateOf = rateFinder(fx, missing);
-      this.spend.current().forEach(first, first + daysElapsed - 1, (day, campaignId, currency, micros) => {
+      spend.forEach(first, first + daysElapsed - 1, (day, campaignId, currency, micros) => {
         const rate = rateOf(currency, day);
         if (rate === null) return;
         let days = dailyAttos.get(campaignId);

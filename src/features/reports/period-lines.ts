@@ -5,21 +5,17 @@
  * of its month, and the spend through a day, converted at its own date,
  * all as exact base-currency attos per (campaign, month) cell, the grain
  * grouping.ts rounds at; the campaigns that spent in the period (from the
- * in-memory SpendIndex); and the campaigns' names and channels.
+ * in-memory SpendIndex); and the campaigns' names and channels (the
+ * SQL is in repository.ts).
  */
-import type { Sqlite } from '../../db.js';
+import type { DailySpend } from '../../domain/daily-spend.js';
 import { MissingRates, rateFinder, type FxTable } from '../../domain/fx.js';
 import { UNKNOWN_CHANNEL } from '../../domain/grouping.js';
 import { firstDayOfMonth, lastDayOfMonth, parseDay, type Period } from '../../domain/periods.js';
 import type { SpendIndex } from '../spend/spend-index.js';
+import type { CampaignMeta, MoneyLine, ReportRepository } from './repository.js';
 
-export interface CampaignMeta {
-  id: string;
-  name: string;
-  channel: string;
-}
-
-type Line = { campaignId: string; month: string; currency: string; micros: bigint };
+export type { CampaignMeta };
 
 /** A (campaign, month) cell of a period report, exact base-currency attos. */
 export interface PeriodCell {
@@ -41,24 +37,7 @@ function addTo(sums: PerCell, campaignId: string, month: string, attos: bigint):
 }
 
 export class PeriodLines {
-  private readonly campaignsStmt;
-  private readonly plansStmt;
-  private readonly commitmentsStmt;
-
-  constructor(sqlite: Sqlite, private readonly spend: SpendIndex) {
-    this.campaignsStmt = sqlite.prepare('select id, name, channel from campaigns');
-    this.plansStmt = sqlite
-      .prepare('select campaign_id as campaignId, month, currency, amount_micros as micros from plans where month between ? and ?')
-      .safeIntegers(true);
-    // Each open commitment, summed in bigint below: SQLite's integer sum() stops at 2^63 micros,
-    // which twelve commitments of the largest amount an input takes pass (and total() is a float).
-    this.commitmentsStmt = sqlite
-      .prepare(
-        `select campaign_id as campaignId, month, currency, amount_micros as micros from commitments
-         where status = 'open' and month between ? and ?`,
-      )
-      .safeIntegers(true);
-  }
+  constructor(private readonly repository: ReportRepository, private readonly spend: SpendIndex) {}
 
   /**
    * A cell for every (campaign, month) with a plan, an open commitment or
@@ -66,11 +45,14 @@ export class PeriodLines {
    * first month for a campaign that spends in the period only after it (it
    * still gets its row). Sorted by campaign, then month: rounding gives ties
    * to the earlier cell, so the order is part of the result. Missing rates
-   * are noted in `missing`.
+   * are noted in `missing`. `spend`: the spend mirror's store, when the
+   * caller reads it too (the same data for both), else read here.
    */
-  cells(period: Period, countThrough: string | null, fx: FxTable, missing: MissingRates): PeriodCell[] {
-    const planned = this.sum(this.plansStmt.all(period.fromMonth, period.toMonth) as Line[], fx, missing);
-    const committed = this.sum(this.commitmentsStmt.all(period.fromMonth, period.toMonth) as Line[], fx, missing);
+  async cells(period: Period, countThrough: string | null, fx: FxTable, missing: MissingRates, spend?: DailySpend): Promise<PeriodCell[]> {
+    const planned = this.sum(await this.repository.plans(period.fromMonth, period.toMonth), fx, missing);
+    const committed = this.sum(await this.repository.openCommitments(period.fromMonth, period.toMonth), fx, missing);
+    // One read of the mirror for the whole report: every month's sums, and the spenders, from the same data.
+    spend ??= await this.spend.current();
     const actual: PerCell = new Map();
     if (countThrough !== null) {
       const rateOf = rateFinder(fx, missing);
@@ -78,7 +60,7 @@ export class PeriodLines {
       for (const month of period.months) {
         const first = parseDay(firstDayOfMonth(month));
         if (first > last) break;
-        const sums = this.spend.current().sumPerCampaign(first, Math.min(last, parseDay(lastDayOfMonth(month))), rateOf);
+        const sums = spend.sumPerCampaign(first, Math.min(last, parseDay(lastDayOfMonth(month))), rateOf);
         for (const [campaignId, attos] of sums) addTo(actual, campaignId, month, attos);
       }
     }
@@ -90,7 +72,7 @@ export class PeriodLines {
         for (const month of months.keys()) set.add(month);
       }
     }
-    for (const campaignId of this.spenders(period)) if (!keys.has(campaignId)) keys.set(campaignId, new Set([period.fromMonth]));
+    for (const campaignId of spend.campaignsIn(parseDay(period.start), parseDay(period.end))) if (!keys.has(campaignId)) keys.set(campaignId, new Set([period.fromMonth]));
     const cells: PeriodCell[] = [];
     for (const campaignId of [...keys.keys()].sort()) {
       for (const month of [...keys.get(campaignId)!].sort()) {
@@ -106,16 +88,11 @@ export class PeriodLines {
     return cells;
   }
 
-  /** Campaigns with any spend dated in the period (also after `asOf`: they still get their row). */
-  spenders(period: Period): Set<string> {
-    return this.spend.current().campaignsIn(parseDay(period.start), parseDay(period.end));
+  async campaigns(): Promise<Map<string, CampaignMeta>> {
+    return new Map((await this.repository.campaigns()).map((c) => [c.id, c]));
   }
 
-  campaigns(): Map<string, CampaignMeta> {
-    return new Map((this.campaignsStmt.all() as CampaignMeta[]).map((c) => [c.id, c]));
-  }
-
-  private sum(lines: Line[], fx: FxTable, missing: MissingRates): PerCell {
+  private sum(lines: MoneyLine[], fx: FxTable, missing: MissingRates): PerCell {
     const sums: PerCell = new Map();
     for (const line of lines) {
       const attos = fx.toBaseAttos(line.micros, line.currency, firstDayOfMonth(line.month), missing);

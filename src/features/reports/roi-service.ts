@@ -16,7 +16,6 @@
  * models agree there and the engine is not needed; the month's cells are
  * rounded against the month's total, so the month prints the same either way.
  */
-import type { Sqlite } from '../../db.js';
 import {
   attributeByGroup,
   type AttributionModel,
@@ -32,6 +31,7 @@ import { MissingRates, rateFinder } from '../../domain/fx.js';
 import { dayOfInstant, firstDayOfMonth, formatDay, lastDayOfMonth, monthsBetween, parseDay } from '../../domain/periods.js';
 import { compareRowKeys, rowKeyOf, type Cell, type RowKey } from '../../domain/grouping.js';
 import { computeRoi, type ModelFigures, modelFigures, type RoiCell, type RoiFigures } from '../../domain/roi.js';
+import type { Database } from '../../store/database.js';
 import type { FxRateService } from '../fx-rates/service.js';
 import type { SettingsService } from '../settings/service.js';
 import type { RevenueIndex } from '../revenue/revenue-index.js';
@@ -39,6 +39,7 @@ import type { SpendIndex } from '../spend/spend-index.js';
 import type { TouchIndex } from '../touchpoints/touch-index.js';
 import { throwIfMissingRates } from './burn-service.js';
 import type { ReportCache } from './report-cache.js';
+import { reportRepository, type ReportRepository } from './repository.js';
 
 export type RoiGroupBy = 'campaign' | 'channel' | 'month';
 
@@ -111,30 +112,30 @@ export interface ReportMirrors {
 }
 
 export class RoiReportService {
-  private readonly campaignsStmt;
+  private readonly repository: ReportRepository;
 
   constructor(
-    private readonly sqlite: Sqlite,
+    database: Database,
     private readonly settings: SettingsService,
     private readonly fx: FxRateService,
     private readonly mirrors: ReportMirrors,
     private readonly cache: ReportCache,
   ) {
-    this.campaignsStmt = sqlite.prepare('select id, name, channel from campaigns');
+    this.repository = reportRepository(database);
   }
 
   /** The report, computed or (while the database is unchanged) cached. */
-  roi(request: RoiRequest & { model: AttributionModel }): RoiReport {
+  async roi(request: RoiRequest & { model: AttributionModel }): Promise<RoiReport> {
     return this.cache.get(`roi ${JSON.stringify(request)}`, () => this.computeRoi(request));
   }
 
   /** The report with the models side by side, computed or (while the database is unchanged) cached. */
-  attribution(request: RoiRequest & { models: AttributionModel[] }): AttributionReport {
+  async attribution(request: RoiRequest & { models: AttributionModel[] }): Promise<AttributionReport> {
     return this.cache.get(`attribution ${JSON.stringify(request)}`, () => this.computeAttribution(request));
   }
 
-  private computeRoi(request: RoiRequest & { model: AttributionModel }): RoiReport {
-    const loaded = this.loaded(request);
+  private async computeRoi(request: RoiRequest & { model: AttributionModel }): Promise<RoiReport> {
+    const loaded = await this.loaded(request);
     const attributed = this.attribute(loaded, request, request.model);
     const rowKey = this.rowKey(loaded, request.groupBy);
     const result = computeRoi(this.cells(loaded, attributed), minorUnits(loaded.base), rowKey, request.groupBy === 'month' ? [] : [null]);
@@ -148,8 +149,8 @@ export class RoiReportService {
     };
   }
 
-  private computeAttribution(request: RoiRequest & { models: AttributionModel[] }): AttributionReport {
-    const loaded = this.loaded(request);
+  private async computeAttribution(request: RoiRequest & { models: AttributionModel[] }): Promise<AttributionReport> {
+    const loaded = await this.loaded(request);
     const perModel = request.models.map((model) => this.cells(loaded, this.attribute(loaded, request, model)));
     const rowKey = this.rowKey(loaded, request.groupBy);
     // Every model gets a row for every model's keys, so the rows line up.
@@ -186,23 +187,28 @@ export class RoiReportService {
    * range is kept (a year of data set L is some 100 MB), under the same
    * database-version check as the finished reports.
    */
-  private loaded(request: RoiRequest): Loaded {
+  private loaded(request: RoiRequest): Promise<Loaded> {
     const { from, to, lookbackDays } = request;
     // By month no touch is read, so a month-grouped load cannot serve the others.
     const key = `${from} ${to} ${lookbackDays} ${request.groupBy === 'month'}`;
     return this.cache.latest(key, () => this.load(request));
   }
 
-  private load(request: RoiRequest): Loaded {
-    const base = this.settings.get().baseCurrency;
+  private async load(request: RoiRequest): Promise<Loaded> {
+    const base = (await this.settings.get()).baseCurrency;
     const range: TimeRange = { start: parseDay(request.from) * DAY_MS, end: (parseDay(request.to) + 1) * DAY_MS };
-    const fx = this.fx.table(request.to);
+    const fx = await this.fx.table(request.to);
     const missing = new MissingRates();
+    // Every read that awaits comes first: the mirrors' stores and the campaigns. On PostgreSQL a write may
+    // land between two of them (the cache files the report under the version read before, see ReportCache).
+    const spend = await this.mirrors.spend.current();
+    const revenue = await this.mirrors.revenue.current();
+    const store = await this.mirrors.touches.current();
+    const campaignRows = await this.repository.campaigns();
 
     const rateOf = rateFinder(fx, missing);
     // Month by month: each campaign's spend in the month (within the range).
     const spendCells: Loaded['spendCells'] = [];
-    const spend = this.mirrors.spend.current();
     const firstDay = parseDay(request.from);
     const lastDay = parseDay(request.to);
     for (const month of monthsBetween(request.from.slice(0, 7), request.to.slice(0, 7))) {
@@ -212,7 +218,6 @@ export class RoiReportService {
     spendCells.sort((a, b) => compareRowKeys(a.campaignId, b.campaignId) || compareRowKeys(a.month, b.month));
 
     // Conversions, then refunds: customer index, the instant the engine attributes at, the amount's own day, the amount in base attos.
-    const revenue = this.mirrors.revenue.current();
     const customers: number[] = [];
     const attributedAt: number[] = [];
     const amountDays: number[] = [];
@@ -236,7 +241,6 @@ export class RoiReportService {
       if (at > latest) latest = at;
     }
     // The engine's customer indices are the touch store's, which the revenue events share (a converter with no touch is a customer without touches).
-    const store = this.mirrors.touches.current();
     if (store.customers !== revenue.customers) throw new Error('the touch and revenue mirrors must share one customer interner');
     // Engine indices in campaign id order, not the order campaigns were first touched: data_driven gives tied
     // remainders to the lower index, and the same data must give the same numbers however it was loaded.
@@ -244,7 +248,7 @@ export class RoiReportService {
     const position = new Map(campaignIds.map((id, i) => [id, i]));
     const campaignMap = Int32Array.from(store.campaigns.names, (id) => position.get(id)!);
     const campaigns = new Map<string, { name: string; channel: string }>();
-    for (const c of this.campaignsStmt.all() as { id: string; name: string; channel: string }[]) campaigns.set(c.id, { name: c.name, channel: c.channel });
+    for (const c of campaignRows) campaigns.set(c.id, { name: c.name, channel: c.channel });
 
     const conversions = {
       customer: Int32Array.from(customers),

@@ -544,7 +544,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const { format: _format, month: _month, ...query } = request.query;
-      const report = app.roiReports.roi({ ...query, ...periodFromQuery(request.query, 'day') });
+      const report = await app.roiReports.roi({ ...query, ...periodFromQuery(request.query, 'day') });
       const columns = [...groupColumns(report.groupBy), 'currency', 'spend', 'revenue', 'conversions', 'roas', 'roi', 'cpa'];
       return sendReport(request, reply, report, tableOf(report, columns, report.rows.map(namedGroup), report.totals));
     },
@@ -566,7 +566,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const { format: _format, month: _month, ...query } = request.query;
-      const report = app.roiReports.attribution({ ...query, ...periodFromQuery(request.query, 'day') });
+      const report = await app.roiReports.attribution({ ...query, ...periodFromQuery(request.query, 'day') });
       return sendReport(request, reply, report, () => {
         const fields = ['revenue', 'conversions', 'roas', 'roi', 'cpa'] as const;
         const modelColumns = report.models.flatMap((model) => fields.map((field) => `${model}.${field}`));
@@ -609,7 +609,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const period = periodFromQuery(request.query);
       const asOf = request.query.asOf ?? app.now().toISOString().slice(0, 10);
-      const report = app.forecastReports.report({ period, asOf, method: request.query.method, groupBy: request.query.groupBy });
+      const report = await app.forecastReports.report({ period, asOf, method: request.query.method, groupBy: request.query.groupBy });
       return sendReport(request, reply, report, tableOf(report, [...groupColumns(report.groupBy), ...FORECAST_COLUMNS], report.rows, report.totals));
     },
   );
@@ -632,7 +632,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const report = app.forecastSnapshots.versusActual(request.query.snapshot);
+      const report = await app.forecastSnapshots.versusActual(request.query.snapshot);
       const columns = [...groupColumns(report.groupBy), 'currency', 'planned', 'forecast', 'actual', 'error', 'errorPct', 'mape'];
       return sendReport(request, reply, report, tableOf(report, columns, report.rows, { ...report.totals, mape: report.mape }));
     },
@@ -656,7 +656,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const report = app.forecastSnapshots.budgetForecastActual(periodFromQuery(request.query), request.query.method);
+      const report = await app.forecastSnapshots.budgetForecastActual(periodFromQuery(request.query), request.query.method);
       const columns = ['month', 'currency', 'planned', 'forecast', 'forecastSource', 'snapshotId', 'snapshotAsOf', 'actual', 'final', 'error', 'errorPct', 'mape'];
       return sendReport(request, reply, report, tableOf(report, columns, report.rows, { ...report.totals, mape: report.mape }));
     },
@@ -686,7 +686,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const period = periodFromQuery(request.query);
       const asOf = request.query.asOf ?? app.now().toISOString().slice(0, 10);
-      const report = app.burnReports.report({ period, asOf, groupBy: request.query.groupBy });
+      const report = await app.burnReports.report({ period, asOf, groupBy: request.query.groupBy });
       return sendReport(request, reply, report, tableOf(report, [...groupColumns(report.groupBy), ...FIGURE_COLUMNS], report.rows, report.totals));
     },
   );
