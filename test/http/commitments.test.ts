@@ -49,9 +49,9 @@ describe('POST /v1/commitments', () => {
     let before: string;
     beforeEach(async () => {
       await post([io('io-0')]);
-      before = snapshot(t.app);
+      before = await snapshot(t.app);
     });
-    afterEach(() => expect(snapshot(t.app)).toBe(before));
+    afterEach(async () => expect(await snapshot(t.app)).toBe(before));
 
     it('an unknown campaign', async () => {
       const problem = problemOf(await post([io('io-1'), io('io-2', { campaignId: 'ghost' })]), 400);

@@ -46,7 +46,7 @@ describe('PUT /v1/plans', () => {
       { campaignId: 'a', month: '2026-03', revision: 1, amount: '12000.00', currency: 'USD', changedAt: '2026-03-15T12:00:00.000Z', changedBy: 'test ops' },
       { campaignId: 'a', month: '2026-03', revision: 2, amount: '12500.25', currency: 'USD', changedAt: '2026-03-15T12:00:00.000Z', changedBy: 'test finance' },
     ]);
-    expect(countRows(t.app, 'plan_revisions')).toBe(5);
+    expect(await countRows(t.app, 'plan_revisions')).toBe(5);
   });
 
   it('takes the extremes of an amount: 12 integer and 6 fractional digits, as string or number, and zero', async () => {
@@ -71,9 +71,9 @@ describe('PUT /v1/plans', () => {
     let before: string;
     beforeEach(async () => {
       await put([plan('a', '2026-03', '100')]);
-      before = snapshot(t.app);
+      before = await snapshot(t.app);
     });
-    afterEach(() => expect(snapshot(t.app)).toBe(before));
+    afterEach(async () => expect(await snapshot(t.app)).toBe(before));
 
     it('amounts with 7 decimal places, 13 integer digits, exponents or thousands separators', async () => {
       const res = await put([

@@ -51,7 +51,7 @@ const bfa = async () => {
 
 describe('POST /v1/forecasts of a closed month', () => {
   it('is a 409 period_closed naming the month, whatever the asOf or method, and writes nothing', async () => {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     const report = await bfa();
     expect(JSON.parse(report)).toMatchObject({ mape: '0.3333', rows: [{ month: '2026-02', forecast: '2800.00', actual: '4200.00', error: '1400.00' }, {}] });
     for (const payload of [
@@ -66,8 +66,8 @@ describe('POST /v1/forecasts of a closed month', () => {
       expect(problem.detail).toContain('2026-02 is closed');
       expect(problem.detail).toContain('forecast accuracy');
     }
-    expect(snapshot(t.app)).toBe(before);
-    expect(countRows(t.app, 'forecast_snapshots')).toBe(1);
+    expect(await snapshot(t.app)).toBe(before);
+    expect(await countRows(t.app, 'forecast_snapshots')).toBe(1);
     expect(await bfa()).toBe(report);
   });
 });
@@ -79,11 +79,11 @@ describe('POST /v1/forecasts with asOf outside its period', () => {
     ['before it', { month: '2026-03', asOf: '2026-02-28' }],
     ['after a range', { from: '2026-03', to: '2026-04', asOf: '2026-05-01' }],
   ])('%s is a 400 naming asOf, and writes nothing', async (_what, period) => {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     const res = await post({ name: 'late', method: 'run_rate', ...period });
     expect(errorPaths(res)).toEqual(['asOf']);
     expect(problemOf(res, 400).errors![0]!.message).toContain('must be a day of the snapshot');
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
   });
 
   it('refuses the year 9999 as a date at all', async () => {

@@ -65,7 +65,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { limit, cursor, campaignId, month, status } = request.query;
       const after = decodeCursor(cursor, isStringArray(1));
-      const result = pageOf(app.commitments.list({ limit, campaignId, month, status, after: after?.[0] ?? null }), limit, (c) => [c.id]);
+      const result = pageOf(await app.commitments.list({ limit, campaignId, month, status, after: after?.[0] ?? null }), limit, (c) => [c.id]);
       if (wantsCsv(request)) return sendCsv(reply, 'commitments', COLUMNS, result.items as unknown as Record<string, unknown>[]);
       return result;
     },

@@ -71,7 +71,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { name, asOf, method, groupBy } = request.body;
       const period = periodFromQuery(request.body);
-      const snapshot = app.forecastSnapshots.create({ name, period, asOf, method, groupBy }, request.principal);
+      const snapshot = await app.forecastSnapshots.create({ name, period, asOf, method, groupBy }, request.principal);
       return reply.status(201).send(snapshot);
     },
   );
@@ -92,7 +92,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { limit, cursor, month } = request.query;
       const after = decodeCursor(cursor, (v): v is number => Number.isSafeInteger(v));
-      const { items, nextCursor } = pageOf(app.forecastSnapshots.list({ limit, month, after }), limit, (s) => s.seq);
+      const { items, nextCursor } = pageOf(await app.forecastSnapshots.list({ limit, month, after }), limit, (s) => s.seq);
       const summaries = items.map(({ seq: _seq, ...summary }) => summary);
       if (wantsCsv(request)) {
         const flat = summaries.map(({ totals, ...s }) => ({ ...s, ...Object.fromEntries(SUMMARY_TOTALS.map((c) => [c, totals[c]])) }));

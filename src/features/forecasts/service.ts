@@ -20,7 +20,7 @@
  * up after the fact.
  */
 import { randomBytes } from 'node:crypto';
-import type { Sqlite } from '../../db.js';
+import type { Database } from '../../store/database.js';
 import type { UnitOfWork } from '../../store/unit-of-work.js';
 import { minorUnits } from '../../domain/currency.js';
 import { rowKeyOf } from '../../domain/grouping.js';
@@ -40,6 +40,7 @@ import type { PeriodService } from '../periods/service.js';
 import type { ReportCache } from '../reports/report-cache.js';
 import type { PeriodCell } from '../reports/period-lines.js';
 import { groupColumns, type ForecastReportService, type ForecastRow, type GroupColumns, type PeriodGroupBy } from '../reports/forecast-service.js';
+import { forecastSnapshotRepository, type ForecastSnapshotRepository, type SnapshotRecord } from './repository.js';
 
 export interface SnapshotRequest {
   name: string;
@@ -109,44 +110,20 @@ export interface BudgetForecastActualReport {
   totals: { currency: string } & BudgetForecastActualFigures;
 }
 
-interface SnapshotRow {
-  id: string;
-  name: string;
-  from_month: string;
-  to_month: string;
-  as_of: string;
-  method: ForecastMethod;
-  group_by: PeriodGroupBy;
-  currency: string;
-  created_at: string;
-  created_by: string | null;
-  report: string;
-}
-
 const newSnapshotId = () => `fcs_${randomBytes(8).toString('hex')}`;
 
 export class ForecastSnapshotService {
-  private readonly insertStmt;
-  private readonly byIdStmt;
-  private readonly byNameStmt;
-  private readonly latestOfMonthStmt;
+  private readonly repository: ForecastSnapshotRepository;
 
   constructor(
-    private readonly sqlite: Sqlite, private readonly uow: UnitOfWork,
+    database: Database,
+    private readonly uow: UnitOfWork,
     private readonly forecasts: ForecastReportService,
     private readonly cache: ReportCache,
     private readonly periods: PeriodService,
     private readonly now = () => new Date(),
   ) {
-    this.insertStmt = sqlite.prepare(
-      `insert into forecast_snapshots (id, name, from_month, to_month, as_of, method, group_by, currency, created_at, created_by_key_id, created_by, report)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.byIdStmt = sqlite.prepare('select * from forecast_snapshots where id = ?');
-    this.byNameStmt = sqlite.prepare('select id from forecast_snapshots where name = ?').pluck();
-    this.latestOfMonthStmt = sqlite.prepare(
-      'select * from forecast_snapshots where from_month = ? and to_month = ? order by as_of desc, created_at desc, rowid desc limit 1',
-    );
+    this.repository = forecastSnapshotRepository(database);
   }
 
   /**
@@ -156,72 +133,68 @@ export class ForecastSnapshotService {
    * is the month's forecast), so both are refused; so is an asOf before the
    * period, a forecast of nothing.
    */
-  create(request: SnapshotRequest, actor: Actor | null): Snapshot {
-    this.refuseTakenName(request.name);
+  async create(request: SnapshotRequest, actor: Actor | null): Promise<Snapshot> {
+    await this.refuseTakenName(request.name);
     const { period } = request;
     const asOf = request.asOf ?? this.today();
     if (parseDay(asOf) < parseDay(period.start) || parseDay(asOf) > parseDay(period.end)) {
       const given = request.asOf === undefined ? ` (it defaults to today, ${asOf})` : '';
       throw new ValidationError([{ path: 'asOf', message: `must be a day of the snapshot's period, ${period.start} to ${period.end}${given}` }]);
     }
-    this.refuseClosedMonths(period);
+    await this.refuseClosedMonths(period);
     // Computed outside the transaction: a report read inside one would leave the
     // in-memory spend stale (the transaction might roll back) and cost a reload.
-    // Nothing can write in between: the insert follows synchronously.
-    const report = this.forecasts.report({ ...request, asOf });
-    const taken = this.uow.write(() => {
-      this.refuseTakenName(request.name);
-      this.refuseClosedMonths(period);
-      const id = newSnapshotId();
-      this.insertStmt.run(
+    // A write that lands between the report and the insert is a race either
+    // could have won: the snapshot is the forecast as read just before it was saved.
+    const report = await this.forecasts.report({ ...request, asOf });
+    const id = newSnapshotId();
+    const createdAt = this.now().toISOString();
+    await this.uow.write(async () => {
+      await this.refuseClosedMonths(period);
+      const inserted = await this.repository.insert({
         id,
-        request.name,
-        period.fromMonth,
-        period.toMonth,
+        name: request.name,
+        fromMonth: period.fromMonth,
+        toMonth: period.toMonth,
         asOf,
-        request.method,
-        request.groupBy,
-        report.currency,
-        this.now().toISOString(),
-        actor?.keyId ?? null,
-        actor?.name ?? null,
-        JSON.stringify({ rows: report.rows, totals: report.totals }),
-      );
-      return id;
+        method: request.method,
+        groupBy: request.groupBy,
+        currency: report.currency,
+        createdAt,
+        createdByKeyId: actor?.keyId ?? null,
+        createdBy: actor?.name ?? null,
+        report: JSON.stringify({ rows: report.rows, totals: report.totals }),
+      });
+      // Taken meanwhile (the unique name decides, so two concurrent creates cannot both win): the same 409.
+      if (!inserted) await this.refuseTakenName(request.name);
     });
-    return this.get(taken);
+    return this.get(id);
   }
 
-  private refuseClosedMonths(period: Period): void {
-    const closedMonths = this.periods.closed();
+  private async refuseClosedMonths(period: Period): Promise<void> {
+    const closedMonths = await this.periods.closed();
     const months = period.months.filter((month) => closedMonths.ofMonth(month) !== null);
     if (months.length > 0) {
       throw new PeriodClosedError(months, [], 0, `a forecast snapshot of ${months.length === 1 ? 'it' : 'them'} would change ${months.length === 1 ? 'its' : 'their'} forecast accuracy for good`);
     }
   }
 
-  private refuseTakenName(name: string): void {
-    const existing = this.byNameStmt.get(name) as string | undefined;
-    if (existing !== undefined) {
+  private async refuseTakenName(name: string): Promise<void> {
+    const existing = await this.repository.idByName(name);
+    if (existing !== null) {
       throw new ConflictError('snapshot_name_taken', `a snapshot named ${JSON.stringify(name)} exists (${existing}); snapshots are immutable, so give the new one another name`, { snapshotId: existing });
     }
   }
 
-  get(id: string): Snapshot {
-    const row = this.byIdStmt.get(id) as SnapshotRow | undefined;
+  async get(id: string): Promise<Snapshot> {
+    const row = await this.repository.byId(id);
     if (!row) throw new NotFoundError(`no forecast snapshot ${id}`);
     return toSnapshot(row);
   }
 
   /** Snapshots newest first (in the order they were taken, the last first), optionally only those whose period covers a month; `seq` is the cursor. */
-  list(filter: { month?: string | undefined; after: number | null; limit: number }): (SnapshotSummary & { seq: number })[] {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.month) (where.push('from_month <= ? and to_month >= ?'), params.push(filter.month, filter.month));
-    if (filter.after !== null) (where.push('rowid < ?'), params.push(filter.after));
-    const rows = this.sqlite
-      .prepare(`select rowid as seq, * from forecast_snapshots ${where.length ? 'where ' + where.join(' and ') : ''} order by rowid desc limit ?`)
-      .all(...params, filter.limit + 1) as (SnapshotRow & { seq: number })[];
+  async list(filter: { month?: string | undefined; after: number | null; limit: number }): Promise<(SnapshotSummary & { seq: number })[]> {
+    const rows = await this.repository.list({ ...filter, limit: filter.limit + 1 });
     return rows.map((row) => {
       const { rows: _rows, ...summary } = toSnapshot(row);
       return { ...summary, seq: row.seq };
@@ -229,15 +202,15 @@ export class ForecastSnapshotService {
   }
 
   /** Cached while the database is unchanged, per day (see ReportCache). */
-  versusActual(id: string): ForecastVsActualReport {
+  async versusActual(id: string): Promise<ForecastVsActualReport> {
     const today = this.today();
-    return this.cache.get(`forecast-vs-actual ${id} ${today}`, () => this.computeVersusActual(id, today));
+    return await this.cache.get(`forecast-vs-actual ${id} ${today}`, () => this.computeVersusActual(id, today));
   }
 
-  private computeVersusActual(id: string, today: string): ForecastVsActualReport {
-    const snapshot = this.get(id);
+  private async computeVersusActual(id: string, today: string): Promise<ForecastVsActualReport> {
+    const snapshot = await this.get(id);
     const period = periodOfMonths(snapshot.from, snapshot.to);
-    const actuals = this.forecasts.actuals(period, today);
+    const actuals = await this.forecasts.actuals(period, today);
     this.checkCurrency(snapshot, actuals.currency);
     const { countThrough } = elapsed(period, today);
     const frozen = new Map(snapshot.rows.map((row) => [keyOfRow(row, snapshot.groupBy), row]));
@@ -268,20 +241,22 @@ export class ForecastSnapshotService {
   }
 
   /** Cached while the database is unchanged, per day (see ReportCache). */
-  budgetForecastActual(period: Period, method: ForecastMethod): BudgetForecastActualReport {
+  async budgetForecastActual(period: Period, method: ForecastMethod): Promise<BudgetForecastActualReport> {
     const today = this.today();
-    return this.cache.get(`budget-forecast-actual ${period.fromMonth} ${period.toMonth} ${method} ${today}`, () => this.computeBudgetForecastActual(period, method, today));
+    return await this.cache.get(`budget-forecast-actual ${period.fromMonth} ${period.toMonth} ${method} ${today}`, () => this.computeBudgetForecastActual(period, method, today));
   }
 
-  private computeBudgetForecastActual(period: Period, method: ForecastMethod, today: string): BudgetForecastActualReport {
+  private async computeBudgetForecastActual(period: Period, method: ForecastMethod, today: string): Promise<BudgetForecastActualReport> {
     const cells: PeriodCell[] = [];
-    const months = period.months.map((month) => {
+    // One month after the other, so that the cells stay in month order.
+    const months: { month: string; currency: string; final: boolean; forecast: string | null; source: ForecastSource; snapshot: SnapshotRecord | null }[] = [];
+    for (const month of period.months) {
       const monthPeriod = periodOfMonths(month, month);
       // Each month read as the burn and forecast reports of that month read it, so its cells print the same.
-      const actuals = this.forecasts.actuals(monthPeriod, today);
+      const actuals = await this.forecasts.actuals(monthPeriod, today);
       cells.push(...actuals.cells);
       const final = today > monthPeriod.end;
-      const snapshotRow = this.latestOfMonthStmt.get(month, month) as SnapshotRow | undefined;
+      const snapshotRow = await this.repository.latestOfMonth(month);
       let forecast: string | null = null;
       let source: ForecastSource = null;
       if (snapshotRow) {
@@ -290,11 +265,11 @@ export class ForecastSnapshotService {
         forecast = snapshot.totals.forecast;
         source = 'snapshot';
       } else if (today >= monthPeriod.start && !final) {
-        forecast = this.forecasts.report({ period: monthPeriod, asOf: today, method, groupBy: 'campaign' }).totals.forecast;
+        forecast = (await this.forecasts.report({ period: monthPeriod, asOf: today, method, groupBy: 'campaign' })).totals.forecast;
         source = 'live';
       }
-      return { month, currency: actuals.currency, final, forecast, source, snapshot: snapshotRow };
-    });
+      months.push({ month, currency: actuals.currency, final, forecast, source, snapshot: snapshotRow });
+    }
     const currency = months[0]?.currency ?? '';
     const result = computeBudgetForecastActual({ cells, months }, minorUnits(currency));
     return {
@@ -314,7 +289,7 @@ export class ForecastSnapshotService {
           forecast: figures.forecast,
           forecastSource: m.source,
           snapshotId: m.snapshot?.id ?? null,
-          snapshotAsOf: m.snapshot?.as_of ?? null,
+          snapshotAsOf: m.snapshot?.asOf ?? null,
           actual: figures.actual,
           final: m.final,
           error: figures.error,
@@ -339,20 +314,20 @@ export class ForecastSnapshotService {
   }
 }
 
-function toSnapshot(row: SnapshotRow): Snapshot {
+function toSnapshot(row: SnapshotRecord): Snapshot {
   const frozen = JSON.parse(row.report) as { rows: ForecastRow[]; totals: Snapshot['totals'] };
   return {
     id: row.id,
     name: row.name,
-    month: row.from_month === row.to_month ? row.from_month : null,
-    from: row.from_month,
-    to: row.to_month,
-    asOf: row.as_of,
-    method: row.method,
-    groupBy: row.group_by,
+    month: row.fromMonth === row.toMonth ? row.fromMonth : null,
+    from: row.fromMonth,
+    to: row.toMonth,
+    asOf: row.asOf,
+    method: row.method as ForecastMethod,
+    groupBy: row.groupBy as PeriodGroupBy,
     currency: row.currency,
-    createdAt: row.created_at,
-    createdBy: row.created_by,
+    createdAt: row.createdAt,
+    createdBy: row.createdBy,
     totals: frozen.totals,
     rows: frozen.rows,
   };

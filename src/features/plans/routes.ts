@@ -67,7 +67,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { limit, cursor, campaignId, from, to } = request.query;
       const after = decodeCursor(cursor, isStringArray(2)) as [string, string] | null;
-      const result = pageOf(app.plans.list({ limit, campaignId, from, to, after }), limit, (p) => [p.campaignId, p.month]);
+      const result = pageOf(await app.plans.list({ limit, campaignId, from, to, after }), limit, (p) => [p.campaignId, p.month]);
       if (wantsCsv(request)) return sendCsv(reply, 'plans', PLAN_COLUMNS, result.items as unknown as Record<string, unknown>[]);
       return result;
     },
@@ -88,7 +88,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { limit, cursor, campaignId, month } = request.query;
       const after = decodeCursor(cursor, (v): v is number => Number.isSafeInteger(v));
-      const rows = app.plans.history({ limit, campaignId, month, after });
+      const rows = await app.plans.history({ limit, campaignId, month, after });
       const result = pageOf(rows, limit, (r) => r.id);
       const items = result.items.map(({ id: _id, ...rest }) => rest);
       if (wantsCsv(request)) return sendCsv(reply, 'plan-history', REVISION_COLUMNS, items as unknown as Record<string, unknown>[]);
