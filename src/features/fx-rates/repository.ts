@@ -70,7 +70,7 @@ export function fxRateRepository(database: Database): FxRateRepository {
       const sorted = [...quotes].sort((a, b) => (a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
       const { rows } = await pg.query<{ inserted: boolean }>(
         `insert into fx_rates (currency, date, rate, updated_at)
-         select t.currency, t.date, t.rate, $4 from unnest($1::text[], $2::text[], $3::text[]) as t(currency, date, rate)
+         select t.currency, t.date, t.rate, $4::text from unnest($1::text[], $2::text[], $3::text[]) as t(currency, date, rate)
          on conflict (currency, date) do update set rate = excluded.rate, updated_at = excluded.updated_at
            where fx_rates.rate <> excluded.rate
          returning (xmax = 0) as inserted`,

@@ -89,6 +89,7 @@ export function periodRepository(database: Database): PeriodRepository {
     };
   }
   const { pg } = database;
+  // "at" and "by" are keywords in PostgreSQL's grammar: quoted, they are plainly the columns.
   return {
     closedMonths: async () => (await pg.query<{ month: string }>('select month from closed_months order by month')).rows.map((r) => r.month),
     // FOR SHARE takes a ROW SHARE lock on the table, which a close's or reopen's
@@ -110,7 +111,7 @@ export function periodRepository(database: Database): PeriodRepository {
       )),
     deleteClosed: async (month) => void (await pg.query('delete from closed_months where month = $1', [month])),
     insertEvent: async (e) =>
-      void (await pg.query('insert into period_events (month, action, at, by_key_id, by, reason) values ($1, $2, $3, $4, $5, $6)', [
+      void (await pg.query('insert into period_events (month, action, "at", by_key_id, "by", reason) values ($1, $2, $3, $4, $5, $6)', [
         e.month,
         e.action,
         e.at,
@@ -130,7 +131,8 @@ export function periodRepository(database: Database): PeriodRepository {
     events: async (months) =>
       months.length === 0
         ? []
-        : (await pg.query<PeriodEventRow>('select month, action, at, by, reason from period_events where month = any($1::text[]) order by id', [months])).rows,
+        : (await pg.query<PeriodEventRow>('select month, action, "at", "by", reason from period_events where month = any($1::text[]) order by id', [months]))
+            .rows,
   };
 }
 
