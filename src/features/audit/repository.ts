@@ -31,7 +31,7 @@ export interface AuditRepository {
 }
 
 const COLUMNS =
-  'id, at, actor_key_id as "actorKeyId", actor_name as "actorName", action, entity, entity_id as "entityId", before, after';
+  'id, "at", actor_key_id as "actorKeyId", actor_name as "actorName", action, entity, entity_id as "entityId", before, after';
 
 export function auditRepository(database: Database): AuditRepository {
   if (database.dialect === 'sqlite') {
@@ -70,8 +70,8 @@ function eventFilter(filter: AuditRowFilter, next: () => string): { where: strin
     params.push(filter.actor, filter.actor);
   }
   if (filter.action) (where.push(`action = ${next()}`), params.push(filter.action));
-  if (filter.from) (where.push(`at >= ${next()}`), params.push(filter.from));
-  if (filter.to) (where.push(`at < ${next()}`), params.push(filter.to));
+  if (filter.from) (where.push(`"at" >= ${next()}`), params.push(filter.from));
+  if (filter.to) (where.push(`"at" < ${next()}`), params.push(filter.to));
   if (filter.after !== null) (where.push(`id > ${next()}`), params.push(filter.after));
   return { where: where.length ? 'where ' + where.join(' and ') : '', params };
 }
