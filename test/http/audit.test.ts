@@ -37,9 +37,17 @@ const NOBODY = { keyId: null, name: null };
 let t: TestApp;
 /** The app clock: makeApp keeps this Date, so setTime() moves it. */
 let clock: Date;
+/** Each role's key as the audit names it, read once per app. */
+let actors: Record<Role, { keyId: string; name: string }>;
 beforeEach(async () => {
   clock = new Date(NOW);
   t = await makeApp({ now: clock });
+  actors = {} as typeof actors;
+  for (const role of ['admin', 'finance', 'ops', 'viewer'] as const) {
+    const principal = await t.app.apiKeys.authenticate(t.keys[role]);
+    if (!principal) throw new Error(`no key for ${role}`);
+    actors[role] = { keyId: principal.keyId, name: principal.name };
+  }
 });
 afterEach(() => t.close());
 
@@ -48,9 +56,7 @@ afterEach(() => t.close());
 
 /** A role's key as the audit names it: its id and name. */
 function actorOf(role: Role): { keyId: string; name: string } {
-  const principal = t.app.apiKeys.authenticate(t.keys[role]);
-  if (!principal) throw new Error(`no key for ${role}`);
-  return { keyId: principal.keyId, name: principal.name };
+  return actors[role];
 }
 
 const call = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown, role: Role | null = 'ops', headers: Record<string, string> = {}) =>
@@ -80,8 +86,15 @@ async function eventsOf(write: () => Promise<unknown>): Promise<Recorded[]> {
   return (await allEvents()).filter((e) => e.id > lastId).map(({ id: _id, ...rest }) => rest);
 }
 
+/** The SQLite connection under the app: these tests read the stored rows and write around the API. */
+function sqliteOf(test: TestApp) {
+  const database = test.app.database;
+  if (database.dialect !== 'sqlite') throw new Error('this test reads the SQLite file directly');
+  return database.sqlite;
+}
+
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
-const auditTable = () => JSON.stringify(t.app.sqlite.prepare('select * from audit_events order by id').all());
+const auditTable = () => JSON.stringify(sqliteOf(t).prepare('select * from audit_events order by id').all());
 
 const plan = (campaignId: string, month: string, amount: unknown) => ({ campaignId, month, amount, currency: 'USD' });
 const line = (reference: string, amount: unknown, date = '2026-03-01') => ({ campaignId: 'a', date, amount, currency: 'USD', source: 'manual', reference });
@@ -333,7 +346,7 @@ describe('every write records its actor, time, action, entity, and the values be
     expect(await eventsOf(() => batch('POST', '/v1/touchpoints', first))).toEqual([
       { at: NOW, actor: ops, action: 'ingest', entity: 'touchpoint', entityId: null, before: null, after: { inserted: 2, updated: 0, unchanged: 0, insertedRowids: [1, 2] } },
     ]);
-    expect(t.app.sqlite.prepare('select rowid, id from touchpoints order by rowid').raw(true).all()).toEqual([
+    expect(sqliteOf(t).prepare('select rowid, id from touchpoints order by rowid').raw(true).all()).toEqual([
       [1, 'tp-1'],
       [2, 'tp-2'],
     ]);
@@ -371,7 +384,7 @@ describe('every write records its actor, time, action, entity, and the values be
     expect(await eventsOf(() => batch('POST', '/v1/revenue', [conversion('ord-1', '300'), refund('-20')]))).toEqual([
       { at: NOW, actor: ops, action: 'ingest', entity: 'revenue', entityId: null, before: null, after: { inserted: 2, updated: 0, unchanged: 0, insertedRowids: [1, 2] } },
     ]);
-    expect(t.app.sqlite.prepare('select rowid, id from revenue order by rowid').raw(true).all()).toEqual([
+    expect(sqliteOf(t).prepare('select rowid, id from revenue order by rowid').raw(true).all()).toEqual([
       [1, 'ord-1'],
       [2, 'ord-1-refund'],
     ]);
@@ -482,7 +495,7 @@ describe('every write records its actor, time, action, entity, and the values be
     const csv = (await call('GET', '/v1/audit?entity=plan&format=csv', undefined, 'finance')).body;
     expect(JSON.parse(parseCsv(csv)[1]![8]!).amount).toBe('999999999999.999999');
     // Stored as text: no JSON reader rounds it.
-    const stored = t.app.sqlite.prepare("select after from audit_events where entity = 'plan'").pluck().get() as string;
+    const stored = sqliteOf(t).prepare("select after from audit_events where entity = 'plan'").pluck().get() as string;
     expect(JSON.parse(stored)).toMatchObject({ amount_micros: '999999999999999999' });
   });
 
@@ -518,7 +531,7 @@ describe('every write records its actor, time, action, entity, and the values be
       'spend ': 'test ops',
       'campaign by-admin': ADMIN_NAME,
     });
-    expect(t.app.sqlite.prepare('select count(*) from audit_context').pluck().get()).toBe(0);
+    expect(sqliteOf(t).prepare('select count(*) from audit_context').pluck().get()).toBe(0);
   });
 });
 
@@ -531,13 +544,13 @@ describe('a refused write records nothing', () => {
     await seedCampaigns(t, [campaignItem('a', { externalRefs: [{ source: 'google_ads', id: '111' }] }), campaignItem('b')]);
     await batch('PUT', '/v1/plans', [plan('a', '2026-03', '3100')]);
     await ok(call('POST', '/v1/periods/2026-02/close', { reason: 'February books closed' }, 'finance'));
-    before = snapshot(t.app);
+    before = await snapshot(t.app);
     listed = await allEvents();
   });
   afterEach(async () => {
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
     expect(await allEvents()).toEqual(listed);
-    expect(t.app.sqlite.prepare('select count(*) from audit_context').pluck().get()).toBe(0);
+    expect(sqliteOf(t).prepare('select count(*) from audit_context').pluck().get()).toBe(0);
   });
 
   it('400: bad input, before or inside the write’s transaction', async () => {
@@ -578,7 +591,7 @@ describe('a write made around the API', () => {
     await batch('POST', '/v1/spend', [line('inv-1', '12.34')]);
     const lastId = (await allEvents()).at(-1)!.id;
 
-    const sqlite = t.app.sqlite;
+    const sqlite = sqliteOf(t);
     sqlite.prepare("update plans set amount_micros = 3300000000, revision = 2 where campaign_id = 'a' and month = '2026-03'").run();
     sqlite.prepare("insert into commitments (id, campaign_id, month, amount_micros, currency, status, updated_at) values ('io-sql', 'a', '2026-03', 1500000, 'USD', 'open', 'x')").run();
     sqlite.prepare('delete from spend where id = 1').run();
@@ -627,10 +640,10 @@ describe('audit_events is append-only', () => {
   it('refuses UPDATE and DELETE, even straight through SQLite', async () => {
     const listed = await allEvents();
     const table = auditTable();
-    expect(() => t.app.sqlite.prepare("update audit_events set actor_name = 'someone else' where id = 1").run()).toThrow(/history_immutable/);
-    expect(() => t.app.sqlite.prepare('update audit_events set after = null').run()).toThrow(/history_immutable/);
-    expect(() => t.app.sqlite.prepare('delete from audit_events where id = 1').run()).toThrow(/history_immutable/);
-    expect(() => t.app.sqlite.prepare('delete from audit_events').run()).toThrow(/history_immutable/);
+    expect(() => sqliteOf(t).prepare("update audit_events set actor_name = 'someone else' where id = 1").run()).toThrow(/history_immutable/);
+    expect(() => sqliteOf(t).prepare('update audit_events set after = null').run()).toThrow(/history_immutable/);
+    expect(() => sqliteOf(t).prepare('delete from audit_events where id = 1').run()).toThrow(/history_immutable/);
+    expect(() => sqliteOf(t).prepare('delete from audit_events').run()).toThrow(/history_immutable/);
     expect(auditTable()).toBe(table);
     expect(await allEvents()).toEqual(listed);
   });

@@ -50,9 +50,9 @@ describe('PUT /v1/campaigns/{id}', () => {
     let before: string;
     beforeEach(async () => {
       await seedCampaigns(t, [campaignItem('owner', { externalRefs: [{ source: 'meta', id: '99' }] })]);
-      before = snapshot(t.app);
+      before = await snapshot(t.app);
     });
-    afterEach(() => expect(snapshot(t.app)).toBe(before));
+    afterEach(async () => expect(await snapshot(t.app)).toBe(before));
 
     it.each([
       ['an id with a space', '/v1/campaigns/bad%20id', body, ['id']],
@@ -104,9 +104,9 @@ describe('POST /v1/campaigns', () => {
     let before: string;
     beforeEach(async () => {
       await seedCampaigns(t, [campaignItem('existing', { externalRefs: [{ source: 'meta', id: '99' }] })]);
-      before = snapshot(t.app);
+      before = await snapshot(t.app);
     });
-    afterEach(() => expect(snapshot(t.app)).toBe(before));
+    afterEach(async () => expect(await snapshot(t.app)).toBe(before));
 
     it('bad dates, one path each', async () => {
       const res = await post([
@@ -282,12 +282,19 @@ describe('GET /v1/campaigns/{id}', () => {
   });
 });
 
+/** The SQLite connection under the app, whose statements this test counts. */
+function sqliteOf(test: TestApp) {
+  const database = test.app.database;
+  if (database.dialect !== 'sqlite') throw new Error('this test counts SQLite statements');
+  return database.sqlite;
+}
+
 describe('a large batch costs in proportion to its size', () => {
   // Each drizzle query prepares a new SQLite statement, so a statement prepared per campaign would show here.
   // The upsert prepares a few statements per 500 ids (the lookups of existing campaigns and of ref owners),
   // so 2,000 more campaigns may add a dozen statements (3 lookups x 4 chunks), not thousands.
   async function preparedFor(n: number, offset: number): Promise<number> {
-    const spy = vi.spyOn(t.app.sqlite, 'prepare');
+    const spy = vi.spyOn(sqliteOf(t), 'prepare');
     try {
       const items = Array.from({ length: n }, (_, i) => campaignItem(`bulk-${offset + i}`, { externalRefs: [{ source: 'google_ads', id: String(offset + i) }] }));
       const res = await post(items);

@@ -51,9 +51,9 @@ describe('PUT /v1/fx-rates', () => {
     let before: string;
     beforeEach(async () => {
       await put([rate('2026-03-01', 'EUR', '1.08')]);
-      before = snapshot(t.app);
+      before = await snapshot(t.app);
     });
-    afterEach(() => expect(snapshot(t.app)).toBe(before));
+    afterEach(async () => expect(await snapshot(t.app)).toBe(before));
 
     it('a rate for the base currency', async () => {
       const problem = problemOf(await put([rate('2026-03-02', 'EUR', '1.1'), rate('2026-03-02', 'USD', '1')]), 400);

@@ -88,10 +88,10 @@ function closedProblem(res: LightMyRequestResponse, months: string[], paths?: st
  * without that item goes through, and its answer is returned.
  */
 async function refusesOnlyItem(send: (items: Items) => Promise<LightMyRequestResponse>, items: Items, index: number, field: string): Promise<unknown> {
-  const before = snapshot(t.app);
+  const before = await snapshot(t.app);
   const problem = closedProblem(await send(items), ['2026-02'], [`items/${index}/${field}`]);
   expect(problem.errors![0]!.message).toContain('2026-02');
-  expect(snapshot(t.app)).toBe(before);
+  expect(await snapshot(t.app)).toBe(before);
   return ok(send(items.filter((_, i) => i !== index)));
 }
 
@@ -149,7 +149,7 @@ describe('POST /v1/periods/{month}/close', () => {
   });
 
   it('needs a reason, like a reopen: no body, an empty or null body, a missing or blank reason are 400 naming `reason`, closing nothing', async () => {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     const nullBody = await t.call({ method: 'POST', url: '/v1/periods/2026-02/close', role: 'finance', payload: 'null', headers: { 'content-type': 'application/json' } });
     for (const res of [await close('2026-02', { bare: true }), nullBody]) {
       const problem = problemOf(res, 400, 'validation_failed');
@@ -159,26 +159,26 @@ describe('POST /v1/periods/{month}/close', () => {
       expect(errorPaths(await close('2026-02', { payload })), JSON.stringify(payload)).toEqual(['reason']);
     }
     expect(problemOf(await close('2026-02', { payload: {} }), 400).errors).toEqual([{ path: 'reason', message: 'is required: say why' }]);
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
     expect(await ok(close('2026-01', { role: 'admin' }))).toMatchObject({ month: '2026-01', status: 'closed', closedBy: ADMIN_NAME, reason: BOOKS_CLOSED });
   });
 
   it('is for finance and admin: ops and viewer get 403, no key 401, and nothing is closed', async () => {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     problemOf(await close('2026-02', { role: 'ops' }), 403, 'forbidden');
     problemOf(await close('2026-02', { role: 'viewer' }), 403, 'forbidden');
     problemOf(await close('2026-02', { role: null }), 401, 'unauthorized');
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
     expect(await ok(postSpend([line('a', '2026-02-10')]))).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
   });
 
   it('refuses a month that has not ended (422 period_not_ended): the current month, a future one', async () => {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     for (const month of ['2026-03', '2026-04', '2027-01']) {
       const problem = problemOf(await close(month), 422, 'period_not_ended');
       expect(problem.detail).toContain(month);
     }
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
   });
 
   it('can close a month from the first instant of the day after its last day, not before', async () => {
@@ -190,10 +190,10 @@ describe('POST /v1/periods/{month}/close', () => {
 
   it('refuses to close a closed month (409 period_already_closed), keeping the first close', async () => {
     await ok(close('2026-02', { payload: { reason: 'first' } }));
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     const problem = problemOf(await close('2026-02', { role: 'admin', payload: { reason: 'second' } }), 409, 'period_already_closed');
     expect(problem.detail).toContain('2026-02');
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
     expect((await ok(periods())).items[0]).toMatchObject({ closedBy: 'test finance', reason: 'first', history: [{ action: 'close', reason: 'first' }] });
   });
 
@@ -212,8 +212,15 @@ describe('POST /v1/periods/{month}/close', () => {
   });
 });
 
+/** The SQLite connection under the app: these tests read the stored rows and write around the API. */
+function sqliteOf(test: TestApp) {
+  const database = test.app.database;
+  if (database.dialect !== 'sqlite') throw new Error('this test reads the SQLite file directly');
+  return database.sqlite;
+}
+
 function countClosed(): number {
-  return t.app.sqlite.prepare('select count(*) from closed_months').pluck().get() as number;
+  return sqliteOf(t).prepare('select count(*) from closed_months').pluck().get() as number;
 }
 
 describe('POST /v1/periods/{month}/reopen', () => {
@@ -222,15 +229,15 @@ describe('POST /v1/periods/{month}/reopen', () => {
   });
 
   it('is for admin only: finance and ops get 403, viewer 403, no key 401; the month stays closed', async () => {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     for (const role of ['finance', 'ops', 'viewer'] as const) problemOf(await reopen('2026-02', { reason: 'late invoice' }, role), 403, 'forbidden');
     problemOf(await reopen('2026-02', { reason: 'late invoice' }, null), 401, 'unauthorized');
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
     closedProblem(await postSpend([line('a', '2026-02-10')]), ['2026-02'], ['items/0/date']);
   });
 
   it('needs a reason: missing names `reason`, empty or blank is a 400, no body at all a 400', async () => {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     const missing = await reopen('2026-02', {});
     expect(errorPaths(missing)).toEqual(['reason']);
     expect(errorPaths(await reopen('2026-02', { reason: '' }))).toEqual(['reason']);
@@ -238,15 +245,15 @@ describe('POST /v1/periods/{month}/reopen', () => {
     expect(errorPaths(await reopen('2026-02', { reason: null }))).toEqual(['reason']);
     expect(errorPaths(await reopen('2026-02', { reason: 'x', by: 'me' }))).toEqual(['by']);
     problemOf(await reopen('2026-02', undefined), 400);
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
     expect(countClosed()).toBe(1);
   });
 
   it('refuses to reopen a month that is not closed (409 period_not_closed)', async () => {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     const problem = problemOf(await reopen('2026-01', { reason: 'why not' }), 409, 'period_not_closed');
     expect(problem.detail).toContain('2026-01');
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
     await ok(reopen('2026-02', { reason: 'late invoice' }));
     problemOf(await reopen('2026-02', { reason: 'again' }), 409, 'period_not_closed');
   });
@@ -262,7 +269,7 @@ describe('POST /v1/periods/{month}/reopen', () => {
     expect(await ok(putPlans([plan('a', '2026-02')]))).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
     expect(await ok(postTouchpoints([touch('tp-1', '2026-02-10T00:00:00Z')]))).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
     // The triggers let a stored row change again too.
-    expect(t.app.sqlite.prepare("update spend set amount_micros = 1 where date = '2026-02-10'").run().changes).toBe(1);
+    expect(sqliteOf(t).prepare("update spend set amount_micros = 1 where date = '2026-02-10'").run().changes).toBe(1);
     await ok(close('2026-02', { role: 'admin' }));
     closedProblem(await postSpend([line('a', '2026-02-11')]), ['2026-02'], ['items/0/date']);
   });
@@ -380,9 +387,9 @@ describe('while February is closed, every write path', () => {
   });
 
   it('PUT /v1/plans refuses an unchanged re-send of a February plan too', async () => {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     closedProblem(await putPlans([plan('a', '2026-03', '3000'), plan('a', '2026-02', '2000')]), ['2026-02'], ['items/1/month']);
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
   });
 
   it('POST /v1/commitments refuses the one commitment for February, naming items/2/month', async () => {
@@ -391,11 +398,11 @@ describe('while February is closed, every write path', () => {
   });
 
   it('POST /v1/commitments refuses moving a February commitment out to March, and changing it in place', async () => {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     const moved = closedProblem(await postCommitments([io('io-new', '2026-03'), io('io-feb', '2026-03')]), ['2026-02'], ['items/1/month']);
     expect(moved.errors![0]!.message).toContain('io-feb');
     closedProblem(await postCommitments([io('io-feb', '2026-02', { status: 'closed' })]), ['2026-02'], ['items/0/month']);
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
     // A commitment of an open month may move to another open month.
     expect(await ok(postCommitments([io('io-mar', '2026-04')]))).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
   });
@@ -406,7 +413,7 @@ describe('while February is closed, every write path', () => {
   });
 
   it('POST /v1/spend names every line dated in February, the first 100, with the count', async () => {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     const items = Array.from({ length: 150 }, (_, i) => ({ ...line('a', `2026-0${1 + (i % 3)}-0${1 + (i % 9)}`), reference: `r${i}` }));
     const inFebruary = items.flatMap((item, i) => (item.date.startsWith('2026-02') ? [i] : []));
     expect(inFebruary).toHaveLength(50);
@@ -417,7 +424,7 @@ describe('while February is closed, every write path', () => {
     expect(problem.count).toBe(130);
     expect(problem.errors).toHaveLength(100);
     expect(problem.errors![99]!.path).toBe('items/99/date');
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
   });
 
   it('PUT /v1/fx-rates refuses the one rate dated in February, naming items/2/date', async () => {
@@ -452,12 +459,12 @@ describe('while February is closed, every write path', () => {
   it('touchpoints and revenue: the instants either side of each edge of February', async () => {
     const inFebruary = ['2026-02-01T00:00:00.000Z', '2026-02-28T23:59:59.999Z', '2026-03-01T01:59:59.999+02:00', '2026-01-31T23:00:00-01:00', '2026-02-28T20:00:00-03:59'];
     const outside = ['2026-01-31T23:59:59.999Z', '2026-03-01T00:00:00.000Z', '2026-03-01T02:00:00+02:00', '2026-02-28T23:00:00-01:00', '2026-02-01T01:59:59.999+02:00'];
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     for (const [i, at] of inFebruary.entries()) {
       closedProblem(await postTouchpoints([touch(`tp-in-${i}`, at)]), ['2026-02'], ['items/0/occurredAt']);
       closedProblem(await postRevenue([conversion(`ord-in-${i}`, at)]), ['2026-02'], ['items/0/occurredAt']);
     }
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
     for (const [i, at] of outside.entries()) {
       expect(await ok(postRevenue([conversion(`ord-out-${i}`, at)])), at).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
       // A touchpoint before February is refused too: February's attribution reads it (the lookback).
@@ -469,56 +476,56 @@ describe('while February is closed, every write path', () => {
   });
 
   it('POST /v1/touchpoints refuses moving a February touchpoint out (a 409 from the trigger, not a 500), writing nothing', async () => {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     const moved = [touch('tp-new', '2026-03-03T00:00:00Z'), touch('tp-feb', '2026-03-10T09:00:00Z'), touch('tp-mar', '2026-03-02T09:00:00Z', { campaignId: 'a' })];
     closedProblem(await postTouchpoints(moved), ['2026-02']);
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
     // The same through the 64-row statement: 70 new March touchpoints, the move at item 65.
     const big = Array.from({ length: 70 }, (_, i) => (i === 65 ? touch('tp-feb', '2026-01-10T00:00:00Z') : touch(`tp-big-${i}`, '2026-03-04T00:00:00Z')));
     closedProblem(await postTouchpoints(big), ['2026-02']);
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
     // The touchpoints read back as stored.
     const listed = await ok(t.call({ method: 'GET', url: '/v1/touchpoints?customerId=cust-1', role: 'ops' }));
     expect(listed.items.find((tp: { id: string }) => tp.id === 'tp-feb')).toEqual({ id: 'tp-feb', customerId: 'cust-1', campaignId: 'a', occurredAt: '2026-02-10T09:00:00.000Z' });
   });
 
   it('POST /v1/touchpoints refuses re-pointing a February touchpoint at another campaign, naming it', async () => {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     closedProblem(await postTouchpoints([touch('tp-mar', '2026-03-02T09:00:00Z', { campaignId: 'c' }), touch('tp-feb', '2026-02-10T09:00:00Z', { campaignId: 'b' })]), ['2026-02'], ['items/1/occurredAt']);
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
   });
 
   it('POST /v1/revenue refuses moving a February conversion out to March, naming it', async () => {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     const problem = closedProblem(await postRevenue([conversion('ord-new', '2026-03-04T00:00:00Z'), conversion('ord-feb', '2026-03-12T09:00:00Z')]), ['2026-02'], ['items/1/occurredAt']);
     expect(problem.errors![0]!.message).toContain('ord-feb');
     closedProblem(await postRevenue([conversion('ord-feb', '2026-01-12T09:00:00Z')]), ['2026-02'], ['items/0/occurredAt']);
     closedProblem(await postRevenue([conversion('ord-feb', '2026-02-12T09:00:00Z', { amount: '301' })]), ['2026-02'], ['items/0/occurredAt']);
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
   });
 
   it('names each closed month when a batch touches two', async () => {
     await ok(close('2026-01'));
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     closedProblem(await postSpend([line('a', '2026-03-03'), line('a', '2026-02-03'), line('a', '2026-01-03')]), ['2026-01', '2026-02'], ['items/1/date', 'items/2/date']);
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
   });
 
   it('PUT /v1/settings refuses a new base currency while a month is closed (409 base_currency_months_closed)', async () => {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     const problem = problemOf(await t.call({ method: 'PUT', url: '/v1/settings', payload: { baseCurrency: 'EUR' } }), 409, 'base_currency_months_closed');
     expect(problem.months).toEqual(['2026-02']);
     expect(problem.detail).toContain('2026-02');
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
     // The same base currency is no change.
     expect(await ok(t.call({ method: 'PUT', url: '/v1/settings', payload: { baseCurrency: 'USD' } }))).toMatchObject({ baseCurrency: 'USD' });
   });
 
   it('leaves an Idempotency-Key unused when refused, so the same request succeeds once the month is reopened', async () => {
     const send = () => t.call({ method: 'POST', url: '/v1/spend', role: 'ops', headers: { 'idempotency-key': 'k-1' }, payload: { items: [line('a', '2026-02-11')] } });
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     closedProblem(await send(), ['2026-02'], ['items/0/date']);
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
     await ok(reopen('2026-02', { reason: 'late invoice' }));
     expect(await ok(send())).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
   });
@@ -532,15 +539,15 @@ describe('PUT /v1/fx-rates and a closed February', () => {
   });
 
   it('refuses a rate dated in February', async () => {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     closedProblem(await putRates([rate('2026-02-15', 'EUR', '1.13')]), ['2026-02'], ['items/0/date']);
     closedProblem(await putRates([rate('2026-02-28', 'JPY', '0.0067')]), ['2026-02'], ['items/0/date']);
     closedProblem(await putRates([rate('2026-02-01', 'GBP', '1.30')]), ['2026-02'], ['items/0/date']);
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
   });
 
   it('refuses a rate before February when no rate of its currency lies between: it would become February’s rate', async () => {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     // EUR: nothing between January 20th and February 1st.
     const problem = closedProblem(await putRates([rate('2026-03-01', 'EUR', '1.2'), rate('2026-01-20', 'EUR', '1.11')]), ['2026-02'], ['items/1/date']);
     expect(problem.errors![0]!.message).toContain('EUR');
@@ -550,7 +557,7 @@ describe('PUT /v1/fx-rates and a closed February', () => {
     closedProblem(await putRates([rate('2026-01-31', 'CHF', '1.05')]), ['2026-02'], ['items/0/date']);
     // Far back, still nothing of JPY in between.
     closedProblem(await putRates([rate('2025-06-30', 'JPY', '0.0066')]), ['2026-02'], ['items/0/date']);
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
   });
 
   it('accepts a rate before February when a stored rate of its currency lies between (on February 1st counts)', async () => {
@@ -575,11 +582,11 @@ describe('PUT /v1/fx-rates and a closed February', () => {
   it('with two months closed, names the first closed month a rate would reach', async () => {
     clock.setTime(Date.parse('2026-06-15T12:00:00Z'));
     await ok(close('2026-04'));
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     // March 10th: no EUR rate before April 1st, so April would convert at it.
     const problem = closedProblem(await putRates([rate('2026-03-10', 'EUR', '1.2')]), ['2026-04'], ['items/0/date']);
     expect(problem.errors![0]!.message).toContain('2026-04-01');
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
     // GBP January 28th: February is the first closed month after it, and GBP's February 1st rate lies between.
     // April converts at that February 1st rate too, so it is shielded as well.
     expect(await ok(putRates([rate('2026-01-28', 'GBP', '1.255')]))).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
@@ -595,47 +602,47 @@ describe('PUT /v1/fx-rates and a closed February', () => {
 describe('the triggers under a closed February', () => {
   beforeEach(seedAndCloseFebruary);
 
-  const refused = (sql: string, message: string | RegExp = /^period_closed:2026-02:/) => {
-    const before = snapshot(t.app);
-    expect(() => t.app.sqlite.prepare(sql).run(), sql).toThrow(message);
-    expect(snapshot(t.app)).toBe(before);
+  const refused = async (sql: string, message: string | RegExp = /^period_closed:2026-02:/) => {
+    const before = await snapshot(t.app);
+    expect(() => sqliteOf(t).prepare(sql).run(), sql).toThrow(message);
+    expect(await snapshot(t.app)).toBe(before);
   };
 
-  it('refuse changing, deleting and adding plans, commitments and FX rates of February', () => {
-    refused("update plans set amount_micros = 1 where month = '2026-02'", /^period_closed:2026-02:plans$/);
-    refused("delete from plans where month = '2026-02'", /^period_closed:2026-02:plans$/);
-    refused("insert into plans (campaign_id, month, amount_micros, currency, revision, updated_at) values ('c', '2026-02', 1, 'USD', 1, 'x')", /^period_closed:2026-02:plans$/);
-    refused("update plans set month = '2026-02' where campaign_id = 'a' and month = '2026-03'", /^period_closed:2026-02:plans$/);
-    refused("update commitments set amount_micros = 1 where id = 'io-feb'", /^period_closed:2026-02:commitments$/);
-    refused("update commitments set month = '2026-03' where id = 'io-feb'", /^period_closed:2026-02:commitments$/);
-    refused("update commitments set month = '2026-02' where id = 'io-mar'", /^period_closed:2026-02:commitments$/);
-    refused("delete from commitments where id = 'io-feb'", /^period_closed:2026-02:commitments$/);
-    refused("insert into commitments (id, campaign_id, month, amount_micros, currency, status, updated_at) values ('io-x', 'a', '2026-02', 1, 'USD', 'open', 'x')", /^period_closed:2026-02:commitments$/);
-    refused("update fx_rates set rate = '2' where date = '2026-02-01'", /^period_closed:2026-02:fx_rates$/);
-    refused("update fx_rates set date = '2026-02-02' where date = '2026-01-01'", /^period_closed:2026-02:fx_rates$/);
-    refused("delete from fx_rates where date = '2026-02-01'", /^period_closed:2026-02:fx_rates$/);
-    refused("insert into fx_rates (currency, date, rate, updated_at) values ('GBP', '2026-02-10', '1.2', 'x')", /^period_closed:2026-02:fx_rates$/);
+  it('refuse changing, deleting and adding plans, commitments and FX rates of February', async () => {
+    await refused("update plans set amount_micros = 1 where month = '2026-02'", /^period_closed:2026-02:plans$/);
+    await refused("delete from plans where month = '2026-02'", /^period_closed:2026-02:plans$/);
+    await refused("insert into plans (campaign_id, month, amount_micros, currency, revision, updated_at) values ('c', '2026-02', 1, 'USD', 1, 'x')", /^period_closed:2026-02:plans$/);
+    await refused("update plans set month = '2026-02' where campaign_id = 'a' and month = '2026-03'", /^period_closed:2026-02:plans$/);
+    await refused("update commitments set amount_micros = 1 where id = 'io-feb'", /^period_closed:2026-02:commitments$/);
+    await refused("update commitments set month = '2026-03' where id = 'io-feb'", /^period_closed:2026-02:commitments$/);
+    await refused("update commitments set month = '2026-02' where id = 'io-mar'", /^period_closed:2026-02:commitments$/);
+    await refused("delete from commitments where id = 'io-feb'", /^period_closed:2026-02:commitments$/);
+    await refused("insert into commitments (id, campaign_id, month, amount_micros, currency, status, updated_at) values ('io-x', 'a', '2026-02', 1, 'USD', 'open', 'x')", /^period_closed:2026-02:commitments$/);
+    await refused("update fx_rates set rate = '2' where date = '2026-02-01'", /^period_closed:2026-02:fx_rates$/);
+    await refused("update fx_rates set date = '2026-02-02' where date = '2026-01-01'", /^period_closed:2026-02:fx_rates$/);
+    await refused("delete from fx_rates where date = '2026-02-01'", /^period_closed:2026-02:fx_rates$/);
+    await refused("insert into fx_rates (currency, date, rate, updated_at) values ('GBP', '2026-02-10', '1.2', 'x')", /^period_closed:2026-02:fx_rates$/);
   });
 
-  it('refuse changing, moving and deleting spend, touchpoints and revenue stored in February, or moving rows into it', () => {
-    refused("update spend set amount_micros = 1 where date = '2026-02-10'", /^period_closed:2026-02:spend$/);
-    refused("update spend set date = '2026-03-10' where date = '2026-02-10'", /^period_closed:2026-02:spend$/);
-    refused("update spend set date = '2026-02-03' where date = '2026-01-15'", /^period_closed:2026-02:spend$/);
-    refused("delete from spend where date = '2026-02-20'", /^period_closed:2026-02:spend$/);
+  it('refuse changing, moving and deleting spend, touchpoints and revenue stored in February, or moving rows into it', async () => {
+    await refused("update spend set amount_micros = 1 where date = '2026-02-10'", /^period_closed:2026-02:spend$/);
+    await refused("update spend set date = '2026-03-10' where date = '2026-02-10'", /^period_closed:2026-02:spend$/);
+    await refused("update spend set date = '2026-02-03' where date = '2026-01-15'", /^period_closed:2026-02:spend$/);
+    await refused("delete from spend where date = '2026-02-20'", /^period_closed:2026-02:spend$/);
     const mar10 = Date.parse('2026-03-10T00:00:00Z');
     const feb28End = Date.parse('2026-02-28T23:59:59.999Z');
-    refused(`update touchpoints set occurred_at = ${mar10} where id = 'tp-feb'`, /^period_closed:2026-02:touchpoints$/);
-    refused("update touchpoints set campaign_id = 'c' where id = 'tp-feb'", /^period_closed:2026-02:touchpoints$/);
-    refused(`update touchpoints set occurred_at = ${feb28End} where id = 'tp-mar'`, /^period_closed:2026-02:touchpoints$/);
-    refused("delete from touchpoints where id = 'tp-feb-2'", /^period_closed:2026-02:touchpoints$/);
-    refused(`update revenue set occurred_at = ${mar10} where id = 'ord-feb'`, /^period_closed:2026-02:revenue$/);
-    refused("update revenue set amount_micros = 1 where id = 'ord-feb-2'", /^period_closed:2026-02:revenue$/);
-    refused(`update revenue set occurred_at = ${Date.parse('2026-02-01T00:00:00Z')} where id = 'ord-jan'`, /^period_closed:2026-02:revenue$/);
-    refused("delete from revenue where id = 'ord-feb'", /^period_closed:2026-02:revenue$/);
+    await refused(`update touchpoints set occurred_at = ${mar10} where id = 'tp-feb'`, /^period_closed:2026-02:touchpoints$/);
+    await refused("update touchpoints set campaign_id = 'c' where id = 'tp-feb'", /^period_closed:2026-02:touchpoints$/);
+    await refused(`update touchpoints set occurred_at = ${feb28End} where id = 'tp-mar'`, /^period_closed:2026-02:touchpoints$/);
+    await refused("delete from touchpoints where id = 'tp-feb-2'", /^period_closed:2026-02:touchpoints$/);
+    await refused(`update revenue set occurred_at = ${mar10} where id = 'ord-feb'`, /^period_closed:2026-02:revenue$/);
+    await refused("update revenue set amount_micros = 1 where id = 'ord-feb-2'", /^period_closed:2026-02:revenue$/);
+    await refused(`update revenue set occurred_at = ${Date.parse('2026-02-01T00:00:00Z')} where id = 'ord-jan'`, /^period_closed:2026-02:revenue$/);
+    await refused("delete from revenue where id = 'ord-feb'", /^period_closed:2026-02:revenue$/);
   });
 
   it('let rows of the open months next door change', () => {
-    const run = (sql: string) => t.app.sqlite.prepare(sql).run().changes;
+    const run = (sql: string) => sqliteOf(t).prepare(sql).run().changes;
     expect(run("update spend set amount_micros = 1 where date in ('2026-01-15', '2026-03-02')")).toBe(2);
     expect(run(`update touchpoints set occurred_at = ${Date.parse('2026-03-01T00:00:00Z')} where id = 'tp-mar'`)).toBe(1);
     expect(run(`update revenue set occurred_at = ${Date.parse('2026-01-31T23:59:59.999Z')} where id = 'ord-jan'`)).toBe(1);
@@ -646,13 +653,13 @@ describe('the triggers under a closed February', () => {
   it('keep the history of closes and forecast snapshots append-only, whatever the month', async () => {
     const snap = await t.call({ method: 'POST', url: '/v1/forecasts', role: 'ops', payload: { name: 'March mid-month', month: '2026-03', asOf: '2026-03-10', method: 'run_rate' } });
     expect(snap.statusCode, snap.body).toBe(201);
-    refused("update forecast_snapshots set name = 'renamed'", /^snapshot_immutable:forecast_snapshots$/);
-    refused('delete from forecast_snapshots', /^snapshot_immutable:forecast_snapshots$/);
-    refused("update period_events set reason = 'rewritten'", /^history_immutable:period_events$/);
-    refused('delete from period_events', /^history_immutable:period_events$/);
+    await refused("update forecast_snapshots set name = 'renamed'", /^snapshot_immutable:forecast_snapshots$/);
+    await refused('delete from forecast_snapshots', /^snapshot_immutable:forecast_snapshots$/);
+    await refused("update period_events set reason = 'rewritten'", /^history_immutable:period_events$/);
+    await refused('delete from period_events', /^history_immutable:period_events$/);
     await ok(reopen('2026-02', { reason: 'late invoice' }));
-    refused("update period_events set by = 'someone else' where action = 'reopen'", /^history_immutable:period_events$/);
-    refused("delete from period_events where action = 'reopen'", /^history_immutable:period_events$/);
+    await refused("update period_events set by = 'someone else' where action = 'reopen'", /^history_immutable:period_events$/);
+    await refused("delete from period_events where action = 'reopen'", /^history_immutable:period_events$/);
   });
 });
 
@@ -696,7 +703,7 @@ describe('reports of a closed February', () => {
     expect(await readAll()).toEqual(before);
 
     // Refused: one February item in each write path, and a move out.
-    const stored = snapshot(t.app);
+    const stored = await snapshot(t.app);
     closedProblem(await putPlans([plan('a', '2026-03', '1'), plan('a', '2026-02', '9999')]), ['2026-02']);
     closedProblem(await postCommitments([io('io-feb', '2026-02', { amount: '1' })]), ['2026-02']);
     closedProblem(await postCommitments([io('io-feb', '2026-03')]), ['2026-02']);
@@ -707,7 +714,7 @@ describe('reports of a closed February', () => {
     closedProblem(await postTouchpoints([touch('tp-feb', '2026-03-13T00:00:00Z')]), ['2026-02']);
     closedProblem(await postRevenue([conversion('ord-x', '2026-02-20T00:00:00Z')]), ['2026-02']);
     closedProblem(await postRevenue([conversion('ord-feb', '2026-03-20T00:00:00Z')]), ['2026-02']);
-    expect(snapshot(t.app)).toBe(stored);
+    expect(await snapshot(t.app)).toBe(stored);
     expect(await readAll()).toEqual(before);
 
     // Accepted: writes dated in the open months next door.
@@ -732,14 +739,14 @@ describe('reports of a closed February', () => {
     await seedAndCloseFebruary();
     const url = '/v1/reports/roi?from=2026-02-01&to=2026-02-28&model=linear';
     const before = (await t.call({ method: 'GET', url, role: 'viewer' })).body;
-    const stored = snapshot(t.app);
+    const stored = await snapshot(t.app);
     const problem = closedProblem(await postTouchpoints([touch('tp-jan-late', '2026-01-30T09:00:00Z', { campaignId: 'c' })]), ['2026-02']);
     expect(problem.errors).toEqual([{ path: 'items/0/occurredAt', message: 'is before the end of 2026-02, which is closed: its attribution reads the touchpoints before it' }]);
-    expect(snapshot(t.app)).toBe(stored);
+    expect(await snapshot(t.app)).toBe(stored);
     expect((await t.call({ method: 'GET', url, role: 'viewer' })).body).toBe(before);
     // A stored January touchpoint cannot be changed or removed behind the API's back either.
-    expect(() => t.app.sqlite.prepare("update touchpoints set campaign_id = 'c' where occurred_at < ?").run(Date.UTC(2026, 1, 1))).toThrow(/^period_closed:2026-02:touchpoints$/);
-    expect(() => t.app.sqlite.prepare('delete from touchpoints where occurred_at < ?').run(Date.UTC(2026, 1, 1))).toThrow(/^period_closed:2026-02:touchpoints$/);
+    expect(() => sqliteOf(t).prepare("update touchpoints set campaign_id = 'c' where occurred_at < ?").run(Date.UTC(2026, 1, 1))).toThrow(/^period_closed:2026-02:touchpoints$/);
+    expect(() => sqliteOf(t).prepare('delete from touchpoints where occurred_at < ?').run(Date.UTC(2026, 1, 1))).toThrow(/^period_closed:2026-02:touchpoints$/);
   });
 
   it('read the same: a January conversion whose refund is dated in February cannot move to open March', async () => {
@@ -751,13 +758,13 @@ describe('reports of a closed February', () => {
     const url = '/v1/reports/roi?from=2026-02-01&to=2026-02-28&model=last_touch';
     const before = (await t.call({ method: 'GET', url, role: 'viewer' })).body;
     expect(JSON.parse(before).rows[0]).toMatchObject({ campaignId: 'a', revenue: '-40.00' });
-    const stored = snapshot(t.app);
+    const stored = await snapshot(t.app);
     const problem = closedProblem(await postRevenue([conversion('ord-1', '2026-03-10T00:00:00Z', { amount: '100' })]), ['2026-02']);
     expect(problem.errors).toEqual([{ path: 'items/0/occurredAt', message: 'would change conversion ord-1, whose refund ref-1 is dated in 2026-02, which is closed' }]);
-    expect(snapshot(t.app)).toBe(stored);
+    expect(await snapshot(t.app)).toBe(stored);
     expect((await t.call({ method: 'GET', url, role: 'viewer' })).body).toBe(before);
     // Nor behind the API's back; a conversion without a refund in a closed month still can change.
-    expect(() => t.app.sqlite.prepare("update revenue set occurred_at = occurred_at + 1 where id = 'ord-1'").run()).toThrow(/^period_closed:2026-02:revenue$/);
+    expect(() => sqliteOf(t).prepare("update revenue set occurred_at = occurred_at + 1 where id = 'ord-1'").run()).toThrow(/^period_closed:2026-02:revenue$/);
     expect(await ok(postRevenue([conversion('ord-2', '2026-01-26T00:00:00Z', { amount: '10' })]))).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
     expect(await ok(postRevenue([conversion('ord-2', '2026-03-11T00:00:00Z', { amount: '10' })]))).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
   });

@@ -50,11 +50,11 @@ describe('PUT /v1/settings', () => {
 
   describe('refuses bad input with a 400 naming the field, changing nothing', () => {
     let before: string;
-    beforeEach(() => {
-      before = snapshot(t.app);
+    beforeEach(async () => {
+      before = await snapshot(t.app);
     });
     afterEach(async () => {
-      expect(snapshot(t.app)).toBe(before);
+      expect(await snapshot(t.app)).toBe(before);
       expect(await get()).toEqual({ baseCurrency: 'USD', fiscalYearStartMonth: 1, pacingTolerance: '0.10' });
     });
 
@@ -96,9 +96,9 @@ describe('PUT /v1/settings', () => {
   it('refuses to change the base currency while FX rates exist (409)', async () => {
     const rates = await t.call({ method: 'PUT', url: '/v1/fx-rates', payload: { items: [{ date: '2026-03-01', currency: 'EUR', rate: '1.08' }] } });
     expect(rates.statusCode).toBe(200);
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     problemOf(await put({ baseCurrency: 'EUR' }), 409, 'base_currency_has_rates');
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
     // Sending the current base currency is not a change.
     expect((await put({ baseCurrency: 'USD', pacingTolerance: '0.2' })).statusCode).toBe(200);
   });

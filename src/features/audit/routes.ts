@@ -90,7 +90,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { limit, cursor, format: _format, ...filter } = request.query;
       const after = decodeCursor(cursor, (v): v is number => Number.isSafeInteger(v));
-      const result = pageOf(app.audit.list({ ...filter, after, limit }), limit, (event) => event.id);
+      const result = pageOf(await app.audit.list({ ...filter, after, limit }), limit, (event) => event.id);
       if (wantsCsv(request)) {
         const rows = result.items.map((e) => ({
           id: e.id,

@@ -13,10 +13,11 @@
  * loader) names its actor with `runAs`.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Sqlite } from '../../db.js';
+import type { Database } from '../../store/database.js';
 import { minorUnits } from '../../domain/currency.js';
 import { formatAmount } from '../../domain/money.js';
 import type { Actor } from '../api-keys/service.js';
+import { auditRepository, type AuditRepository } from './repository.js';
 
 export const actorScope = new AsyncLocalStorage<{ actor: Actor | null }>();
 
@@ -42,20 +43,12 @@ export interface AuditFilter {
   limit: number;
 }
 
-interface EventRow {
-  id: number;
-  at: string;
-  actor_key_id: string | null;
-  actor_name: string | null;
-  action: string;
-  entity: string;
-  entity_id: string | null;
-  before: string | null;
-  after: string | null;
-}
-
 export class AuditLog {
-  constructor(private readonly sqlite: Sqlite) {}
+  private readonly repository: AuditRepository;
+
+  constructor(database: Database) {
+    this.repository = auditRepository(database);
+  }
 
   /** The actor of the current request (or runAs scope), null outside one. */
   actor(): Actor | null {
@@ -68,26 +61,15 @@ export class AuditLog {
   }
 
   /** Events oldest first; `actor` matches the key id or the key name. */
-  list(filter: AuditFilter): AuditEventView[] {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.entity) (where.push('entity = ?'), params.push(filter.entity));
-    if (filter.entityId) (where.push('entity_id = ?'), params.push(filter.entityId));
-    if (filter.actor) (where.push('(actor_key_id = ? or actor_name = ?)'), params.push(filter.actor, filter.actor));
-    if (filter.action) (where.push('action = ?'), params.push(filter.action));
-    if (filter.from) (where.push('at >= ?'), params.push(filter.from));
-    if (filter.to) (where.push('at < ?'), params.push(filter.to));
-    if (filter.after !== null) (where.push('id > ?'), params.push(filter.after));
-    const rows = this.sqlite
-      .prepare(`select * from audit_events ${where.length ? 'where ' + where.join(' and ') : ''} order by id limit ?`)
-      .all(...params, filter.limit + 1) as EventRow[];
+  async list(filter: AuditFilter): Promise<AuditEventView[]> {
+    const rows = await this.repository.list(filter);
     return rows.map((row) => ({
       id: row.id,
       at: row.at,
-      actor: { keyId: row.actor_key_id, name: row.actor_name },
+      actor: { keyId: row.actorKeyId, name: row.actorName },
       action: row.action,
       entity: row.entity,
-      entityId: row.entity_id,
+      entityId: row.entityId,
       before: readable(row.before),
       after: readable(row.after),
     }));

@@ -45,8 +45,8 @@ const routes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const counts = app.campaigns.upsert([{ id: request.params.id, ...request.body }], () => '');
-      return reply.status(counts.inserted ? 201 : 200).send(app.campaigns.get(request.params.id));
+      const counts = await app.campaigns.upsert([{ id: request.params.id, ...request.body }], () => '');
+      return reply.status(counts.inserted ? 201 : 200).send(await app.campaigns.get(request.params.id));
     },
   );
 
@@ -83,7 +83,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { limit, cursor, channel, tag } = request.query;
       const after = decodeCursor(cursor, isStringArray(1));
-      const result = pageOf(app.campaigns.list({ limit, channel, tag, after: after?.[0] ?? null }), limit, (c) => [c.id]);
+      const result = pageOf(await app.campaigns.list({ limit, channel, tag, after: after?.[0] ?? null }), limit, (c) => [c.id]);
       if (wantsCsv(request)) return sendCsv(reply, 'campaigns', CAMPAIGN_COLUMNS, result.items as unknown as Record<string, unknown>[]);
       return result;
     },

@@ -29,7 +29,7 @@ export interface LineRate {
 
 /** What the batch services ask of the FX rates (FxRateService). */
 export interface RateCoverageSource {
-  coverage(): RateCoverage;
+  coverage(): Promise<RateCoverage>;
 }
 
 /**

@@ -56,7 +56,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { limit, cursor, currency, from, to } = request.query;
       const after = decodeCursor(cursor, isStringArray(2)) as [string, string] | null;
-      const result = pageOf(app.fxRates.list({ limit, currency, from, to, after }), limit, (r) => [r.currency, r.date]);
+      const result = pageOf(await app.fxRates.list({ limit, currency, from, to, after }), limit, (r) => [r.currency, r.date]);
       if (wantsCsv(request)) return sendCsv(reply, 'fx-rates', ['currency', 'date', 'rate'], result.items as unknown as Record<string, unknown>[]);
       return result;
     },

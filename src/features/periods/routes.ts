@@ -68,7 +68,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { limit, cursor, from, to, status } = request.query;
       const after = decodeCursor(cursor, (v): v is string => typeof v === 'string');
-      const result = pageOf(app.periods.list({ limit, from, to, status, after }), limit, (p) => p.month);
+      const result = pageOf(await app.periods.list({ limit, from, to, status, after }), limit, (p) => p.month);
       if (wantsCsv(request)) {
         const events = result.items.flatMap((period) => period.history.map((event) => ({ month: period.month, ...event })));
         return sendCsv(reply, 'periods', ['month', 'action', 'at', 'by', 'reason'], events);

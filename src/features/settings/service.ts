@@ -36,13 +36,25 @@ export class SettingsService {
   }
 
   /**
+   * The settings, for a write that depends on them (an FX rate batch checks
+   * the base currency): on PostgreSQL the row stays locked against a change
+   * until that write ends. Call it inside the write.
+   */
+  async forWrite(): Promise<Settings> {
+    return this.repository.readLocked('share');
+  }
+
+  /**
    * Changes the given settings. The base currency cannot change while FX
    * rates exist: they are quoted in the old base, and reports would
-   * silently mix units.
+   * silently mix units. On PostgreSQL the row is locked first, so the
+   * checks hold until the change commits: an FX rate batch (which locks it
+   * FOR SHARE) and a month close (held back by the FOR SHARE read of the
+   * closed months) wait for it, or it for them.
    */
   async update(change: Partial<Settings>): Promise<Settings> {
     return this.uow.write(async () => {
-      const current = await this.get();
+      const current = await this.repository.readLocked('update');
       const merged = { ...current, ...change };
       if (merged.baseCurrency !== current.baseCurrency) {
         const closed = await this.repository.closedMonths();
