@@ -116,6 +116,13 @@ export async function snapshot(app: FastifyInstance): Promise<string> {
   return JSON.stringify(out, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
 }
 
+/** Every row of one table, columns as stored (snake_case; bigints as bigint), in no particular order. */
+export async function tableRows(app: FastifyInstance, table: string): Promise<Record<string, unknown>[]> {
+  const database = app.database;
+  if (database.dialect === 'sqlite') return database.sqlite.prepare(`select * from "${table}"`).safeIntegers(true).all() as Record<string, unknown>[];
+  return (await database.pg.query(`select * from "${table}"`)).rows;
+}
+
 /** Rows in one table. */
 export async function countRows(app: FastifyInstance, table: string): Promise<number> {
   const database = app.database;

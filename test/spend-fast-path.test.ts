@@ -244,14 +244,14 @@ describe('POST /v1/spend with the fast path', () => {
     const res = await post({ items: [good, { ...good, amount: '1.1234567' }, good, { ...good, currency: 'usd', colour: 'red' }] });
     expect(errorPaths(res).sort()).toEqual(['items/1/amount', 'items/3/colour', 'items/3/currency']);
     expect(problemOf(res, 400).errors).toContainEqual({ path: 'items/1/amount', message: 'must have at most 6 decimal places' });
-    expect(countRows(t.app, 'spend')).toBe(0);
+    expect(await countRows(t.app, 'spend')).toBe(0);
   });
 
   it('refuses an unknown campaign and a repeated natural key with the item path', async () => {
     const good = { campaignId: 'a', date: '2026-03-14', amount: '1.00', currency: 'USD', source: 'google_ads' };
     const res = await post({ items: [good, { ...good, campaignId: 'nope' }, { ...good }] });
     expect(errorPaths(res).sort()).toEqual(['items/1/campaignId', 'items/2/reference']);
-    expect(countRows(t.app, 'spend')).toBe(0);
+    expect(await countRows(t.app, 'spend')).toBe(0);
   });
 });
 

@@ -1,7 +1,7 @@
 /** POST/GET/DELETE /v1/api-keys: shown once, stored hashed, revocation, the last admin key. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashKey } from '../../src/features/api-keys/service.js';
-import { ADMIN_KEY, errorPaths, makeApp, problemOf, snapshot, type TestApp } from '../helper.js';
+import { ADMIN_KEY, errorPaths, makeApp, problemOf, snapshot, tableRows, type TestApp } from '../helper.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -30,9 +30,10 @@ describe('POST /v1/api-keys', () => {
     expect((await t.app.inject({ method: 'PUT', url: '/v1/fx-rates', headers: { authorization: `Bearer ${created.key}` }, payload: { items: [{ date: '2026-03-01', currency: 'EUR', rate: '1.1' }] } })).statusCode).toBe(200);
     problemOf(await t.app.inject({ method: 'GET', url: '/v1/api-keys', headers: { authorization: `Bearer ${created.key}` } }), 403);
 
-    const stored = t.app.sqlite.prepare('select * from api_keys where id = ?').get(created.id) as Record<string, unknown>;
+    const rows = await tableRows(t.app, 'api_keys');
+    const stored = rows.find((row) => row.id === created.id)!;
     expect(stored.key_hash).toBe(hashKey(created.key));
-    expect(JSON.stringify(t.app.sqlite.prepare('select * from api_keys').all())).not.toContain(created.key);
+    expect(JSON.stringify(rows, (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value))).not.toContain(created.key);
 
     const list = (await t.call({ method: 'GET', url: '/v1/api-keys' })).json() as { items: Record<string, unknown>[] };
     const listed = list.items.find((k) => k.id === created.id)!;
@@ -51,10 +52,10 @@ describe('POST /v1/api-keys', () => {
 
   describe('refuses bad input, creating nothing', () => {
     let before: string;
-    beforeEach(() => {
-      before = snapshot(t.app);
+    beforeEach(async () => {
+      before = await snapshot(t.app);
     });
-    afterEach(() => expect(snapshot(t.app)).toBe(before));
+    afterEach(async () => expect(await snapshot(t.app)).toBe(before));
 
     it.each([
       [{ name: 'x', role: 'superuser' }, ['role']],
@@ -107,9 +108,9 @@ describe('DELETE /v1/api-keys/{id}', () => {
 
   it('refuses to revoke the last admin key (409), and allows it once another admin exists', async () => {
     const admin = (await t.call({ method: 'GET', url: '/v1/api-keys' })).json().items.find((k: { role: string }) => k.role === 'admin') as { id: string };
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     problemOf(await t.call({ method: 'DELETE', url: `/v1/api-keys/${admin.id}` }), 409, 'last_admin_key');
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
 
     const second = (await t.call({ method: 'POST', url: '/v1/api-keys', payload: { name: 'second admin', role: 'admin' } })).json() as { key: string };
     expect((await t.call({ method: 'DELETE', url: `/v1/api-keys/${admin.id}` })).statusCode).toBe(204);

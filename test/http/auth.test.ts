@@ -14,7 +14,7 @@ interface RouteCase {
   name: string;
   least: Role;
   /** A request that succeeds for an allowed role; built fresh for every call. */
-  request: (t: TestApp) => InjectOptions;
+  request: (t: TestApp) => InjectOptions | Promise<InjectOptions>;
 }
 
 const ROUTES: RouteCase[] = [
@@ -25,7 +25,7 @@ const ROUTES: RouteCase[] = [
   {
     name: 'DELETE /v1/api-keys/{id}',
     least: 'admin',
-    request: (t) => ({ method: 'DELETE', url: `/v1/api-keys/${t.app.apiKeys.create('to revoke', 'viewer').id}` }),
+    request: async (t) => ({ method: 'DELETE', url: `/v1/api-keys/${(await t.app.apiKeys.create('to revoke', 'viewer')).id}` }),
   },
   { name: 'PUT /v1/campaigns/{id}', least: 'ops', request: () => ({ method: 'PUT', url: '/v1/campaigns/c1', payload: { name: 'One', channel: 'email', startDate: '2026-01-01' } }) },
   { name: 'POST /v1/campaigns', least: 'ops', request: () => ({ method: 'POST', url: '/v1/campaigns', payload: { items: [campaignItem('c2')] } }) },
@@ -81,29 +81,29 @@ describe.each(ROUTES)('$name', (route) => {
   const refused = ROLES.filter((role) => RANK[role] < RANK[route.least]);
 
   it.each(allowed)('is allowed to %s', async (role) => {
-    const res = await t.call({ ...route.request(t), role });
+    const res = await t.call({ ...(await route.request(t)), role });
     expect(res.statusCode, res.body).toBeGreaterThanOrEqual(200);
     expect(res.statusCode, res.body).toBeLessThan(300);
   });
 
   if (refused.length > 0) {
     it.each(refused)('is refused to %s with a 403 that writes nothing', async (role) => {
-      const request = route.request(t);
-      const before = snapshot(t.app);
+      const request = (await route.request(t));
+      const before = await snapshot(t.app);
       const problem = problemOf(await t.call({ ...request, role }), 403, 'forbidden');
       expect(problem.detail).toContain(route.least);
-      expect(snapshot(t.app)).toBe(before);
+      expect(await snapshot(t.app)).toBe(before);
     });
   }
 
   it('is a 401 without a key, with a bad key, with a malformed header, and writes nothing', async () => {
-    const request = route.request(t);
-    const before = snapshot(t.app);
+    const request = (await route.request(t));
+    const before = await snapshot(t.app);
     for (const authorization of [undefined, 'Bearer sb_not_a_real_key', 'Basic YWRtaW46YWRtaW4=', 'Bearer', `Token ${t.keys.admin}`]) {
       const res = await t.app.inject({ ...request, headers: authorization === undefined ? {} : { authorization } });
       problemOf(res, 401, 'unauthorized');
     }
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
   });
 });
 
@@ -117,7 +117,7 @@ describe('a revoked key', () => {
 
     expect((await t.call({ method: 'DELETE', url: `/v1/api-keys/${id}` })).statusCode).toBe(204);
     for (const route of ROUTES) {
-      const res = await t.app.inject({ ...route.request(t), headers: { authorization: `Bearer ${key}` } });
+      const res = await t.app.inject({ ...(await route.request(t)), headers: { authorization: `Bearer ${key}` } });
       const problem = problemOf(res, 401, 'unauthorized');
       expect(problem.detail).toMatch(/revoked|not valid/);
     }

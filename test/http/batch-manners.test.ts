@@ -91,11 +91,11 @@ describe.each(BATCH_ROUTES)('$method $url', (route) => {
 
   describe('refuses, writing nothing,', () => {
     let before: string;
-    beforeEach(() => {
-      before = snapshot(t.app);
+    beforeEach(async () => {
+      before = await snapshot(t.app);
     });
-    afterEach(() => {
-      expect(snapshot(t.app)).toBe(before);
+    afterEach(async () => {
+      expect(await snapshot(t.app)).toBe(before);
     });
 
     it('a body that is not JSON (400)', async () => {
@@ -184,13 +184,13 @@ describe.each(BATCH_ROUTES)('$method $url', (route) => {
       const first = await send(body, { 'idempotency-key': 'load-1' });
       expect(first.statusCode, first.body).toBe(200);
       expect(first.json()).toEqual({ inserted: 2, updated: 0, unchanged: 0 });
-      const before = snapshot(t.app);
+      const before = await snapshot(t.app);
 
       const replay = await send(body, { 'idempotency-key': 'load-1' });
       expect(replay.statusCode).toBe(200);
       expect(replay.headers['idempotent-replayed']).toBe('true');
       expect(replay.body).toBe(first.body);
-      expect(snapshot(t.app)).toBe(before);
+      expect(await snapshot(t.app)).toBe(before);
 
       // Without the key, the natural keys still make the re-send harmless.
       expect((await send(body)).json()).toEqual({ inserted: 0, updated: 0, unchanged: 2 });
@@ -198,10 +198,10 @@ describe.each(BATCH_ROUTES)('$method $url', (route) => {
 
     it('with a different body is a 409 that writes nothing', async () => {
       expect((await send({ items: [route.item(0)] }, { 'idempotency-key': 'load-2' })).statusCode).toBe(200);
-      const before = snapshot(t.app);
+      const before = await snapshot(t.app);
       const problem = problemOf(await send({ items: [route.item(1)] }, { 'idempotency-key': 'load-2' }), 409, 'idempotency_key_reused');
       expect(problem.detail).toContain('load-2');
-      expect(snapshot(t.app)).toBe(before);
+      expect(await snapshot(t.app)).toBe(before);
     });
 
     it('is not spent by a refused request', async () => {

@@ -42,8 +42,8 @@ describe('PUT /v1/campaigns/{id}', () => {
     // A replace is the whole record: tags, refs and endDate not sent are gone.
     expect(replaced.json()).toMatchObject({ id: 'cmp-1', name: 'Renamed', channel: 'video', endDate: null, tags: [], externalRefs: [] });
     expect((await t.call({ method: 'GET', url: '/v1/campaigns/cmp-1', role: 'ops' })).json()).toEqual(replaced.json());
-    expect(countRows(t.app, 'campaigns')).toBe(1);
-    expect(countRows(t.app, 'campaign_external_refs')).toBe(0);
+    expect(await countRows(t.app, 'campaigns')).toBe(1);
+    expect(await countRows(t.app, 'campaign_external_refs')).toBe(0);
   });
 
   describe('refuses, writing nothing,', () => {
@@ -83,7 +83,7 @@ describe('POST /v1/campaigns', () => {
     expect((await post(items)).json()).toEqual({ inserted: 0, updated: 0, unchanged: 3 });
     const changed = [campaignItem('a', { name: 'A renamed' }), campaignItem('b'), campaignItem('c', { tags: ['x'] }), campaignItem('d')];
     expect((await post(changed)).json()).toEqual({ inserted: 1, updated: 2, unchanged: 1 });
-    expect(countRows(t.app, 'campaigns')).toBe(4);
+    expect(await countRows(t.app, 'campaigns')).toBe(4);
     expect((await t.call({ method: 'GET', url: '/v1/campaigns/a', role: 'ops' })).json().name).toBe('A renamed');
   });
 
@@ -309,7 +309,7 @@ describe('a large batch costs in proportion to its size', () => {
     const small = await preparedFor(1000, 0);
     const large = await preparedFor(3000, 10_000);
     expect(large - small).toBeLessThanOrEqual(3 * ((3000 - 1000) / 500));
-    expect(countRows(t.app, 'campaign_external_refs')).toBe(4000);
+    expect(await countRows(t.app, 'campaign_external_refs')).toBe(4000);
   });
 
   it('refs moving between campaigns of one batch still land on the right campaign', async () => {

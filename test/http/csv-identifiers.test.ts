@@ -71,7 +71,7 @@ describe('reports and lists as CSV', () => {
 
 describe('names with a control character at either end', () => {
   it('answers 400 naming items/<i>/name, in words, and writes nothing', async () => {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     for (const [name, words] of [
       ['\tSpring search', 'must not begin with a tab (U+0009)'],
       ['Spring search\n', 'must not end with a line feed (U+000A)'],
@@ -82,7 +82,7 @@ describe('names with a control character at either end', () => {
       const problem = problemOf(res, 400, 'validation_failed');
       expect(problem.errors).toEqual([{ path: 'items/1/name', message: expect.stringContaining(words) }]);
     }
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
   });
 
   it('still trims plain spaces, and keeps a tab inside a name', async () => {

@@ -130,7 +130,7 @@ describe('rate limit per API key', () => {
       expect(res.headers['x-ratelimit-remaining']).toBe(String(5 - i));
       expect(Number(res.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
     }
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     const limited = await t.call({ method: 'POST', url: '/v1/campaigns', role: 'ops', payload: { items: [campaignItem('c1')] } });
     const problem = problemOf(limited, 429, 'rate_limited');
     expect(problem).toMatchObject({ type: 'urn:spendbook:problem:rate-limited', title: 'Too many requests', status: 429 });
@@ -142,7 +142,7 @@ describe('rate limit per API key', () => {
     expect(limited.headers['x-ratelimit-limit']).toBe('5');
     expect(limited.headers['x-ratelimit-remaining']).toBe('0');
     expectApiHeaders(limited);
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
 
     // Another key has its own minute.
     const other = await t.call({ method: 'GET', url: '/v1/campaigns', role: 'finance' });
@@ -234,8 +234,8 @@ describe('rate limit per API key', () => {
 
   it('a revoked key counts against its address, not a bucket of its own', async () => {
     t = await makeApp({ rateLimit: 3 });
-    const created = t.app.apiKeys.create('to revoke', 'viewer');
-    t.app.apiKeys.revoke(created.id);
+    const created = await t.app.apiKeys.create('to revoke', 'viewer');
+    await t.app.apiKeys.revoke(created.id);
     const as = (remoteAddress: string) => t!.app.inject({ method: 'GET', url: '/v1/settings', remoteAddress, headers: { authorization: `Bearer ${created.key}` } });
     for (let i = 0; i < 3; i++) problemOf(await as('198.51.100.20'), 401, 'unauthorized');
     problemOf(await as('198.51.100.20'), 429, 'rate_limited');
@@ -281,7 +281,7 @@ describe('logs', () => {
         { port: 0, host: '127.0.0.1', db: { kind: 'sqlite', path: ':memory:' }, adminKey: ADMIN_KEY, logLevel: 'trace', rateLimit: 3 },
         { announceAdminKey: () => undefined, logStream: { write: (line) => void lines.push(line) } },
       );
-      const viewerKey = app.apiKeys.create('log test viewer', 'viewer').key;
+      const viewerKey = (await app.apiKeys.create('log test viewer', 'viewer')).key;
       secrets.push(viewerKey);
       const as = (key: string | null) => (key ? { authorization: `Bearer ${key}` } : {});
       const statuses: number[] = [];

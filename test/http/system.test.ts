@@ -22,7 +22,7 @@ describe('GET /healthz', () => {
 
   it('answers 503 problem+json, not 500, when the database cannot be read', async () => {
     const broken = await makeApp();
-    broken.app.sqlite.close();
+    await broken.app.database.close();
     const problem = problemOf(await broken.app.inject({ method: 'GET', url: '/healthz' }), 503, 'unavailable');
     expect(problem.detail).toMatch(/database/);
     await broken.close().catch(() => undefined); // its database is already closed

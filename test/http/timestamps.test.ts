@@ -36,11 +36,11 @@ describe.each([
   ['/v1/revenue', sale],
 ])('POST %s', (url, item) => {
   it.each(REFUSED)('refuses %s with a 400 naming items/1/occurredAt, writing nothing', async (bad) => {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     const res = await post(url, { items: [item('ok-1', '2026-03-01T10:00:00Z'), item('bad-1', bad)] });
     expect(errorPaths(res)).toEqual(['items/1/occurredAt']);
     expect(problemOf(res, 400).errors![0]!.message).toContain('-12:00 to +14:00, in the years 1900 to 2999');
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
   });
 
   it('takes the widest offsets and the edges of the years, and lists them in UTC', async () => {
@@ -69,11 +69,11 @@ describe.each([
 describe('the touchpoint fast path', () => {
   it('refuses a far offset or year in a large batch with the same 400 as zod, naming the item', async () => {
     for (const bad of ['9999-12-31T23:59:59.999-23:59', '2026-03-01T10:00:00.000+14:30', '3000-01-01T00:00:00.000Z']) {
-      const before = snapshot(t.app);
+      const before = await snapshot(t.app);
       const body = bigBatchBody(2_000, (i) => touch(`fast-${i}`, i === 1_234 ? bad : '2026-03-01T10:00:00.000Z'));
       const res = await t.call({ method: 'POST', url: '/v1/touchpoints', role: 'ops', payload: body, headers: { 'content-type': 'application/json' } });
       expect(errorPaths(res)).toEqual(['items/1234/occurredAt']);
-      expect(snapshot(t.app)).toBe(before);
+      expect(await snapshot(t.app)).toBe(before);
     }
   });
 });

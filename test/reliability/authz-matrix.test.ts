@@ -152,18 +152,19 @@ function authorization(caller: Caller): Record<string, string> {
 }
 
 /** A plausible value for a path parameter; a new parameter needs one here. */
-function pathValue(path: string, name: string): string {
+async function pathValue(path: string, name: string): Promise<string> {
   if (name === 'month') return '2026-01';
   if (path.startsWith('/v1/campaigns/') && name === 'id') return 'cmp-spring-search';
   if (path.startsWith('/v1/forecasts/') && name === 'id') return snapshotId;
   // A fresh key for each call: an allowed caller revokes it.
-  if (path.startsWith('/v1/api-keys/') && name === 'id') return t.app.apiKeys.create('matrix victim', 'viewer').id;
+  if (path.startsWith('/v1/api-keys/') && name === 'id') return (await t.app.apiKeys.create('matrix victim', 'viewer')).id;
   throw new Error(`no plausible value for {${name}} of ${path}: add one to pathValue`);
 }
 
 /** The request for one operation: path parameters filled, the required query parameters (and month) from their examples, the documented example body. */
-function requestFor({ method, path, op }: Operation): InjectOptions {
-  const url = path.replace(/\{(\w+)\}/g, (_match, name: string) => encodeURIComponent(pathValue(path, name)));
+async function requestFor({ method, path, op }: Operation): Promise<InjectOptions> {
+  let url = path;
+  for (const [match, name] of path.matchAll(/\{(\w+)\}/g)) url = url.replace(match, encodeURIComponent(await pathValue(path, name!)));
   const query = new URLSearchParams();
   for (const parameter of (op.parameters ?? []) as Json[]) {
     if (parameter.in !== 'query' || !(parameter.required || parameter.name === 'month')) continue;
@@ -181,7 +182,7 @@ const counts = { requests: 0, unauthorized: 0, forbidden: 0, served: 0, succeede
 /** What is wrong with the answer to `caller` on a route whose least role is `least`, or null. */
 async function check(key: string, least: Least, caller: Caller, request: InjectOptions): Promise<string | null> {
   const expectRefusal = least !== 'public' && (!(caller in RANK) || RANK[caller as Role] < RANK[least]);
-  const before = expectRefusal ? snapshot(t.app) : null;
+  const before = expectRefusal ? await snapshot(t.app) : null;
   const res: LightMyRequestResponse = await t.app.inject({ ...request, headers: { ...request.headers, ...authorization(caller) } });
   counts.requests++;
   const where = `${key} as ${caller}: ${res.statusCode} ${res.body.slice(0, 200)}`;
@@ -205,7 +206,7 @@ async function check(key: string, least: Least, caller: Caller, request: InjectO
   } catch (error) {
     return `expected ${expectRefusal ? 'a refusal' : 'an answer'} (least role ${least}): ${(error as Error).message}`;
   }
-  if (before !== null && snapshot(t.app) !== before) return `a refused call wrote to the database: ${where}`;
+  if (before !== null && await snapshot(t.app) !== before) return `a refused call wrote to the database: ${where}`;
   return null;
 }
 
@@ -237,7 +238,7 @@ describe('the authorization matrix', () => {
     expect(least, `${key} has no entry in LEAST_ROLE`).toBeDefined();
     const wrong: string[] = [];
     for (const caller of CALLERS) {
-      const problem = await check(key, least!, caller, requestFor(operation));
+      const problem = await check(key, least!, caller, await requestFor(operation));
       if (problem) wrong.push(problem);
     }
     expect(wrong).toEqual([]);

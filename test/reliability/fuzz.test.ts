@@ -421,7 +421,7 @@ async function seed(t: TestApp): Promise<Seeded> {
     const res = await t.call(request);
     if (res.statusCode >= 300) throw new Error(`seeding ${request.method} ${request.url} failed: ${res.statusCode} ${res.body}`);
   }
-  return { victimKeyId: t.app.apiKeys.create('fuzz victim', 'viewer').id };
+  return { victimKeyId: (await t.app.apiKeys.create('fuzz victim', 'viewer')).id };
 }
 
 /** The valid value of each path parameter: the example's record, a month that can be closed, the closed month, the victim key. */
@@ -686,10 +686,12 @@ beforeAll(async () => {
   t = await makeApp({ dbPath });
   seeded = await seed(t);
   // One admin key per route: a few hundred requests each stay far under the rate limit per key.
-  for (const route of routes) apiKeys.set(route.key, t.app.apiKeys.create(`fuzz ${route.key}`, 'admin').key);
-  for (const key of csvRoutes) apiKeys.set(key, t.app.apiKeys.create(`fuzz ${key}`, 'admin').key);
-  t.app.sqlite.pragma('wal_checkpoint(TRUNCATE)');
-  before = snapshot(t.app);
+  for (const route of routes) apiKeys.set(route.key, (await t.app.apiKeys.create(`fuzz ${route.key}`, 'admin')).key);
+  for (const key of csvRoutes) apiKeys.set(key, (await t.app.apiKeys.create(`fuzz ${key}`, 'admin')).key);
+  // The fuzz compares the file's bytes: it runs on the SQLite file it names (makeApp with dbPath).
+  if (t.app.database.dialect !== 'sqlite') throw new Error('the fuzz suite checks the SQLite file byte for byte');
+  t.app.database.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  before = await snapshot(t.app);
   filesBefore = files();
 });
 
@@ -711,10 +713,10 @@ describe('fuzzing every write endpoint', () => {
       try {
         const controlSeed = await seed(control);
         const url = route.path.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(validParam(route, name, controlSeed)));
-        const data = snapshot(control.app);
+        const data = await snapshot(control.app);
         const res = await control.call({ method: route.method, url, ...(route.body ? { payload: route.example as object } : {}) });
         if (res.statusCode >= 300) unaccepted.push(`${route.key}: ${res.statusCode} ${res.body.slice(0, 300)}`);
-        else if (snapshot(control.app) === data) unaccepted.push(`${route.key}: accepted but changed nothing`);
+        else if (await snapshot(control.app) === data) unaccepted.push(`${route.key}: accepted but changed nothing`);
       } finally {
         await control.close();
       }
@@ -723,7 +725,7 @@ describe('fuzzing every write endpoint', () => {
   });
 
   it.each(routes.map((route) => [route.key, route] as const))('%s refuses every hostile request, as problem+json, writing nothing', async (key, route) => {
-    const data = snapshot(t.app);
+    const data = await snapshot(t.app);
     const { sweep, random } = hostileRequests(route, seeded, apiKeys.get(key)!);
     const send = async (attempt: Attempt) => {
       payloadsTried++;
@@ -746,13 +748,13 @@ describe('fuzzing every write endpoint', () => {
       }),
       { numRuns: RANDOM_RUNS_PER_ROUTE },
     );
-    expect(snapshot(t.app) === data, `${key} changed the data`).toBe(true);
+    expect(await snapshot(t.app) === data, `${key} changed the data`).toBe(true);
   });
 
   it('POST /v1/spend/import refuses every broken CSV file as problem+json, writing nothing', async () => {
     // The one write whose body is a file, not JSON; any other would need its own fuzzing here.
     expect(csvRoutes).toEqual(['POST /v1/spend/import']);
-    const data = snapshot(t.app);
+    const data = await snapshot(t.app);
     // A Google Ads report the seed's campaigns match (by Campaign ID and by name), then broken at random.
     const valid = [
       '\uFEFFCampaign report',
@@ -801,11 +803,11 @@ describe('fuzzing every write endpoint', () => {
       expect(judge(res), broken).toBeNull();
     }
     expect(refused).toBeGreaterThan(0);
-    expect(snapshot(t.app) === data, 'the CSV import changed the data').toBe(true);
+    expect(await snapshot(t.app) === data, 'the CSV import changed the data').toBe(true);
   });
 
-  it('afterwards, the database is byte for byte what it was, and Object.prototype is untouched', () => {
-    expect(snapshot(t.app) === before).toBe(true);
+  it('afterwards, the database is byte for byte what it was, and Object.prototype is untouched', async () => {
+    expect(await snapshot(t.app) === before).toBe(true);
     const after = files();
     expect(after.wal.length, 'the WAL grew: something was written').toBe(filesBefore.wal.length);
     expect(after.wal.equals(filesBefore.wal)).toBe(true);
@@ -828,10 +830,10 @@ describe('hostile payloads the service should refuse', () => {
   afterAll(() => app.close());
 
   async function expectRefusedAndNothingWritten(request: InjectOptions, status = 400) {
-    const data = snapshot(app.app);
+    const data = await snapshot(app.app);
     const res = await app.call({ ...request, headers: { 'content-type': 'application/json', ...request.headers } });
     problemOf(res, status);
-    expect(snapshot(app.app) === data, 'the refused request wrote').toBe(true);
+    expect(await snapshot(app.app) === data, 'the refused request wrote').toBe(true);
   }
 
   // RFC 8259 §8.1: JSON exchanged between systems MUST be UTF-8. Today the bytes are decoded with replacement, so a name
@@ -1030,11 +1032,11 @@ describe('the HTTP layer’s own errors, over a real listening server', () => {
   });
 
   it('broken body framing (two Content-Lengths, a bad chunk size) is a 400 problem, writing nothing', async () => {
-    const before = snapshot(app.app);
+    const before = await snapshot(app.app);
     const auth = `Authorization: Bearer ${app.keys.admin}\r\nContent-Type: application/json\r\n`;
     lastProblem(await exchange([`POST /v1/api-keys HTTP/1.1\r\nHost: x\r\n${auth}Content-Length: 30\r\nContent-Length: 31\r\n\r\n{"name":"a","role":"viewer"}`]), 400, 'bad_request');
     lastProblem(await exchange([`POST /v1/api-keys HTTP/1.1\r\nHost: x\r\n${auth}Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`]), 400, 'bad_request');
-    expect(snapshot(app.app)).toBe(before);
+    expect(await snapshot(app.app)).toBe(before);
   });
 
   it('a URL that is not validly percent-encoded is a 400 problem naming it', async () => {
