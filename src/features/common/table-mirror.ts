@@ -136,7 +136,8 @@ export abstract class TableMirror<Store> {
 
   /** Applies a write of this process to the store (after its transaction; inside an outer one it marks the store stale). */
   protected apply(change: (store: Store) => void): void {
-    if (this.store === null) return;
+    // A stale store is loaded again on the next read: changing it would only change what a reader still holds.
+    if (this.store === null || this.stale) return;
     if (this.versions.inTransaction()) {
       this.stale = true;
       return;
