@@ -48,7 +48,7 @@ describe('POST /v1/revenue', () => {
     // 100.00 = 30.00 + 69.999999 + 0.000001
     expect((await post([conversion('ord-1'), refund('ref-1', 'ord-1', '-30')])).statusCode).toBe(200);
     expect((await post([refund('ref-2', 'ord-1', '-69.999999'), refund('ref-3', 'ord-1', '-0.000001')])).json()).toEqual({ inserted: 2, updated: 0, unchanged: 0 });
-    expect(countRows(t.app, 'revenue')).toBe(4);
+    expect(await countRows(t.app, 'revenue')).toBe(4);
   });
 
   it('lets a refund be lowered, which frees room for another', async () => {
@@ -57,11 +57,11 @@ describe('POST /v1/revenue', () => {
   });
 
   it('is for ops: a viewer gets 403 and no key 401, writing nothing', async () => {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     problemOf(await post([conversion('ord-1')], 'viewer'), 403, 'forbidden');
     problemOf(await post([conversion('ord-1')], null), 401, 'unauthorized');
     problemOf(await t.call({ method: 'GET', url: '/v1/revenue', role: 'viewer' }), 403, 'forbidden');
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
   });
 
   describe('refuses, writing nothing,', () => {
@@ -69,9 +69,9 @@ describe('POST /v1/revenue', () => {
     beforeEach(async () => {
       // ord-0: 100.00 USD of cust-1, 40.00 of it refunded already.
       expect((await post([conversion('ord-0'), refund('ref-0', 'ord-0', '-40')])).statusCode).toBe(200);
-      before = snapshot(t.app);
+      before = await snapshot(t.app);
     });
-    afterEach(() => expect(snapshot(t.app)).toBe(before));
+    afterEach(async () => expect(await snapshot(t.app)).toBe(before));
 
     it('bad fields, every one listed with its path', async () => {
       const res = await post([

@@ -118,10 +118,10 @@ describe('POST /v1/spend/import: the platforms’ files as downloaded', () => {
 
   it('the same file twice changes nothing; a restated file replaces the amounts it restates', async () => {
     expect((await importCsv('google_ads', GOOGLE)).json().inserted).toBe(21);
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     const again = (await importCsv('google_ads', GOOGLE)).json();
     expect(again).toMatchObject({ imported: 21, inserted: 0, updated: 0, unchanged: 21 });
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
 
     // Google restated 2026-03-06 (Generic: -5.00) and 2026-03-07 (two campaigns: +12.34 each).
     const restated = (await importCsv('google_ads', GOOGLE_RESTATED)).json();
@@ -144,16 +144,16 @@ describe('POST /v1/spend/import: the platforms’ files as downloaded', () => {
   });
 
   it('dryRun=true counts exactly and writes nothing', async () => {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     const res = await importCsv('google_ads', GOOGLE, '&dryRun=true');
     expect(res.json()).toMatchObject({ dryRun: true, imported: 21, inserted: 21, updated: 0, unchanged: 0 });
-    expect(snapshot(t.app)).toBe(before);
-    expect(countRows(t.app, 'spend')).toBe(0);
+    expect(await snapshot(t.app)).toBe(before);
+    expect(await countRows(t.app, 'spend')).toBe(0);
     // Counted by reading: the restated file's dry run says what the real import then does.
     await importCsv('google_ads', GOOGLE);
-    const stored = snapshot(t.app);
+    const stored = await snapshot(t.app);
     expect((await importCsv('google_ads', GOOGLE_RESTATED, '&dryRun=true')).json()).toMatchObject({ dryRun: true, inserted: 0, updated: 3, unchanged: 18 });
-    expect(snapshot(t.app)).toBe(stored);
+    expect(await snapshot(t.app)).toBe(stored);
     expect((await importCsv('google_ads', GOOGLE_RESTATED)).json()).toMatchObject({ dryRun: false, inserted: 0, updated: 3, unchanged: 18 });
   });
 });
@@ -162,20 +162,20 @@ describe('campaigns the file names and Spendbook does not know', () => {
   const withUnknown = GOOGLE.replaceAll('Performance Max | Shoes', 'Display - Remarketing');
 
   it('are refused by line (default), and nothing is written', async () => {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     const problem = problemOf(await importCsv('google_ads', withUnknown), 400, 'validation_failed');
     // Its 7 rows: lines 6, 9, ..., 24 (every third data row).
     expect(problem.errors!.map((e) => e.path)).toEqual([6, 9, 12, 15, 18, 21, 24].map((n) => `line/${n}/Campaign`));
     expect(problem.errors![0]!.message).toContain('no campaign matches "Display - Remarketing" (google_ads campaign id 21458796355)');
     expect(problem.detail).toMatch(/^line 6 Campaign: no campaign matches/);
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
   });
 
   it('unmatched=skip imports the rest and lists each skipped row', async () => {
     const res = (await importCsv('google_ads', withUnknown, '&unmatched=skip')).json();
     expect(res).toMatchObject({ imported: 14, inserted: 14, skipped: 9 });
     expect(res.skippedRows.filter((s: { reason: string }) => s.reason.startsWith('no campaign')).map((s: { line: number }) => s.line)).toEqual([6, 9, 12, 15, 18, 21, 24]);
-    expect(countRows(t.app, 'spend')).toBe(14);
+    expect(await countRows(t.app, 'spend')).toBe(14);
   });
 
   it('unmatched=create makes the campaign (with its platform id), and the next import finds it', async () => {
@@ -195,9 +195,9 @@ describe('campaigns the file names and Spendbook does not know', () => {
 
 describe('broken files: a line-numbered error, nothing written', () => {
   async function refused(format: string, body: string, query = '') {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     const problem = problemOf(await importCsv(format, body, query), 400, 'validation_failed');
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
     return problem.errors!;
   }
 
@@ -265,9 +265,9 @@ describe('unmatched=create: what an import creates passes the checks of POST /v1
   const generic = (rows: string[]) => `date,campaignId,externalId,campaign,amount,currency\n${rows.join('\n')}\n`;
 
   async function refusedCreate(body: string) {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     const problem = problemOf(await importCsv('generic', body, '&unmatched=create'), 400, 'validation_failed');
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
     return problem;
   }
 
@@ -301,10 +301,10 @@ describe('unmatched=create: what an import creates passes the checks of POST /v1
 
   it('a platform id that cannot be part of an id is refused at the Campaign ID column', async () => {
     const report = 'Day,Campaign,Campaign ID,Currency code,Cost\n2026-03-01,Odd,12 34,USD,1.00\n';
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     const problem = problemOf(await importCsv('google_ads', report, '&unmatched=create'), 400);
     expect(problem.errors).toEqual([{ path: 'line/2/Campaign ID', message: expect.stringContaining('the campaign id "google_ads-12 34": must be 1 to 128') }]);
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
   });
 
   it('ids from names are readable, never longer than 128, and made unique with -2, -3', async () => {
@@ -363,7 +363,7 @@ describe('a huge line is refused as it streams in', () => {
         });
       },
     });
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     const res = await t.call({ method: 'POST', url: '/v1/spend/import?format=generic', role: 'ops', headers: { 'content-type': 'text/csv' }, payload: body });
     const pulledAtAnswer = pulled;
     answered = true;
@@ -371,14 +371,14 @@ describe('a huge line is refused as it streams in', () => {
     expect(problem.errors).toEqual([{ path: 'line/2', message: expect.stringContaining('the line is longer than 64 KiB') }]);
     // The answer came once the line passed 64 KiB: after 2 chunks of 64 KiB and a few in flight, far from 60 MiB.
     expect(pulledAtAnswer).toBeLessThan(1024 * 1024);
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
     expect((await t.call({ method: 'GET', url: '/healthz', role: null })).statusCode).toBe(200);
   });
 
   it('a field over 16 KiB in a line under 64 KiB is refused too, naming the line', async () => {
     const res = await importCsv('generic', `date,campaignId,amount,currency,reference\n2026-03-01,cmp-trade-show,1.00,USD,R1\n2026-03-02,cmp-trade-show,1.00,USD,${'r'.repeat(17 * 1024)}\n`);
     expect(problemOf(res, 400).errors).toEqual([{ path: 'line/3', message: expect.stringMatching(/^field 5 is longer than 16 KiB/) }]);
-    expect(countRows(t.app, 'spend')).toBe(0);
+    expect(await countRows(t.app, 'spend')).toBe(0);
   });
 });
 
@@ -386,10 +386,10 @@ describe('the rest of the contract', () => {
   it('a closed month refuses the whole file with 409, naming the lines', async () => {
     // February is over by the test's clock (2026-03-15): the same report, a month earlier.
     expect((await t.call({ method: 'POST', url: '/v1/periods/2026-02/close', role: 'finance', payload: { reason: 'February closed' } })).statusCode).toBe(200);
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     const problem = problemOf(await importCsv('google_ads', GOOGLE.replaceAll('2026-03-0', '2026-02-0')), 409, 'period_closed');
     expect(problem.errors![0]!.path).toBe('line/4/Day');
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
   });
 
   it('query and media type are checked', async () => {
@@ -401,14 +401,14 @@ describe('the rest of the contract', () => {
     // CSV stays refused by the JSON routes.
     const csvToJson = await t.call({ method: 'POST', url: '/v1/spend', role: 'ops', headers: { 'content-type': 'text/csv' }, payload: GENERIC });
     expect(csvToJson.statusCode).toBe(415);
-    expect(countRows(t.app, 'spend')).toBe(0);
+    expect(await countRows(t.app, 'spend')).toBe(0);
   });
 
   it('a file of more than 100,000 rows is 413, with the way out', async () => {
     const rows = Array.from({ length: 100_001 }, (_, i) => `2026-03-01,cmp-trade-show,1.00,USD,invoice,R${i}`);
     const res = await importCsv('generic', `date,campaignId,amount,currency,source,reference\n${rows.join('\n')}\n`);
     expect(problemOf(res, 413).detail).toContain('use the CLI (spendbook import)');
-    expect(countRows(t.app, 'spend')).toBe(0);
+    expect(await countRows(t.app, 'spend')).toBe(0);
   });
 
   it('only ops and above import; the import is audited as one event', async () => {

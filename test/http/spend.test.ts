@@ -27,7 +27,7 @@ describe('POST /v1/spend', () => {
     const eur = { warnings: [{ path: 'items/2/currency', message: 'no EUR rate on or before 2026-03-14; reports that include this line answer 422 until one is added' }], warningCount: 1 };
     expect((await post(file)).json()).toEqual({ inserted: 3, updated: 0, unchanged: 0, ...eur });
     expect((await post(file)).json()).toEqual({ inserted: 0, updated: 0, unchanged: 3, ...eur });
-    expect(countRows(t.app, 'spend')).toBe(3);
+    expect(await countRows(t.app, 'spend')).toBe(3);
 
     // The platform restates yesterday: 412.37 becomes 420.00.
     const restated = [line({ amount: '420.00' }), line({ date: '2026-03-15', amount: '100.000' })];
@@ -39,7 +39,7 @@ describe('POST /v1/spend', () => {
     ]);
     // Never double counted: 420.00 + 100.00.
     expect(sumOf(items)).toBe(52_000);
-    expect(countRows(t.app, 'spend')).toBe(3);
+    expect(await countRows(t.app, 'spend')).toBe(3);
   });
 
   it('keeps lines apart by source and by reference', async () => {
@@ -74,9 +74,9 @@ describe('POST /v1/spend', () => {
     let before: string;
     beforeEach(async () => {
       await post([line()]);
-      before = snapshot(t.app);
+      before = await snapshot(t.app);
     });
-    afterEach(() => expect(snapshot(t.app)).toBe(before));
+    afterEach(async () => expect(await snapshot(t.app)).toBe(before));
 
     it('7 decimal places, 13 integer digits, exponents (400 at items/N/amount)', async () => {
       const res = await post([line({ date: '2026-03-01' }), line({ amount: '0.1234567' }), line({ amount: 0.1234567 }), line({ amount: '1000000000000' }), line({ amount: 1e-7 }), line({ amount: '1E2' })]);

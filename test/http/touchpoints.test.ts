@@ -34,24 +34,24 @@ describe('POST /v1/touchpoints', () => {
       ],
       nextCursor: null,
     });
-    expect(countRows(t.app, 'touchpoints')).toBe(4);
+    expect(await countRows(t.app, 'touchpoints')).toBe(4);
   });
 
   it('is for ops: a viewer gets 403 and no key 401, writing nothing', async () => {
-    const before = snapshot(t.app);
+    const before = await snapshot(t.app);
     problemOf(await post([touch('tp-1')], 'viewer'), 403, 'forbidden');
     problemOf(await post([touch('tp-1')], null), 401, 'unauthorized');
     problemOf(await t.call({ method: 'GET', url: '/v1/touchpoints', role: 'viewer' }), 403, 'forbidden');
-    expect(snapshot(t.app)).toBe(before);
+    expect(await snapshot(t.app)).toBe(before);
   });
 
   describe('refuses, writing nothing,', () => {
     let before: string;
     beforeEach(async () => {
       await post([touch('tp-0')]);
-      before = snapshot(t.app);
+      before = await snapshot(t.app);
     });
-    afterEach(() => expect(snapshot(t.app)).toBe(before));
+    afterEach(async () => expect(await snapshot(t.app)).toBe(before));
 
     it('bad fields, every one listed with its path', async () => {
       const res = await post([
