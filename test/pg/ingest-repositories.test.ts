@@ -32,7 +32,7 @@ const types = {
 
 beforeAll(async () => {
   server = await startPgServer();
-  pool = new pg.Pool({ connectionString: server.url, max: 2, types });
+  pool = new pg.Pool({ connectionString: server.url, max: 4, types });
   await migrate(drizzle(pool), { migrationsFolder: packagePath('db', 'pg', 'migrations') });
   const session: PgSession = {
     query: (text, params) => pool.query(text, params as unknown[]),
@@ -211,5 +211,69 @@ describe('revenue repository, SQLite and PostgreSQL', () => {
       return seen;
     });
     expect(rows).toEqual(['1 alice 1000 50000000 EUR null', '2 alice 1000 -6000000 EUR 1', '3 alice 1000 -1000000 EUR 1']);
+  });
+});
+
+describe('PostgreSQL upserts against a concurrent writer', () => {
+  /** A session on one client of its own, so that a test can hold a transaction open. */
+  async function ownSession(): Promise<{ database: Database; client: pg.PoolClient }> {
+    const client = await pool.connect();
+    const session: PgSession = {
+      query: (text, params) => client.query(text, params as unknown[]),
+      queryArrays: async <R extends unknown[]>(text: string, params?: readonly unknown[]) =>
+        (await client.query({ text, values: params as unknown[], rowMode: 'array' })).rows as R[],
+    };
+    const uow = { dialect: 'postgres', inTransaction: () => true } as unknown as UnitOfWork;
+    return { database: { dialect: 'postgres', pg: session, uow, ping: async () => undefined, close: async () => undefined }, client };
+  }
+  const line = (amount: bigint): SpendInput => ({ date: '2026-05-01', amount, currency: 'EUR', source: 'race', reference: null });
+
+  it('counts a line another transaction inserted meanwhile as updated (or unchanged), never as inserted', async () => {
+    const first = await ownSession();
+    const second = await ownSession();
+    try {
+      await first.client.query('begin');
+      await second.client.query('begin');
+      expect(await spendRepository(first.database).upsert([line(1n), line(7n)].map((l, i) => ({ ...l, reference: `k${i}` })), ['c', 'c'])).toMatchObject({
+        counts: { inserted: 2, updated: 0, unchanged: 0 },
+      });
+      // The second writer sees neither line yet, so both go to its INSERT; it waits there for the first to commit.
+      const racing = spendRepository(second.database).upsert([line(2n), line(7n)].map((l, i) => ({ ...l, reference: `k${i}` })), ['c', 'c']);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await first.client.query('commit');
+      // k0 restated (1 -> 2): updated; k1 the same amount: unchanged.
+      expect((await racing).counts).toEqual({ inserted: 0, updated: 1, unchanged: 1 });
+      await second.client.query('commit');
+      const rows = await pool.query("select reference, amount_micros::text, version from spend where source = 'race' order by reference");
+      expect(rows.rows).toEqual([
+        { reference: 'k0', amount_micros: '2', version: 2 },
+        { reference: 'k1', amount_micros: '7', version: 1 },
+      ]);
+    } finally {
+      first.client.release();
+      second.client.release();
+    }
+  });
+
+  it('locks the revenue rows a batch checks, so that a second batch checks after the first commits', async () => {
+    const first = await ownSession();
+    const second = await ownSession();
+    try {
+      await first.client.query('begin');
+      await second.client.query('begin');
+      await revenueRepository(first.database).rowsOf(['conv-1']);
+      let secondRead = false;
+      const reading = revenueRepository(second.database)
+        .rowsOf(['conv-1'])
+        .then((rows) => ((secondRead = true), rows));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(secondRead).toBe(false);
+      await first.client.query('commit');
+      expect((await reading).map((row) => row.id)).toEqual(['conv-1']);
+      await second.client.query('commit');
+    } finally {
+      first.client.release();
+      second.client.release();
+    }
   });
 });
