@@ -37,7 +37,6 @@ import type { DataVersionSource } from '../../store/unit-of-work.js';
 /** Quiet time after the last write before a mirror's deferred work is done ahead of the next report. */
 const PREPARE_AFTER_MS = 1_000;
 
-
 export abstract class TableMirror<Store> {
   private store: Store | null = null;
   private loadedAtVersion = -1;
