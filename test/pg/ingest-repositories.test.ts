@@ -18,6 +18,9 @@ import type { UnitOfWork } from '../../src/store/unit-of-work.js';
 import { revenueRepository, type RevenueInput, type RevenueRepository } from '../../src/features/revenue/repository.js';
 import { spendRepository, type SpendInput, type SpendRepository } from '../../src/features/spend/repository.js';
 import { touchpointRepository, type TouchpointRepository } from '../../src/features/touchpoints/repository.js';
+import { RevenueIndex } from '../../src/features/revenue/revenue-index.js';
+import { SpendIndex } from '../../src/features/spend/spend-index.js';
+import { parseDay } from '../../src/domain/periods.js';
 import { startPgServer, type PgServer } from '../pg-server.js';
 
 let server: PgServer;
@@ -275,5 +278,37 @@ describe('PostgreSQL upserts against a concurrent writer', () => {
       first.client.release();
       second.client.release();
     }
+  });
+});
+
+describe('the mirrors loaded from PostgreSQL', () => {
+  /** A data version that never moves (these mirrors only load). */
+  const still = { version: async () => 0, inTransaction: () => false, onCommit: () => () => undefined };
+
+  it('hold what the same mirrors loaded from SQLite hold (spend sums, revenue with its refunds)', async () => {
+    const spendOf = async (database: Database) => {
+      const index = new SpendIndex(database, still);
+      const lines: string[] = [];
+      // Up to April: the race above wrote May's lines on PostgreSQL alone.
+      (await index.current()).forEach(parseDay('2026-01-01'), parseDay('2026-04-30'), (day, campaign, currency, micros) => lines.push(`${day} ${campaign} ${currency} ${micros}`));
+      index.close();
+      return lines.sort();
+    };
+    const revenueOf = async (database: Database) => {
+      const index = new RevenueIndex(database, still);
+      const seen: string[] = [];
+      (await index.current()).forEachInRange({ start: -1e15, end: 1e15 }, (customer, attributedAt, occurredAt, micros, currency, isRefund) =>
+        seen.push(`${customer} ${attributedAt} ${occurredAt} ${micros} ${currency} ${isRefund}`),
+      );
+      index.close();
+      return seen;
+    };
+    const spendOnSqlite = await spendOf(sqlite);
+    expect(spendOnSqlite.length).toBeGreaterThan(3);
+    expect(await spendOf(postgres)).toEqual(spendOnSqlite);
+    const revenueOnSqlite = await revenueOf(sqlite);
+    // conv-1, and its two refunds (the orphan and the refund of a refund left out).
+    expect(revenueOnSqlite).toHaveLength(3);
+    expect(await revenueOf(postgres)).toEqual(revenueOnSqlite);
   });
 });
