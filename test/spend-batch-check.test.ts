@@ -10,12 +10,11 @@
  */
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type DatabaseHandle } from '../src/db.js';
 import { CampaignService, refKey, type ExternalRef } from '../src/features/campaigns/service.js';
 import { itemPath } from '../src/features/common/batch.js';
 import { SpendService, type SpendInput } from '../src/features/spend/service.js';
 import { PeriodService } from '../src/features/periods/service.js';
-import { UnitOfWork } from '../src/store/unit-of-work.js';
+import { openSqlite, type SqliteDatabase } from '../src/store/database.js';
 import { ValidationError, type FieldError } from '../src/lib/errors.js';
 
 const CAMPAIGNS = ['a', 'b'];
@@ -81,27 +80,27 @@ const spendLine: fc.Arbitrary<SpendInput> = fc
     return line;
   });
 
-let handle: DatabaseHandle;
+let handle: SqliteDatabase;
 let spend: SpendService;
-beforeEach(() => {
-  handle = openDatabase(':memory:');
-  const uow = new UnitOfWork(handle.db);
-  const campaigns = new CampaignService(handle.db, uow);
-  campaigns.upsert(
+beforeEach(async () => {
+  handle = openSqlite(':memory:');
+  const uow = handle.uow;
+  const campaigns = new CampaignService(handle, uow);
+  await campaigns.upsert(
     [
       { id: 'a', name: 'A', channel: 'paid_search', startDate: '2026-01-01', externalRefs: [{ source: 'google_ads', id: '111' }] },
       { id: 'b', name: 'B', channel: 'paid_social', startDate: '2026-01-01', externalRefs: [{ source: 'meta', id: '222' }] },
     ],
     itemPath,
   );
-  spend = new SpendService(handle.sqlite, uow, campaigns, new PeriodService(handle.sqlite, uow));
+  spend = new SpendService(handle, uow, campaigns, new PeriodService(handle, uow));
 });
 afterEach(() => handle.close());
 
 /** The service's errors for the batch, [] when it took it. */
-function errorsOf(items: SpendInput[]): FieldError[] {
+async function errorsOf(items: SpendInput[]): Promise<FieldError[]> {
   try {
-    spend.ingest(items, itemPath);
+    await spend.ingest(items, itemPath);
     return [];
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
@@ -112,19 +111,19 @@ function errorsOf(items: SpendInput[]): FieldError[] {
 const rowCount = () => handle.sqlite.prepare('select count(*) from spend').pluck().get() as number;
 
 describe('SpendService checks a batch as the plain definition does', () => {
-  it('property: the same errors, in the same order and words; a valid batch is written whole, an invalid one not at all', () => {
-    fc.assert(
-      fc.property(fc.array(spendLine, { minLength: 1, maxLength: 24 }), (items) => {
+  it('property: the same errors, in the same order and words; a valid batch is written whole, an invalid one not at all', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(spendLine, { minLength: 1, maxLength: 24 }), async (items) => {
         const before = rowCount();
         const expected = expectedErrors(items);
-        expect(errorsOf(items)).toEqual(expected);
+        expect(await errorsOf(items)).toEqual(expected);
         if (expected.length > 0) expect(rowCount()).toBe(before);
       }),
       { numRuns: 2000 },
     );
   });
 
-  it('names the latest earlier line a line repeats, among several lines of one campaign and day', () => {
+  it('names the latest earlier line a line repeats, among several lines of one campaign and day', async () => {
     const line = (extra: Partial<SpendInput>): SpendInput => ({ campaignId: 'a', date: '2026-03-14', amount: 1n, currency: 'USD', source: 'google_ads', ...extra });
     const items = [
       line({ source: 'invoice', reference: 'INV-1' }),
@@ -136,7 +135,7 @@ describe('SpendService checks a batch as the plain definition does', () => {
       line({ externalRef: { source: 'google_ads', id: '111' }, campaignId: undefined }), // campaign a by its ref: repeats 4
       line({ date: '2026-03-15' }),
     ];
-    const errors = errorsOf(items);
+    const errors = await errorsOf(items);
     expect(errors.map((e) => `${e.path} ${e.message.slice(0, e.message.indexOf(':'))}`)).toEqual([
       'items/3/reference repeats item 0',
       'items/4/reference repeats item 2',

@@ -12,7 +12,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CURRENCY_CODES } from '../src/domain/currency.js';
 import { parseSpendBatchFast, spendValidatorCompiler } from '../src/features/spend/fast-batch.js';
 import { SpendBatch } from '../src/features/spend/schemas.js';
+import type { FastifyInstance } from 'fastify';
 import { campaignItem, countRows, errorPaths, makeApp, problemOf, seedCampaigns, type TestApp } from './helper.js';
+
+/** The app's SQLite connection: these checks read the spend table directly (SQLite only). */
+function sqliteOf(app: FastifyInstance) {
+  const database = app.database;
+  if (database.dialect !== 'sqlite') throw new Error('this check reads the SQLite file directly');
+  return database.sqlite;
+}
 
 // ------------------------------------------------------------ generators
 
@@ -235,7 +243,7 @@ describe('POST /v1/spend with the fast path', () => {
       warnings: [{ path: 'items/2/currency', message: 'no EUR rate on or before 2026-03-01; reports that include this line answer 422 until one is added' }],
       warningCount: 1,
     });
-    const sum = t.app.sqlite.prepare('select sum(amount_micros) from spend').pluck().safeIntegers(true).get();
+    const sum = sqliteOf(t.app).prepare('select sum(amount_micros) from spend').pluck().safeIntegers(true).get();
     expect(sum).toBe(123456789012123456n + 100000n + 95100000n);
   });
 
@@ -274,15 +282,15 @@ describe('spend ingest counts, across its multi-row upserts', () => {
     source: 'google_ads',
   });
 
-  it('count inserted, updated and unchanged lines as a simple model does, batch after batch', () => {
+  it('count inserted, updated and unchanged lines as a simple model does, batch after batch', async () => {
     const batch = fc.uniqueArray(fc.record({ campaign: fc.constantFrom<'a' | 'b'>('a', 'b'), day: fc.nat(60), cents: fc.nat(3) }), {
       selector: (line) => `${line.campaign}/${line.day}`,
       minLength: 1,
       maxLength: 120,
     });
-    fc.assert(
-      fc.property(fc.array(batch, { minLength: 1, maxLength: 4 }), (batches) => {
-        t.app.sqlite.exec('delete from spend');
+    await fc.assert(
+      fc.asyncProperty(fc.array(batch, { minLength: 1, maxLength: 4 }), async (batches) => {
+        sqliteOf(t.app).exec('delete from spend');
         const stored = new Map<string, { cents: number; version: number }>();
         for (const lines of batches) {
           const expected = { inserted: 0, updated: 0, unchanged: 0 };
@@ -293,10 +301,10 @@ describe('spend ingest counts, across its multi-row upserts', () => {
             else if (before.cents !== cents) (expected.updated++, stored.set(key, { cents, version: before.version + 1 }));
             else expected.unchanged++;
           }
-          const counts = t.app.spend.ingest(lines.map(({ campaign, day, cents }) => lineOf(campaign, day, cents)), (i) => `items/${i}/`);
+          const counts = await t.app.spend.ingest(lines.map(({ campaign, day, cents }) => lineOf(campaign, day, cents)), (i) => `items/${i}/`);
           expect(counts).toEqual(expected);
         }
-        const rows = t.app.sqlite.prepare('select campaign_id, date, amount_micros, version from spend').safeIntegers(true).all() as {
+        const rows = sqliteOf(t.app).prepare('select campaign_id, date, amount_micros, version from spend').safeIntegers(true).all() as {
           campaign_id: string;
           date: string;
           amount_micros: bigint;

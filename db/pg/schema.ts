@@ -178,12 +178,18 @@ export const idempotencyKeys = pgTable(
 );
 
 /** Touchpoints; `occurred_at` in epoch milliseconds UTC (see the top of this file). No secondary index, as in SQLite. */
-export const touchpoints = pgTable('touchpoints', {
-  id: text('id').primaryKey(),
-  customerId: text('customer_id').notNull(),
-  campaignId: text('campaign_id').notNull(),
-  occurredAt: bigint('occurred_at', { mode: 'number' }).notNull(),
-});
+export const touchpoints = pgTable(
+  'touchpoints',
+  {
+    id: text('id').primaryKey(),
+    customerId: text('customer_id').notNull(),
+    campaignId: text('campaign_id').notNull(),
+    occurredAt: bigint('occurred_at', { mode: 'number' }).notNull(),
+    /** PostgreSQL only (migration 0004): the row's slot in the in-memory mirror, as SQLite's rowid is. */
+    seq: bigint('seq', { mode: 'bigint' }).generatedAlwaysAsIdentity().notNull(),
+  },
+  (t) => [uniqueIndex('touchpoints_seq').on(t.seq)],
+);
 
 /** Revenue events: conversions (amount > 0) and refunds (amount < 0, refund_of = the conversion). */
 export const revenue = pgTable(
@@ -195,8 +201,10 @@ export const revenue = pgTable(
     amountMicros: bigint('amount_micros', { mode: 'bigint' }).notNull(),
     currency: text('currency').notNull(),
     refundOf: text('refund_of'),
+    /** PostgreSQL only (migration 0004): the row's slot in the in-memory mirror, as SQLite's rowid is. */
+    seq: bigint('seq', { mode: 'bigint' }).generatedAlwaysAsIdentity().notNull(),
   },
-  (t) => [index('revenue_time').on(t.occurredAt), index('revenue_refund_of').on(t.refundOf)],
+  (t) => [index('revenue_time').on(t.occurredAt), index('revenue_refund_of').on(t.refundOf), uniqueIndex('revenue_seq').on(t.seq)],
 );
 
 /** The months finance has closed; `start_ms`/`end_ms` bound the month in epoch milliseconds UTC, for the guards. */

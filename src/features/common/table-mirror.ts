@@ -21,61 +21,123 @@
  * - Work that can wait (sorting, re-reading what a write marked) is done
  *   when the mirror is next read, or earlier, once writes have paused for
  *   PREPARE_AFTER_MS (between requests, so a report does not pay for it).
+ * - Loads and reads are async (PostgreSQL's are network round trips): a
+ *   load is labelled with the version read before its rows, and trusted
+ *   only if the version read after them is the same and no commit of this
+ *   process was heard in between; otherwise the store it built is used once
+ *   and loaded again by the next reader. A store newer than its label would
+ *   be worse than slow: a write of this process heard after the load would
+ *   be handed to a store that already holds it (spend sums would count it
+ *   twice).
+ * - The mirror holds no SQL: its subclass loads through the feature's
+ *   repository (table-reads.ts has the range readers).
  */
-import type { Sqlite } from '../../db.js';
 import type { DataVersionSource } from '../../store/unit-of-work.js';
 
 /** Quiet time after the last write before a mirror's deferred work is done ahead of the next report. */
 const PREPARE_AFTER_MS = 1_000;
 
-/** Rowids per read while loading: a few MB of text per column. */
-const LOAD_RANGE = 100_000;
-const SEPARATOR = '\u001f';
-
 export abstract class TableMirror<Store> {
   private store: Store | null = null;
   private loadedAtVersion = -1;
   private stale = false;
+  /** Commits of this process heard so far: a load or a deferred read during which one was heard cannot trust its label. */
+  private commitsHeard = 0;
+  /** The load under way outside any transaction, shared by every reader that asks meanwhile. */
+  private loading: Promise<Store> | null = null;
+  /** The deferred work under way, so that two readers do not do it at once. */
+  private preparing: { store: Store; done: Promise<boolean> } | null = null;
   private prepareTimer: NodeJS.Timeout | null = null;
   private readonly unsubscribe;
   /** How long the last full load took, in milliseconds (logged and benchmarked). */
   lastLoadMs = 0;
 
-  constructor(protected readonly sqlite: Sqlite, private readonly versions: DataVersionSource) {
+  constructor(protected readonly versions: DataVersionSource) {
     // Own writes: still equal after v -> v + 1 only if nobody else committed since this mirror's v.
     this.unsubscribe = versions.onCommit((before, after) => {
+      this.commitsHeard++;
       if (this.loadedAtVersion === before) this.loadedAtVersion = after;
     });
   }
 
-  /** A new store holding the whole table as this connection sees it now. */
-  protected abstract load(): Store;
+  /**
+   * A new store holding the whole table as this connection sees it now.
+   * Called before the first read of the table: state a write hands the
+   * mirror from then on is kept for the new store.
+   */
+  protected abstract load(): Promise<Store>;
 
-  /** The deferred work (see the header); must leave the store as `current` would. */
-  protected prepare(_store: Store): void {}
+  /**
+   * The deferred work (see the header); must leave the store as `current`
+   * would. Returns false when it could not (a commit came in while it read
+   * the table): the store is then loaded again.
+   */
+  protected prepare(_store: Store): boolean | Promise<boolean> {
+    return true;
+  }
 
   /** The store, equal to the table as this connection sees it now. */
-  current(): Store {
-    const version = this.versions.version();
-    if (this.store === null || this.stale || version !== this.loadedAtVersion) {
-      const started = performance.now();
-      this.store = this.load();
-      this.prepare(this.store);
-      this.loadedAtVersion = version;
-      this.stale = false;
-      this.lastLoadMs = performance.now() - started;
-    } else {
-      this.prepare(this.store);
+  async current(): Promise<Store> {
+    const version = await this.versions.version();
+    // Inside a transaction (the demo loader's) the table holds writes that may roll back: load for this reader alone.
+    if (this.versions.inTransaction()) return this.reload();
+    const store = this.store;
+    if (store !== null && !this.stale && version === this.loadedAtVersion && (await this.prepareOnce(store))) return store;
+    this.loading ??= this.reload().finally(() => (this.loading = null));
+    return this.loading;
+  }
+
+  /**
+   * Loads the table, labelled with the data version read before it. If the
+   * version moved while the table was read (on PostgreSQL, whose reads here
+   * are separate statements), or a commit of this process was heard
+   * meanwhile (whose change could then be both in the rows read and handed
+   * to the mirror), the store is still returned, as new as a read can be,
+   * but marked stale, so the next reader loads again.
+   */
+  private async reload(): Promise<Store> {
+    const heard = this.commitsHeard;
+    const started = performance.now();
+    const version = await this.versions.version();
+    const store = await this.load();
+    const after = await this.versions.version();
+    this.store = store;
+    this.loadedAtVersion = version;
+    this.stale = after !== version || heard !== this.commitsHeard || this.versions.inTransaction();
+    await this.prepareOnce(store);
+    this.lastLoadMs = performance.now() - started;
+    return store;
+  }
+
+  private async prepareOnce(store: Store): Promise<boolean> {
+    // Another reader's preparation of an older store is no use to this one: wait for it, then prepare this one.
+    while (this.preparing !== null && this.preparing.store !== store) await this.preparing.done.catch(() => false);
+    if (this.preparing === null) {
+      const preparing = { store, done: (async () => this.prepare(store))() };
+      this.preparing = preparing;
+      preparing.done.then(
+        () => this.preparing === preparing && (this.preparing = null),
+        () => this.preparing === preparing && (this.preparing = null),
+      );
     }
-    // Read inside a transaction, the store may hold writes that can still roll back: the next read outside loads again.
-    if (this.sqlite.inTransaction) this.stale = true;
-    return this.store;
+    return this.preparing.done;
+  }
+
+  /** True if the store is current at `version` with nothing heard since `heard` (for a deferred read that must not overlap a commit). */
+  protected unchangedSince(version: number, heard: number): boolean {
+    return !this.stale && this.loadedAtVersion === version && this.commitsHeard === heard;
+  }
+
+  /** The commits heard so far (see `unchangedSince`). */
+  protected heard(): number {
+    return this.commitsHeard;
   }
 
   /** Applies a write of this process to the store (after its transaction; inside an outer one it marks the store stale). */
   protected apply(change: (store: Store) => void): void {
-    if (this.store === null) return;
-    if (this.sqlite.inTransaction) {
+    // A stale store is loaded again on the next read: changing it would only change what a reader still holds.
+    if (this.store === null || this.stale) return;
+    if (this.versions.inTransaction()) {
       this.stale = true;
       return;
     }
@@ -87,11 +149,13 @@ export abstract class TableMirror<Store> {
     if (this.prepareTimer) clearTimeout(this.prepareTimer);
     this.prepareTimer = setTimeout(() => {
       this.prepareTimer = null;
-      try {
-        if (this.store && !this.stale) this.prepare(this.store);
-      } catch {
-        // The database went away (the app closed): the next read does the work itself.
-      }
+      const store = this.store;
+      if (store === null || this.stale) return;
+      // The database went away (the app closed), or a commit came in: the next read does the work itself.
+      this.prepareOnce(store).then(
+        (done) => void (done || (this.stale = true)),
+        () => undefined,
+      );
     }, PREPARE_AFTER_MS);
     this.prepareTimer.unref();
   }
@@ -101,45 +165,5 @@ export abstract class TableMirror<Store> {
     this.unsubscribe();
     if (this.prepareTimer) clearTimeout(this.prepareTimer);
     this.prepareTimer = null;
-  }
-}
-
-/**
- * Reads every row of `table` (aliased `t`, joined as `join` says) in
- * rowid ranges of `t`, each column of a range as one string
- * (group_concat, separated by the unit separator, which no id may hold):
- * handing better-sqlite3's rows to JavaScript one by one costs several times
- * more. Values arrive as text. A range whose strings do not split into as
- * many values as it has rows (a NULL, or an id written around the API with
- * the separator in it) is read row by row instead, so nothing is lost.
- * Columns must be written so that none is NULL (use coalesce). Rowids
- * start at 1; one of 0 or below (only a write around the API can make one)
- * is read too, and a store that cannot hold it fails the load loudly rather
- * than leave the row out.
- */
-export function readInRowidRanges(sqlite: Sqlite, table: string, columns: string[], visit: (values: string[]) => void, join = ''): void {
-  const [minRowid, maxRowid] = sqlite.prepare(`select coalesce(min(rowid), 1), coalesce(max(rowid), 0) from ${table}`).raw(true).get() as [number, number];
-  const range = `from ${table} t ${join} where t.rowid > ? and t.rowid <= ?`;
-  const concatenated = sqlite
-    .prepare(`select count(*), ${columns.map((column) => `group_concat(${column}, char(31))`).join(', ')} ${range}`)
-    .raw(true);
-  const rows = sqlite.prepare(`select ${columns.join(', ')} ${range}`).raw(true).safeIntegers(true);
-  const row: string[] = new Array(columns.length);
-  // Rowids start at 1, but a write around the API may give one of 0 or below.
-  for (let low = minRowid - 1; low < maxRowid; low += LOAD_RANGE) {
-    const [count, ...texts] = concatenated.get(low, low + LOAD_RANGE) as [number, ...string[]];
-    if (count === 0) continue;
-    const split = texts.map((text) => text.split(SEPARATOR));
-    if (split.every((values) => values.length === count)) {
-      for (let i = 0; i < count; i++) {
-        for (let c = 0; c < split.length; c++) row[c] = split[c]![i]!;
-        visit(row);
-      }
-    } else {
-      for (const values of rows.iterate(low, low + LOAD_RANGE) as IterableIterator<unknown[]>) {
-        for (let c = 0; c < values.length; c++) row[c] = String(values[c]);
-        visit(row);
-      }
-    }
   }
 }

@@ -1,61 +1,43 @@
 /**
  * Revenue events, in memory, for the ROI and attribution reports: a
  * RevenueStore kept equal to the revenue table (see TableMirror for how).
- * Revenue writes hand it the rows they changed, keyed by rowid, which an
- * upsert keeps.
+ * Revenue writes hand it the rows they changed, keyed by slot (SQLite's
+ * rowid, PostgreSQL's seq), which an upsert keeps, each refund with its
+ * conversion's slot, read in the write's own transaction.
  */
-import type { Sqlite } from '../../db.js';
+import type { Database } from '../../store/database.js';
 import type { DataVersionSource } from '../../store/unit-of-work.js';
 import { Interner } from '../../domain/attribution/index.js';
 import { RevenueStore } from '../../domain/revenue-store.js';
-import { readInRowidRanges, TableMirror } from '../common/table-mirror.js';
+import { TableMirror } from '../common/table-mirror.js';
+import { revenueRepository, type RevenueRepository, type RevenueRowChange } from './repository.js';
 
-/** A changed row: rowid, customer id, occurred_at, micros, currency, the id of the conversion a refund refunds. */
-export type RevenueRowChange = [number, string, number, bigint, string, string | null];
+export type { RevenueRowChange } from './repository.js';
 
 export class RevenueIndex extends TableMirror<RevenueStore> {
-  private readonly rowidStmt;
+  private readonly repository: RevenueRepository;
 
   /** @param customers Customer ids as indices, shared with TouchIndex (see TouchStore). */
   constructor(
-    sqlite: Sqlite,
+    database: Database,
     versions: DataVersionSource,
     private readonly customers = new Interner(),
   ) {
-    super(sqlite, versions);
-    this.rowidStmt = sqlite.prepare('select rowid from revenue where id = ?').pluck();
+    super(versions);
+    this.repository = revenueRepository(database);
   }
 
   /** Rows a committed write of this process changed. */
   applied(rows: readonly RevenueRowChange[]): void {
     if (rows.length === 0) return;
     this.apply((store) => {
-      for (const [rowid, customerId, occurredAt, micros, currency, refundOf] of rows) {
-        // The write checked that the conversion exists, in the same transaction.
-        const conversion = refundOf === null ? null : (this.rowidStmt.get(refundOf) as number);
-        store.put(rowid, customerId, occurredAt, micros, currency, conversion);
-      }
+      for (const [slot, customerId, occurredAt, micros, currency, conversion] of rows) store.put(slot, customerId, occurredAt, micros, currency, conversion);
     });
   }
 
-  /**
-   * A refund of a conversion that is not there, or of another refund (only
-   * a write around the API could leave either), is left out, as the
-   * reports' joins always left it out.
-   */
-  protected load(): RevenueStore {
+  protected async load(): Promise<RevenueStore> {
     const store = new RevenueStore(this.customers);
-    readInRowidRanges(
-      this.sqlite,
-      'revenue',
-      ['t.rowid', 't.customer_id', 't.occurred_at', 't.amount_micros', 't.currency', "iif(t.refund_of is null, -1, coalesce(iif(c.refund_of is null, c.rowid, null), -2))"],
-      ([rowid, customerId, occurredAt, micros, currency, conversion]) => {
-        const of = Number(conversion);
-        if (of === -2) return;
-        store.put(Number(rowid), customerId!, Number(occurredAt), BigInt(micros!), currency!, of === -1 ? null : of);
-      },
-      'left join revenue c on c.id = t.refund_of',
-    );
+    await this.repository.readAll((slot, customerId, occurredAt, micros, currency, conversion) => store.put(slot, customerId, occurredAt, micros, currency, conversion));
     return store;
   }
 }

@@ -64,7 +64,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { limit, cursor, customerId, from, to } = request.query;
       const after = decodeCursor(cursor, isStringArray(1));
-      const result = pageOf(app.revenue.list({ limit, customerId, ...dayRange(from, to), after: after?.[0] ?? null }), limit, (r) => [r.id]);
+      const result = pageOf(await app.revenue.list({ limit, customerId, ...dayRange(from, to), after: after?.[0] ?? null }), limit, (r) => [r.id]);
       if (wantsCsv(request)) return sendCsv(reply, 'revenue', COLUMNS, result.items as unknown as Record<string, unknown>[]);
       return result;
     },

@@ -5,7 +5,7 @@
  * over them), so that no batch can leave a refund of a refund, a refund of
  * another customer or currency, or refunds larger than their conversion.
  */
-import type { Sqlite } from '../../db.js';
+import type { Database } from '../../store/database.js';
 import type { UnitOfWork } from '../../store/unit-of-work.js';
 import { minorUnits } from '../../domain/currency.js';
 import { formatAmount } from '../../domain/money.js';
@@ -14,17 +14,10 @@ import { FieldErrors } from '../../lib/errors.js';
 import { flagRepeats, withRateWarnings, type BatchAnswer, type BatchCounts, type RateCoverageSource } from '../common/batch.js';
 import { formatInstant } from '../../domain/instants.js';
 import type { PeriodService } from '../periods/service.js';
-import type { RevenueIndex, RevenueRowChange } from './revenue-index.js';
+import type { RevenueIndex } from './revenue-index.js';
+import { revenueRepository, type RevenueInput, type RevenueRepository, type RevenueRow } from './repository.js';
 
-export interface RevenueInput {
-  id: string;
-  customerId: string;
-  /** Epoch milliseconds. */
-  occurredAt: number;
-  amount: bigint;
-  currency: string;
-  refundOf?: string | null | undefined;
-}
+export type { RevenueInput } from './repository.js';
 
 export interface RevenueView {
   id: string;
@@ -44,15 +37,6 @@ export interface RevenueFilter {
   limit: number;
 }
 
-interface RevenueRow {
-  id: string;
-  customer_id: string;
-  occurred_at: bigint;
-  amount_micros: bigint;
-  currency: string;
-  refund_of: string | null;
-}
-
 /** One event as the checks see it, stored or from the batch (`index` set). */
 interface RevenueEvent {
   id: string;
@@ -65,10 +49,10 @@ interface RevenueEvent {
 
 const fromRow = (row: RevenueRow): RevenueEvent => ({
   id: row.id,
-  customerId: row.customer_id,
-  amount: row.amount_micros,
+  customerId: row.customerId,
+  amount: row.amountMicros,
   currency: row.currency,
-  refundOf: row.refund_of,
+  refundOf: row.refundOf,
 });
 
 const money = (micros: bigint, currency: string) => `${formatAmount(micros, minorUnits(currency))} ${currency}`;
@@ -76,106 +60,97 @@ const money = (micros: bigint, currency: string) => `${formatAmount(micros, mino
 /** Whether the stored row already holds the item's values. */
 function sameEvent(row: RevenueRow, item: RevenueInput): boolean {
   return (
-    row.customer_id === item.customerId &&
-    row.occurred_at === BigInt(item.occurredAt) &&
-    row.amount_micros === item.amount &&
+    row.customerId === item.customerId &&
+    row.occurredAt === item.occurredAt &&
+    row.amountMicros === item.amount &&
     row.currency === item.currency &&
-    row.refund_of === (item.refundOf ?? null)
+    row.refundOf === (item.refundOf ?? null)
   );
 }
 
+/** What the checks read, for the write that follows them. */
+interface Checked {
+  stored: Map<string, RevenueRow>;
+  /** The stored refunds of every conversion the batch touches. */
+  refunds: Map<string, RevenueRow[]>;
+}
+
 export class RevenueService {
-  private readonly selectStmt;
-  private readonly refundsOfStmt;
-  private readonly upsertStmt;
+  private readonly repository: RevenueRepository;
 
   constructor(
-    private readonly sqlite: Sqlite, private readonly uow: UnitOfWork,
+    database: Database,
+    private readonly uow: UnitOfWork,
     private readonly periods: PeriodService,
     private readonly rates: RateCoverageSource,
     private readonly index?: RevenueIndex,
   ) {
-    this.selectStmt = sqlite.prepare('select * from revenue where id = ?').safeIntegers(true);
-    this.refundsOfStmt = sqlite.prepare('select * from revenue where refund_of = ?').safeIntegers(true);
-    this.upsertStmt = sqlite.prepare(
-      `insert into revenue (id, customer_id, occurred_at, amount_micros, currency, refund_of) values (?, ?, ?, ?, ?, ?)
-       on conflict (id) do update set customer_id = excluded.customer_id, occurred_at = excluded.occurred_at,
-         amount_micros = excluded.amount_micros, currency = excluded.currency, refund_of = excluded.refund_of
-       returning rowid`,
-    ).pluck();
+    this.repository = revenueRepository(database);
   }
 
   /**
    * Checks the batch, then writes it in one transaction. The reads of the
-   * checks and the writes run in the same transaction, so nothing written
-   * in between can make the checks stale.
+   * checks and the writes run in the same transaction (on PostgreSQL with
+   * the rows read locked), so nothing written in between can make the
+   * checks stale.
    */
-  ingest(items: RevenueInput[], pathOf: (i: number) => string): BatchAnswer {
-    const counts = this.write(items, pathOf);
+  async ingest(items: RevenueInput[], pathOf: (i: number) => string): Promise<BatchAnswer> {
+    const counts = await this.write(items, pathOf);
     // A report converts an event (a refund too) at its own UTC day.
     const rateOf = (i: number) => ({ currency: items[i]!.currency, date: formatDay(dayOfInstant(items[i]!.occurredAt)) });
-    return withRateWarnings(counts, items.length, rateOf, this.rates.coverage(), pathOf);
+    return withRateWarnings(counts, items.length, rateOf, await this.rates.coverage(), pathOf);
   }
 
-  private write(items: RevenueInput[], pathOf: (i: number) => string): BatchCounts {
-    const changed: RevenueRowChange[] = [];
-    const counts = this.uow.write(() => {
-      const stored = this.check(items, pathOf);
+  private async write(items: RevenueInput[], pathOf: (i: number) => string): Promise<BatchCounts> {
+    const { counts, changed } = await this.uow.write(async () => {
+      const { stored, refunds } = await this.check(items, pathOf);
       // An event is dated by the UTC month of occurredAt; one stored in a closed month cannot move out of it either.
-      this.periods.refuseClosed(items, pathOf, 'occurredAt', (item, closed) => {
+      await this.periods.refuseClosed(items, pathOf, 'occurredAt', (item, closed) => {
         const month = closed.ofInstant(item.occurredAt);
         if (month !== null) return month;
         const before = stored.get(item.id);
         if (before === undefined || sameEvent(before, item)) return null;
-        const from = closed.ofInstant(Number(before.occurred_at));
+        const from = closed.ofInstant(before.occurredAt);
         if (from !== null) return { month: from, message: `would move event ${item.id} out of ${from}, which is closed` };
         // A refund is split as its conversion: a conversion refunded in a closed month must stay as it is.
-        for (const refund of this.refundsOfStmt.all(item.id) as RevenueRow[]) {
-          const month = closed.ofInstant(Number(refund.occurred_at));
+        for (const refund of refunds.get(item.id) ?? []) {
+          const month = closed.ofInstant(refund.occurredAt);
           if (month !== null) return { month, message: `would change conversion ${item.id}, whose refund ${refund.id} is dated in ${month}, which is closed` };
         }
         return null;
       });
-      const counts: BatchCounts = { inserted: 0, updated: 0, unchanged: 0 };
-      // New rows take rowids above the highest, one after another: the batch's are firstInserted..lastInserted.
-      let firstInserted: number | null = null;
-      let lastInserted: number | null = null;
-      items.forEach((item) => {
+      const toWrite = items.filter((item) => {
         const before = stored.get(item.id);
-        const refundOf = item.refundOf ?? null;
-        if (before && sameEvent(before, item)) {
-          counts.unchanged++;
-          return;
-        }
-        const rowid = this.upsertStmt.get(item.id, item.customerId, item.occurredAt, item.amount, item.currency, refundOf) as number;
-        changed.push([rowid, item.customerId, item.occurredAt, item.amount, item.currency, refundOf]);
-        if (before) {
-          counts.updated++;
-        } else {
-          counts.inserted++;
-          firstInserted ??= rowid;
-          lastInserted = rowid;
-        }
+        return !(before && sameEvent(before, item));
       });
-      if (counts.inserted + counts.updated > 0) this.uow.record('ingest', 'revenue', null, null, { ...counts, insertedRowids: firstInserted === null ? null : [firstInserted, lastInserted] });
-      return counts;
+      const { inserted, updated, changed, insertedSlots } = await this.repository.upsert(toWrite);
+      const counts: BatchCounts = { inserted, updated, unchanged: items.length - inserted - updated };
+      if (inserted + updated > 0) await this.uow.record('ingest', 'revenue', null, null, { ...counts, insertedRowids: insertedSlots });
+      return { counts, changed };
     });
     this.index?.applied(changed);
     return counts;
   }
 
-  /** The stored rows of the batch's ids, or a ValidationError naming every bad item. */
-  private check(items: RevenueInput[], pathOf: (i: number) => string): Map<string, RevenueRow> {
+  /** What the checks read, or a ValidationError naming every bad item. */
+  private async check(items: RevenueInput[], pathOf: (i: number) => string): Promise<Checked> {
     const errors = new FieldErrors();
     flagRepeats(items, (item) => item.id, errors, pathOf, 'id', (earlier) => `repeats the id of item ${earlier}`);
     errors.throwIfAny();
 
     const stored = new Map<string, RevenueRow>();
-    for (const item of items) {
-      const row = this.selectStmt.get(item.id) as RevenueRow | undefined;
-      if (row) stored.set(item.id, row);
-    }
+    for (const row of await this.repository.rowsOf(items.map((item) => item.id))) stored.set(row.id, row);
     const batchIndex = new Map(items.map((item, i) => [item.id, i]));
+    // The other events the checks read: the conversions the batch's refunds name, and the ones its rewritten refunds named before.
+    const others = new Set<string>();
+    for (const item of items) {
+      const refundOf = item.refundOf ?? null;
+      if (refundOf !== null && !batchIndex.has(refundOf)) others.add(refundOf);
+      const before = stored.get(item.id)?.refundOf ?? null;
+      if (refundOf !== null && before !== null && !batchIndex.has(before)) others.add(before);
+    }
+    const known = new Map(stored);
+    for (const row of await this.repository.rowsOf([...others])) known.set(row.id, row);
     // Each conversion's refunds in the batch, in batch order: one pass, not one per conversion.
     const batchRefundsOf = new Map<string, number[]>();
     items.forEach((item, i) => {
@@ -193,7 +168,7 @@ export class RevenueService {
     const eventAfter = (id: string): RevenueEvent | undefined => {
       const i = batchIndex.get(id);
       if (i !== undefined) return batchEvent(i);
-      const row = this.selectStmt.get(id) as RevenueRow | undefined;
+      const row = known.get(id);
       return row ? fromRow(row) : undefined;
     };
 
@@ -207,7 +182,7 @@ export class RevenueService {
       const refundOf = item.refundOf ?? null;
       if (refundOf === null) return;
       const before = stored.get(item.id);
-      if (before?.refund_of) affected.add(before.refund_of);
+      if (before?.refundOf) affected.add(before.refundOf);
       const target = batchIndex.get(refundOf);
       if (target !== undefined && target > i) {
         errors.add(`${pathOf(i)}refundOf`, `refunds item ${target}, which comes later in this batch; put the conversion first`);
@@ -227,9 +202,17 @@ export class RevenueService {
       }
     });
 
-    for (const conversionId of affected) this.checkRefundsOf(conversionId, eventAfter, batchIndex, batchRefundsOf, items, errors, pathOf);
+    const refunds = new Map<string, RevenueRow[]>();
+    for (const row of await this.repository.refundsOf([...affected])) {
+      const list = refunds.get(row.refundOf!);
+      if (list) list.push(row);
+      else refunds.set(row.refundOf!, [row]);
+    }
+    for (const conversionId of affected) {
+      this.checkRefundsOf(conversionId, eventAfter, refunds.get(conversionId) ?? [], batchIndex, batchRefundsOf, items, errors, pathOf);
+    }
     errors.throwIfAny();
-    return stored;
+    return { stored, refunds };
   }
 
   /**
@@ -241,6 +224,7 @@ export class RevenueService {
   private checkRefundsOf(
     conversionId: string,
     eventAfter: (id: string) => RevenueEvent | undefined,
+    storedRefundsOf: readonly RevenueRow[],
     batchIndex: Map<string, number>,
     batchRefundsOf: Map<string, number[]>,
     items: RevenueInput[],
@@ -250,13 +234,13 @@ export class RevenueService {
     const conversion = eventAfter(conversionId);
     if (!conversion || conversion.refundOf !== null) {
       // A refund of it that stays stored is now a refund of a refund or of nothing.
-      const orphans = (this.refundsOfStmt.all(conversionId) as RevenueRow[]).filter((row) => !batchIndex.has(row.id));
+      const orphans = storedRefundsOf.filter((row) => !batchIndex.has(row.id));
       if (conversion?.index !== undefined && orphans.length > 0) {
         errors.add(`${pathOf(conversion.index)}refundOf`, `${conversionId} has refunds (${orphans.map((r) => r.id).join(', ')}); it cannot become a refund`);
       }
       return;
     }
-    const storedRefunds = (this.refundsOfStmt.all(conversionId) as RevenueRow[]).filter((row) => !batchIndex.has(row.id)).map(fromRow);
+    const storedRefunds = storedRefundsOf.filter((row) => !batchIndex.has(row.id)).map(fromRow);
     const batchRefunds: RevenueEvent[] = (batchRefundsOf.get(conversionId) ?? []).map((i) => ({ ...fromInput(items[i]!), index: i }));
     if (conversion.index !== undefined) {
       for (const refund of storedRefunds) {
@@ -287,22 +271,15 @@ export class RevenueService {
     }
   }
 
-  list(filter: RevenueFilter): RevenueView[] {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.customerId) (where.push('customer_id = ?'), params.push(filter.customerId));
-    if (filter.start !== undefined) (where.push('occurred_at >= ?'), params.push(filter.start));
-    if (filter.end !== undefined) (where.push('occurred_at < ?'), params.push(filter.end));
-    if (filter.after !== null) (where.push('id > ?'), params.push(filter.after));
-    const sql = `select * from revenue ${where.length ? 'where ' + where.join(' and ') : ''} order by id limit ?`;
-    const rows = this.sqlite.prepare(sql).safeIntegers(true).all(...params, filter.limit + 1) as RevenueRow[];
+  async list(filter: RevenueFilter): Promise<RevenueView[]> {
+    const rows = await this.repository.list({ ...filter, limit: filter.limit + 1 });
     return rows.map((row) => ({
       id: row.id,
-      customerId: row.customer_id,
-      occurredAt: formatInstant(Number(row.occurred_at)),
-      amount: formatAmount(row.amount_micros, minorUnits(row.currency)),
+      customerId: row.customerId,
+      occurredAt: formatInstant(row.occurredAt),
+      amount: formatAmount(row.amountMicros, minorUnits(row.currency)),
       currency: row.currency,
-      refundOf: row.refund_of,
+      refundOf: row.refundOf,
     }));
   }
 }

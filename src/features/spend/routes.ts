@@ -72,7 +72,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { limit, cursor, campaignId, source, from, to } = request.query;
       const after = decodeCursor(cursor, (v): v is number => Number.isSafeInteger(v));
-      const result = pageOf(app.spend.list({ limit, campaignId, source, from, to, after }), limit, (s) => s.id);
+      const result = pageOf(await app.spend.list({ limit, campaignId, source, from, to, after }), limit, (s) => s.id);
       if (wantsCsv(request)) return sendCsv(reply, 'spend', COLUMNS, result.items as unknown as Record<string, unknown>[]);
       return result;
     },

@@ -4,7 +4,7 @@
  * because ad platforms restate yesterday. Two lines of one batch with the
  * same natural key are refused rather than one silently winning.
  */
-import type { Sqlite } from '../../db.js';
+import type { Database } from '../../store/database.js';
 import type { UnitOfWork } from '../../store/unit-of-work.js';
 import { minorUnits } from '../../domain/currency.js';
 import { formatAmount } from '../../domain/money.js';
@@ -13,40 +13,36 @@ import { withRateWarnings, type BatchAnswer, type BatchCounts, type RateCoverage
 import { refKey, type CampaignService, type ExternalRef } from '../campaigns/service.js';
 import type { PeriodService } from '../periods/service.js';
 import type { SpendIndex } from './spend-index.js';
+import { spendRepository, type SpendInput, type SpendRepository } from './repository.js';
 
-export interface SpendInput {
-  campaignId?: string | undefined;
-  externalRef?: ExternalRef | undefined;
-  date: string;
-  amount: bigint;
-  currency: string;
-  source: string;
-  reference?: string | null | undefined;
-}
+export type { SpendInput } from './repository.js';
+export { SPEND_UPSERT_CHUNK, SPEND_UPSERT_SQL, spendUpsertSql } from './repository.js';
 
 export interface IngestOptions {
   /** Runs first, in the write's transaction (creating campaigns the lines need). */
-  prepare?: () => void;
+  prepare?: () => Promise<unknown>;
   /** Check and count, then roll back: nothing is written. */
   dryRun?: boolean;
   /** How errors name line i that another repeats (default `item i`; the CSV import says `line N`). */
   itemName?: (i: number) => string;
 }
 
-const ROLLBACK = Symbol('dry run');
+/** Carries a dry run's answer out of the transaction it rolls back. */
+class Rollback<T> {
+  constructor(readonly value: T) {}
+}
 
 /** `fn`'s answer, computed in a transaction that is then rolled back. */
-function rolledBack<T>(uow: UnitOfWork, fn: () => T): T {
-  let result: T | undefined;
+async function rolledBack<T>(uow: UnitOfWork, fn: () => Promise<T>): Promise<T> {
   try {
-    uow.write(() => {
-      result = fn();
-      throw ROLLBACK;
+    await uow.write(async () => {
+      throw new Rollback(await fn());
     });
   } catch (error) {
-    if (error !== ROLLBACK) throw error;
+    if (error instanceof Rollback) return error.value as T;
+    throw error;
   }
-  return result as T;
+  throw new Error('a dry run was not rolled back');
 }
 
 export interface SpendView {
@@ -68,48 +64,6 @@ export interface SpendFilter {
   after: number | null;
   limit: number;
 }
-
-interface SpendRow {
-  id: bigint;
-  source: string;
-  campaign_id: string;
-  date: string;
-  reference: string;
-  amount_micros: bigint;
-  currency: string;
-  version: bigint;
-}
-
-/**
- * The spend upsert of `lines` lines. A restated amount (or currency)
- * replaces the stored one and bumps its version; an identical line changes
- * nothing, so `changes` counts the lines inserted or restated. There is no
- * RETURNING clause: it made each line cost about 1.7 times as much, and the
- * counts come cheaper from the changes and the ids (see write()).
- */
-export function spendUpsertSql(lines: number): string {
-  return `insert into spend (source, campaign_id, date, reference, amount_micros, currency, version)
-  values ${Array.from({ length: lines }, () => '(?, ?, ?, ?, ?, ?, 1)').join(', ')}
-  on conflict (date, campaign_id, source, reference) do update
-    set amount_micros = excluded.amount_micros, currency = excluded.currency, version = spend.version + 1
-    where spend.amount_micros is not excluded.amount_micros or spend.currency is not excluded.currency`;
-}
-
-/** The upsert of one line. */
-export const SPEND_UPSERT_SQL = spendUpsertSql(1);
-
-/**
- * Lines per multi-row upsert: one call into SQLite per 32 lines instead of
- * one per line saves about a tenth of the write time; longer statements
- * gain nothing more (measured with the bench's raw inserts).
- */
-export const SPEND_UPSERT_CHUNK = 32;
-const PARAMS_PER_LINE = 6;
-
-/** The highest id so far: every line inserted after it gets a higher one (SQLite gives a new row max(rowid) + 1). */
-const LAST_ID_SQL = 'select coalesce(max(id), 0) from spend';
-/** Lines inserted since `LAST_ID_SQL` answered: an update keeps its row's id. */
-const INSERTED_SINCE_SQL = 'select count(*) from spend where id > ?';
 
 /**
  * The natural keys (source, campaign, date, reference) of a batch's lines,
@@ -154,27 +108,18 @@ function restOfKey(item: SpendInput): string {
 }
 
 export class SpendService {
-  private readonly upsertStmt;
-  private readonly upsertChunkStmt;
-  private readonly lastIdStmt;
-  private readonly insertedSinceStmt;
-  private readonly storedStmt;
+  private readonly repository: SpendRepository;
 
   constructor(
-    private readonly sqlite: Sqlite, private readonly uow: UnitOfWork,
+    database: Database,
+    private readonly uow: UnitOfWork,
     private readonly campaigns: CampaignService,
     private readonly periods: PeriodService,
     private readonly index?: SpendIndex,
     /** The FX rates, for the warnings on lines no rate converts yet (none without it). */
     private readonly rates?: RateCoverageSource,
   ) {
-    this.upsertStmt = sqlite.prepare(SPEND_UPSERT_SQL);
-    this.upsertChunkStmt = sqlite.prepare(spendUpsertSql(SPEND_UPSERT_CHUNK));
-    this.lastIdStmt = sqlite.prepare(LAST_ID_SQL).pluck().safeIntegers(true);
-    this.insertedSinceStmt = sqlite.prepare(INSERTED_SINCE_SQL).pluck();
-    this.storedStmt = sqlite
-      .prepare('select amount_micros, currency from spend where date = ? and campaign_id = ? and source = ? and reference = ?')
-      .safeIntegers(true);
+    this.repository = spendRepository(database);
   }
 
   /**
@@ -189,20 +134,20 @@ export class SpendService {
    * Either way the answer warns of each line no rate converts yet (at its
    * date): accepted, but a report that includes it answers 422.
    */
-  ingest(items: SpendInput[], pathOf: (i: number) => string, options: IngestOptions = {}): BatchAnswer {
-    const counts = this.ingestCounts(items, pathOf, options);
-    return this.rates ? withRateWarnings(counts, items.length, (i) => items[i]!, this.rates.coverage(), pathOf) : counts;
+  async ingest(items: SpendInput[], pathOf: (i: number) => string, options: IngestOptions = {}): Promise<BatchAnswer> {
+    const counts = await this.ingestCounts(items, pathOf, options);
+    return this.rates ? withRateWarnings(counts, items.length, (i) => items[i]!, await this.rates.coverage(), pathOf) : counts;
   }
 
-  private ingestCounts(items: SpendInput[], pathOf: (i: number) => string, options: IngestOptions): BatchCounts {
-    let campaignIds: string[] = [];
-    const checkAndWrite = () => {
-      options.prepare?.();
-      campaignIds = this.checkBatch(items, pathOf, options.itemName);
-      return options.dryRun ? this.count(items, campaignIds, pathOf) : this.write(items, campaignIds, pathOf);
+  private async ingestCounts(items: SpendInput[], pathOf: (i: number) => string, options: IngestOptions): Promise<BatchCounts> {
+    const checkAndWrite = async () => {
+      await options.prepare?.();
+      const campaignIds = await this.checkBatch(items, pathOf, options.itemName);
+      const counts = options.dryRun ? await this.count(items, campaignIds, pathOf) : await this.write(items, campaignIds, pathOf);
+      return { counts, campaignIds };
     };
-    if (options.dryRun) return rolledBack(this.uow, checkAndWrite);
-    const counts = options.prepare ? this.uow.write(checkAndWrite) : checkAndWrite();
+    if (options.dryRun) return (await rolledBack(this.uow, checkAndWrite)).counts;
+    const { counts, campaignIds } = options.prepare ? await this.uow.write(checkAndWrite) : await checkAndWrite();
     if (counts.inserted === items.length) {
       this.index?.inserted({
         length: items.length,
@@ -221,11 +166,11 @@ export class SpendService {
    * Every line's campaign id, or a ValidationError naming every line whose
    * campaign is unknown or whose natural key repeats an earlier line's.
    */
-  private checkBatch(items: SpendInput[], pathOf: (i: number) => string, itemName: (i: number) => string = (i) => `item ${i}`): string[] {
+  private async checkBatch(items: SpendInput[], pathOf: (i: number) => string, itemName: (i: number) => string = (i) => `item ${i}`): Promise<string[]> {
     const errors = new FieldErrors();
     const refs: ExternalRef[] = [];
     for (const item of items) if (item.externalRef) refs.push(item.externalRef);
-    const refOwners = refs.length ? this.campaigns.resolveExternalRefs(refs) : new Map<string, string>();
+    const refOwners = refs.length ? await this.campaigns.resolveExternalRefs(refs) : new Map<string, string>();
     const campaignIds: string[] = new Array(items.length);
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
@@ -244,7 +189,7 @@ export class SpendService {
     // Whether each campaign named by id exists, asked once per distinct id.
     const named = new Set<string>();
     for (let i = 0; i < items.length; i++) if (!items[i]!.externalRef) named.add(campaignIds[i]!);
-    const known = this.campaigns.existingIds(named);
+    const known = await this.campaigns.existingIds(named);
     const seen = new NaturalKeys();
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
@@ -263,40 +208,15 @@ export class SpendService {
   }
 
   /**
-   * One synchronous transaction: all the lines or none. inserted = the rows
-   * with an id above the highest before the batch; updated = the other
-   * changed rows; unchanged = the rest.
+   * One transaction: all the lines or none, counted by the repository
+   * (inserted, restated, unchanged).
    */
-  private write(items: SpendInput[], campaignIds: string[], pathOf: (i: number) => string): BatchCounts {
-    const { upsertStmt, upsertChunkStmt } = this;
-    return this.uow.write(() => {
-      this.periods.refuseClosed(items, pathOf, 'date', (item, closed) => closed.ofDate(item.date));
-      const lastId = this.lastIdStmt.get() as bigint;
-      let changed = 0;
-      const params: unknown[] = new Array(SPEND_UPSERT_CHUNK * PARAMS_PER_LINE);
-      let i = 0;
-      for (; i + SPEND_UPSERT_CHUNK <= items.length; i += SPEND_UPSERT_CHUNK) {
-        for (let j = 0; j < SPEND_UPSERT_CHUNK; j++) {
-          const item = items[i + j]!;
-          const at = j * PARAMS_PER_LINE;
-          params[at] = item.source;
-          params[at + 1] = campaignIds[i + j];
-          params[at + 2] = item.date;
-          params[at + 3] = item.reference ?? '';
-          params[at + 4] = item.amount;
-          params[at + 5] = item.currency;
-        }
-        changed += upsertChunkStmt.run(params).changes;
-      }
-      for (; i < items.length; i++) {
-        const item = items[i]!;
-        changed += upsertStmt.run(item.source, campaignIds[i], item.date, item.reference ?? '', item.amount, item.currency).changes;
-      }
-      const inserted = this.insertedSinceStmt.get(lastId) as number;
-      const counts = { inserted, updated: changed - inserted, unchanged: items.length - changed };
-      // New rows take the ids above the highest: the inserted ones are lastId + 1 .. lastId + inserted.
+  private async write(items: SpendInput[], campaignIds: string[], pathOf: (i: number) => string): Promise<BatchCounts> {
+    return this.uow.write(async () => {
+      await this.periods.refuseClosed(items, pathOf, 'date', (item, closed) => closed.ofDate(item.date));
+      const { counts, insertedIds } = await this.repository.upsert(items, campaignIds);
       // A batch that changed nothing is not an event (and leaves the report cache warm).
-      if (changed > 0) this.uow.record('ingest', 'spend', null, null, { ...counts, insertedIds: inserted ? [Number(lastId) + 1, Number(lastId) + inserted] : null });
+      if (counts.inserted + counts.updated > 0) await this.uow.record('ingest', 'spend', null, null, { ...counts, insertedIds });
       return counts;
     });
   }
@@ -307,38 +227,22 @@ export class SpendService {
    * the rest unchanged. A batch's lines have distinct natural keys
    * (checkBatch), so no line's answer depends on another's.
    */
-  private count(items: SpendInput[], campaignIds: string[], pathOf: (i: number) => string): BatchCounts {
-    this.periods.refuseClosed(items, pathOf, 'date', (item, closed) => closed.ofDate(item.date));
-    let inserted = 0;
-    let updated = 0;
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i]!;
-      const stored = this.storedStmt.get(item.date, campaignIds[i], item.source, item.reference ?? '') as { amount_micros: bigint; currency: string } | undefined;
-      if (stored === undefined) inserted++;
-      else if (stored.amount_micros !== item.amount || stored.currency !== item.currency) updated++;
-    }
-    return { inserted, updated, unchanged: items.length - inserted - updated };
+  private async count(items: SpendInput[], campaignIds: string[], pathOf: (i: number) => string): Promise<BatchCounts> {
+    await this.periods.refuseClosed(items, pathOf, 'date', (item, closed) => closed.ofDate(item.date));
+    return this.repository.count(items, campaignIds);
   }
 
-  list(filter: SpendFilter): SpendView[] {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.campaignId) (where.push('campaign_id = ?'), params.push(filter.campaignId));
-    if (filter.source) (where.push('source = ?'), params.push(filter.source));
-    if (filter.from) (where.push('date >= ?'), params.push(filter.from));
-    if (filter.to) (where.push('date <= ?'), params.push(filter.to));
-    if (filter.after !== null) (where.push('id > ?'), params.push(filter.after));
-    const sql = `select * from spend ${where.length ? 'where ' + where.join(' and ') : ''} order by id limit ?`;
-    const rows = this.sqlite.prepare(sql).safeIntegers(true).all(...params, filter.limit + 1) as SpendRow[];
+  async list(filter: SpendFilter): Promise<SpendView[]> {
+    const rows = await this.repository.list({ ...filter, limit: filter.limit + 1 });
     return rows.map((row) => ({
-      id: Number(row.id),
-      campaignId: row.campaign_id,
+      id: row.id,
+      campaignId: row.campaignId,
       date: row.date,
-      amount: formatAmount(row.amount_micros, minorUnits(row.currency)),
+      amount: formatAmount(row.amountMicros, minorUnits(row.currency)),
       currency: row.currency,
       source: row.source,
       reference: row.reference === '' ? null : row.reference,
-      version: Number(row.version),
+      version: row.version,
     }));
   }
 }

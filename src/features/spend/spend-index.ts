@@ -9,11 +9,12 @@
  * A batch that restated lines replaced amounts this process never saw, so
  * the days it touched are read again from the table instead.
  */
-import type { Sqlite } from '../../db.js';
+import type { Database } from '../../store/database.js';
 import type { DataVersionSource } from '../../store/unit-of-work.js';
 import { DailySpend } from '../../domain/daily-spend.js';
 import { formatDay, parseDay } from '../../domain/periods.js';
-import { readInRowidRanges, TableMirror } from '../common/table-mirror.js';
+import { TableMirror } from '../common/table-mirror.js';
+import { spendRepository, type SpendRepository } from './repository.js';
 
 /** A batch's lines as the write saw them: date, campaign id, micros, currency. */
 export interface SpendLines {
@@ -32,12 +33,11 @@ export class SpendIndex extends TableMirror<DailySpend> {
   private pendingLines = 0;
   /** Days to read again from the table. */
   private readonly restatedDays = new Set<number>();
-  private readonly dayStmt;
+  private readonly repository: SpendRepository;
 
-  constructor(sqlite: Sqlite, versions: DataVersionSource) {
-    super(sqlite, versions);
-    // The day's lines, summed in bigint (SQLite's sum() stops at 2^63).
-    this.dayStmt = sqlite.prepare('select campaign_id, currency, amount_micros from spend where date = ?').raw(true).safeIntegers(true);
+  constructor(database: Database, versions: DataVersionSource) {
+    super(versions);
+    this.repository = spendRepository(database);
   }
 
   /** A committed batch all of whose lines were inserted. */
@@ -57,24 +57,44 @@ export class SpendIndex extends TableMirror<DailySpend> {
     });
   }
 
-  protected load(): DailySpend {
+  protected async load(): Promise<DailySpend> {
     this.pending = [];
     this.pendingLines = 0;
     this.restatedDays.clear();
     const store = new DailySpend();
     const days = new Map<string, number>();
-    readInRowidRanges(this.sqlite, 'spend', ['t.date', 't.campaign_id', 't.currency', 't.amount_micros'], ([date, campaignId, currency, micros]) => {
-      let day = days.get(date!);
-      if (day === undefined) days.set(date!, (day = parseDay(date!)));
-      store.add(day, campaignId!, currency!, BigInt(micros!));
+    await this.repository.readAll((date, campaignId, currency, micros) => {
+      let day = days.get(date);
+      if (day === undefined) days.set(date, (day = parseDay(date)));
+      store.add(day, campaignId, currency, micros);
     });
     return store;
   }
 
-  protected override prepare(store: DailySpend): void {
+  /**
+   * Adds the pending lines, and reads the restated days again. A day read
+   * replaces the sums it held, so it is used only if no commit came in while
+   * it was read (the version is the mirror's before and after the read, and
+   * no write of this process was heard): a line committed meanwhile could
+   * otherwise be both in the day read and added again from `pending`. If
+   * one did, the mirror loads again instead.
+   */
+  protected override async prepare(store: DailySpend): Promise<boolean> {
     this.addPending(store);
-    for (const day of this.restatedDays) store.replaceDay(day, this.dayStmt.all(formatDay(day)) as [string, string, bigint][]);
-    this.restatedDays.clear();
+    if (this.restatedDays.size === 0) return true;
+    const heard = this.heard();
+    const version = await this.versions.version();
+    if (!this.unchangedSince(version, heard)) return false;
+    const days = [...this.restatedDays];
+    const lines = await this.repository.linesOfDays(days.map(formatDay));
+    if ((await this.versions.version()) !== version || !this.unchangedSince(version, heard)) return false;
+    const byDay = new Map<number, [string, string, bigint][]>(days.map((day) => [day, []]));
+    for (const [date, campaignId, currency, micros] of lines) byDay.get(parseDay(date))!.push([campaignId, currency, micros]);
+    for (const [day, dayLines] of byDay) {
+      store.replaceDay(day, dayLines);
+      this.restatedDays.delete(day);
+    }
+    return true;
   }
 
   private addPending(store: DailySpend): void {

@@ -72,7 +72,7 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { limit, cursor, customerId, campaignId, from, to } = request.query;
       const after = decodeCursor(cursor, isStringArray(1));
-      const rows = app.touchpoints.list({ limit, customerId, campaignId, ...dayRange(from, to), after: after?.[0] ?? null });
+      const rows = await app.touchpoints.list({ limit, customerId, campaignId, ...dayRange(from, to), after: after?.[0] ?? null });
       const result = pageOf(rows, limit, (tp) => [tp.id]);
       if (wantsCsv(request)) return sendCsv(reply, 'touchpoints', COLUMNS, result.items as unknown as Record<string, unknown>[]);
       return result;

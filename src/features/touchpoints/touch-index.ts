@@ -2,50 +2,83 @@
  * The touchpoints table, in memory, for the attribution reports: a
  * TouchStore kept equal to the table (see TableMirror for how).
  *
- * Touchpoint writes hand it the rows they changed, keyed by rowid, which an
- * upsert keeps (TouchpointService.ingest, from its upsert's RETURNING).
- * Sorting the store into the models' reading order is the deferred work:
- * it is done at load, and again once touchpoint writes pause.
+ * Touchpoint writes hand it the rows they changed, keyed by slot (SQLite's
+ * rowid, PostgreSQL's seq), which an upsert keeps (TouchpointService.ingest,
+ * from its repository's upsert). Sorting the store into the models' reading
+ * order is the deferred work: it is done at load, and again once touchpoint
+ * writes pause.
+ *
+ * The sort breaks ties by touchpoint id, which the store asks for
+ * synchronously and the repository answers asynchronously (a PostgreSQL
+ * round trip). So the ids of tied slots are kept here (a slot's id never
+ * changes: rows are only inserted or updated in place, and ties are rare),
+ * a sort that meets a tie it has no id for stops, the ids are read, and it
+ * runs again. The changed rows a write hands over are put into the store
+ * by that same deferred step, just before the sort, so that a store a report
+ * holds is sorted whenever the report can see it.
  */
-import type { Sqlite } from '../../db.js';
+import type { Database } from '../../store/database.js';
 import type { DataVersionSource } from '../../store/unit-of-work.js';
 import { Interner, TouchStore } from '../../domain/attribution/index.js';
-import { readInRowidRanges, TableMirror } from '../common/table-mirror.js';
+import { TableMirror } from '../common/table-mirror.js';
+import { touchpointRepository, type TouchpointRepository, type TouchRow } from './repository.js';
 
-/** A changed row as the write returns it: rowid, customer id, campaign id, occurred_at. */
-export type TouchRow = [number, string, string, number];
+export type { TouchRow } from './repository.js';
+
+/** Thrown by the store's id lookup for slots whose ids are not read yet. */
+class MissingIds {
+  constructor(readonly slots: number[]) {}
+}
 
 export class TouchIndex extends TableMirror<TouchStore> {
-  private readonly idStmt;
+  private readonly repository: TouchpointRepository;
+  /** Ids of the slots a sort has needed for a tie-break. */
+  private readonly tieIds = new Map<number, string>();
+  /** Rows committed writes changed, not yet put into the store. */
+  private pendingRows: TouchRow[][] = [];
 
   /** @param customers Customer ids as indices, shared with RevenueIndex and kept across loads (an id once seen keeps its index). */
   constructor(
-    sqlite: Sqlite,
+    database: Database,
     versions: DataVersionSource,
     private readonly customers = new Interner(),
   ) {
-    super(sqlite, versions);
-    this.idStmt = sqlite.prepare('select id from touchpoints where rowid = ?').pluck();
+    super(versions);
+    this.repository = touchpointRepository(database);
   }
 
   /** Rows a write of this process changed. */
   applied(rows: readonly TouchRow[]): void {
     if (rows.length === 0) return;
-    this.apply((store) => {
-      for (const [rowid, customerId, campaignId, occurredAt] of rows) store.put(rowid, customerId, campaignId, occurredAt);
-    });
+    this.apply(() => this.pendingRows.push(rows as TouchRow[]));
   }
 
-  protected load(): TouchStore {
-    const store = new TouchStore((slots) => slots.map((slot) => this.idStmt.get(slot) as string), this.customers);
-    readInRowidRanges(this.sqlite, 'touchpoints', ['t.rowid', 't.customer_id', 't.campaign_id', 't.occurred_at'], ([rowid, customer, campaign, at]) =>
-      store.put(Number(rowid), customer!, campaign!, Number(at)),
-    );
+  protected async load(): Promise<TouchStore> {
+    this.pendingRows = [];
+    const store = new TouchStore((slots) => this.idsOf(slots), this.customers);
+    await this.repository.readAll((slot, customer, campaign, at) => store.put(slot, customer, campaign, at));
     return store;
   }
 
+  private idsOf(slots: readonly number[]): string[] {
+    const missing = slots.filter((slot) => !this.tieIds.has(slot));
+    if (missing.length > 0) throw new MissingIds(missing);
+    return slots.map((slot) => this.tieIds.get(slot)!);
+  }
+
   /** Sorting five million touches into reading order takes a couple of seconds; a report should not pay for it. */
-  protected override prepare(store: TouchStore): void {
-    store.prepare();
+  protected override async prepare(store: TouchStore): Promise<boolean> {
+    for (const rows of this.pendingRows) for (const [slot, customerId, campaignId, occurredAt] of rows) store.put(slot, customerId, campaignId, occurredAt);
+    this.pendingRows = [];
+    for (;;) {
+      try {
+        store.prepare();
+        return true;
+      } catch (error) {
+        if (!(error instanceof MissingIds)) throw error;
+        const ids = await this.repository.idsOfSlots(error.slots);
+        error.slots.forEach((slot, k) => this.tieIds.set(slot, ids[k]!));
+      }
+    }
   }
 }

@@ -73,7 +73,7 @@ export class SpendImportService {
     private readonly spend: SpendService,
   ) {}
 
-  import(text: string, options: ImportOptions): ImportResult {
+  async import(text: string, options: ImportOptions): Promise<ImportResult> {
     const file = parseImport(options.format, text, options.firstLine);
     if (file.errors.length > 0) throw new ValidationError(file.errors, importDetail(file.errors));
     if (file.rows.length > MAX_BATCH_ITEMS) {
@@ -82,7 +82,7 @@ export class SpendImportService {
       );
     }
     const skipped = [...file.skipped];
-    const { campaignIds, unmatched } = this.match(file);
+    const { campaignIds, unmatched } = await this.match(file);
     const errors: FieldError[] = [];
     let toCreate: CampaignInput[] = [];
     if (unmatched.length > 0) {
@@ -95,7 +95,7 @@ export class SpendImportService {
       } else if (options.unmatched === 'skip') {
         for (const i of unmatched) skipped.push({ line: file.rows[i]!.line, reason: describe(file.rows[i]!) });
       } else {
-        toCreate = this.newCampaigns(file, unmatched, campaignIds);
+        toCreate = await this.newCampaigns(file, unmatched, campaignIds);
       }
     }
     if (errors.length > 0) throw new ValidationError(errors, importDetail(errors));
@@ -111,11 +111,11 @@ export class SpendImportService {
     if (items.length > 0) {
       const pathOf = (k: number) => `${linePath(file.rows[kept[k]!]!.line)}/`;
       try {
-        counts = this.spend.ingest(items, pathOf, {
+        counts = await this.spend.ingest(items, pathOf, {
           dryRun: options.dryRun,
           // Two rows with one natural key are refused by the ingest's own check, naming the earlier line.
           itemName: (k) => `line ${file.rows[kept[k]!]!.line}`,
-          ...(toCreate.length > 0 ? { prepare: () => this.campaigns.upsert(toCreate, (k) => `createdCampaigns/${k}/`) } : {}),
+          ...(toCreate.length > 0 ? { prepare: async () => this.campaigns.upsert(toCreate, (k) => `createdCampaigns/${k}/`) } : {}),
         });
       } catch (error) {
         throw renameColumns(error, file);
@@ -144,7 +144,7 @@ export class SpendImportService {
    * indexes. A file repeats a few hundred campaigns over many rows, so each
    * distinct (source, campaign id, platform id, name) is resolved once.
    */
-  private match(file: ParsedFile): { campaignIds: (string | null)[]; unmatched: number[] } {
+  private async match(file: ParsedFile): Promise<{ campaignIds: (string | null)[]; unmatched: number[] }> {
     const rows = file.rows;
     // The distinct campaigns the file names: source -> campaignId / platformId / name -> the rows' answer.
     const distinct = new Map<string, ImportRow>();
@@ -167,17 +167,17 @@ export class SpendImportService {
       keyOfRow[i] = key;
     }
     const representatives = [...distinct.values()];
-    const byId = this.campaigns.existingIds(representatives.flatMap((r) => (r.campaignId !== null ? [r.campaignId] : [])));
+    const byId = await this.campaigns.existingIds(representatives.flatMap((r) => (r.campaignId !== null ? [r.campaignId] : [])));
     const refs: ExternalRef[] = [];
     for (const row of representatives) {
       if (row.campaignId !== null) continue;
       if (row.platformId !== null) refs.push({ source: row.source, id: row.platformId });
       if (row.campaign !== '') refs.push({ source: row.source, id: row.campaign });
     }
-    const owners = refs.length > 0 ? this.campaigns.resolveExternalRefs(refs) : new Map<string, string>();
+    const owners = refs.length > 0 ? await this.campaigns.resolveExternalRefs(refs) : new Map<string, string>();
     const names = new Set<string>();
     for (const row of representatives) if (row.campaignId === null && row.campaign !== '') names.add(row.campaign);
-    const byName = names.size > 0 ? this.campaigns.idsByName(names) : new Map<string, string[]>();
+    const byName = names.size > 0 ? await this.campaigns.idsByName(names) : new Map<string, string[]>();
 
     // key -> campaign id, null (unmatched) or the ids sharing the name (ambiguous).
     const answers = new Map<string, string | null | string[]>();
@@ -228,7 +228,7 @@ export class SpendImportService {
    * over 128 long, a name over 256) refuses the file, naming the line and
    * column, rather than being cut or rewritten into something else.
    */
-  private newCampaigns(file: ParsedFile, unmatched: readonly number[], campaignIds: (string | null)[]): CampaignInput[] {
+  private async newCampaigns(file: ParsedFile, unmatched: readonly number[], campaignIds: (string | null)[]): Promise<CampaignInput[]> {
     const rows = file.rows;
     const byKey = new Map<string, NewCampaign>();
     const campaignOfRow = new Map<number, NewCampaign>();
@@ -245,7 +245,7 @@ export class SpendImportService {
       campaignOfRow.set(i, made);
     }
     const created = [...byKey.values()];
-    uniqueIds(created.map((made) => made.campaign), this.campaigns);
+    await uniqueIds(created.map((made) => made.campaign), this.campaigns);
 
     const errors: FieldError[] = [];
     for (const { campaign, row } of created) {
@@ -318,17 +318,17 @@ function slugOf(name: string): string {
  * `campaign`) cost k probes, not k squared. An id the file gave (generic
  * campaignId) is unmatched, so not taken.
  */
-function uniqueIds(created: CampaignInput[], campaigns: CampaignService): void {
-  const existing = campaigns.existingIds(created.map((c) => c.id));
+async function uniqueIds(created: CampaignInput[], campaigns: CampaignService): Promise<void> {
+  const existing = await campaigns.existingIds(created.map((c) => c.id));
   const taken = new Set<string>();
   const nextSuffix = new Map<string, number>();
-  const isTaken = (id: string, base: string) => taken.has(id) || existing.has(id) || (id !== base && campaigns.existingIds([id]).size > 0);
+  const isTaken = async (id: string, base: string) => taken.has(id) || existing.has(id) || (id !== base && (await campaigns.existingIds([id])).size > 0);
   for (const campaign of created) {
     const base = campaign.id;
     let id = base;
-    if (isTaken(id, base)) {
+    if (await isTaken(id, base)) {
       let n = nextSuffix.get(base) ?? 2;
-      while (isTaken((id = `${base}-${n}`), base)) n++;
+      while (await isTaken((id = `${base}-${n}`), base)) n++;
       nextSuffix.set(base, n + 1);
     }
     taken.add(id);

@@ -1,0 +1,69 @@
+/**
+ * How the repositories read a whole table for a mirror (table-mirror.ts):
+ * in ranges of a stable integer key, so that no read holds millions of rows
+ * at once. SQLite reads in rowid ranges; PostgreSQL, which has no rowid,
+ * pages by the key the table's mirror slots rows by (`seq` for touchpoints
+ * and revenue, `id` for spend).
+ */
+import type { Sqlite } from '../../db.js';
+import type { PgSession } from '../../store/pg.js';
+
+/** Rows per read while loading: a few MB of text per column. */
+const LOAD_RANGE = 100_000;
+const SEPARATOR = '\u001f';
+
+/**
+ * Reads every row of `table` (aliased `t`, joined as `join` says) in
+ * rowid ranges of `t`, each column of a range as one string
+ * (group_concat, separated by the unit separator, which no id may hold):
+ * handing better-sqlite3's rows to JavaScript one by one costs several times
+ * more. Values arrive as text. A range whose strings do not split into as
+ * many values as it has rows (a NULL, or an id written around the API with
+ * the separator in it) is read row by row instead, so nothing is lost.
+ * Columns must be written so that none is NULL (use coalesce). Rowids
+ * start at 1; one of 0 or below (only a write around the API can make one)
+ * is read too, and a store that cannot hold it fails the load loudly rather
+ * than leave the row out.
+ */
+export function readInRowidRanges(sqlite: Sqlite, table: string, columns: string[], visit: (values: string[]) => void, join = ''): void {
+  const [minRowid, maxRowid] = sqlite.prepare(`select coalesce(min(rowid), 1), coalesce(max(rowid), 0) from ${table}`).raw(true).get() as [number, number];
+  const range = `from ${table} t ${join} where t.rowid > ? and t.rowid <= ?`;
+  const concatenated = sqlite
+    .prepare(`select count(*), ${columns.map((column) => `group_concat(${column}, char(31))`).join(', ')} ${range}`)
+    .raw(true);
+  const rows = sqlite.prepare(`select ${columns.join(', ')} ${range}`).raw(true).safeIntegers(true);
+  const row: string[] = new Array(columns.length);
+  // Rowids start at 1, but a write around the API may give one of 0 or below.
+  for (let low = minRowid - 1; low < maxRowid; low += LOAD_RANGE) {
+    const [count, ...texts] = concatenated.get(low, low + LOAD_RANGE) as [number, ...string[]];
+    if (count === 0) continue;
+    const split = texts.map((text) => text.split(SEPARATOR));
+    if (split.every((values) => values.length === count)) {
+      for (let i = 0; i < count; i++) {
+        for (let c = 0; c < split.length; c++) row[c] = split[c]![i]!;
+        visit(row);
+      }
+    } else {
+      for (const values of rows.iterate(low, low + LOAD_RANGE) as IterableIterator<unknown[]>) {
+        for (let c = 0; c < values.length; c++) row[c] = String(values[c]);
+        visit(row);
+      }
+    }
+  }
+}
+
+/**
+ * PostgreSQL's counterpart of readInRowidRanges: every row of `select`
+ * (which must select `key` first and end in `where <key> > $1 order by
+ * <key> limit $2`) in pages of LOAD_RANGE rows by keyset, as arrays
+ * (`queryArrays`). Values arrive as the driver gives them (int8 as bigint).
+ */
+export async function readInKeyRanges(pg: PgSession, select: string, visit: (values: unknown[]) => void): Promise<void> {
+  let after: bigint = -(2n ** 63n);
+  for (;;) {
+    const rows = await pg.queryArrays(select, [after, LOAD_RANGE]);
+    for (const row of rows) visit(row);
+    if (rows.length < LOAD_RANGE) return;
+    after = rows[rows.length - 1]![0] as bigint;
+  }
+}
