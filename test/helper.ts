@@ -123,6 +123,43 @@ export async function tableRows(app: FastifyInstance, table: string): Promise<Re
   return (await database.pg.query(`select * from "${table}"`)).rows;
 }
 
+/**
+ * Plain SQL around the API, on either store, for tests of what the database
+ * itself guarantees (triggers, append-only tables): `?` placeholders, which
+ * become `$1, $2, ...` on PostgreSQL. Errors are the driver's own, with the
+ * trigger's message (the same text on both stores).
+ */
+export interface RawSql {
+  /** Runs a statement; the rows it changed. */
+  run(sql: string, ...params: unknown[]): Promise<number>;
+  /** The rows of a query, columns as stored (bigints as bigint). */
+  all(sql: string, ...params: unknown[]): Promise<Record<string, unknown>[]>;
+  /** The first column of the first row (null if none). */
+  value(sql: string, ...params: unknown[]): Promise<unknown>;
+}
+
+export function rawSql(app: FastifyInstance): RawSql {
+  const database = app.database;
+  if (database.dialect === 'sqlite') {
+    const { sqlite } = database;
+    return {
+      run: async (sql, ...params) => sqlite.prepare(sql).run(...params).changes,
+      all: async (sql, ...params) => sqlite.prepare(sql).safeIntegers(true).all(...params) as Record<string, unknown>[],
+      value: async (sql, ...params) => (sqlite.prepare(sql).safeIntegers(true).raw(true).get(...params) as unknown[] | undefined)?.[0] ?? null,
+    };
+  }
+  const { pg } = database;
+  const numbered = (sql: string) => {
+    let n = 0;
+    return sql.replace(/\?/g, () => `$${++n}`);
+  };
+  return {
+    run: async (sql, ...params) => (await pg.query(numbered(sql), params)).rowCount ?? 0,
+    all: async (sql, ...params) => (await pg.query(numbered(sql), params)).rows,
+    value: async (sql, ...params) => (await pg.queryArrays(numbered(sql), params))[0]?.[0] ?? null,
+  };
+}
+
 /** Rows in one table. */
 export async function countRows(app: FastifyInstance, table: string): Promise<number> {
   const database = app.database;

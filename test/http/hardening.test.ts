@@ -183,17 +183,17 @@ describe('rate limit per API key', () => {
     expect(res.headers['x-ratelimit-remaining']).toBe('4');
   });
 
-  it('keys the bucket by the SHA-256 of a valid key, never the key; any other token counts against the address', () => {
+  it('keys the bucket by the SHA-256 of a valid key, never the key; any other token counts against the address', async () => {
     const token = 'sb_secret_token_XYZ_not_hex';
     const valid = (t: string) => t === token;
     const request = (authorization?: string) => ({ headers: authorization ? { authorization } : {}, ip: '::ffff:198.51.100.4' }) as unknown as FastifyRequest;
-    expect(rateLimitKey(request(`Bearer ${token}`), valid)).toBe(`key:${sha256(token)}`);
-    expect(rateLimitKey(request(`bearer   ${token}  `), valid)).toBe(`key:${sha256(token)}`);
-    expect(rateLimitKey(request(`Bearer ${token}`), valid)).not.toContain(token);
+    expect(await rateLimitKey(request(`Bearer ${token}`), valid)).toBe(`key:${sha256(token)}`);
+    expect(await rateLimitKey(request(`bearer   ${token}  `), valid)).toBe(`key:${sha256(token)}`);
+    expect(await rateLimitKey(request(`Bearer ${token}`), valid)).not.toContain(token);
     // No valid bearer key (none, another scheme, a made-up token): the client's address, IPv4-mapped IPv6 read as IPv4.
-    expect(rateLimitKey(request(), valid)).toBe('ip:198.51.100.4');
-    expect(rateLimitKey(request(`Basic ${token}`), valid)).toBe('ip:198.51.100.4');
-    expect(rateLimitKey(request(`Bearer ${token}x`), valid)).toBe('ip:198.51.100.4');
+    expect(await rateLimitKey(request(), valid)).toBe('ip:198.51.100.4');
+    expect(await rateLimitKey(request(`Basic ${token}`), valid)).toBe('ip:198.51.100.4');
+    expect(await rateLimitKey(request(`Bearer ${token}x`), valid)).toBe('ip:198.51.100.4');
   });
 
   it('limits made-up tokens from one address together: 120 junk tokens at a limit of 30 get 429s', async () => {
