@@ -30,7 +30,7 @@
  *   be handed to a store that already holds it (spend sums would count it
  *   twice).
  * - The mirror holds no SQL: its subclass loads through the feature's
- *   repository (table-reads.ts has the range readers).
+ *   repository (src/store/table-reads.ts has the range readers).
  */
 import type { DataVersionSource } from '../../store/unit-of-work.js';
 

@@ -5,7 +5,7 @@
  * kept by an update.
  */
 import type { Database } from '../../store/database.js';
-import { readInKeyRanges, readInRowidRanges } from '../common/table-reads.js';
+import { readInKeyRanges, readInRowidRanges } from '../../store/table-reads.js';
 
 export interface RevenueInput {
   id: string;

@@ -5,7 +5,7 @@
  */
 import type { Database } from '../../store/database.js';
 import type { BatchCounts } from '../common/batch.js';
-import { readInKeyRanges, readInRowidRanges } from '../common/table-reads.js';
+import { readInKeyRanges, readInRowidRanges } from '../../store/table-reads.js';
 import type { ExternalRef } from '../campaigns/service.js';
 
 export interface SpendInput {

@@ -8,7 +8,7 @@
  */
 import type { Database } from '../../store/database.js';
 import type { BatchCounts } from '../common/batch.js';
-import { readInKeyRanges, readInRowidRanges } from '../common/table-reads.js';
+import { readInKeyRanges, readInRowidRanges } from '../../store/table-reads.js';
 
 export interface TouchpointInput {
   id: string;

@@ -5,8 +5,8 @@
  * pages by the key the table's mirror slots rows by (`seq` for touchpoints
  * and revenue, `id` for spend).
  */
-import type { Sqlite } from '../../db.js';
-import type { PgSession } from '../../store/pg.js';
+import type { Sqlite } from '../db.js';
+import type { PgSession } from './pg.js';
 
 /** Rows per read while loading: a few MB of text per column. */
 const LOAD_RANGE = 100_000;
