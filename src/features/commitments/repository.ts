@@ -1,6 +1,6 @@
 /** The commitments table. */
 import type { Database } from '../../store/database.js';
-import { Where } from '../common/sql-where.js';
+import { Where } from '../../store/sql-where.js';
 
 export type CommitmentStatus = 'open' | 'closed';
 

@@ -1,6 +1,6 @@
 /** The forecast_snapshots table (append-only: a trigger refuses updates and deletes). */
 import type { Database } from '../../store/database.js';
-import { Where } from '../common/sql-where.js';
+import { Where } from '../../store/sql-where.js';
 
 export interface SnapshotRecord {
   id: string;

@@ -1,6 +1,6 @@
 /** The plans table and its revisions (plan_revisions). */
 import type { Database } from '../../store/database.js';
-import { Where } from '../common/sql-where.js';
+import { Where } from '../../store/sql-where.js';
 
 export interface PlanRow {
   campaignId: string;
