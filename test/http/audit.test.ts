@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/domain/roles.js';
-import { ADMIN_KEY, campaignItem, errorPaths, makeApp, parseCsv, problemOf, seedCampaigns, snapshot, type TestApp } from '../helper.js';
+import { ADMIN_KEY, campaignItem, errorPaths, makeApp, parseCsv, problemOf, rawSql, seedCampaigns, snapshot, TEST_STORE, type TestApp } from '../helper.js';
 
 type Json = Record<string, any>;
 
@@ -86,15 +86,39 @@ async function eventsOf(write: () => Promise<unknown>): Promise<Recorded[]> {
   return (await allEvents()).filter((e) => e.id > lastId).map(({ id: _id, ...rest }) => rest);
 }
 
-/** The SQLite connection under the app: these tests read the stored rows and write around the API. */
-function sqliteOf(test: TestApp) {
-  const database = test.app.database;
-  if (database.dialect !== 'sqlite') throw new Error('this test reads the SQLite file directly');
-  return database.sqlite;
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+/** The stored audit rows as text (bigints as their digits: both drivers read int8 as bigint here). */
+const auditTable = async () =>
+  JSON.stringify(await rawSql(t.app).all('select * from audit_events order by id'), (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+
+/**
+ * What numbers a touchpoint or revenue row in the order of insertion, as the
+ * `ingest` events' insertedRowids name it: SQLite's rowid, PostgreSQL's `seq`
+ * identity (which plays the rowid's part there). Read as numbers, as the
+ * events hold them.
+ */
+async function slotsOf(table: 'touchpoints' | 'revenue'): Promise<[number, string][]> {
+  const slot = TEST_STORE === 'postgres' ? 'seq' : 'rowid';
+  const rows = await rawSql(t.app).all(`select ${slot} as slot, id from ${table} order by ${slot}`);
+  return rows.map((row) => [Number(row.slot), row.id as string]);
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
-const auditTable = () => JSON.stringify(sqliteOf(t).prepare('select * from audit_events order by id').all());
+/**
+ * No request's actor is left behind once its write ends. SQLite names the
+ * actor in the one-row `audit_context` table, emptied before each commit;
+ * PostgreSQL in transaction-local settings (`spendbook.actor_*`), which do
+ * not outlive the transaction. Asked on as many connections at once as the
+ * pool holds (10), so every connection a write used answers.
+ */
+async function expectNoActorLeft(): Promise<void> {
+  if (TEST_STORE === 'sqlite') {
+    expect(await rawSql(t.app).value('select count(*) from audit_context')).toBe(0n);
+    return;
+  }
+  const settings = "select concat(current_setting('spendbook.actor_key_id', true), current_setting('spendbook.actor_name', true), current_setting('spendbook.actor_at', true))";
+  const answers = await Promise.all(Array.from({ length: 10 }, () => rawSql(t.app).value(settings)));
+  expect(answers).toEqual(Array.from({ length: 10 }, () => ''));
+}
 
 const plan = (campaignId: string, month: string, amount: unknown) => ({ campaignId, month, amount, currency: 'USD' });
 const line = (reference: string, amount: unknown, date = '2026-03-01') => ({ campaignId: 'a', date, amount, currency: 'USD', source: 'manual', reference });
@@ -288,7 +312,7 @@ describe('every write records its actor, time, action, entity, and the values be
     // No secret and no hash of one, for this key or any other, in the listing (JSON, CSV) or the table.
     const json = (await call('GET', '/v1/audit?limit=10000', undefined, 'admin')).body;
     const csv = (await call('GET', '/v1/audit?limit=10000&format=csv', undefined, 'admin')).body;
-    const table = auditTable();
+    const table = await auditTable();
     for (const key of [secret, ADMIN_KEY, t.keys.finance, t.keys.ops, t.keys.viewer]) {
       for (const text of [json, csv, table]) {
         expect(text).not.toContain(key);
@@ -346,7 +370,7 @@ describe('every write records its actor, time, action, entity, and the values be
     expect(await eventsOf(() => batch('POST', '/v1/touchpoints', first))).toEqual([
       { at: NOW, actor: ops, action: 'ingest', entity: 'touchpoint', entityId: null, before: null, after: { inserted: 2, updated: 0, unchanged: 0, insertedRowids: [1, 2] } },
     ]);
-    expect(sqliteOf(t).prepare('select rowid, id from touchpoints order by rowid').raw(true).all()).toEqual([
+    expect(await slotsOf('touchpoints')).toEqual([
       [1, 'tp-1'],
       [2, 'tp-2'],
     ]);
@@ -384,7 +408,7 @@ describe('every write records its actor, time, action, entity, and the values be
     expect(await eventsOf(() => batch('POST', '/v1/revenue', [conversion('ord-1', '300'), refund('-20')]))).toEqual([
       { at: NOW, actor: ops, action: 'ingest', entity: 'revenue', entityId: null, before: null, after: { inserted: 2, updated: 0, unchanged: 0, insertedRowids: [1, 2] } },
     ]);
-    expect(sqliteOf(t).prepare('select rowid, id from revenue order by rowid').raw(true).all()).toEqual([
+    expect(await slotsOf('revenue')).toEqual([
       [1, 'ord-1'],
       [2, 'ord-1-refund'],
     ]);
@@ -495,7 +519,7 @@ describe('every write records its actor, time, action, entity, and the values be
     const csv = (await call('GET', '/v1/audit?entity=plan&format=csv', undefined, 'finance')).body;
     expect(JSON.parse(parseCsv(csv)[1]![8]!).amount).toBe('999999999999.999999');
     // Stored as text: no JSON reader rounds it.
-    const stored = sqliteOf(t).prepare("select after from audit_events where entity = 'plan'").pluck().get() as string;
+    const stored = (await rawSql(t.app).value("select after from audit_events where entity = 'plan'")) as string;
     expect(JSON.parse(stored)).toMatchObject({ amount_micros: '999999999999999999' });
   });
 
@@ -531,7 +555,7 @@ describe('every write records its actor, time, action, entity, and the values be
       'spend ': 'test ops',
       'campaign by-admin': ADMIN_NAME,
     });
-    expect(sqliteOf(t).prepare('select count(*) from audit_context').pluck().get()).toBe(0);
+    await expectNoActorLeft();
   });
 });
 
@@ -550,7 +574,7 @@ describe('a refused write records nothing', () => {
   afterEach(async () => {
     expect(await snapshot(t.app)).toBe(before);
     expect(await allEvents()).toEqual(listed);
-    expect(sqliteOf(t).prepare('select count(*) from audit_context').pluck().get()).toBe(0);
+    await expectNoActorLeft();
   });
 
   it('400: bad input, before or inside the write’s transaction', async () => {
@@ -591,11 +615,11 @@ describe('a write made around the API', () => {
     await batch('POST', '/v1/spend', [line('inv-1', '12.34')]);
     const lastId = (await allEvents()).at(-1)!.id;
 
-    const sqlite = sqliteOf(t);
-    sqlite.prepare("update plans set amount_micros = 3300000000, revision = 2 where campaign_id = 'a' and month = '2026-03'").run();
-    sqlite.prepare("insert into commitments (id, campaign_id, month, amount_micros, currency, status, updated_at) values ('io-sql', 'a', '2026-03', 1500000, 'USD', 'open', 'x')").run();
-    sqlite.prepare('delete from spend where id = 1').run();
-    sqlite.prepare("update settings set pacing_tolerance = '0.25'").run();
+    const sql = rawSql(t.app);
+    await sql.run("update plans set amount_micros = 3300000000, revision = 2 where campaign_id = 'a' and month = '2026-03'");
+    await sql.run("insert into commitments (id, campaign_id, month, amount_micros, currency, status, updated_at) values ('io-sql', 'a', '2026-03', 1500000, 'USD', 'open', 'x')");
+    await sql.run('delete from spend where id = 1');
+    await sql.run("update settings set pacing_tolerance = '0.25'");
 
     const events = (await allEvents()).filter((e) => e.id > lastId);
     for (const event of events) {
@@ -637,14 +661,17 @@ describe('a write made around the API', () => {
 });
 
 describe('audit_events is append-only', () => {
-  it('refuses UPDATE and DELETE, even straight through SQLite', async () => {
+  it('refuses UPDATE and DELETE, even straight through the database', async () => {
     const listed = await allEvents();
-    const table = auditTable();
-    expect(() => sqliteOf(t).prepare("update audit_events set actor_name = 'someone else' where id = 1").run()).toThrow(/history_immutable/);
-    expect(() => sqliteOf(t).prepare('update audit_events set after = null').run()).toThrow(/history_immutable/);
-    expect(() => sqliteOf(t).prepare('delete from audit_events where id = 1').run()).toThrow(/history_immutable/);
-    expect(() => sqliteOf(t).prepare('delete from audit_events').run()).toThrow(/history_immutable/);
-    expect(auditTable()).toBe(table);
+    const table = await auditTable();
+    const sql = rawSql(t.app);
+    await expect(sql.run("update audit_events set actor_name = 'someone else' where id = 1")).rejects.toThrow(/history_immutable/);
+    await expect(sql.run('update audit_events set after = null')).rejects.toThrow(/history_immutable/);
+    await expect(sql.run('delete from audit_events where id = 1')).rejects.toThrow(/history_immutable/);
+    await expect(sql.run('delete from audit_events')).rejects.toThrow(/history_immutable/);
+    // SQLite has no TRUNCATE; PostgreSQL's fires no row trigger, so a statement trigger refuses it.
+    if (TEST_STORE === 'postgres') await expect(sql.run('truncate audit_events')).rejects.toThrow(/history_immutable/);
+    expect(await auditTable()).toBe(table);
     expect(await allEvents()).toEqual(listed);
   });
 });

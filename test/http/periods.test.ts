@@ -11,7 +11,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/domain/roles.js';
-import { campaignItem, errorPaths, makeApp, problemOf, seedCampaigns, snapshot, type ProblemBody, type TestApp } from '../helper.js';
+import { campaignItem, countRows, errorPaths, makeApp, problemOf, rawSql, seedCampaigns, snapshot, type ProblemBody, type TestApp } from '../helper.js';
 
 let t: TestApp;
 /** The app clock: tests may move it with clock.setTime(). */
@@ -201,27 +201,18 @@ describe('POST /v1/periods/{month}/close', () => {
     for (const month of ['2026-13', '2026-00', 'march', '2026-2', '2026-02-01', '202602']) {
       expect(errorPaths(await close(month)), month).toEqual(['month']);
     }
-    expect(countClosed()).toBe(0);
+    expect(await countClosed()).toBe(0);
   });
 
   it('refuses unknown body fields and a blank reason (400), closing nothing', async () => {
     expect(errorPaths(await close('2026-02', { payload: { reason: 'x', note: 'y' } }))).toEqual(['note']);
     expect(errorPaths(await close('2026-02', { payload: { reason: '   ' } }))).toEqual(['reason']);
     expect(errorPaths(await close('2026-02', { payload: { reason: 42 } }))).toEqual(['reason']);
-    expect(countClosed()).toBe(0);
+    expect(await countClosed()).toBe(0);
   });
 });
 
-/** The SQLite connection under the app: these tests read the stored rows and write around the API. */
-function sqliteOf(test: TestApp) {
-  const database = test.app.database;
-  if (database.dialect !== 'sqlite') throw new Error('this test reads the SQLite file directly');
-  return database.sqlite;
-}
-
-function countClosed(): number {
-  return sqliteOf(t).prepare('select count(*) from closed_months').pluck().get() as number;
-}
+const countClosed = (): Promise<number> => countRows(t.app, 'closed_months');
 
 describe('POST /v1/periods/{month}/reopen', () => {
   beforeEach(async () => {
@@ -246,7 +237,7 @@ describe('POST /v1/periods/{month}/reopen', () => {
     expect(errorPaths(await reopen('2026-02', { reason: 'x', by: 'me' }))).toEqual(['by']);
     problemOf(await reopen('2026-02', undefined), 400);
     expect(await snapshot(t.app)).toBe(before);
-    expect(countClosed()).toBe(1);
+    expect(await countClosed()).toBe(1);
   });
 
   it('refuses to reopen a month that is not closed (409 period_not_closed)', async () => {
@@ -269,7 +260,7 @@ describe('POST /v1/periods/{month}/reopen', () => {
     expect(await ok(putPlans([plan('a', '2026-02')]))).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
     expect(await ok(postTouchpoints([touch('tp-1', '2026-02-10T00:00:00Z')]))).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
     // The triggers let a stored row change again too.
-    expect(sqliteOf(t).prepare("update spend set amount_micros = 1 where date = '2026-02-10'").run().changes).toBe(1);
+    expect(await rawSql(t.app).run("update spend set amount_micros = 1 where date = '2026-02-10'")).toBe(1);
     await ok(close('2026-02', { role: 'admin' }));
     closedProblem(await postSpend([line('a', '2026-02-11')]), ['2026-02'], ['items/0/date']);
   });
@@ -604,7 +595,7 @@ describe('the triggers under a closed February', () => {
 
   const refused = async (sql: string, message: string | RegExp = /^period_closed:2026-02:/) => {
     const before = await snapshot(t.app);
-    expect(() => sqliteOf(t).prepare(sql).run(), sql).toThrow(message);
+    await expect(rawSql(t.app).run(sql), sql).rejects.toThrow(message);
     expect(await snapshot(t.app)).toBe(before);
   };
 
@@ -641,13 +632,13 @@ describe('the triggers under a closed February', () => {
     await refused("delete from revenue where id = 'ord-feb'", /^period_closed:2026-02:revenue$/);
   });
 
-  it('let rows of the open months next door change', () => {
-    const run = (sql: string) => sqliteOf(t).prepare(sql).run().changes;
-    expect(run("update spend set amount_micros = 1 where date in ('2026-01-15', '2026-03-02')")).toBe(2);
-    expect(run(`update touchpoints set occurred_at = ${Date.parse('2026-03-01T00:00:00Z')} where id = 'tp-mar'`)).toBe(1);
-    expect(run(`update revenue set occurred_at = ${Date.parse('2026-01-31T23:59:59.999Z')} where id = 'ord-jan'`)).toBe(1);
-    expect(run("delete from commitments where id in ('io-jan', 'io-mar')")).toBe(2);
-    expect(run("update plans set amount_micros = 5 where month in ('2026-01', '2026-03')")).toBe(2);
+  it('let rows of the open months next door change', async () => {
+    const run = (sql: string) => rawSql(t.app).run(sql);
+    expect(await run("update spend set amount_micros = 1 where date in ('2026-01-15', '2026-03-02')")).toBe(2);
+    expect(await run(`update touchpoints set occurred_at = ${Date.parse('2026-03-01T00:00:00Z')} where id = 'tp-mar'`)).toBe(1);
+    expect(await run(`update revenue set occurred_at = ${Date.parse('2026-01-31T23:59:59.999Z')} where id = 'ord-jan'`)).toBe(1);
+    expect(await run("delete from commitments where id in ('io-jan', 'io-mar')")).toBe(2);
+    expect(await run("update plans set amount_micros = 5 where month in ('2026-01', '2026-03')")).toBe(2);
   });
 
   it('keep the history of closes and forecast snapshots append-only, whatever the month', async () => {
@@ -745,8 +736,8 @@ describe('reports of a closed February', () => {
     expect(await snapshot(t.app)).toBe(stored);
     expect((await t.call({ method: 'GET', url, role: 'viewer' })).body).toBe(before);
     // A stored January touchpoint cannot be changed or removed behind the API's back either.
-    expect(() => sqliteOf(t).prepare("update touchpoints set campaign_id = 'c' where occurred_at < ?").run(Date.UTC(2026, 1, 1))).toThrow(/^period_closed:2026-02:touchpoints$/);
-    expect(() => sqliteOf(t).prepare('delete from touchpoints where occurred_at < ?').run(Date.UTC(2026, 1, 1))).toThrow(/^period_closed:2026-02:touchpoints$/);
+    await expect(rawSql(t.app).run("update touchpoints set campaign_id = 'c' where occurred_at < ?", Date.UTC(2026, 1, 1))).rejects.toThrow(/^period_closed:2026-02:touchpoints$/);
+    await expect(rawSql(t.app).run('delete from touchpoints where occurred_at < ?', Date.UTC(2026, 1, 1))).rejects.toThrow(/^period_closed:2026-02:touchpoints$/);
   });
 
   it('read the same: a January conversion whose refund is dated in February cannot move to open March', async () => {
@@ -764,7 +755,7 @@ describe('reports of a closed February', () => {
     expect(await snapshot(t.app)).toBe(stored);
     expect((await t.call({ method: 'GET', url, role: 'viewer' })).body).toBe(before);
     // Nor behind the API's back; a conversion without a refund in a closed month still can change.
-    expect(() => sqliteOf(t).prepare("update revenue set occurred_at = occurred_at + 1 where id = 'ord-1'").run()).toThrow(/^period_closed:2026-02:revenue$/);
+    await expect(rawSql(t.app).run("update revenue set occurred_at = occurred_at + 1 where id = 'ord-1'")).rejects.toThrow(/^period_closed:2026-02:revenue$/);
     expect(await ok(postRevenue([conversion('ord-2', '2026-01-26T00:00:00Z', { amount: '10' })]))).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
     expect(await ok(postRevenue([conversion('ord-2', '2026-03-11T00:00:00Z', { amount: '10' })]))).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
   });
