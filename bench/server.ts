@@ -54,10 +54,10 @@ const app = await buildApp(
     host: '127.0.0.1',
     db: /^postgres(ql)?:\/\//.test(dbPath) ? { kind: 'postgres', url: dbPath } : { kind: 'sqlite', path: dbPath },
     adminKey,
-    logLevel: 'silent',
+    logLevel: (process.env.BENCH_SERVICE_LOG as 'silent' | undefined) ?? 'silent',
     rateLimit,
   },
-  { log: false, announceAdminKey: () => undefined },
+  { log: process.env.BENCH_SERVICE_LOG !== undefined, announceAdminKey: () => undefined },
 );
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();

@@ -68,11 +68,16 @@ $$;
 --> statement-breakpoint
 -- The statement triggers' functions, one per table: the documents are
 -- written out over the transition tables' columns (a call of
--- spendbook_audit_doc on a transition row would not be inlined).
+-- spendbook_audit_doc on a transition row would not be inlined). EXECUTE,
+-- not a static statement: PL/pgSQL would keep the plan made for the first
+-- statement of the session, often one that changed no row, and join 25,000
+-- old rows to 25,000 new ones in a nested loop; planned each time, it sees
+-- the transition tables' real sizes.
 --> statement-breakpoint
 CREATE FUNCTION spendbook_audit_spend_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'UPDATE' THEN
+    EXECUTE $q$
     INSERT INTO audit_events (at, actor_key_id, actor_name, action, entity, entity_id, before, after)
     SELECT coalesce(spendbook_setting('spendbook.actor_at'), to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
          spendbook_setting('spendbook.actor_key_id'), spendbook_setting('spendbook.actor_name'),
@@ -80,14 +85,15 @@ BEGIN
     FROM (SELECT row_number() OVER () AS ord, '{"id":' || coalesce(to_json(t.id)::text, 'null') || ',"source":' || coalesce(to_json(t.source)::text, 'null') || ',"campaign_id":' || coalesce(to_json(t.campaign_id)::text, 'null') || ',"date":' || coalesce(to_json(t.date)::text, 'null') || ',"reference":' || coalesce(to_json(t.reference)::text, 'null') || ',"amount_micros":' || coalesce(to_json(t.amount_micros::text)::text, 'null') || ',"currency":' || coalesce(to_json(t.currency)::text, 'null') || ',"version":' || coalesce(to_json(t.version)::text, 'null') || '}' AS doc FROM spendbook_old_rows t) o
     JOIN (SELECT row_number() OVER () AS ord, t.source || ' ' || t.campaign_id || ' ' || t.date || ' ' || t.reference AS entity_id, '{"id":' || coalesce(to_json(t.id)::text, 'null') || ',"source":' || coalesce(to_json(t.source)::text, 'null') || ',"campaign_id":' || coalesce(to_json(t.campaign_id)::text, 'null') || ',"date":' || coalesce(to_json(t.date)::text, 'null') || ',"reference":' || coalesce(to_json(t.reference)::text, 'null') || ',"amount_micros":' || coalesce(to_json(t.amount_micros::text)::text, 'null') || ',"currency":' || coalesce(to_json(t.currency)::text, 'null') || ',"version":' || coalesce(to_json(t.version)::text, 'null') || '}' AS doc FROM spendbook_new_rows t) n USING (ord)
     WHERE o.doc IS DISTINCT FROM n.doc
-    ORDER BY ord;
+    ORDER BY ord$q$;
   ELSE
+    EXECUTE $q$
     INSERT INTO audit_events (at, actor_key_id, actor_name, action, entity, entity_id, before, after)
     SELECT coalesce(spendbook_setting('spendbook.actor_at'), to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
          spendbook_setting('spendbook.actor_key_id'), spendbook_setting('spendbook.actor_name'),
            'delete', 'spend', o.entity_id, o.doc, NULL
     FROM (SELECT row_number() OVER () AS ord, t.source || ' ' || t.campaign_id || ' ' || t.date || ' ' || t.reference AS entity_id, '{"id":' || coalesce(to_json(t.id)::text, 'null') || ',"source":' || coalesce(to_json(t.source)::text, 'null') || ',"campaign_id":' || coalesce(to_json(t.campaign_id)::text, 'null') || ',"date":' || coalesce(to_json(t.date)::text, 'null') || ',"reference":' || coalesce(to_json(t.reference)::text, 'null') || ',"amount_micros":' || coalesce(to_json(t.amount_micros::text)::text, 'null') || ',"currency":' || coalesce(to_json(t.currency)::text, 'null') || ',"version":' || coalesce(to_json(t.version)::text, 'null') || '}' AS doc FROM spendbook_old_rows t) o
-    ORDER BY ord;
+    ORDER BY ord$q$;
   END IF;
   RETURN NULL;
 END $$;
@@ -105,6 +111,7 @@ CREATE TRIGGER audit_spend_delete AFTER DELETE ON spend REFERENCING OLD TABLE AS
 CREATE FUNCTION spendbook_audit_touchpoints_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'UPDATE' THEN
+    EXECUTE $q$
     INSERT INTO audit_events (at, actor_key_id, actor_name, action, entity, entity_id, before, after)
     SELECT coalesce(spendbook_setting('spendbook.actor_at'), to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
          spendbook_setting('spendbook.actor_key_id'), spendbook_setting('spendbook.actor_name'),
@@ -112,14 +119,15 @@ BEGIN
     FROM (SELECT row_number() OVER () AS ord, '{"id":' || coalesce(to_json(t.id)::text, 'null') || ',"customer_id":' || coalesce(to_json(t.customer_id)::text, 'null') || ',"campaign_id":' || coalesce(to_json(t.campaign_id)::text, 'null') || ',"occurred_at":' || coalesce(to_json(t.occurred_at)::text, 'null') || '}' AS doc FROM spendbook_old_rows t) o
     JOIN (SELECT row_number() OVER () AS ord, t.id AS entity_id, '{"id":' || coalesce(to_json(t.id)::text, 'null') || ',"customer_id":' || coalesce(to_json(t.customer_id)::text, 'null') || ',"campaign_id":' || coalesce(to_json(t.campaign_id)::text, 'null') || ',"occurred_at":' || coalesce(to_json(t.occurred_at)::text, 'null') || '}' AS doc FROM spendbook_new_rows t) n USING (ord)
     WHERE o.doc IS DISTINCT FROM n.doc
-    ORDER BY ord;
+    ORDER BY ord$q$;
   ELSE
+    EXECUTE $q$
     INSERT INTO audit_events (at, actor_key_id, actor_name, action, entity, entity_id, before, after)
     SELECT coalesce(spendbook_setting('spendbook.actor_at'), to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
          spendbook_setting('spendbook.actor_key_id'), spendbook_setting('spendbook.actor_name'),
            'delete', 'touchpoint', o.entity_id, o.doc, NULL
     FROM (SELECT row_number() OVER () AS ord, t.id AS entity_id, '{"id":' || coalesce(to_json(t.id)::text, 'null') || ',"customer_id":' || coalesce(to_json(t.customer_id)::text, 'null') || ',"campaign_id":' || coalesce(to_json(t.campaign_id)::text, 'null') || ',"occurred_at":' || coalesce(to_json(t.occurred_at)::text, 'null') || '}' AS doc FROM spendbook_old_rows t) o
-    ORDER BY ord;
+    ORDER BY ord$q$;
   END IF;
   RETURN NULL;
 END $$;
@@ -137,6 +145,7 @@ CREATE TRIGGER audit_touchpoints_delete AFTER DELETE ON touchpoints REFERENCING 
 CREATE FUNCTION spendbook_audit_revenue_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'UPDATE' THEN
+    EXECUTE $q$
     INSERT INTO audit_events (at, actor_key_id, actor_name, action, entity, entity_id, before, after)
     SELECT coalesce(spendbook_setting('spendbook.actor_at'), to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
          spendbook_setting('spendbook.actor_key_id'), spendbook_setting('spendbook.actor_name'),
@@ -144,14 +153,15 @@ BEGIN
     FROM (SELECT row_number() OVER () AS ord, '{"id":' || coalesce(to_json(t.id)::text, 'null') || ',"customer_id":' || coalesce(to_json(t.customer_id)::text, 'null') || ',"occurred_at":' || coalesce(to_json(t.occurred_at)::text, 'null') || ',"amount_micros":' || coalesce(to_json(t.amount_micros::text)::text, 'null') || ',"currency":' || coalesce(to_json(t.currency)::text, 'null') || ',"refund_of":' || coalesce(to_json(t.refund_of)::text, 'null') || '}' AS doc FROM spendbook_old_rows t) o
     JOIN (SELECT row_number() OVER () AS ord, t.id AS entity_id, '{"id":' || coalesce(to_json(t.id)::text, 'null') || ',"customer_id":' || coalesce(to_json(t.customer_id)::text, 'null') || ',"occurred_at":' || coalesce(to_json(t.occurred_at)::text, 'null') || ',"amount_micros":' || coalesce(to_json(t.amount_micros::text)::text, 'null') || ',"currency":' || coalesce(to_json(t.currency)::text, 'null') || ',"refund_of":' || coalesce(to_json(t.refund_of)::text, 'null') || '}' AS doc FROM spendbook_new_rows t) n USING (ord)
     WHERE o.doc IS DISTINCT FROM n.doc
-    ORDER BY ord;
+    ORDER BY ord$q$;
   ELSE
+    EXECUTE $q$
     INSERT INTO audit_events (at, actor_key_id, actor_name, action, entity, entity_id, before, after)
     SELECT coalesce(spendbook_setting('spendbook.actor_at'), to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
          spendbook_setting('spendbook.actor_key_id'), spendbook_setting('spendbook.actor_name'),
            'delete', 'revenue', o.entity_id, o.doc, NULL
     FROM (SELECT row_number() OVER () AS ord, t.id AS entity_id, '{"id":' || coalesce(to_json(t.id)::text, 'null') || ',"customer_id":' || coalesce(to_json(t.customer_id)::text, 'null') || ',"occurred_at":' || coalesce(to_json(t.occurred_at)::text, 'null') || ',"amount_micros":' || coalesce(to_json(t.amount_micros::text)::text, 'null') || ',"currency":' || coalesce(to_json(t.currency)::text, 'null') || ',"refund_of":' || coalesce(to_json(t.refund_of)::text, 'null') || '}' AS doc FROM spendbook_old_rows t) o
-    ORDER BY ord;
+    ORDER BY ord$q$;
   END IF;
   RETURN NULL;
 END $$;
