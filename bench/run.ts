@@ -25,7 +25,15 @@
  * and prints every rate, the ratio of HTTP to each raw rate (saying which
  * one the target uses), the service's peak memory, and a check that each
  * database holds exactly what was sent (row count and the bigint sum of the
- * micros).
+ * micros). After the timed ingest it re-sends the first batch as it was
+ * (nothing changes) and then restated (every amount one cent more: every
+ * line an update, each with its audit event), and times both.
+ *
+ * With `--db postgres` (or BENCH_DB=postgres) the spend and attribution
+ * suites run on a throwaway PostgreSQL server of their own (bench/store.ts:
+ * settings tuned as a deployment's, durable commits), a fresh database per
+ * measured run, and the raw anchor is `COPY spend (...) FROM STDIN` of the
+ * same rows into the same migrated, empty table, sent by psql.
  *
  *   npm run bench                          500,000 lines, batches of 25,000
  *   npm run bench -- --rows 100000 --batch 50000 --campaigns 1000
@@ -38,12 +46,12 @@
  *   npm run bench -- --suite start         only `npm start` on an empty database -> /healthz (bench/start.ts)
  *   npm run bench -- --suite create        only the 100,000-campaign import and batch (bench/create.ts)
  *   npm run bench -- --suite create --create-rows 20000    fewer campaigns
+ *   npm run bench -- --db postgres --suite spend            spend ingest on PostgreSQL (also attribution)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { openDatabase } from '../src/db.js';
 import { SPEND_UPSERT_CHUNK, SPEND_UPSERT_SQL, spendUpsertSql } from '../src/features/spend/service.js';
 import { runAttributionBench } from './attribution.js';
@@ -53,6 +61,7 @@ import { runCreateBench } from './create.js';
 import { makeCampaigns, makeSpendRows, type BenchRow } from './data.js';
 import { ask, fmtInt, fmtMiB, fmtRate, percentile, post, startServer, stopServer, table } from './harness.js';
 import type { ServerStats } from './server.js';
+import { copyFrom, openBenchStore, parseDbKind, writeCopyFile, type BenchDbKind, type BenchStore } from './store.js';
 
 const TARGET_ROWS_PER_SECOND = 100_000;
 const TARGET_RATIO = 0.5;
@@ -71,6 +80,8 @@ interface Options {
   importRows: number;
   /** Data set L's counts times this (customers, touchpoints, conversions); 1 is docs/performance.md's L. */
   scale: number;
+  /** The store the spend and attribution suites run on. */
+  db: BenchDbKind;
 }
 
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
@@ -107,7 +118,11 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
       if (!(scale > 0 && scale <= 1)) throw new Error(`--scale must be a number in (0, 1] (got ${raw})`);
       return scale;
     })(),
+    db: parseDbKind(argv, env),
   };
+  if (options.db === 'postgres' && options.suite !== 'all' && options.suite !== 'spend' && options.suite !== 'attribution') {
+    throw new Error('--db postgres runs the spend and attribution suites only (--suite spend, --suite attribution, or both by default)');
+  }
   if (options.batch > 100_000) throw new Error('--batch must be at most 100,000 (the API refuses larger batches)');
   return options;
 }
@@ -180,12 +195,14 @@ interface HttpResult {
   unchanged: number;
   latenciesMs: number[];
   resend: { ms: number; unchanged: number } | null;
+  /** The first batch again with every amount one cent more: every line restated. */
+  restate: { ms: number; updated: number } | null;
   /** CPU time the service used while the spend was posted. */
   cpuSeconds: number;
   memory: ServerStats;
 }
 
-async function runHttp(dbPath: string, bodies: Buffer[], campaignBodies: Buffer[], profileDir: string | null): Promise<HttpResult> {
+async function runHttp(dbPath: string, bodies: Buffer[], restated: Buffer | null, campaignBodies: Buffer[], profileDir: string | null): Promise<HttpResult> {
   const { child, port } = await startServer(dbPath, profileDir);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   try {
@@ -219,8 +236,17 @@ async function runHttp(dbPath: string, bodies: Buffer[], campaignBodies: Buffer[
       if (answer.status !== 200) throw new Error(`re-sent POST /v1/spend answered ${answer.status}: ${answer.body.slice(0, 500)}`);
       resend = { ms, unchanged: (JSON.parse(answer.body) as typeof totals).unchanged };
     }
+    // Restating a batch (a platform's corrected export): an update and an audit event a line.
+    let restate: HttpResult['restate'] = null;
+    if (restated) {
+      const sent = process.hrtime.bigint();
+      const answer = await post(agent, port, '/v1/spend', restated);
+      const ms = Number(process.hrtime.bigint() - sent) / 1e6;
+      if (answer.status !== 200) throw new Error(`restated POST /v1/spend answered ${answer.status}: ${answer.body.slice(0, 500)}`);
+      restate = { ms, updated: (JSON.parse(answer.body) as typeof totals).updated };
+    }
     const memory = await ask<ServerStats>(child, 'stats');
-    return { seconds, ...totals, latenciesMs, resend, cpuSeconds: (after.cpuMicros - before.cpuMicros) / 1e6, memory };
+    return { seconds, ...totals, latenciesMs, resend, restate, cpuSeconds: (after.cpuMicros - before.cpuMicros) / 1e6, memory };
   } finally {
     agent.destroy();
     await stopServer(child);
@@ -234,55 +260,76 @@ interface DbTotals {
   sum: bigint;
 }
 
-function dbTotals(dbPath: string): DbTotals {
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    const row = db.prepare('select count(*) as count, coalesce(sum(amount_micros), 0) as sum from spend').safeIntegers(true).get() as DbTotals;
-    return row;
-  } finally {
-    db.close();
-  }
+async function dbTotals(store: BenchStore, target: string): Promise<DbTotals> {
+  return {
+    count: await store.value(target, 'select count(*) from spend'),
+    sum: await store.value(target, 'select coalesce(sum(amount_micros), 0) from spend'),
+  };
 }
+
+/** Micros as a decimal string ("12.345678"): what a restated line sends. */
+const microsText = (micros: bigint) => `${micros / 1_000_000n}.${String(micros % 1_000_000n).padStart(6, '0')}`;
+
+/** The raw anchor on PostgreSQL: COPY of the same rows into a fresh migrated database, one transaction. */
+const COPY_LABEL = 'raw COPY spend FROM STDIN (psql), the target baseline';
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2), process.env);
   const dir = mkdtempSync(join(tmpdir(), 'spendbook-bench-'));
   const out = (text: string) => process.stdout.write(`${text}\n`);
+  const store = await openBenchStore(options.db, dir);
   try {
     // Other processes on the machine slow every figure below, and not all equally: say how busy it was.
-    out(`node ${process.version}, ${availableParallelism()} CPUs (1-minute load average ${loadavg()[0]!.toFixed(2)}), SQLite files in ${dir}\n`);
+    out(`node ${process.version}, ${availableParallelism()} CPUs (1-minute load average ${loadavg()[0]!.toFixed(2)}), temp dir ${dir}`);
+    out(`store: ${store.where}\n`);
     let ok = true;
+    const sqliteOnly = options.db === 'sqlite';
     // First, while the machine is as quiet as this run leaves it.
-    if (options.suite === 'all' || options.suite === 'start') {
+    if ((options.suite === 'all' && sqliteOnly) || options.suite === 'start') {
       ok = (await runStartBench(dir, { runs: 5 }, out)) && ok;
       if (options.suite === 'all') out('\n');
     }
-    if (options.suite === 'all' || options.suite === 'spend') ok = (await spendSuite(options, dir, out)) && ok;
-    if (options.suite === 'all' || options.suite === 'import') {
+    if (options.suite === 'all' || options.suite === 'spend') ok = (await spendSuite(options, dir, store, out)) && ok;
+    if ((options.suite === 'all' && sqliteOnly) || options.suite === 'import') {
       if (options.suite === 'all') out('\n');
       ok = (await runImportBench(dir, { rows: options.importRows, campaigns: 1_000, batchRows: 50_000 }, out)) && ok;
     }
-    if (options.suite === 'all' || options.suite === 'create') {
+    if ((options.suite === 'all' && sqliteOnly) || options.suite === 'create') {
       if (options.suite === 'all') out('\n');
       ok = (await runCreateBench(dir, options.createRows, out)) && ok;
     }
     if (options.suite === 'all' || options.suite === 'attribution') {
       if (options.suite === 'all') out('\n');
-      ok = (await runAttributionBench(dir, { scale: options.scale, batch: options.batch, profileDir: options.profile ? dir : null }, out)) && ok;
+      ok = (await runAttributionBench(dir, store, { scale: options.scale, batch: options.batch, profileDir: options.profile ? dir : null }, out)) && ok;
       out(`\n(1-minute load average at the end ${loadavg()[0]!.toFixed(2)})`);
     }
     if (options.profile) out(`\nCPU profiles of the service (open in Chrome DevTools): ${dir}/*.cpuprofile`);
     if (!ok) process.exitCode = 1;
   } finally {
+    await store.close();
     if (!options.keep) rmSync(dir, { recursive: true, force: true });
   }
 }
 
+/** A raw anchor's figures, whichever store: the three better-sqlite3 ways, or PostgreSQL's COPY. */
+interface Anchor {
+  label: string;
+  letter: string;
+  /** The one the ratio target is judged against. */
+  target: boolean;
+  seconds: number;
+  /** The writer's CPU time, when it is this process (not psql's). */
+  cpuSeconds: number | null;
+  /** Where it wrote, checked afterwards. */
+  where: string;
+  /** Rows it says it wrote. */
+  changed: number;
+}
+
 /** The spend ingest suite; true when every correctness check passed. */
-async function spendSuite(options: Options, dir: string, out: (text: string) => void): Promise<boolean> {
+async function spendSuite(options: Options, dir: string, store: BenchStore, out: (text: string) => void): Promise<boolean> {
   {
-    out(`Spendbook ingest benchmark: ${fmtInt(options.rows)} spend lines, ${fmtInt(options.campaigns)} campaigns, batches of ${fmtInt(options.batch)}`);
-    // Other processes on the machine slow every figure below, and not all equally: say how busy it was.
+    out(`Spendbook ingest benchmark (${store.kind}): ${fmtInt(options.rows)} spend lines, ${fmtInt(options.campaigns)} campaigns, batches of ${fmtInt(options.batch)}`);
 
     const campaigns = makeCampaigns(options.campaigns);
     const rows = makeSpendRows(options.rows, options.campaigns);
@@ -291,40 +338,57 @@ async function spendSuite(options: Options, dir: string, out: (text: string) => 
     const bodies = batches.map((batch) => Buffer.from(JSON.stringify({ items: batch.map((row) => row.line) })));
     const campaignBodies: Buffer[] = [];
     for (let i = 0; i < campaigns.length; i += 10_000) campaignBodies.push(Buffer.from(JSON.stringify({ items: campaigns.slice(i, i + 10_000) })));
+    // Batch 0 restated: every amount one cent (10,000 micros) more.
+    const restated = batches.length
+      ? Buffer.from(JSON.stringify({ items: batches[0]!.map(({ line, micros }) => ({ ...line, amount: microsText(micros + 10_000n) })) }))
+      : null;
     const expectedSum = rows.reduce((sum, row) => sum + row.micros, 0n);
+    const expectedAfterRestate = expectedSum + 10_000n * BigInt(batches[0]?.length ?? 0);
     const bodyBytes = bodies.reduce((sum, body) => sum + body.length, 0);
     out(`generated: ${fmtInt(bodies.length)} POST bodies, ${fmtMiB(bodyBytes)} of JSON (${(bodyBytes / rows.length).toFixed(0)} bytes a line)`);
 
-    if (options.breakdown) {
+    if (options.breakdown && store.kind === 'sqlite') {
       out('\nwhere a batch’s time goes, in-process:');
       const { runBreakdown } = await import('./breakdown.js');
       out(await runBreakdown(dir, campaigns, batches.slice(0, 4)));
     }
 
-    const raws: RawResult[] = [];
-    const rawPaths = new Map<RawMode, string>();
+    const anchors: Anchor[] = [];
     out('');
-    for (const mode of ['insert', 'upsert', 'multi'] as const) {
-      out(`${RAW_LABELS[mode]} ...`);
-      rawPaths.set(mode, join(dir, `raw-${mode}.db`));
-      raws.push(runRaw(rawPaths.get(mode)!, batches, mode));
+    if (store.kind === 'sqlite') {
+      for (const mode of ['insert', 'upsert', 'multi'] as const) {
+        out(`${RAW_LABELS[mode]} ...`);
+        const path = await store.fresh(`raw-${mode}`);
+        const raw = runRaw(path, batches, mode);
+        anchors.push({ label: RAW_LABELS[mode], letter: RAW_LETTERS[mode], target: mode === 'insert', seconds: raw.seconds, cpuSeconds: raw.cpuSeconds, where: path, changed: raw.changed });
+      }
+    } else {
+      out(`${COPY_LABEL} ...`);
+      const url = await store.fresh('raw_copy', { migrated: true });
+      const file = join(dir, 'spend.copy');
+      const toRow = ({ line, micros }: BenchRow) => [line.source, line.campaignId, line.date, line.reference ?? '', micros, line.currency, 1];
+      writeCopyFile(file, batches.map((batch) => batch.map(toRow)));
+      const copied = await copyFrom(url, 'spend', ['source', 'campaign_id', 'date', 'reference', 'amount_micros', 'currency', 'version'], file);
+      rmSync(file);
+      anchors.push({ label: COPY_LABEL, letter: 'COPY', target: true, seconds: copied.seconds, cpuSeconds: null, where: url, changed: copied.rows });
     }
     out(`http ingest through the service on 127.0.0.1 ...`);
-    const httpPath = join(dir, 'http.db');
-    const result = await runHttp(httpPath, bodies, campaignBodies, options.profile ? dir : null);
+    const httpTarget = await store.fresh('http');
+    const result = await runHttp(httpTarget, bodies, restated, campaignBodies, options.profile ? dir : null);
 
     const httpRate = rows.length / result.seconds;
-    const baseline = raws.find((raw) => raw.mode === 'insert')!;
-    const baselineRate = rows.length / baseline.seconds;
-    const ratio = httpRate / baselineRate;
+    const baseline = anchors.find((anchor) => anchor.target)!;
+    const ratio = httpRate / (rows.length / baseline.seconds);
     const sorted = [...result.latenciesMs].sort((a, b) => a - b);
-    const rawRows = raws.flatMap((raw): [string, string][] => {
-      const rate = rows.length / raw.seconds;
-      const target = raw.mode === 'insert' ? ` (target >= ${TARGET_RATIO})` : ' (for information)';
+    const rawRows = anchors.flatMap((anchor): [string, string][] => {
+      const rate = rows.length / anchor.seconds;
+      const target = anchor.target ? ` (target >= ${TARGET_RATIO})` : ' (for information)';
       return [
-        [RAW_LABELS[raw.mode], `${fmtRate(rows.length, raw.seconds)} rows/s (${raw.seconds.toFixed(2)} s)`],
-        ['  of which CPU (rest: disk, WAL checkpoints)', `${raw.cpuSeconds.toFixed(2)} s = ${fmtRate(rows.length, raw.cpuSeconds)} rows/s`],
-        [`  ratio HTTP / ${RAW_LETTERS[raw.mode]}${target}`, (httpRate / rate).toFixed(2)],
+        [anchor.label, `${fmtRate(rows.length, anchor.seconds)} rows/s (${anchor.seconds.toFixed(2)} s)`],
+        ...(anchor.cpuSeconds === null
+          ? []
+          : [['  of which CPU (rest: disk, WAL checkpoints)', `${anchor.cpuSeconds.toFixed(2)} s = ${fmtRate(rows.length, anchor.cpuSeconds)} rows/s`] as [string, string]]),
+        [`  ratio HTTP / ${anchor.letter}${target}`, (httpRate / rate).toFixed(2)],
         ['  service time per line above it', `${(1e6 / httpRate - 1e6 / rate).toFixed(1)} µs`],
       ];
     });
@@ -338,6 +402,10 @@ async function spendSuite(options: Options, dir: string, out: (text: string) => 
         ['  service CPU meanwhile (one thread)', `${result.cpuSeconds.toFixed(2)} s = ${((100 * result.cpuSeconds) / result.seconds).toFixed(0)}% of a core`],
         ...rawRows,
         ['POST latency min / p50 / max', `${sorted[0]!.toFixed(0)} / ${percentile(sorted, 0.5).toFixed(0)} / ${sorted.at(-1)!.toFixed(0)} ms`],
+        ...(result.resend ? [['batch 0 re-sent as it was (no change)', `${fmtInt(Math.round(result.resend.ms))} ms`] as [string, string]] : []),
+        ...(result.restate
+          ? [['batch 0 restated (every line updated, audited)', `${fmtInt(Math.round(result.restate.ms))} ms = ${fmtRate(batches[0]!.length, result.restate.ms / 1000)} lines/s`] as [string, string]]
+          : []),
         ['service peak RSS (maxRSS)', fmtMiB(result.memory.maxRssBytes)],
         ['service peak heap used (sampled)', fmtMiB(result.memory.peakHeapUsedBytes)],
         ['service peak heap+external (sampled)', fmtMiB(result.memory.peakHeapTotalBytes)],
@@ -350,34 +418,42 @@ async function spendSuite(options: Options, dir: string, out: (text: string) => 
     const memoryOk = result.memory.maxRssBytes < 1024 ** 3;
     out(
       `\ntargets: HTTP >= ${fmtInt(TARGET_ROWS_PER_SECOND)} rows/s: ${rateOk ? 'met' : 'MISSED'}; ` +
-        `HTTP >= ${TARGET_RATIO} x (a) raw per-line INSERT: ${ratioOk ? 'met' : 'MISSED'} (${ratio.toFixed(2)}); ` +
+        `HTTP >= ${TARGET_RATIO} x ${store.kind === 'sqlite' ? '(a) raw per-line INSERT' : 'raw COPY'}: ${ratioOk ? 'met' : 'MISSED'} (${ratio.toFixed(2)}); ` +
         `peak RSS < 1 GiB: ${memoryOk ? 'met' : 'MISSED'}`,
     );
-    const ceiling = raws.find((raw) => raw.mode === 'multi')!;
-    if (!rateOk && rows.length / ceiling.seconds < TARGET_ROWS_PER_SECOND) {
+    const ceiling = anchors.find((anchor) => anchor.letter === RAW_LETTERS.multi);
+    if (ceiling && !rateOk && rows.length / ceiling.seconds < TARGET_ROWS_PER_SECOND) {
       out(
         `  the writes alone (raw (c): no HTTP, no parsing, no checks) run at ${fmtRate(rows.length, ceiling.seconds)} rows/s on this machine;\n` +
           '  the service makes the same writes with the same statements on one thread, so it cannot be faster than that',
       );
     }
 
-    const httpDb = dbTotals(httpPath);
+    const httpDb = await dbTotals(store, httpTarget);
+    const spendAudits = Number(await store.value(httpTarget, `select count(*) from audit_events where entity = 'spend' and action = 'update'`));
+    const restatedSum = result.restate ? expectedAfterRestate : expectedSum;
     const checks: [string, boolean][] = [
       [`HTTP db rows ${fmtInt(httpDb.count)} = lines sent ${fmtInt(rows.length)}`, httpDb.count === BigInt(rows.length)],
-      [`HTTP db SUM(amount_micros) ${httpDb.sum} = bigint sum sent ${expectedSum}`, httpDb.sum === expectedSum],
+      [`HTTP db SUM(amount_micros) ${httpDb.sum} = bigint sum sent ${restatedSum}${result.restate ? ' (batch 0 restated)' : ''}`, httpDb.sum === restatedSum],
       [`answers counted inserted ${fmtInt(result.inserted)}, updated ${result.updated}, unchanged ${result.unchanged}`, result.inserted === rows.length && result.updated === 0 && result.unchanged === 0],
     ];
-    for (const raw of raws) {
-      const rawDb = dbTotals(rawPaths.get(raw.mode)!);
+    for (const anchor of anchors) {
+      const rawDb = await dbTotals(store, anchor.where);
       checks.push([
-        `raw ${raw.mode} db rows ${fmtInt(rawDb.count)}, SUM ${rawDb.sum}, changed ${fmtInt(raw.changed)}`,
-        rawDb.count === BigInt(rows.length) && rawDb.sum === expectedSum && raw.changed === rows.length,
+        `raw ${anchor.letter} db rows ${fmtInt(rawDb.count)}, SUM ${rawDb.sum}, changed ${fmtInt(anchor.changed)}`,
+        rawDb.count === BigInt(rows.length) && rawDb.sum === expectedSum && anchor.changed === rows.length,
       ]);
     }
     if (result.resend) {
       checks.push([
         `re-sent batch 0 in ${result.resend.ms.toFixed(0)} ms: ${fmtInt(result.resend.unchanged)} of ${fmtInt(batches[0]!.length)} unchanged, table unchanged`,
         result.resend.unchanged === batches[0]!.length,
+      ]);
+    }
+    if (result.restate) {
+      checks.push([
+        `restated batch 0 in ${result.restate.ms.toFixed(0)} ms: ${fmtInt(result.restate.updated)} of ${fmtInt(batches[0]!.length)} updated, ${fmtInt(spendAudits)} spend update audit events`,
+        result.restate.updated === batches[0]!.length && spendAudits === batches[0]!.length,
       ]);
     }
     out('\ncorrectness:');

@@ -2,7 +2,7 @@
  * The service under benchmark, in its own process so that the client's work
  * (serialising, sending) does not share its event loop and its memory
  * figures are its own. It runs the real composition root over the SQLite
- * file it is given, listens on 127.0.0.1 on a free port, and talks to the
+ * file or the postgres:// URL it is given, listens on 127.0.0.1 on a free port, and talks to the
  * harness over IPC: it reports its port when ready, and its peak memory
  * when asked.
  */
@@ -49,8 +49,15 @@ const sampler = setInterval(sample, 20);
 // reads it (the reliability suite's load test raises it for its child).
 const { rateLimit } = loadConfig({ SPENDBOOK_RATE_LIMIT: process.env.SPENDBOOK_RATE_LIMIT });
 const app = await buildApp(
-  { port: 0, host: '127.0.0.1', db: { kind: 'sqlite', path: dbPath }, adminKey, logLevel: 'silent', rateLimit },
-  { log: false, announceAdminKey: () => undefined },
+  {
+    port: 0,
+    host: '127.0.0.1',
+    db: /^postgres(ql)?:\/\//.test(dbPath) ? { kind: 'postgres', url: dbPath } : { kind: 'sqlite', path: dbPath },
+    adminKey,
+    logLevel: (process.env.BENCH_SERVICE_LOG as 'silent' | undefined) ?? 'silent',
+    rateLimit,
+  },
+  { log: process.env.BENCH_SERVICE_LOG !== undefined, announceAdminKey: () => undefined },
 );
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();

@@ -221,6 +221,67 @@ describe('audit triggers on PostgreSQL', () => {
     expect(planUpdate.after).toBe('{"campaign_id":"aud","month":"2026-04","amount_micros":"9007199254740993","currency":"EUR","revision":2}');
   });
 
+  // Spend, touchpoints and revenue record updates and deletes with one statement trigger per statement (migration 0005),
+  // over its transition tables: statements of several rows, upserts among them, must still record SQLite's events.
+  const BULK: [string, unknown[]][] = [
+    // Ids given: after the deletes above SQLite reuses a rowid where PostgreSQL's sequence moves on.
+    [`insert into spend (id, source, campaign_id, date, reference, amount_micros, currency, version) values
+      (101, 'api', 'bulk', '2026-04-01', '', 1000000, 'USD', 1), (102, 'api', 'bulk', '2026-04-02', ?, 2000000, 'USD', 1),
+      (103, 'api', 'bulk', '2026-04-03', '', 3000000, 'EUR', 1), (104, 'api', 'bulk', '2026-04-04', '', 4000000, 'USD', 1),
+      (105, 'api', 'bulk', '2026-04-05', '', 5, 'USD', 1)`, [TRICKY]],
+    // Upsert: the first line restated, the third re-sent as it is (no event). (No new line: PostgreSQL would draw
+    // an id for every proposed row, conflicting or not, which the service's own upsert avoids.)
+    [`insert into spend (source, campaign_id, date, reference, amount_micros, currency, version) values
+      ('api', 'bulk', '2026-04-01', '', 1500000, 'USD', 1), ('api', 'bulk', '2026-04-03', '', 3000000, 'EUR', 1)
+      on conflict (date, campaign_id, source, reference) do update set amount_micros = excluded.amount_micros, version = spend.version + 1
+      where spend.amount_micros <> excluded.amount_micros`, []],
+    [`update spend set amount_micros = amount_micros + 1 where campaign_id = 'bulk' and date <= '2026-04-03'`, []],
+    // Nothing audited changes: no events.
+    [`update spend set version = version where campaign_id = 'bulk'`, []],
+    [`delete from spend where campaign_id = 'bulk'`, []],
+    [`insert into touchpoints (id, customer_id, campaign_id, occurred_at) values ('b1', 'cu', 'bulk', 1), ('b2', 'cu', 'bulk', 2), ('b3', ?, 'bulk', 3)`, [TRICKY]],
+    [`update touchpoints set occurred_at = occurred_at + 10 where campaign_id = 'bulk' and id <> 'b2'`, []],
+    [`delete from touchpoints where campaign_id = 'bulk'`, []],
+    [`insert into revenue (id, customer_id, occurred_at, amount_micros, currency, refund_of) values ('br1', 'cu', 1, 7, 'USD', null), ('br2', 'cu', 2, -7, 'USD', 'br1')`, []],
+    [`update revenue set amount_micros = amount_micros * 2 where id like 'br%'`, []],
+    [`delete from revenue where id like 'br%'`, []],
+  ];
+
+  it('records statements of many rows (updates, upserts, deletes) as SQLite does, one event a changed row', async () => {
+    const db = sqlite.sqlite;
+    const sqliteStart = db.prepare('select coalesce(max(id), 0) from audit_events').pluck().get() as number;
+    db.transaction(() => {
+      db.prepare('insert or replace into audit_context (id, key_id, name, at) values (1, ?, ?, ?)').run(ACTOR.keyId, ACTOR.name, ACTOR.at);
+      for (const [text, params] of BULK) db.prepare(text).run(...params);
+      db.prepare('delete from audit_context').run();
+    })();
+    const expected = db.prepare(`select ${COLUMNS} from audit_events where id > ? order by id`).all(sqliteStart) as Record<string, unknown>[];
+
+    const pgStart = Number((await pool.query('select coalesce(max(id), 0) as id from audit_events')).rows[0].id);
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      await client.query(
+        `select set_config('spendbook.actor_key_id', $1, true), set_config('spendbook.actor_name', $2, true), set_config('spendbook.actor_at', $3, true)`,
+        [ACTOR.keyId, ACTOR.name, ACTOR.at],
+      );
+      for (const [text, params] of BULK) await client.query(numbered(text), params);
+      await client.query('commit');
+    } finally {
+      client.release();
+    }
+    const got = (await pool.query(`select ${COLUMNS} from audit_events where id > $1 order by id`, [pgStart])).rows;
+
+    // Spend: 1 upserted + 3 updated + 5 deleted; touchpoints: 2 updated + 3 deleted; revenue: 2 updated + 2 deleted.
+    expect(expected.length).toBe(1 + 3 + 5 + 2 + 3 + 2 + 2);
+    // Within one statement neither store promises an order of rows (PostgreSQL's follows the heap, which updates reorder):
+    // the same events, statement by statement.
+    const key = (e: Record<string, unknown>) => JSON.stringify([e.entity, e.action, e.entity_id, e.before, e.after]);
+    expect(got.map(key).sort()).toEqual(expected.map(key).sort());
+    expect(got.map((e: Record<string, unknown>) => `${e.entity} ${e.action}`)).toEqual(expected.map((e: Record<string, unknown>) => `${e.entity} ${e.action}`));
+    expect(new Set(got.map((e: Record<string, unknown>) => `${e.at} ${e.actor_key_id} ${e.actor_name}`))).toEqual(new Set([`${ACTOR.at} ${ACTOR.keyId} ${ACTOR.name}`]));
+  });
+
   it('leaves no actor behind for the next transaction on the same connection', async () => {
     const client = await pool.connect();
     try {
