@@ -1,8 +1,9 @@
 /**
  * Report periods against the real service (bench/server.ts in a child
  * process, over a SQLite file or a PostgreSQL database):
- * `GET /v1/reports/burn?month=9999-12` used to spin for a minute, grow past 3 GB and take the process down. Here every
- * report and POST /v1/forecasts gets generated period parameters, any
+ * `GET /v1/reports/burn?month=9999-12` used to spin for a minute, grow
+ * past 3 GB and take the process down. Here every report and
+ * POST /v1/forecasts gets generated period parameters, any
  * syntactically valid value (years 0000 to 9999, months 00 to 13, days 01
  * to 31, see test/period-params.ts), over real HTTP: each answer must come
  * within a second and be a 200 (201) or a 400 naming a period field, and at
