@@ -61,6 +61,7 @@ export interface StartOptions {
 /** A child started from a vitest worker (the reliability suite): tsx's loader, and a rate limit it never reaches. */
 export const WORKER_CHILD: StartOptions = { execArgv: ['--import', 'tsx'], env: { ...process.env, SPENDBOOK_RATE_LIMIT: '1000000' } };
 
+/** `dbPath`: a SQLite file, or a postgres:// URL (read as SPENDBOOK_DB is). */
 export function startServer(
   dbPath: string,
   profileDir: string | null,

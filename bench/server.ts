@@ -2,7 +2,8 @@
  * The service under benchmark, in its own process so that the client's work
  * (serialising, sending) does not share its event loop and its memory
  * figures are its own. It runs the real composition root over the SQLite
- * file or the postgres:// URL it is given, listens on 127.0.0.1 on a free port, and talks to the
+  { port: 0, host: '127.0.0.1', db, adminKey, logLevel: (process.env.BENCH_SERVICE_LOG as 'silent' | undefined) ?? 'silent', rateLimit },
+  { log: process.env.BENCH_SERVICE_LOG !== undefined, announceAdminKey: () => undefined },
  * harness over IPC: it reports its port when ready, and its peak memory
  * when asked.
  */
@@ -45,10 +46,11 @@ const sample = () => {
 // the heap figures are a lower bound; maxRSS is the high-water mark of all.
 const sampler = setInterval(sample, 20);
 
-// The rate limit is the service's, from SPENDBOOK_RATE_LIMIT as the service
-// reads it (the reliability suite's load test raises it for its child).
-const { rateLimit } = loadConfig({ SPENDBOOK_RATE_LIMIT: process.env.SPENDBOOK_RATE_LIMIT });
+// The store is read as SPENDBOOK_DB is (a file path, or a postgres:// URL: the reliability suite runs
+// on both), the rate limit from SPENDBOOK_RATE_LIMIT (the reliability suite raises it for its child).
+const { db, rateLimit } = loadConfig({ SPENDBOOK_DB: dbPath, SPENDBOOK_RATE_LIMIT: process.env.SPENDBOOK_RATE_LIMIT });
 const app = await buildApp(
+<<<<<<< HEAD
   {
     port: 0,
     host: '127.0.0.1',
@@ -58,6 +60,10 @@ const app = await buildApp(
     rateLimit,
   },
   { log: process.env.BENCH_SERVICE_LOG !== undefined, announceAdminKey: () => undefined },
+=======
+  { port: 0, host: '127.0.0.1', db, adminKey, logLevel: 'silent', rateLimit },
+  { log: false, announceAdminKey: () => undefined },
+>>>>>>> h18
 );
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();

@@ -11,9 +11,6 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 /** Requests per minute per API key (or per IP without one): room for scripts, a stop for a runaway loop. */
 export const DEFAULT_RATE_LIMIT = 6000;
 
-/** What the PostgreSQL store answers until it exists; a test pins it so that the next version replaces it knowingly. */
-export const POSTGRES_NOT_YET = 'SPENDBOOK_DB: PostgreSQL is not supported by this version yet';
-
 /**
  * SPENDBOOK_DB: a postgres:// (or postgresql://) URL, or else a file path.
  * Anything else with a scheme (`mysql://...`, `sqlite:x.db`, `file:x.db`)

@@ -1,11 +1,12 @@
 /** Configuration is read once from the environment; a bad value names its variable. */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, POSTGRES_NOT_YET } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config.js';
 
 describe('loadConfig', () => {
   it('gives the documented defaults for an empty environment', () => {
@@ -106,16 +107,52 @@ describe('SPENDBOOK_DB', () => {
     });
   }
 
-  it('stops the server with exit code 2 and the message a user sees for a PostgreSQL URL (until PostgreSQL is supported)', () => {
+  /** A free port on 127.0.0.1 that nothing listens on (taken, then let go). */
+  async function closedPort(): Promise<number> {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  }
+
+  /** The one line a user sees, and no stack trace, password or file left behind. */
+  function expectUnreachable(run: ReturnType<typeof startServer>, host: string, dir: string) {
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(new RegExp(`^spendbook: SPENDBOOK_DB: cannot open the PostgreSQL database at ${host.replace(/\./g, '\\.')}: .+\n$`));
+    expect(run.stderr).not.toMatch(/\bat .+\.(ts|js):\d+/);
+    expect(run.stderr + run.stdout).not.toContain('secret');
+    expect(readdirSync(dir)).toEqual([]);
+  }
+
+  it('stops the server with exit code 1 and a message naming SPENDBOOK_DB and the host when PostgreSQL refuses the connection', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spendbook-config-'));
     try {
-      const run = startServer({ SPENDBOOK_DB: 'postgres://spendbook:secret@127.0.0.1:1/spendbook' }, dir);
-      expect(run.stderr).toBe(`spendbook: ${POSTGRES_NOT_YET}\n`);
-      expect(POSTGRES_NOT_YET).toBe('SPENDBOOK_DB: PostgreSQL is not supported by this version yet');
-      expect(run.status).toBe(2);
-      // Nothing was made on disk: no SQLite file in a folder called `postgres:`.
-      expect(readdirSync(dir)).toEqual([]);
+      const port = await closedPort();
+      const run = startServer({ SPENDBOOK_DB: `postgres://spendbook:secret@127.0.0.1:${port}/spendbook` }, dir);
+      expectUnreachable(run, `127.0.0.1:${port}`, dir);
+      expect(run.stderr).toContain('ECONNREFUSED');
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives up on a server that accepts the connection but never answers, within the connection timeout (5 s)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spendbook-config-'));
+    // Accepts, reads nothing and never answers (the kernel accepts while spawnSync blocks this process).
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    try {
+      const began = Date.now();
+      const run = startServer({ SPENDBOOK_DB: `postgres://spendbook:secret@127.0.0.1:${port}/spendbook` }, dir);
+      const ms = Date.now() - began;
+      expectUnreachable(run, `127.0.0.1:${port}`, dir);
+      // At least the 5 s timeout, and not much more than it plus the start of a process under tsx.
+      expect(ms).toBeGreaterThanOrEqual(5_000);
+      expect(ms).toBeLessThan(25_000);
+    } finally {
+      silent.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -21,7 +21,8 @@
  * the client sent can pass for one.
  */
 import { randomUUID } from 'node:crypto';
-import { AppError } from './errors.js';
+import { AppError, ValidationError } from './errors.js';
+import { nulFields } from './nul-text.js';
 
 /** A JSON number literal a double cannot carry exactly (more than 15 significant digits, or an exponent), as sent. */
 export class NumberLiteral {
@@ -59,6 +60,9 @@ export class InvalidJsonError extends AppError {
   }
 }
 
+/** A body that parses but holds a NUL character in some string: refused while reading the body, naming each field. */
+export class NulInBodyError extends ValidationError {}
+
 export function parseJsonExact(text: string): unknown {
   if (text.trim() === '') throw new InvalidJsonError('the request body is empty; send a JSON document');
   let value: unknown;
@@ -72,6 +76,11 @@ export function parseJsonExact(text: string): unknown {
   // A \uD800-\uDFFF escape may leave half a surrogate pair in a string: text
   // that is not Unicode, which SQLite would store as bytes that are not UTF-8.
   if (SURROGATE_ESCAPE.test(text)) refuseLoneSurrogates(value);
+  // Only the escape \u0000 can put a NUL in a string (a raw one is not JSON): the walk runs for those alone.
+  if (text.includes('\\u0000')) {
+    const fields = nulFields(value);
+    if (fields.length > 0) throw new NulInBodyError(fields);
+  }
   // A document without a number has no literal to rewrite, whatever its
   // text: a touchpoint batch (all strings) skips the scan, which cost about
   // a microsecond a touch.

@@ -8,8 +8,9 @@ import type { Socket } from 'node:net';
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError, PeriodClosedError, type FieldError } from '../lib/errors.js';
-import { InvalidJsonError } from '../lib/json-body.js';
+import { AppError, PeriodClosedError, ValidationError, type FieldError } from '../lib/errors.js';
+import { InvalidJsonError, NulInBodyError } from '../lib/json-body.js';
+import { nulFields } from '../lib/nul-text.js';
 import { isPgConnectionError, isPgError, PG_CODES } from '../store/pg-errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
@@ -184,7 +185,7 @@ function notFound(request: FastifyRequest): AppError {
  * body sent to no route would otherwise be answered as if a route wanted it.
  */
 function isBodyError(error: FastifyError): boolean {
-  return error instanceof InvalidJsonError || (typeof error.code === 'string' && error.code.startsWith('FST_ERR_CTP_'));
+  return error instanceof InvalidJsonError || error instanceof NulInBodyError || (typeof error.code === 'string' && error.code.startsWith('FST_ERR_CTP_'));
 }
 
 export default fp(
@@ -197,6 +198,14 @@ export default fp(
       return sendProblem(reply, request, appError);
     });
     app.setNotFoundHandler((request, reply) => sendProblem(reply, request, notFound(request)));
+
+    // A NUL character in a path or query parameter, named like any invalid field (the body's are refused as it
+    // is read, lib/json-body): PostgreSQL cannot take one in a statement, and no stored value holds one.
+    app.addHook('preValidation', async (request) => {
+      if (request.is404) return;
+      const fields = [...nulFields(request.params), ...nulFields(request.query)];
+      if (fields.length > 0) throw new ValidationError(fields);
+    });
 
     // While the server closes, requests still arriving on open connections
     // are refused before any work (Fastify's own 503 for this is plain JSON,

@@ -35,6 +35,8 @@ const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTU
 // node-postgres' own errors for a connection that failed, timed out or broke (they carry no code).
 const DRIVER_MESSAGES = [
   'timeout exceeded when trying to connect',
+  // A client's own connectionTimeoutMillis, hit by a server that accepted the connection and never answered.
+  'timeout expired',
   'Connection terminated',
   'Query read timeout',
   'Client has encountered a connection error',

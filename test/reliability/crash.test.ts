@@ -1,8 +1,8 @@
 /**
  * Crash safety, proven on the real service: a child process (bench/server.ts,
- * the real composition root) over a SQLite file in a temp dir, killed with
- * SIGKILL in the middle of large spend and touchpoint batch ingests, again
- * and again. docs/api.md's promises under test: a batch is one transaction (a
+ * the real composition root) over a SQLite file in a temp dir (or a
+ * PostgreSQL database of its own), killed with SIGKILL in the middle of large
+ * spend and touchpoint batch ingests, again and again. docs/api.md's promises under test: a batch is one transaction (a
  * crash leaves all of it or none), committed data survives kill -9, and
  * natural keys make a re-sent batch harmless.
  *
@@ -18,8 +18,12 @@
  * batch's tag (spend `reference` `s<n>-<i>`, touchpoint id `t<n>-<i>`), so
  * the rows of each batch can be counted after the kill.
  *
- * After each kill, with the process dead, the file is opened read-only:
- * `PRAGMA integrity_check` is ok; every batch ever sent is wholly present or
+ * After each kill, with the process dead, the file is opened read-only
+ * (on PostgreSQL, once the dead process's connections are gone: a backend
+ * finishes the statement it runs, a COMMIT included, before it sees its
+ * client went away): `PRAGMA integrity_check` is ok (SQLite: the server
+ * itself is not killed on PostgreSQL, so its files are not under test);
+ * every batch ever sent is wholly present or
  * wholly absent; every acknowledged batch (an answer was received) and every
  * batch seen present before is present; no row belongs to an unknown batch;
  * the spend row count, the exact sum of micros and the touchpoint count are
@@ -32,15 +36,12 @@
  *
  * CRASH_SEED and CRASH_KILLS override the seed and the number of kills.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killServer, send, startServer, table, fmtInt, WORKER_CHILD } from '../../bench/harness.js';
 import { mulberry32 } from '../../fixtures/prng.js';
+import { testStore, type TestStore } from './store.js';
 
 const SEED = Number(process.env.CRASH_SEED ?? 20260315);
 const KILLS = Number(process.env.CRASH_KILLS ?? 20);
@@ -83,19 +84,21 @@ function formatCents(cents: bigint): string {
 }
 
 describe('crash safety: SIGKILL in the middle of batch ingests', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spendbook-crash-'));
-  const dbPath = join(dir, 'spendbook.db');
+  let store: TestStore | null = null;
   let child: ChildProcess | null = null;
 
   afterAll(async () => {
     if (child) await killServer(child);
-    rmSync(dir, { recursive: true, force: true });
+    await store?.settled();
+    await store?.remove();
   });
 
   it(`survives ${KILLS} kills with every batch all or nothing and every acknowledged batch kept`, { timeout: 600_000 }, async () => {
     // Kill moments and each batch's content come from generators of their
     // own, so that the same seed gives the same k-th kill fraction and the
     // same n-th batch however the timing of a run falls out.
+    store = await testStore('crash');
+    const { target } = store;
     const killMoment = mulberry32(SEED);
     const batches: Batch[] = [];
     let nextTag = 0;
@@ -141,32 +144,34 @@ describe('crash safety: SIGKILL in the middle of batch ingests', () => {
       console.log(`FAILURE: ${message}`);
     };
 
-    /** Everything the dead process left on disk, checked against what the client knows. */
-    function checkFile(afterKill: number): { spendRows: number; touchpoints: number } {
-      const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    /** Everything the dead process left in the store, checked against what the client knows. */
+    async function checkStore(afterKill: number): Promise<{ spendRows: number; touchpoints: number }> {
+      await store!.settled();
+      const db = await store!.reader();
       try {
-        const integrity = db.pragma('integrity_check', { simple: false }) as { integrity_check: string }[];
-        const verdict = integrity.map((row) => row.integrity_check).join('; ');
-        if (verdict !== 'ok') fail(`after kill ${afterKill}: integrity_check says ${verdict}`);
-
+        if (db.dialect === 'sqlite') {
+          const integrity = await db.all<{ integrity_check: string }>('pragma integrity_check');
+          const verdict = integrity.map((row) => row.integrity_check).join('; ');
+          if (verdict !== 'ok') fail(`after kill ${afterKill}: integrity_check says ${verdict}`);
+        }
+        // A batch's tag is what comes before the '-' of each item's key (s12-345 is batch s12's).
+        const tagOf = (column: string) => (db.dialect === 'sqlite' ? `substr(${column}, 1, instr(${column}, '-') - 1)` : `split_part(${column}, '-', 1)`);
         const spendByTag = new Map<string, { rows: bigint; micros: bigint }>();
-        for (const row of db
-          .prepare("select substr(reference, 1, instr(reference, '-') - 1) as tag, count(*) as rows, sum(amount_micros) as micros from spend group by tag")
-          .safeIntegers(true)
-          .all() as { tag: string; rows: bigint; micros: bigint }[]) {
+        for (const row of await db.all<{ tag: string; rows: bigint; micros: bigint }>(
+          `select ${tagOf('reference')} as tag, count(*) as rows, cast(sum(amount_micros) as bigint) as micros from spend group by 1`,
+        )) {
           spendByTag.set(row.tag, row);
         }
         const touchByTag = new Map<string, bigint>();
-        for (const row of db
-          .prepare("select substr(id, 1, instr(id, '-') - 1) as tag, count(*) as rows from touchpoints group by tag")
-          .safeIntegers(true)
-          .all() as { tag: string; rows: bigint }[]) {
+        for (const row of await db.all<{ tag: string; rows: bigint }>(`select ${tagOf('id')} as tag, count(*) as rows from touchpoints group by 1`)) {
           touchByTag.set(row.tag, row.rows);
         }
-        const totals = db
-          .prepare('select (select count(*) from spend) as spendRows, (select coalesce(sum(amount_micros), 0) from spend) as micros, (select count(*) from touchpoints) as touchpoints')
-          .safeIntegers(true)
-          .get() as { spendRows: bigint; micros: bigint; touchpoints: bigint };
+        // Quoted: PostgreSQL folds unquoted names to lower case. Sums cast back to bigint: PostgreSQL sums bigints as numeric.
+        const totals = (
+          await db.all<{ spendRows: bigint; micros: bigint; touchpoints: bigint }>(
+            'select (select count(*) from spend) as "spendRows", (select cast(coalesce(sum(amount_micros), 0) as bigint) from spend) as micros, (select count(*) from touchpoints) as touchpoints',
+          )
+        )[0]!;
 
         const known = new Set(batches.map((b) => b.tag));
         for (const tag of [...spendByTag.keys(), ...touchByTag.keys()]) {
@@ -203,7 +208,7 @@ describe('crash safety: SIGKILL in the middle of batch ingests', () => {
         }
         return { spendRows: Number(totals.spendRows), touchpoints: Number(totals.touchpoints) };
       } finally {
-        db.close();
+        await db.close();
       }
     }
 
@@ -278,7 +283,7 @@ describe('crash safety: SIGKILL in the middle of batch ingests', () => {
     let kills = 0;
     for (let life = 0; kills < KILLS; life++) {
       const startBegan = Date.now();
-      const started = await startServer(dbPath, null, WORKER_CHILD);
+      const started = await startServer(target, null, WORKER_CHILD);
       starts++;
       startMs += Date.now() - startBegan;
       child = started.child;
@@ -326,7 +331,7 @@ describe('crash safety: SIGKILL in the middle of batch ingests', () => {
         await Promise.all(streams);
 
         const unacknowledged = [...inFlight].filter((b) => !b.acknowledged);
-        const found = checkFile(life + 1);
+        const found = await checkStore(life + 1);
         lastSpendRows = found.spendRows;
         lastTouchpoints = found.touchpoints;
         const outcome = (b: Batch) => (!b.present ? 'absent' : presentBefore.has(b) ? 'stored before, still whole' : 'committed, answer lost');
@@ -358,7 +363,7 @@ describe('crash safety: SIGKILL in the middle of batch ingests', () => {
       }
     }
     // The last restart: the service comes back over what the last kill left.
-    const restarted = await startServer(dbPath, null, WORKER_CHILD);
+    const restarted = await startServer(target, null, WORKER_CHILD);
     starts++;
     child = restarted.child;
     const agent = new http.Agent({ keepAlive: true });

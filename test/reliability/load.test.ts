@@ -1,7 +1,8 @@
 /**
  * Concurrent writers and readers against the real service (bench/server.ts,
- * the real composition root, in a child process on 127.0.0.1), driven by
- * three autocannon instances at once:
+ * the real composition root, in a child process on 127.0.0.1, over a SQLite
+ * file or a PostgreSQL database), driven by three autocannon instances at
+ * once:
  *
  * - writers (an `ops` key) POST /v1/spend batches of 100 lines dated in the
  *   report's month, every line with a natural key of its own, so every
@@ -15,7 +16,7 @@
  * report's `actual` total and the ROI report's `spend` total equal, to the
  * cent (compared as bigint cents), the seeded spend plus the amounts of the
  * batches the writers saw acknowledged, the ROI revenue total equals the
- * seeded revenue, and the file holds exactly the seeded plus the
+ * seeded revenue, and the store holds exactly the seeded plus the
  * acknowledged spend rows. While writes run, every report must show whole
  * batches only: each writer batch sums to exactly BATCH_CENTS, so the
  * report's spend minus the seeded spend is a multiple of it.
@@ -36,16 +37,14 @@
  * service. LOAD_SECONDS, LOAD_WRITERS, LOAD_BURN_READERS, LOAD_ROI_READERS
  * override the defaults; LOAD_PROFILE_DIR=DIR writes a CPU profile of the service there.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fmtInt, killServer, percentile, send, startServer, stopServer, table, WORKER_CHILD } from '../../bench/harness.js';
 import { mulberry32 } from '../../fixtures/prng.js';
+import { testStore, type TestStore } from './store.js';
 
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 20);
 const WRITERS = Number(process.env.LOAD_WRITERS ?? 2);
@@ -94,19 +93,20 @@ const summary = (values: number[]) => {
 };
 
 describe('load: concurrent writers and report readers', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spendbook-load-'));
-  const dbPath = join(dir, 'spendbook.db');
+  let store: TestStore | null = null;
   let child: ChildProcess | null = null;
 
   afterAll(async () => {
     if (child) await killServer(child);
-    rmSync(dir, { recursive: true, force: true });
+    await store?.settled();
+    await store?.remove();
   });
 
   it('serves writers and readers with no error, and the reports add up exactly to what was acknowledged', { timeout: 300_000 }, async () => {
     const random = mulberry32(SEED);
     const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
-    const started = await startServer(dbPath, process.env.LOAD_PROFILE_DIR ?? null, WORKER_CHILD);
+    store = await testStore('load');
+    const started = await startServer(store.target, process.env.LOAD_PROFILE_DIR ?? null, WORKER_CHILD);
     child = started.child;
     const port = started.port;
     const agent = new http.Agent({ keepAlive: true });
@@ -345,9 +345,10 @@ describe('load: concurrent writers and report readers', () => {
     await stopServer(child);
     child = null;
     agent.destroy();
-    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-    const stored = db.prepare('select count(*) as rows, sum(amount_micros) as micros from spend').safeIntegers(true).get() as { rows: bigint; micros: bigint };
-    db.close();
+    const db = await store.reader();
+    // The sum cast back to bigint: PostgreSQL sums bigints as numeric.
+    const stored = (await db.all<{ rows: bigint; micros: bigint }>('select count(*) as rows, cast(sum(amount_micros) as bigint) as micros from spend'))[0]!;
+    await db.close();
 
     const label: Record<Load, string> = {
       write: `writers: POST /v1/spend, ${LINES_PER_WRITE} lines`,
@@ -382,7 +383,7 @@ describe('load: concurrent writers and report readers', () => {
     const burnP99ReadOnly = summary(readOnly.latencies.burn).p99;
     const verdict = (p99: number) => (p99 < BURN_P99_TARGET_MS ? 'met' : 'MISSED');
     console.log(
-      `\nLoad test on ${cpus().length} cores: [mixed] ${mixed.seconds.toFixed(1)} s of writers and readers at once` +
+      `\nLoad test (${store.dialect}) on ${cpus().length} cores: [mixed] ${mixed.seconds.toFixed(1)} s of writers and readers at once` +
         ` (after a warm-up of ${warmup.seconds.toFixed(1)} s, ${warmup.writes} writes), then [reads only] ${READ_ONLY_SECONDS} s of the readers alone; setup ${setupMs} ms\n` +
         rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n') +
         `\nspend lines written in [mixed]: ${fmtInt(mixed.writes * LINES_PER_WRITE)} (${((mixed.writes * LINES_PER_WRITE) / mixed.seconds).toFixed(0)} lines/s); ` +

@@ -1,8 +1,9 @@
 /**
  * Report periods against the real service (bench/server.ts in a child
- * process, over a SQLite file): `GET /v1/reports/burn?month=9999-12` used to
- * spin for a minute, grow past 3 GB and take the process down. Here every
- * report and POST /v1/forecasts gets generated period parameters, any
+ * process, over a SQLite file or a PostgreSQL database):
+ * `GET /v1/reports/burn?month=9999-12` used to spin for a minute, grow
+ * past 3 GB and take the process down. Here every report and
+ * POST /v1/forecasts gets generated period parameters, any
  * syntactically valid value (years 0000 to 9999, months 00 to 13, days 01
  * to 31, see test/period-params.ts), over real HTTP: each answer must come
  * within a second and be a 200 (201) or a 400 naming a period field, and at
@@ -11,32 +12,32 @@
  *
  * PERIODS_RUNS overrides the number of generated requests (default 300).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ask, killServer, send, startServer, WORKER_CHILD, type Answer } from '../../bench/harness.js';
 import type { ServerStats } from '../../bench/server.js';
 import { bodyOf, PERIOD_FIELDS, periodRequest, urlOf } from '../period-params.js';
+import { testStore, type TestStore } from './store.js';
 
 const RUNS = Number(process.env.PERIODS_RUNS ?? 300);
 const WITHIN_MS = 1_000;
 const MAX_RSS = 1024 * 1024 * 1024;
 
 describe('report periods against a real server', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spendbook-periods-'));
+  let store: TestStore | null = null;
   let child: ChildProcess | null = null;
 
   afterAll(async () => {
     if (child) await killServer(child);
-    rmSync(dir, { recursive: true, force: true });
+    await store?.settled();
+    await store?.remove();
   });
 
   it('answers any period with a 200 or a 400 naming the field, within a second, and stays up', async () => {
-    const started = await startServer(join(dir, 'spendbook.db'), null, WORKER_CHILD);
+    store = await testStore('periods');
+    const started = await startServer(store.target, null, WORKER_CHILD);
     child = started.child;
     const agent = new http.Agent({ keepAlive: true });
     const json = (body: unknown) => Buffer.from(JSON.stringify(body));

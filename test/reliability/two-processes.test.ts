@@ -1,18 +1,16 @@
 /**
- * Two service processes on one SQLite file: whatever one writes, the other
- * answers with at once, though it caches API keys, settings and reports.
- * Every write moves the data version (src/store/unit-of-work.ts), and every
- * cache keys on it.
+ * Two service processes on one store (one SQLite file, or one PostgreSQL
+ * database): whatever one writes, the other answers with at once, though it
+ * caches API keys, settings and reports. Every write moves the data version
+ * (src/store/unit-of-work.ts), and every cache keys on it.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, killServer, startServer, WORKER_CHILD } from '../../bench/harness.js';
+import { TEST_STORE } from '../helper.js';
+import { testStore, type TestStore } from './store.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'spendbook-two-'));
-const dbPath = join(dir, 'spendbook.db');
+let store: TestStore;
 let one: { child: ChildProcess; port: number };
 let two: { child: ChildProcess; port: number };
 
@@ -33,18 +31,19 @@ async function ok(server: { port: number }, method: string, path: string, body?:
 }
 
 beforeAll(async () => {
-  // One after the other: the first makes and migrates the file.
-  one = await startServer(dbPath, null, WORKER_CHILD);
-  two = await startServer(dbPath, null, WORKER_CHILD);
+  store = await testStore('two');
+  // One after the other: the first makes and migrates the file (on PostgreSQL, the database is migrated already).
+  one = await startServer(store.target, null, WORKER_CHILD);
+  two = await startServer(store.target, null, WORKER_CHILD);
 });
 
 afterAll(async () => {
   if (one) await killServer(one.child, 'SIGTERM');
   if (two) await killServer(two.child, 'SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
+  await store?.remove();
 });
 
-describe('two processes on one SQLite file', () => {
+describe(`two processes on one ${TEST_STORE === 'postgres' ? 'PostgreSQL database' : 'SQLite file'}`, () => {
   it('a key revoked by one is refused by the other at once', async () => {
     const created = await ok(one, 'POST', '/v1/api-keys', { name: 'script', role: 'ops' });
     const key = created.key as string;

@@ -7,6 +7,7 @@
  * database per test (test/pg-db.ts).
  */
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import Fastify from 'fastify';
 import fc from 'fast-check';
 import pg from 'pg';
@@ -410,6 +411,20 @@ describe('PostgreSQL errors answer as SQLite ones', () => {
       await client.connect();
     });
     expect(refused).toMatchObject({ status: 503, body: { code: 'unavailable', detail: 'the database is not reachable; try again in a moment' } });
+
+    // A server that accepts the connection and never answers: the client's connection timeout ('timeout expired').
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const silentPort = (silent.address() as net.AddressInfo).port;
+      const timedOut = await answer(async () => {
+        const client = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${silentPort}/x`, connectionTimeoutMillis: 300 });
+        await client.connect();
+      });
+      expect(timedOut).toMatchObject({ status: 503, body: { code: 'unavailable' } });
+    } finally {
+      silent.close();
+    }
 
     const terminated = await answer(() => db.uow.write(() => db.pg.query('select pg_terminate_backend(pg_backend_pid())')));
     expect(terminated).toMatchObject({ status: 503, body: { code: 'unavailable' } });
