@@ -50,20 +50,8 @@ const sampler = setInterval(sample, 20);
 // on both), the rate limit from SPENDBOOK_RATE_LIMIT (the reliability suite raises it for its child).
 const { db, rateLimit } = loadConfig({ SPENDBOOK_DB: dbPath, SPENDBOOK_RATE_LIMIT: process.env.SPENDBOOK_RATE_LIMIT });
 const app = await buildApp(
-<<<<<<< HEAD
-  {
-    port: 0,
-    host: '127.0.0.1',
-    db: /^postgres(ql)?:\/\//.test(dbPath) ? { kind: 'postgres', url: dbPath } : { kind: 'sqlite', path: dbPath },
-    adminKey,
-    logLevel: (process.env.BENCH_SERVICE_LOG as 'silent' | undefined) ?? 'silent',
-    rateLimit,
-  },
+  { port: 0, host: '127.0.0.1', db, adminKey, logLevel: (process.env.BENCH_SERVICE_LOG as 'silent' | undefined) ?? 'silent', rateLimit },
   { log: process.env.BENCH_SERVICE_LOG !== undefined, announceAdminKey: () => undefined },
-=======
-  { port: 0, host: '127.0.0.1', db, adminKey, logLevel: 'silent', rateLimit },
-  { log: false, announceAdminKey: () => undefined },
->>>>>>> h18
 );
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
