@@ -103,28 +103,35 @@ const PG_INPUT = `select * from unnest($1::text[], $2::text[], $3::text[], $4::t
 const PG_SAME_KEY = 's.date = i.date and s.campaign_id = i.campaign_id and s.source = i.source and s.reference = i.reference';
 
 /**
- * PostgreSQL's upsert: the whole batch in one statement. Restated lines are
- * updated; lines with no stored row are inserted, in line order, so that ids
- * follow the batch as SQLite's do. Lines already stored are kept out of the
- * INSERT (not left to ON CONFLICT), because an INSERT draws an id for every
- * row it proposes: a re-sent batch would burn 100,000 ids, and the ids of
- * later lines would differ from SQLite's. ON CONFLICT still settles a line
- * another transaction inserted meanwhile. The counts come from what the
- * statement returned (`xmax = 0`: a row it created), never from id ranges,
- * which concurrent writers interleave.
+ * PostgreSQL's upsert: the whole batch in one statement. Each line looks up
+ * its stored row once, by an index probe (`probe`: the LIMIT keeps the lateral
+ * a nested loop over the natural-key index; a join over the table would scan
+ * and hash or sort every stored line for every batch, so a batch's cost grew
+ * with the table). Restated lines are updated, by id; lines with no stored row
+ * are inserted, in line order, so that ids follow the batch as SQLite's do.
+ * Lines already stored are kept out of the INSERT (not left to ON CONFLICT),
+ * because an INSERT draws an id for every row it proposes: a re-sent batch
+ * would burn 100,000 ids, and the ids of later lines would differ from
+ * SQLite's. ON CONFLICT still settles a line another transaction inserted
+ * meanwhile. The counts come from what the statement returned (`xmax = 0`: a
+ * row it created), never from id ranges, which concurrent writers interleave.
  */
 const PG_UPSERT = `
 with input as (${PG_INPUT}),
-updated as (
-  update spend s set amount_micros = i.amount_micros, currency = i.currency, version = s.version + 1
-  from input i
-  where ${PG_SAME_KEY} and (s.amount_micros, s.currency) is distinct from (i.amount_micros, i.currency)
+probe as materialized (
+  select i.*, s.id as stored_id, (s.amount_micros, s.currency) is distinct from (i.amount_micros, i.currency) as differs
+  from input i left join lateral (select s.id, s.amount_micros, s.currency from spend s where ${PG_SAME_KEY} limit 1) s on true
+), updated as (
+  update spend s set amount_micros = p.amount_micros, currency = p.currency, version = s.version + 1
+  from probe p
+  where s.id = any(array(select stored_id from probe where stored_id is not null and differs)) and s.id = p.stored_id
+    and (s.amount_micros, s.currency) is distinct from (p.amount_micros, p.currency)
   returning false as inserted, s.id
 ), inserted as (
   insert into spend (source, campaign_id, date, reference, amount_micros, currency, version)
-  select i.source, i.campaign_id, i.date, i.reference, i.amount_micros, i.currency, 1 from input i
-  where not exists (select 1 from spend s where ${PG_SAME_KEY})
-  order by i.ord
+  select p.source, p.campaign_id, p.date, p.reference, p.amount_micros, p.currency, 1 from probe p
+  where p.stored_id is null
+  order by p.ord
   on conflict (date, campaign_id, source, reference) do update
     set amount_micros = excluded.amount_micros, currency = excluded.currency, version = spend.version + 1
     where (spend.amount_micros, spend.currency) is distinct from (excluded.amount_micros, excluded.currency)

@@ -84,20 +84,29 @@ export const TOUCHPOINT_UPSERT_CHUNK = 64;
  * (its arrays are as long as the highest slot) would grow with every
  * re-send. ON CONFLICT still settles a row another transaction inserted
  * meanwhile. Each changed row comes back once, `inserted` from `xmax = 0`
- * (a row this statement created has no deleting transaction).
+ * (a row this statement created has no deleting transaction). Each item
+ * looks up its stored row once, by a primary-key probe (`probe`: the LIMIT
+ * keeps the lateral a nested loop; a join over the table scanned every
+ * stored row for every batch, so a batch's cost grew with the table).
  */
 const PG_UPSERT = `
 with input as (
-  select * from unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) as i(id, customer_id, campaign_id, occurred_at)
+  select * from unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) with ordinality as i(id, customer_id, campaign_id, occurred_at, ord)
+), probe as materialized (
+  select i.*, t.id is not null as stored,
+    (t.customer_id, t.campaign_id, t.occurred_at) is distinct from (i.customer_id, i.campaign_id, i.occurred_at) as differs
+  from input i left join lateral (select t.id, t.customer_id, t.campaign_id, t.occurred_at from touchpoints t where t.id = i.id limit 1) t on true
 ), updated as (
-  update touchpoints t set customer_id = i.customer_id, campaign_id = i.campaign_id, occurred_at = i.occurred_at
-  from input i
-  where t.id = i.id and (t.customer_id, t.campaign_id, t.occurred_at) is distinct from (i.customer_id, i.campaign_id, i.occurred_at)
+  update touchpoints t set customer_id = p.customer_id, campaign_id = p.campaign_id, occurred_at = p.occurred_at
+  from probe p
+  where t.id = any(array(select id from probe where stored and differs)) and t.id = p.id
+    and (t.customer_id, t.campaign_id, t.occurred_at) is distinct from (p.customer_id, p.campaign_id, p.occurred_at)
   returning false as inserted, t.seq, t.customer_id, t.campaign_id, t.occurred_at
 ), inserted as (
   insert into touchpoints (id, customer_id, campaign_id, occurred_at)
-  select i.id, i.customer_id, i.campaign_id, i.occurred_at from input i
-  where not exists (select 1 from touchpoints t where t.id = i.id)
+  select p.id, p.customer_id, p.campaign_id, p.occurred_at from probe p
+  where not p.stored
+  order by p.ord
   on conflict (id) do update set customer_id = excluded.customer_id, campaign_id = excluded.campaign_id, occurred_at = excluded.occurred_at
   where (touchpoints.customer_id, touchpoints.campaign_id, touchpoints.occurred_at)
     is distinct from (excluded.customer_id, excluded.campaign_id, excluded.occurred_at)
