@@ -28,6 +28,10 @@ export interface PgServer {
   dir: string;
   /** Stops the server (fast shutdown) and removes its folder; a second call does nothing. */
   stop(): Promise<void>;
+  /** Shuts the server down (fast: sessions are ended, what committed is kept), keeping its folder and port for resume(). */
+  halt(): Promise<void>;
+  /** Starts a halted server again: same data, same port. */
+  resume(): Promise<void>;
 }
 
 /** The newest installed version's bin folder, or an Error saying how to get one. */
@@ -89,18 +93,26 @@ export async function startPgServer(): Promise<PgServer> {
       `-c synchronous_commit=off`,
       `-c full_page_writes=off`,
     ].join(' ');
-    await run(...command('pg_ctl', ['start', '-D', data, '-l', log, '-w', '-t', '60', '-o', options]));
+    const start = async () => {
+      await run(...command('pg_ctl', ['start', '-D', data, '-l', log, '-w', '-t', '60', '-o', options]));
+      await waitForConnection(url);
+    };
     const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-    await waitForConnection(url);
+    await start();
     return {
       url,
       dir,
+      async halt() {
+        await run(...command('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w', '-t', '60']));
+      },
+      resume: start,
       async stop() {
         if (stopped) return;
         process.removeListener('exit', stopSync);
         stopped = true;
         try {
-          await run(...command('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w', '-t', '60']));
+          // A halted server has nothing to stop.
+          if (existsSync(join(data, 'postmaster.pid'))) await run(...command('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w', '-t', '60']));
         } finally {
           rmSync(dir, { recursive: true, force: true });
         }
