@@ -13,7 +13,9 @@
  *    instances, leave one batch's values entirely, never a mix, and never a 5xx
  *    (deadlocks are retried);
  * 5. kill -9 of an instance mid-batch leaves the batch wholly absent, the
- *    others keep serving; PostgreSQL restarted under them: every request
+ *    others keep serving, and its Idempotency-Key claim answers 409 in
+ *    progress until it is stale, then is taken over; PostgreSQL restarted
+ *    under them: every request
  *    meanwhile is a 503 problem+json within 10 s, they reconnect by
  *    themselves, and everything acknowledged before is still there.
  *
@@ -159,12 +161,13 @@ describe('three instances on one PostgreSQL', () => {
     }
   });
 
-  it('kill -9 of an instance mid-batch: the batch is wholly absent (or wholly there if it committed); the others keep serving', async () => {
+  it('kill -9 of an instance mid-batch: the batch is wholly absent (or wholly there if it committed); the others keep serving; its key is taken over once stale', async () => {
     await ok(b, 'POST', '/v1/campaigns', { items: [{ id: 'K', name: 'Killed', channel: 'display', startDate: '2020-01-01' }] });
     const N = 40_000;
     const body = JSON.stringify({ items: Array.from({ length: N }, (_, i) => spendLine('K', day('2021-01-01', i % 1000), `k-${i}`, '2.00')) });
     let answered: Answer | Error | undefined;
-    void call(a.port, 'POST', '/v1/spend', { body, timeoutMs: 120_000 }).then(
+    const idempotent = { 'idempotency-key': 'killed-1' };
+    void call(a.port, 'POST', '/v1/spend', { body, headers: idempotent, timeoutMs: 120_000 }).then(
       (res) => (answered = res),
       (error: Error) => (answered = error),
     );
@@ -189,6 +192,27 @@ describe('three instances on one PostgreSQL', () => {
       expect((await call(other.port, 'GET', '/readyz', { key: null })).status).toBe(200);
       expect((await ok(other, 'GET', '/v1/campaigns')).items.map((item: { id: string }) => item.id)).toEqual(['K', 'R', 'S']);
     }
+    if (acknowledged) return;
+
+    // The dead instance's Idempotency-Key claim is still there: a retry on another instance waits 30 s for an
+    // answer that never comes, then is told to come back when the claim may be taken over (2 minutes after it was made).
+    const retry = await call(b.port, 'POST', '/v1/spend', { body, headers: idempotent, timeoutMs: 60_000 });
+    expect(retry.status, retry.text).toBe(409);
+    expect(retry.json.code).toBe('idempotency_key_in_progress');
+    expect(retry.ms).toBeGreaterThanOrEqual(29_000);
+    const retryAfter = Number(retry.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(120 - 29);
+    // Two minutes on (the claim's time moved back rather than waiting them out), the retry takes the claim over and writes.
+    await sql!.query("update idempotency_keys set created_at = '2000-01-01T00:00:00.000Z' where key = 'killed-1' and status_code = 0");
+    const taken = await call(c.port, 'POST', '/v1/spend', { body, headers: idempotent, timeoutMs: 120_000 });
+    expect(taken.status, taken.text).toBe(200);
+    expect(taken.headers.get('idempotent-replayed')).toBeNull();
+    expect(taken.json).toEqual({ inserted: N, updated: 0, unchanged: 0 });
+    expect(Number(await value("select count(*) from spend where campaign_id = 'K'"))).toBe(N);
+    const replayed = await call(b.port, 'POST', '/v1/spend', { body, headers: idempotent, timeoutMs: 30_000 });
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    expect(replayed.text).toBe(taken.text);
   });
 
   it('PostgreSQL restarted: every request meanwhile is a 503 problem+json within 10 s, the instances reconnect by themselves, nothing acknowledged is lost', async () => {
