@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/domain/roles.js';
+import { idempotencyRepository } from '../../src/features/idempotency/repository.js';
 import { bigBatchBody, campaignItem, countRows, errorPaths, makeApp, problemOf, rawSql, seedCampaigns, snapshot, type TestApp } from '../helper.js';
 
 interface BatchRoute {
@@ -373,6 +374,26 @@ describe('Idempotency-Key claims', () => {
     expect(retried.statusCode, retried.body).toBe(200);
     expect(retried.headers['idempotent-replayed']).toBeUndefined();
     expect(retried.json()).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
+  });
+
+  it('ending a claim needs its token: a claimer that was taken over (presumed dead) changes nothing', async () => {
+    const repo = idempotencyRepository(t.app.database);
+    const ops = await keyIdOf('ops');
+    const at = (minute: number) => `2026-01-01T00:0${minute}:00.000Z`;
+    expect(await repo.claim(ops, 'tok-1', 'hash', 'first', at(0))).toBe(true);
+    expect(await repo.claim(ops, 'tok-1', 'hash', 'second', at(1))).toBe(false);
+    // Taken over only for the same request, and only if claimed before the cutoff.
+    expect(await repo.takeOver(ops, 'tok-1', 'other-hash', 'second', at(5), at(3))).toBe(false);
+    expect(await repo.takeOver(ops, 'tok-1', 'hash', 'second', at(5), at(0))).toBe(false);
+    expect(await repo.takeOver(ops, 'tok-1', 'hash', 'second', at(5), at(3))).toBe(true);
+    // The first claimer comes back to life: its answer and its give-back are both refused.
+    expect(await repo.complete(ops, 'tok-1', 'first', 200, '{"late":true}')).toBe(false);
+    expect(await repo.release(ops, 'tok-1', 'first')).toBe(false);
+    expect(await repo.complete(ops, 'tok-1', 'second', 200, '{"ok":true}')).toBe(true);
+    expect(await repo.find(ops, 'tok-1')).toEqual({ requestHash: 'hash', statusCode: 200, responseBody: '{"ok":true}', createdAt: at(5) });
+    // A finished record is no claim: neither given back nor taken over.
+    expect(await repo.release(ops, 'tok-1', 'second')).toBe(false);
+    expect(await repo.takeOver(ops, 'tok-1', 'hash', 'third', at(9), at(8))).toBe(false);
   });
 
   it('a completed answer is never a claim: every record of a finished request has an HTTP status', async () => {
