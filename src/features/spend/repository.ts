@@ -137,11 +137,14 @@ select count(*) filter (where inserted), count(*), min(id) filter (where inserte
  * whatever the batch's own order, before PG_UPSERT updates them: two batches
  * restating the same lines (through different instances, in different
  * orders) then queue one behind the other instead of deadlocking, which
- * retries only settle by luck. A SELECT: it counts as no change.
+ * retries only settle by luck. Only the lines that will change: locking
+ * the rest would write to every row of a re-sent batch. A SELECT: it counts
+ * as no change.
  */
 const PG_LOCK_RESTATED = `
 select count(*) from (
   select 1 from spend s join (${PG_INPUT}) i on ${PG_SAME_KEY}
+  where (s.amount_micros, s.currency) is distinct from (i.amount_micros, i.currency)
   order by s.date, s.campaign_id, s.source, s.reference
   for update of s
 ) locked`;
