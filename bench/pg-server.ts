@@ -30,6 +30,10 @@ export interface PgServer {
   dir: string;
   /** Stops the server (fast shutdown) and removes its folder; a second call does nothing. */
   stop(): Promise<void>;
+  /** Shuts the server down (fast: sessions are ended, what committed is kept), keeping its folder and port for resume(). */
+  halt(): Promise<void>;
+  /** Starts a halted server again: same data, same port. */
+  resume(): Promise<void>;
 }
 
 /** The newest installed version's bin folder, or an Error saying how to get one. */
@@ -99,19 +103,27 @@ export async function startPgServer(options: PgServerOptions = {}): Promise<PgSe
       `-c unix_socket_directories=''`,
       ...Object.entries(options.settings ?? THROWAWAY_SETTINGS).map(([name, value]) => `-c ${name}=${value}`),
     ].join(' ');
-    await run(...command('pg_ctl', ['start', '-D', data, '-l', log, '-w', '-t', '60', '-o', serverOptions]));
     const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-    await waitForConnection(url);
+    const start = async () => {
+      await run(...command('pg_ctl', ['start', '-D', data, '-l', log, '-w', '-t', '60', '-o', serverOptions]));
+      await waitForConnection(url);
+    };
+    await start();
     return {
       url,
       bin,
       dir,
+      async halt() {
+        await run(...command('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w', '-t', '60']));
+      },
+      resume: start,
       async stop() {
         if (stopped) return;
         process.removeListener('exit', stopSync);
         stopped = true;
         try {
-          await run(...command('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w', '-t', '60']));
+          // A halted server has nothing to stop.
+          if (existsSync(join(data, 'postmaster.pid'))) await run(...command('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w', '-t', '60']));
         } finally {
           rmSync(dir, { recursive: true, force: true });
         }

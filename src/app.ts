@@ -15,7 +15,7 @@ import hardeningPlugin from './plugins/hardening.js';
 import dbPlugin from './plugins/db.js';
 import auditPlugin from './plugins/audit.js';
 import authPlugin from './plugins/auth.js';
-import batchPlugin, { MAX_BODY_BYTES } from './plugins/batch.js';
+import batchPlugin, { MAX_BODY_BYTES, type IdempotencyTiming } from './plugins/batch.js';
 import swaggerPlugin from './plugins/swagger.js';
 import servicesPlugin from './plugins/services.js';
 import healthRoutes from './features/health/routes.js';
@@ -79,6 +79,8 @@ export interface BuildOptions {
   log?: boolean;
   /** Log to this stream instead of stdout (tests that read the log); implies logging. */
   logStream?: { write(line: string): void };
+  /** How long a request waits on another holding its Idempotency-Key, and when a claim counts as abandoned (tests shorten them). */
+  idempotency?: IdempotencyTiming;
 }
 
 function printAdminKey(key: string): void {
@@ -129,7 +131,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(auditPlugin);
   await app.register(authPlugin, { adminKey: config.adminKey, announceAdminKey: options.announceAdminKey ?? printAdminKey, now });
   await app.register(sessionsPlugin, { now });
-  await app.register(batchPlugin);
+  await app.register(batchPlugin, options.idempotency ?? {});
   await app.register(swaggerPlugin, { rateLimit: config.rateLimit ?? DEFAULT_RATE_LIMIT });
   await app.register(servicesPlugin, { now });
 

@@ -5,7 +5,7 @@
  * server, dropped when the app closes.
  */
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../src/app.js';
+import { buildApp, type BuildOptions } from '../src/app.js';
 import { DEFAULT_RATE_LIMIT, type DbConfig } from '../src/config.js';
 import type { Role } from '../src/domain/roles.js';
 import { dropPgDatabase, freshPgUrl } from './pg-db.js';
@@ -24,7 +24,9 @@ export interface TestApp {
 }
 
 /** `rateLimit`: requests per minute per key, the production default unless a test is about the limit. */
-export async function makeApp(options: { now?: Date; dbPath?: string; rateLimit?: number } = {}): Promise<TestApp> {
+export async function makeApp(
+  options: { now?: Date; dbPath?: string; rateLimit?: number; idempotency?: BuildOptions['idempotency'] } = {},
+): Promise<TestApp> {
   const now = options.now ?? new Date('2026-03-15T12:00:00Z');
   const pgUrl = TEST_STORE === 'postgres' && options.dbPath === undefined ? await freshPgUrl() : null;
   const db: DbConfig = pgUrl ? { kind: 'postgres', url: pgUrl } : { kind: 'sqlite', path: options.dbPath ?? ':memory:' };
@@ -37,7 +39,7 @@ export async function makeApp(options: { now?: Date; dbPath?: string; rateLimit?
       logLevel: 'silent',
       rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
     },
-    { now: () => now, announceAdminKey: () => undefined },
+    { now: () => now, announceAdminKey: () => undefined, ...(options.idempotency ? { idempotency: options.idempotency } : {}) },
   );
   const keys = { admin: ADMIN_KEY } as Record<Role, string>;
   for (const role of ['finance', 'ops', 'viewer'] as const) keys[role] = (await app.apiKeys.create(`test ${role}`, role)).key;

@@ -77,10 +77,14 @@ function hasExample(schema: unknown, depth = 0): boolean {
   return Object.values(s).some((v) => hasExample(v, depth + 1));
 }
 
+/** Liveness and readiness: no key, never limited. */
+const PROBES = new Set(['GET /healthz', 'GET /readyz']);
+
 // The expected list, so that a route that silently vanished from the app or the document shows up here.
 const EXPECTED = [
   'DELETE /v1/api-keys/{id}',
   'GET /healthz',
+  'GET /readyz',
   'GET /v1/api-keys',
   'GET /v1/audit',
   'GET /v1/campaigns',
@@ -156,7 +160,7 @@ describe('/openapi.json', () => {
         const content = response.content as Json;
         expect(content?.[successMedia(key)]?.schema, `${key} ${status} schema`).toBeTruthy();
       }
-      if (key !== 'GET /healthz') {
+      if (!PROBES.has(key)) {
         for (const status of ['400', '401', '403']) {
           expect(op.responses[status]?.content?.['application/problem+json']?.schema, `${key} ${status}`).toEqual({ $ref: '#/components/schemas/Problem' });
         }
@@ -261,14 +265,14 @@ describe('/openapi.json', () => {
   it('gives every operation a description saying the key it needs, and info a contact', () => {
     expect(doc.info.contact?.name).toBeTruthy();
     for (const [key, op] of documentedOperations()) {
-      expect(op.description, key).toMatch(key === 'GET /healthz' ? /Needs no API key/ : /Needs an API key with the (admin|finance|ops|viewer) role/);
+      expect(op.description, key).toMatch(PROBES.has(key) ? /Needs no API key/ : /Needs an API key with the (admin|finance|ops|viewer) role/);
     }
   });
 
-  it('lists every status an operation can answer: 429 where limited, 413/415 on bodies, 404 on an id, 400/503 on /healthz', () => {
+  it('lists every status an operation can answer: 429 where limited, 413/415 on bodies, 404 on an id, 400/503 on the probes', () => {
     for (const [key, op] of documentedOperations()) {
       const statuses = Object.keys(op.responses as Json);
-      if (key === 'GET /healthz') {
+      if (PROBES.has(key)) {
         // Never limited, no key: a bad query is its 400, an unreadable database its 503.
         expect(statuses.sort(), key).toEqual(['200', '400', '503']);
         continue;

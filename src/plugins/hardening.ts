@@ -24,8 +24,8 @@ export class RateLimitedError extends AppError {
 /** Swagger UI is served under this prefix; it gets its own policy and may be cached. */
 const DOCS_PREFIX = '/docs';
 
-/** Liveness probes must never be refused, however often they come. */
-export const NOT_LIMITED: ReadonlySet<string> = new Set(['/healthz']);
+/** Liveness and readiness probes must never be refused, however often they come. */
+export const NOT_LIMITED: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
 
 /** The same pattern the auth plugin reads the key with. */
 const BEARER = /^Bearer\s+(\S+)\s*$/i;

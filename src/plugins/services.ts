@@ -51,7 +51,16 @@ declare module 'fastify' {
     reportCache: ReportCache;
     /** The clock: reports default `asOf` to its UTC day. */
     now: () => Date;
+    /** Whether a proxy should send this instance requests (GET /readyz, beside the database answering). */
+    readiness: Readiness;
   }
+}
+
+export interface Readiness {
+  /** The tables the reports read are in memory (set once they first loaded). */
+  mirrorsLoaded: boolean;
+  /** The instance is shutting down: the requests in flight finish, new ones belong elsewhere. */
+  closing: boolean;
 }
 
 export interface ServicesOptions {
@@ -93,6 +102,11 @@ export default fp<ServicesOptions>(
     app.decorate('roiReports', new RoiReportService(app.database, settings, fxRates, { touches: touchIndex, revenue: revenueIndex, spend: spendIndex }, reportCache));
     const mirrors = { touchpoints: touchIndex, revenue: revenueIndex, spend: spendIndex };
     app.addHook('onClose', async () => Object.values(mirrors).forEach((mirror) => mirror.close()));
+    const readiness: Readiness = { mirrorsLoaded: false, closing: false };
+    app.decorate('readiness', readiness);
+    app.addHook('preClose', async () => {
+      readiness.closing = true;
+    });
     await settings.ensure();
     // Load the tables the reports read once at start, so that the first report does not pay for it.
     app.addHook('onReady', async () => {
@@ -101,6 +115,7 @@ export default fp<ServicesOptions>(
         // A log timing, in whole milliseconds (not money).
         if (mirror.lastLoadMs > 1_000) app.log.info({ table, ms: Math.round(mirror.lastLoadMs) }, 'table loaded into memory for the reports');
       }
+      readiness.mirrorsLoaded = true;
     });
   },
   { name: 'spendbook-services', dependencies: ['spendbook-db', 'spendbook-audit'] },

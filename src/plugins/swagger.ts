@@ -34,14 +34,16 @@ function documentIdempotency(result: TransformedRoute, config: { idempotent?: bo
         type: 'string',
         pattern: '^[\\x21-\\x7e]{1,255}$',
         description:
-          'Optional, 1 to 255 printable ASCII characters. The same key with the same body replays the first answer; with another body it is a 409.',
+          'Optional, 1 to 255 printable ASCII characters. The same key with the same body replays the first successful answer ' +
+          '(waiting up to 30 s for one still being processed, on any instance, then 409 idempotency_key_in_progress with Retry-After); ' +
+          'with another body it is a 409 idempotency_key_reused. A refused request does not use the key up.',
         example: 'spend-2026-03-14-google-ads',
       },
     },
   };
   const responses = schema.response as Record<string, JsonObject> | undefined;
   if (responses?.['400'] && !responses['409']) {
-    responses['409'] = { ...responses['400'], description: 'Idempotency-Key reused with a different request' };
+    responses['409'] = { ...responses['400'], description: 'Idempotency-Key reused with a different request, or still being processed (Retry-After)' };
   }
   return result;
 }

@@ -4,9 +4,11 @@
  * 64 MiB, all-or-nothing, and Idempotency-Key replay. Each refusal is a
  * problem+json 4xx and leaves the database exactly as it was.
  */
+import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/domain/roles.js';
-import { bigBatchBody, campaignItem, errorPaths, makeApp, problemOf, seedCampaigns, snapshot, type TestApp } from '../helper.js';
+import { idempotencyRepository } from '../../src/features/idempotency/repository.js';
+import { bigBatchBody, campaignItem, countRows, errorPaths, makeApp, problemOf, rawSql, seedCampaigns, snapshot, type TestApp } from '../helper.js';
 
 interface BatchRoute {
   method: 'POST' | 'PUT';
@@ -219,5 +221,186 @@ describe.each(BATCH_ROUTES)('$method $url', (route) => {
       expect(other.headers['idempotent-replayed']).toBeUndefined();
       expect(other.json()).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
     });
+  });
+});
+
+/**
+ * Idempotency-Key under concurrency: the key is claimed (status_code 0, the
+ * claimer's token as body) before the write and completed with the answer
+ * after it, so that requests racing on one key write once, whichever
+ * instance they reach. Here the claims of "another instance" are rows put in
+ * the table by hand, which is all another instance would leave there.
+ */
+describe('Idempotency-Key claims', () => {
+  const line = (i: number, amount = '12.34') => ({ campaignId: 'c1', date: day(i), amount, currency: 'USD', source: 'google_ads', reference: `r${i}` });
+  const text = (items: unknown[]) => JSON.stringify({ items });
+  const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+  /** The hash the server keeps for a POST /v1/spend with this body text. */
+  const requestHash = (body: string) => sha256(`POST /v1/spend\n${sha256(body)}`);
+  const post = (body: string, key: string) =>
+    t.call({ method: 'POST', url: '/v1/spend', role: 'ops', payload: body, headers: { 'content-type': 'application/json', 'idempotency-key': key } });
+  const keyIdOf = async (role: Role) => String(await rawSql(t.app).value('select id from api_keys where name = ?', `test ${role}`));
+  /** A claim as another instance would leave it, made `ageMs` ago. */
+  const claimByHand = async (key: string, body: string, ageMs: number) =>
+    rawSql(t.app).run(
+      'insert into idempotency_keys (api_key_id, key, request_hash, status_code, response_body, created_at) values (?, ?, ?, 0, ?, ?)',
+      await keyIdOf('ops'),
+      key,
+      requestHash(body),
+      'token-of-another-instance',
+      new Date(Date.now() - ageMs).toISOString(),
+    );
+  const records = async (key: string) => rawSql(t.app).all('select status_code, response_body from idempotency_keys where key = ?', key);
+
+  it('several requests racing on one key and body write once; the others replay its answer', async () => {
+    const body = text([line(0), line(1), line(2)]);
+    const answers = await Promise.all(Array.from({ length: 4 }, () => post(body, 'race-1')));
+    for (const res of answers) expect(res.statusCode, res.body).toBe(200);
+    const written = answers.filter((res) => res.headers['idempotent-replayed'] === undefined);
+    expect(written).toHaveLength(1);
+    expect(written[0]!.json()).toEqual({ inserted: 3, updated: 0, unchanged: 0 });
+    // The three others replay that answer exactly, not "unchanged: 3" from a second write.
+    for (const res of answers) expect(res.body).toBe(written[0]!.body);
+    expect(await countRows(t.app, 'spend')).toBe(3);
+    expect(await records('race-1')).toEqual([{ status_code: expect.anything(), response_body: written[0]!.body }]);
+    expect(Number((await records('race-1'))[0]!.status_code)).toBe(200);
+  });
+
+  it('a request that finds the key claimed for its body waits for the answer and replays it', async () => {
+    const body = text([line(0)]);
+    await claimByHand('wait-1', body, 0);
+    const answer = '{"inserted":1,"updated":0,"unchanged":0}';
+    // "The other instance" finishes 300 ms later.
+    const finish = setTimeout(() => {
+      void rawSql(t.app).run("update idempotency_keys set status_code = 200, response_body = ? where key = 'wait-1'", answer);
+    }, 300);
+    try {
+      const res = await post(body, 'wait-1');
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.headers['idempotent-replayed']).toBe('true');
+      expect(res.body).toBe(answer);
+      // It replayed what the other wrote (nothing, here) rather than writing itself.
+      expect(await countRows(t.app, 'spend')).toBe(0);
+    } finally {
+      clearTimeout(finish);
+    }
+  });
+
+  it('a request whose key is given back while it waits claims it and writes', async () => {
+    const body = text([line(0)]);
+    await claimByHand('wait-2', body, 0);
+    const giveBack = setTimeout(() => void rawSql(t.app).run("delete from idempotency_keys where key = 'wait-2'"), 300);
+    try {
+      const res = await post(body, 'wait-2');
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.headers['idempotent-replayed']).toBeUndefined();
+      expect(res.json()).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
+    } finally {
+      clearTimeout(giveBack);
+    }
+  });
+
+  it('another body under a claimed key is a 409 at once, without waiting', async () => {
+    await claimByHand('busy-1', text([line(0)]), 0);
+    const before = await snapshot(t.app);
+    const started = Date.now();
+    const problem = problemOf(await post(text([line(1)]), 'busy-1'), 409, 'idempotency_key_reused');
+    expect(problem.detail).toContain('busy-1');
+    // The default wait is 30 s; a conflict does not wait at all.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await snapshot(t.app)).toBe(before);
+  });
+
+  describe('with a short wait (200 ms) and claims stale after 60 s', () => {
+    let quick: TestApp;
+    beforeEach(async () => {
+      quick = await makeApp({ idempotency: { waitMs: 200, staleMs: 60_000 } });
+      await seedCampaigns(quick, [campaignItem('c1')]);
+    });
+    afterEach(() => quick.close());
+
+    it('a claim still running past the wait is a 409 idempotency_key_in_progress with Retry-After until it is stale', async () => {
+      const body = text([line(0)]);
+      const opsId = String(await rawSql(quick.app).value("select id from api_keys where name = 'test ops'"));
+      // Claimed 20 s ago: stale in 40 s.
+      await rawSql(quick.app).run(
+        'insert into idempotency_keys (api_key_id, key, request_hash, status_code, response_body, created_at) values (?, ?, ?, 0, ?, ?)',
+        opsId,
+        'slow-1',
+        requestHash(body),
+        'token-of-another-instance',
+        new Date(Date.now() - 20_000).toISOString(),
+      );
+      const before = await snapshot(quick.app);
+      const res = await quick.call({ method: 'POST', url: '/v1/spend', role: 'ops', payload: body, headers: { 'content-type': 'application/json', 'idempotency-key': 'slow-1' } });
+      const problem = problemOf(res, 409, 'idempotency_key_in_progress');
+      expect(problem.detail).toContain('slow-1');
+      const retryAfter = Number(res.headers['retry-after']);
+      // 60 s - 20 s = 40 s, give or take the test's own time.
+      expect(retryAfter).toBeGreaterThanOrEqual(35);
+      expect(retryAfter).toBeLessThanOrEqual(40);
+      expect(await snapshot(quick.app)).toBe(before);
+    });
+
+    it('a claim older than the stale time (a process that died mid-request) is taken over, and the batch written', async () => {
+      const body = text([line(0), line(1)]);
+      const opsId = String(await rawSql(quick.app).value("select id from api_keys where name = 'test ops'"));
+      await rawSql(quick.app).run(
+        'insert into idempotency_keys (api_key_id, key, request_hash, status_code, response_body, created_at) values (?, ?, ?, 0, ?, ?)',
+        opsId,
+        'dead-1',
+        requestHash(body),
+        'token-of-a-dead-instance',
+        new Date(Date.now() - 61_000).toISOString(),
+      );
+      const res = await quick.call({ method: 'POST', url: '/v1/spend', role: 'ops', payload: body, headers: { 'content-type': 'application/json', 'idempotency-key': 'dead-1' } });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.headers['idempotent-replayed']).toBeUndefined();
+      expect(res.json()).toEqual({ inserted: 2, updated: 0, unchanged: 0 });
+      const rows = await rawSql(quick.app).all("select status_code, response_body from idempotency_keys where key = 'dead-1'");
+      expect(rows.map((r) => [Number(r.status_code), r.response_body])).toEqual([[200, res.body]]);
+    });
+  });
+
+  it('the claim of a request refused by the service (4xx) is given back: the key stays free for the retry', async () => {
+    // Campaign c9 does not exist yet: the body is valid, the service refuses it after the key was claimed.
+    const body = JSON.stringify({ items: [{ ...line(0), campaignId: 'c9' }] });
+    const refused = await post(body, 'retry-1');
+    expect(refused.statusCode).toBeGreaterThanOrEqual(400);
+    expect(refused.statusCode).toBeLessThan(500);
+    expect(await records('retry-1')).toEqual([]);
+    await seedCampaigns(t, [campaignItem('c9')]);
+    const retried = await post(body, 'retry-1');
+    expect(retried.statusCode, retried.body).toBe(200);
+    expect(retried.headers['idempotent-replayed']).toBeUndefined();
+    expect(retried.json()).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
+  });
+
+  it('ending a claim needs its token: a claimer that was taken over (presumed dead) changes nothing', async () => {
+    const repo = idempotencyRepository(t.app.database);
+    const ops = await keyIdOf('ops');
+    const at = (minute: number) => `2026-01-01T00:0${minute}:00.000Z`;
+    expect(await repo.claim(ops, 'tok-1', 'hash', 'first', at(0))).toBe(true);
+    expect(await repo.claim(ops, 'tok-1', 'hash', 'second', at(1))).toBe(false);
+    // Taken over only for the same request, and only if claimed before the cutoff.
+    expect(await repo.takeOver(ops, 'tok-1', 'other-hash', 'second', at(5), at(3))).toBe(false);
+    expect(await repo.takeOver(ops, 'tok-1', 'hash', 'second', at(5), at(0))).toBe(false);
+    expect(await repo.takeOver(ops, 'tok-1', 'hash', 'second', at(5), at(3))).toBe(true);
+    // The first claimer comes back to life: its answer and its give-back are both refused.
+    expect(await repo.complete(ops, 'tok-1', 'first', 200, '{"late":true}')).toBe(false);
+    expect(await repo.release(ops, 'tok-1', 'first')).toBe(false);
+    expect(await repo.complete(ops, 'tok-1', 'second', 200, '{"ok":true}')).toBe(true);
+    expect(await repo.find(ops, 'tok-1')).toEqual({ requestHash: 'hash', statusCode: 200, responseBody: '{"ok":true}', createdAt: at(5) });
+    // A finished record is no claim: neither given back nor taken over.
+    expect(await repo.release(ops, 'tok-1', 'second')).toBe(false);
+    expect(await repo.takeOver(ops, 'tok-1', 'hash', 'third', at(9), at(8))).toBe(false);
+  });
+
+  it('a completed answer is never a claim: every record of a finished request has an HTTP status', async () => {
+    const body = text([line(0)]);
+    expect((await post(body, 'done-1')).statusCode).toBe(200);
+    expect((await post(body, 'done-1')).headers['idempotent-replayed']).toBe('true');
+    const rows = await rawSql(t.app).all('select status_code from idempotency_keys');
+    expect(rows.map((r) => Number(r.status_code))).toEqual([200]);
   });
 });

@@ -1,4 +1,4 @@
-/** /healthz, /openapi.json, /docs and unknown routes. */
+/** /healthz, /readyz, /openapi.json, /docs and unknown routes. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeApp, problemOf, type TestApp } from '../helper.js';
 
@@ -26,6 +26,52 @@ describe('GET /healthz', () => {
     const problem = problemOf(await broken.app.inject({ method: 'GET', url: '/healthz' }), 503, 'unavailable');
     expect(problem.detail).toMatch(/database/);
     await broken.close().catch(() => undefined); // its database is already closed
+  });
+});
+
+describe('GET /readyz', () => {
+  it('answers ready without a key once the app is built (the tables the reports read are loaded)', async () => {
+    expect(t.app.readiness).toEqual({ mirrorsLoaded: true, closing: false });
+    const res = await t.app.inject({ method: 'GET', url: '/readyz' });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({ status: 'ready' });
+  });
+
+  it('answers 400 naming an unknown query parameter', async () => {
+    expect(problemOf(await t.app.inject({ method: 'GET', url: '/readyz?deep=1' }), 400, 'validation_failed').detail).toContain('deep');
+  });
+
+  it('answers 503 not_ready while the tables are not loaded, and while the instance shuts down', async () => {
+    const app = await makeApp();
+    try {
+      app.app.readiness.mirrorsLoaded = false;
+      expect(problemOf(await app.app.inject({ method: 'GET', url: '/readyz' }), 503, 'not_ready').detail).toMatch(/loading/);
+      // /healthz still answers: the process is alive, only not ready.
+      expect((await app.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+      app.app.readiness.mirrorsLoaded = true;
+      expect((await app.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+    } finally {
+      // Closing marks the instance not ready (preClose, before requests in flight are waited for).
+      await app.close();
+      expect(app.app.readiness.closing).toBe(true);
+    }
+  });
+
+  it('answers 503 problem+json when the database cannot be read', async () => {
+    const broken = await makeApp();
+    await broken.app.database.close();
+    const problem = problemOf(await broken.app.inject({ method: 'GET', url: '/readyz' }), 503, 'unavailable');
+    expect(problem.detail).toMatch(/database/);
+    await broken.close().catch(() => undefined); // its database is already closed
+  });
+
+  it('is never rate limited', async () => {
+    const limited = await makeApp({ rateLimit: 2 });
+    try {
+      for (let i = 0; i < 5; i++) expect((await limited.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+    } finally {
+      await limited.close();
+    }
   });
 });
 

@@ -36,6 +36,7 @@ type Least = Role | 'public';
  */
 const LEAST_ROLE: Record<string, Least> = {
   'GET /healthz': 'public',
+  'GET /readyz': 'public',
 
   // viewer: reports, forecast snapshots, settings
   'GET /v1/settings': 'viewer',

@@ -139,6 +139,23 @@ probe as materialized (
 ), changed as (select * from updated union all select * from inserted)
 select count(*) filter (where inserted), count(*), min(id) filter (where inserted), max(id) filter (where inserted) from changed`;
 
+/**
+ * Locks the stored lines a batch restates in the natural key's order,
+ * whatever the batch's own order, before PG_UPSERT updates them: two batches
+ * restating the same lines (through different instances, in different
+ * orders) then queue one behind the other instead of deadlocking, which
+ * retries only settle by luck. Only the lines that will change: locking
+ * the rest would write to every row of a re-sent batch. A SELECT: it counts
+ * as no change.
+ */
+const PG_LOCK_RESTATED = `
+select count(*) from (
+  select 1 from spend s join (${PG_INPUT}) i on ${PG_SAME_KEY}
+  where (s.amount_micros, s.currency) is distinct from (i.amount_micros, i.currency)
+  order by s.date, s.campaign_id, s.source, s.reference
+  for update of s
+) locked`;
+
 const PG_COUNT = `
 select count(*) filter (where s.id is null),
        count(*) filter (where s.id is not null and (s.amount_micros, s.currency) is distinct from (i.amount_micros, i.currency))
@@ -260,7 +277,9 @@ export function spendRepository(database: Database): SpendRepository {
   };
   return {
     upsert: async (items, campaignIds) => {
-      const [row] = await pg.queryArrays<[bigint, bigint, bigint | null, bigint | null]>(PG_UPSERT, columns(items, campaignIds));
+      const params = columns(items, campaignIds);
+      await pg.queryArrays(PG_LOCK_RESTATED, params);
+      const [row] = await pg.queryArrays<[bigint, bigint, bigint | null, bigint | null]>(PG_UPSERT, params);
       const [inserted, changed, low, high] = row!;
       return {
         counts: { inserted: Number(inserted), updated: Number(changed - inserted), unchanged: items.length - Number(changed) },
