@@ -43,6 +43,11 @@ export async function makeApp(
   );
   const keys = { admin: ADMIN_KEY } as Record<Role, string>;
   for (const role of ['finance', 'ops', 'viewer'] as const) keys[role] = (await app.apiKeys.create(`test ${role}`, role)).key;
+  // On PostgreSQL the report tables load after the app is ready (see services.ts): wait, as a load balancer waits for /readyz.
+  for (let waited = 0; !app.readiness.mirrorsLoaded; waited += 10) {
+    if (waited > 30_000) throw new Error('the report tables did not load within 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
   return {
     app,
     keys,

@@ -109,13 +109,29 @@ export default fp<ServicesOptions>(
     });
     await settings.ensure();
     // Load the tables the reports read once at start, so that the first report does not pay for it.
-    app.addHook('onReady', async () => {
+    const warm = async () => {
       for (const [table, mirror] of Object.entries(mirrors)) {
         await mirror.current();
         // A log timing, in whole milliseconds (not money).
         if (mirror.lastLoadMs > 1_000) app.log.info({ table, ms: Math.round(mirror.lastLoadMs) }, 'table loaded into memory for the reports');
       }
       readiness.mirrorsLoaded = true;
+    };
+    // Load the tables the reports read once at start, so that the first report does not pay for it.
+    // On SQLite the load is synchronous: it is done before the app is ready. On PostgreSQL it runs
+    // after, in the background: a long history must not hold the start past Fastify's plugin
+    // timeout, /healthz answers meanwhile, and /readyz says 503 until it is done (a report asked
+    // for meanwhile shares the load). A load that fails (the database went away) is tried again.
+    app.addHook('onReady', async () => {
+      if (app.database.dialect === 'sqlite') return warm();
+      const attempt = (): void => {
+        warm().catch((error: unknown) => {
+          if (readiness.closing) return;
+          app.log.warn({ err: error }, 'loading the report tables failed; trying again in 5 s');
+          setTimeout(attempt, 5_000).unref();
+        });
+      };
+      attempt();
     });
   },
   { name: 'spendbook-services', dependencies: ['spendbook-db', 'spendbook-audit'] },
