@@ -11,7 +11,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, PeriodClosedError, ValidationError, type FieldError } from '../lib/errors.js';
 import { InvalidJsonError, NulInBodyError } from '../lib/json-body.js';
 import { nulFields } from '../lib/nul-text.js';
-import { isPgConnectionError, isPgError, PG_CODES } from '../store/pg-errors.js';
+import { isPgConnectionError, isPgError, isRetryablePgError, PG_CODES } from '../store/pg-errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -98,6 +98,13 @@ function toAppError(error: FastifyError & { validationContext?: string }): AppEr
   }
   if (isPgConnectionError(error)) {
     return new AppError(503, 'unavailable', 'Service unavailable', 'the database is not reachable; try again in a moment');
+  }
+  // The unit of work retries deadlocks and serialization failures; one that still fails after its last
+  // attempt wrote nothing, and a retry a moment later is what the client should do: not a 500.
+  if (isRetryablePgError(error)) {
+    return new AppError(503, 'write_conflict', 'Service unavailable', 'this write kept conflicting with other writes running at the same time and was not applied; retry it in a moment', {
+      retryAfterSeconds: 1,
+    });
   }
   return new AppError(500, 'internal_error', 'Internal error', 'the server failed to answer; the error is logged with this request id');
 }
@@ -194,6 +201,7 @@ export default fp(
       // A request to no route is a 404, whatever its method and body.
       const appError = request.is404 && isBodyError(error) ? notFound(request) : toAppError(error);
       if (appError.status >= 500) request.log.error({ err: error, reqId: request.id }, 'request failed');
+      if (appError.code === 'write_conflict') reply.header('retry-after', '1');
       else request.log.info({ code: appError.code, status: appError.status }, appError.message);
       return sendProblem(reply, request, appError);
     });

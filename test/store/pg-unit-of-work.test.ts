@@ -380,7 +380,12 @@ describe('PostgreSQL errors answer as SQLite ones', () => {
     });
     const response = await app.inject({ method: 'GET', url: '/x' });
     await app.close();
-    return { status: response.statusCode, type: response.headers['content-type'], body: response.json() as Record<string, unknown> };
+    return {
+      status: response.statusCode,
+      type: response.headers['content-type'],
+      retryAfter: response.headers['retry-after'],
+      body: response.json() as Record<string, unknown>,
+    };
   }
 
   it('a closed-month trigger (23000) is the 409 period_closed problem', async () => {
@@ -430,6 +435,21 @@ describe('PostgreSQL errors answer as SQLite ones', () => {
     expect(terminated).toMatchObject({ status: 503, body: { code: 'unavailable' } });
     // And the store still works after it.
     expect((await db.uow.writeVersioned(() => upsert('after', 'A'))).version).toBe(1);
+  });
+
+  it('a deadlock that outlasts every retry is a 503 write_conflict with Retry-After, and wrote nothing', async () => {
+    let runs = 0;
+    const got = await answer(() =>
+      db.uow.write(async () => {
+        runs++;
+        await upsert(`lost${runs}`, 'L');
+        throw pgError('40P01', 'deadlock detected');
+      }),
+    );
+    // The unit of work's five attempts, then the answer.
+    expect(runs).toBe(5);
+    expect(got).toMatchObject({ status: 503, retryAfter: '1', body: { code: 'write_conflict' } });
+    expect(await count('select count(*) as n from campaigns')).toBe(0);
   });
 
   it('other server errors stay 500s, whose text does not reach the client', async () => {
