@@ -817,11 +817,12 @@ describe('fuzzing every write endpoint', () => {
 
   it(`afterwards, the database is ${TEST_STORE === 'sqlite' ? 'byte' : 'row'} for ${TEST_STORE === 'sqlite' ? 'byte' : 'row'} what it was, and Object.prototype is untouched`, async () => {
     expect(await snapshot(t.app) === before).toBe(true);
-    // On SQLite the file and its WAL too, which any write would have changed.
+    // On SQLite the file too. Not the WAL: a refused request that passed validation with a valid
+    // Idempotency-Key claimed the key (a row in idempotency_keys, so that requests racing on it through
+    // other instances wait) and gave it back when refused; that insert and delete are in the WAL, while
+    // every row, the claims' table included, is what it was (the snapshot above).
     if (TEST_STORE === 'sqlite') {
       const after = files();
-      expect(after.wal.length, 'the WAL grew: something was written').toBe(filesBefore!.wal.length);
-      expect(after.wal.equals(filesBefore!.wal)).toBe(true);
       expect(after.db.equals(filesBefore!.db), 'the SQLite file changed').toBe(true);
     }
     const probe = {} as Record<string, unknown>;
