@@ -118,12 +118,12 @@ export default fp<ServicesOptions>(
       readiness.mirrorsLoaded = true;
     };
     // Load the tables the reports read once at start, so that the first report does not pay for it.
-    // On SQLite the load is synchronous: it is done before the app is ready. On PostgreSQL it runs
-    // after, in the background: a long history must not hold the start past Fastify's plugin
-    // timeout, /healthz answers meanwhile, and /readyz says 503 until it is done (a report asked
-    // for meanwhile shares the load). A load that fails (the database went away) is tried again.
+    // The load runs after the app is ready, in the background, on both stores: a long history must
+    // not hold the start (Fastify's plugin timeout; on SQLite twice data set L takes tens of seconds
+    // to read back), /healthz answers meanwhile (the SQLite read gives the event loop a turn between
+    // ranges of rows), and /readyz says 503 until it is done. A report asked for meanwhile shares the
+    // load. A load that fails (the database went away) is tried again.
     app.addHook('onReady', async () => {
-      if (app.database.dialect === 'sqlite') return warm();
       const attempt = (): void => {
         warm().catch((error: unknown) => {
           if (readiness.closing) return;

@@ -5,6 +5,7 @@
  * pages by the key the table's mirror slots rows by (`seq` for touchpoints
  * and revenue, `id` for spend).
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Sqlite } from '../db.js';
 import type { PgSession } from './pg.js';
 
@@ -24,8 +25,22 @@ const SEPARATOR = '\u001f';
  * start at 1; one of 0 or below (only a write around the API can make one)
  * is read too, and a store that cannot hold it fails the load loudly rather
  * than leave the row out.
+ *
+ * Each range is read synchronously (better-sqlite3 has no other way), and
+ * the event loop is given a turn between ranges: a restart reads millions
+ * of rows while /healthz, /readyz and writes are answered (a report asked
+ * for meanwhile waits on this same load, see table-mirror.ts). No write
+ * transaction is open across a turn: the mirror checks the data version
+ * before and after the whole read instead.
  */
-export function readInRowidRanges(sqlite: Sqlite, table: string, columns: string[], visit: (values: string[]) => void, join = ''): void {
+export async function readInRowidRanges(
+  sqlite: Sqlite,
+  table: string,
+  columns: string[],
+  visit: (values: string[]) => void,
+  join = '',
+  rangeSize = LOAD_RANGE,
+): Promise<void> {
   const [minRowid, maxRowid] = sqlite.prepare(`select coalesce(min(rowid), 1), coalesce(max(rowid), 0) from ${table}`).raw(true).get() as [number, number];
   const range = `from ${table} t ${join} where t.rowid > ? and t.rowid <= ?`;
   const concatenated = sqlite
@@ -34,8 +49,9 @@ export function readInRowidRanges(sqlite: Sqlite, table: string, columns: string
   const rows = sqlite.prepare(`select ${columns.join(', ')} ${range}`).raw(true).safeIntegers(true);
   const row: string[] = new Array(columns.length);
   // Rowids start at 1, but a write around the API may give one of 0 or below.
-  for (let low = minRowid - 1; low < maxRowid; low += LOAD_RANGE) {
-    const [count, ...texts] = concatenated.get(low, low + LOAD_RANGE) as [number, ...string[]];
+  for (let low = minRowid - 1; low < maxRowid; low += rangeSize) {
+    if (low >= minRowid) await yieldToEventLoop();
+    const [count, ...texts] = concatenated.get(low, low + rangeSize) as [number, ...string[]];
     if (count === 0) continue;
     const split = texts.map((text) => text.split(SEPARATOR));
     if (split.every((values) => values.length === count)) {
@@ -44,7 +60,7 @@ export function readInRowidRanges(sqlite: Sqlite, table: string, columns: string
         visit(row);
       }
     } else {
-      for (const values of rows.iterate(low, low + LOAD_RANGE) as IterableIterator<unknown[]>) {
+      for (const values of rows.iterate(low, low + rangeSize) as IterableIterator<unknown[]>) {
         for (let c = 0; c < values.length; c++) row[c] = String(values[c]);
         visit(row);
       }
