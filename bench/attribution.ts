@@ -450,7 +450,8 @@ export async function runAttributionBench(dir: string, store: BenchStore, option
   let spend: Timed;
   let restart: StartFigures;
   const others: { service: ServiceProcess; figures: StartFigures }[] = [];
-  let restarted: ServiceProcess | null = null;
+  /** Every process spawned here, stopped by pid at the end whatever happened. */
+  const spawned: ServiceProcess[] = [];
   let burnLoad: BurnLoad;
   try {
     try {
@@ -479,6 +480,7 @@ export async function runAttributionBench(dir: string, store: BenchStore, option
       for (let n = 2; n <= options.instances; n++) {
         out(`instance ${n}: started on the same database while instance 1 runs -> /readyz, then the first ROI of 2026 ...`);
         const other = await spawnService(`instance ${n}`, dbPath, SERVICE_ENV);
+        spawned.push(other);
         const readyAt = await waitFor(other, '/readyz');
         const roi = await firstRoi(agent, other.port, `instance ${n}: linear`, readyAt);
         others.push({ service: other, figures: { healthzMs: null, readyMs: readyAt - other.spawnedAt, roi } });
@@ -489,7 +491,8 @@ export async function runAttributionBench(dir: string, store: BenchStore, option
     }
 
     out('restart of instance 1 on the same database (`node dist/src/server.js`): /healthz, then at once /readyz and the first ROI of 2026 ...');
-    restarted = await spawnService('instance 1 restarted', dbPath, SERVICE_ENV);
+    const restarted = await spawnService('instance 1 restarted', dbPath, SERVICE_ENV);
+    spawned.push(restarted);
     const healthzAt = await waitFor(restarted, '/healthz');
     // Asked the moment /healthz answers: it may wait for the load (PostgreSQL loads after listening); /readyz is polled meanwhile.
     const [roi, readyAt] = await Promise.all([firstRoi(agent, restarted.port, 'after restart: linear', healthzAt), waitFor(restarted, '/readyz')]);
@@ -509,7 +512,7 @@ export async function runAttributionBench(dir: string, store: BenchStore, option
     for (const other of others) other.figures.peakRssBytes = peakRssBytes(other.service.child.pid);
   } finally {
     agent.destroy();
-    for (const running of [restarted, ...others.map((o) => o.service)]) if (running) await stopService(running);
+    for (const running of spawned) await stopService(running);
   }
 
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
