@@ -15,9 +15,17 @@
  *    the requests are timed (the service is idle meanwhile).
  * 3. reports: GET /v1/reports/roi for the year 2026 under each model, the
  *    first request and five repeats; then all six side by side.
- * 4. restart: the service stopped and started again on the same database (it
- *    reads every touchpoint back into memory before it listens), and the
- *    first reports after it.
+ * 4. instances (`--instances N`, PostgreSQL only): while instance 1 still
+ *    runs, instances 2..N start on the same database as `npm start` runs the
+ *    service (bench/service.ts); each is timed from the spawn to /readyz and
+ *    to its first ROI of 2026, whose rows and totals must be instance 1's.
+ * 5. restart: instance 1 stopped and started again on the same database
+ *    (`node dist/src/server.js`), timed from the spawn to /healthz (SQLite
+ *    reads the report tables before it listens; PostgreSQL after, with
+ *    /readyz 503 meanwhile), then the first ROI of 2026 asked the moment
+ *    /healthz answers (it waits for the load if it must) while /readyz is
+ *    polled; then the cold dashboard, data_driven, and burn under load over
+ *    every instance running. Each process's peak RSS is its VmHWM.
  *
  * It prints the figures, the targets, and checks that the numbers are right:
  * every model's revenue total equals the revenue recorded in 2026, computed
@@ -33,11 +41,14 @@ import { campaignId, makeCampaigns, makeSpendRows } from './data.js';
 import { days, fxRates, L_FIRST_DAY, scaled, type DatasetSize } from './dataset-l.js';
 import { ADMIN_KEY, ask, fmtInt, fmtMiB, fmtRate, percentile, send, startServer, stopServer, table, type Answer } from './harness.js';
 import type { ServerStats } from './server.js';
+import { peakRssBytes, spawnService, stopService, waitFor, type ServiceProcess } from './service.js';
 import { copyFrom, writeCopyFile, type BenchStore } from './store.js';
 
 const MODELS = ['first_touch', 'last_touch', 'linear', 'time_decay', 'position_based', 'data_driven'] as const;
 const YEAR = { from: '2026-01-01', to: '2026-12-31' };
-const TARGETS = { ingestRowsPerSecond: 100_000, ratio: 0.5, firstMs: 2_000, repeatMs: 50, dataDrivenMs: 10_000, rssBytes: 1024 ** 3, burnP99Ms: 50, dashboardWarmMs: 1_000, dashboardColdMs: 3_000 };
+const TARGETS = { ingestRowsPerSecond: 100_000, ratio: 0.5, firstMs: 2_000, repeatMs: 50, dataDrivenMs: 10_000, rssBytes: 1024 ** 3, burnP99Ms: 50, dashboardWarmMs: 1_000, dashboardColdMs: 3_000,
+  // A (re)started process: /healthz (restart) or /readyz (a new instance beside a running one) after the spawn, then its first ROI of a year.
+  restartHealthzMs: 5_000, instanceReadyMs: 5_000, firstRoiAfterStartMs: 3_000 };
 
 /**
  * Burn under concurrent load (docs/performance.md: a month of 1,000 campaigns, p99
@@ -52,6 +63,8 @@ const TARGETS = { ingestRowsPerSecond: 100_000, ratio: 0.5, firstMs: 2_000, repe
 const BURN_CONNECTIONS = 8;
 /** The bench is one client asking as fast as it is answered: the per-key rate limit (6,000 a minute by default) would answer 429s instead. */
 const NO_RATE_LIMIT = { env: { ...process.env, SPENDBOOK_RATE_LIMIT: '1000000' } };
+/** The same for the processes started as `npm start` does (bench/service.ts). */
+const SERVICE_ENV = { SPENDBOOK_RATE_LIMIT: '1000000' };
 const BURN_SECONDS = 10;
 const BURN_WRITE_EVERY_MS = 1_000;
 const BURN_WRITE_LINES = 100;
@@ -67,14 +80,21 @@ interface BurnLoad {
   errors: number;
 }
 
-/** June's plan for every campaign, then the burn readers and the paced writer at once. */
-async function burnUnderLoad(agent: http.Agent, port: number, campaigns: number): Promise<BurnLoad> {
+/**
+ * June's plan for every campaign, then the burn readers and the paced writer
+ * at once. With several instances (`ports`), the readers are shared out among
+ * them (BURN_CONNECTIONS in all) and the writer sends each batch to the next
+ * one in turn: every instance must see the others' writes.
+ */
+async function burnUnderLoad(agent: http.Agent, ports: number[], campaigns: number): Promise<BurnLoad> {
   const plans = Array.from({ length: campaigns }, (_, i) => ({ campaignId: campaignId(i), month: '2026-06', amount: String(20_000 + (i % 50) * 1_000), currency: 'USD' }));
-  const planned = await send(agent, port, 'PUT', '/v1/plans', Buffer.from(JSON.stringify({ items: plans })));
+  const planned = await send(agent, ports[0]!, 'PUT', '/v1/plans', Buffer.from(JSON.stringify({ items: plans })));
   if (planned.status !== 200) throw new Error(`PUT /v1/plans answered ${planned.status}: ${planned.body.slice(0, 500)}`);
   const path = '/v1/reports/burn?month=2026-06&asOf=2026-06-15';
-  const warm = await send(agent, port, 'GET', path);
-  if (warm.status !== 200) throw new Error(`GET ${path} answered ${warm.status}: ${warm.body.slice(0, 500)}`);
+  for (const port of ports) {
+    const warm = await send(agent, port, 'GET', path);
+    if (warm.status !== 200) throw new Error(`GET ${path} on port ${port} answered ${warm.status}: ${warm.body.slice(0, 500)}`);
+  }
 
   const latencies: number[] = [];
   const writeMs: number[] = [];
@@ -92,6 +112,7 @@ async function burnUnderLoad(agent: http.Agent, port: number, campaigns: number)
         source: 'manual',
         reference: `bench-burn-load-${batch}-${i}`,
       }));
+      const port = ports[batch % ports.length]!;
       batch++;
       const answer = await send(agent, port, 'POST', '/v1/spend', Buffer.from(JSON.stringify({ items })));
       if (answer.status !== 200) errors++;
@@ -99,20 +120,27 @@ async function burnUnderLoad(agent: http.Agent, port: number, campaigns: number)
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, BURN_WRITE_EVERY_MS - (performance.now() - began))));
     }
   })();
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(
-      { url: `http://127.0.0.1:${port}${path}`, connections: BURN_CONNECTIONS, duration: BURN_SECONDS, headers: { authorization: `Bearer ${ADMIN_KEY}` } },
-      (error, done) => (error ? reject(error) : resolve(done)),
-    );
-    // autocannon's own time per answer, from the request written to the response read.
-    // Only answers with the report count (any other is an error, counted by autocannon as non-2xx).
-    instance.on('response', (_client, status, _bytes, ms) => {
-      if (status === 200) latencies.push(ms);
-    });
-  });
+  // BURN_CONNECTIONS in all, as evenly as they go (the first instances get one more).
+  const readers = (i: number) => Math.max(1, Math.floor(BURN_CONNECTIONS / ports.length) + (i < BURN_CONNECTIONS % ports.length ? 1 : 0));
+  const results = await Promise.all(
+    ports.map(
+      (port, i) =>
+        new Promise<autocannon.Result>((resolve, reject) => {
+          const instance = autocannon(
+            { url: `http://127.0.0.1:${port}${path}`, connections: readers(i), duration: BURN_SECONDS, headers: { authorization: `Bearer ${ADMIN_KEY}` } },
+            (error, done) => (error ? reject(error) : resolve(done)),
+          );
+          // autocannon's own time per answer, from the request written to the response read.
+          // Only answers with the report count (any other is an error, counted by autocannon as non-2xx).
+          instance.on('response', (_client, status, _bytes, ms) => {
+            if (status === 200) latencies.push(ms);
+          });
+        }),
+    ),
+  );
   writing = false;
   await writer;
-  errors += result.errors + result.timeouts + result.non2xx;
+  for (const result of results) errors += result.errors + result.timeouts + result.non2xx;
   const sorted = [...latencies].sort((a, b) => a - b);
   const writesSorted = [...writeMs].sort((a, b) => a - b);
   return {
@@ -129,6 +157,8 @@ async function burnUnderLoad(agent: http.Agent, port: number, campaigns: number)
 
 export interface AttributionOptions {
   scale: number;
+  /** Service processes on the database at once (PostgreSQL only above 1): instance 1 ingests, the others start beside it. */
+  instances: number;
   batch: number;
   profileDir: string | null;
 }
@@ -363,6 +393,38 @@ async function timeReport(agent: http.Agent, port: number, label: string, path: 
 
 const roiPath = (model: string, groupBy = 'campaign') => `/v1/reports/roi?from=${YEAR.from}&to=${YEAR.to}&model=${model}&groupBy=${groupBy}`;
 
+/**
+ * The first ROI of 2026 (linear) on a process just started, asked at once and
+ * timed from `since` (performance.now() when /healthz or /readyz answered): the
+ * target is "within 3 s after", whatever it waits for. Then asked twice more.
+ */
+async function firstRoi(agent: http.Agent, port: number, label: string, since: number): Promise<ReportTiming> {
+  const path = roiPath('linear');
+  const first = await send(agent, port, 'GET', path);
+  const firstMs = performance.now() - since;
+  if (first.status !== 200) throw new Error(`${label}: GET ${path} answered ${first.status}: ${first.body.slice(0, 500)}`);
+  const repeatMs: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    const started = performance.now();
+    const again = await send(agent, port, 'GET', path);
+    repeatMs.push(performance.now() - started);
+    if (again.body !== first.body) throw new Error(`${label}: GET ${path} answered differently when repeated`);
+  }
+  return { label, firstMs, repeatMs, body: JSON.parse(first.body) as RoiBody };
+}
+
+/** A process started on a database that already holds the data: milliseconds from the spawn, and its first report. */
+interface StartFigures {
+  /** Spawn -> first 200 from /healthz (the restart; not polled for the extra instances). */
+  healthzMs: number | null;
+  /** Spawn -> first 200 from /readyz. */
+  readyMs: number;
+  /** Its first ROI of 2026, firstMs counted from /healthz (restart) or /readyz (extra instances). */
+  roi: ReportTiming;
+  /** VmHWM just before it was stopped; null where /proc is missing. */
+  peakRssBytes?: number | null;
+}
+
 export async function runAttributionBench(dir: string, store: BenchStore, options: AttributionOptions, out: Out): Promise<boolean> {
   const size = scaled(options.scale);
   out(
@@ -380,66 +442,97 @@ export async function runAttributionBench(dir: string, store: BenchStore, option
   const first = await startServer(dbPath, options.profileDir, NO_RATE_LIMIT);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   let service: ServerStats;
-  let restartedService: ServerStats;
   const reports: ReportTiming[] = [];
   let periodReports: Timing[] = [];
   const dashboard: Timing[] = [];
   let touchpoints: Timed;
   let revenue: Timed;
   let spend: Timed;
-  let restart: { readyMs: number; loadMs: number };
+  let restart: StartFigures;
+  const others: { service: ServiceProcess; figures: StartFigures }[] = [];
+  /** Every process spawned here, stopped by pid at the end whatever happened. */
+  const spawned: ServiceProcess[] = [];
   let burnLoad: BurnLoad;
   try {
-    const port = first.port;
-    out('http ingest: campaigns, FX rates, spend, touchpoints, revenue ...');
-    await ingest(agent, port, '/v1/campaigns', chunks(makeCampaigns(size.campaigns), 10_000));
-    const fx = await send(agent, port, 'PUT', '/v1/fx-rates', Buffer.from(JSON.stringify({ items: fxRates(size) })));
-    if (fx.status !== 200) throw new Error(`PUT /v1/fx-rates answered ${fx.status}: ${fx.body.slice(0, 500)}`);
-    const spendRows = makeSpendRows(size.campaigns * size.days, size.campaigns, 42, L_FIRST_DAY).map((row) => row.line);
-    spend = await ingest(agent, port, '/v1/spend', chunks(spendRows, options.batch));
-    touchpoints = await ingest(agent, port, '/v1/touchpoints', chunks(touchpointsOf(size), options.batch));
-    revenue = await ingest(agent, port, '/v1/revenue', chunks(revenueOf(size), options.batch));
+    try {
+      const port = first.port;
+      out('http ingest: campaigns, FX rates, spend, touchpoints, revenue ...');
+      await ingest(agent, port, '/v1/campaigns', chunks(makeCampaigns(size.campaigns), 10_000));
+      const fx = await send(agent, port, 'PUT', '/v1/fx-rates', Buffer.from(JSON.stringify({ items: fxRates(size) })));
+      if (fx.status !== 200) throw new Error(`PUT /v1/fx-rates answered ${fx.status}: ${fx.body.slice(0, 500)}`);
+      const spendRows = makeSpendRows(size.campaigns * size.days, size.campaigns, 42, L_FIRST_DAY).map((row) => row.line);
+      spend = await ingest(agent, port, '/v1/spend', chunks(spendRows, options.batch));
+      touchpoints = await ingest(agent, port, '/v1/touchpoints', chunks(touchpointsOf(size), options.batch));
+      revenue = await ingest(agent, port, '/v1/revenue', chunks(revenueOf(size), options.batch));
 
-    out('reports: GET /v1/reports/roi for 2026, each model, first request then 5 repeats ...');
-    for (const model of MODELS) reports.push(await timeReport(agent, port, model, roiPath(model), 5));
-    reports.push(await timeReport(agent, port, 'by month (no model runs)', roiPath('linear', 'month'), 5));
-    reports.push(
-      await timeReport(agent, port, 'attribution, 6 models side by side', `/v1/reports/attribution?from=${YEAR.from}&to=${YEAR.to}&models=${MODELS.join(',')}&groupBy=channel`, 2),
+      out('reports: GET /v1/reports/roi for 2026, each model, first request then 5 repeats ...');
+      for (const model of MODELS) reports.push(await timeReport(agent, port, model, roiPath(model), 5));
+      reports.push(await timeReport(agent, port, 'by month (no model runs)', roiPath('linear', 'month'), 5));
+      reports.push(
+        await timeReport(agent, port, 'attribution, 6 models side by side', `/v1/reports/attribution?from=${YEAR.from}&to=${YEAR.to}&models=${MODELS.join(',')}&groupBy=channel`, 2),
+      );
+      out('period reports: burn, forecast, a snapshot and its comparisons ...');
+      periodReports = await timePeriodReports(agent, port);
+      out('dashboard: the June page, first then 5 repeats ...');
+      dashboard.push(await timeDashboard(agent, port, 'dashboard page, June (after the reports above)', 5));
+
+      // A new instance joining a running one on the same database: ready, its first report, the same numbers.
+      for (let n = 2; n <= options.instances; n++) {
+        out(`instance ${n}: started on the same database while instance 1 runs -> /readyz, then the first ROI of 2026 ...`);
+        const other = await spawnService(`instance ${n}`, dbPath, SERVICE_ENV);
+        spawned.push(other);
+        const readyAt = await waitFor(other, '/readyz');
+        const roi = await firstRoi(agent, other.port, `instance ${n}: linear`, readyAt);
+        others.push({ service: other, figures: { healthzMs: null, readyMs: readyAt - other.spawnedAt, roi } });
+      }
+      service = await ask<ServerStats>(first.child, 'stats');
+    } finally {
+      await stopServer(first.child);
+    }
+
+    out('restart of instance 1 on the same database (`node dist/src/server.js`): /healthz, then at once /readyz and the first ROI of 2026 ...');
+    const restarted = await spawnService('instance 1 restarted', dbPath, SERVICE_ENV);
+    spawned.push(restarted);
+    const healthzAt = await waitFor(restarted, '/healthz');
+    // Asked the moment /healthz answers: it may wait for the load (PostgreSQL loads after listening); /readyz is polled meanwhile.
+    const [roi, readyAt] = await Promise.all([firstRoi(agent, restarted.port, 'after restart: linear', healthzAt), waitFor(restarted, '/readyz')]);
+    restart = { healthzMs: healthzAt - restarted.spawnedAt, readyMs: readyAt - restarted.spawnedAt, roi };
+    reports.push(roi);
+    // The cold page: its June reports computed afresh.
+    dashboard.push(await timeDashboard(agent, restarted.port, 'dashboard page, June, cold after restart', 2));
+    reports.push(await timeReport(agent, restarted.port, 'after restart: data_driven', roiPath('data_driven'), 2));
+    // Last: its writes change June's spend, which the ROI checks above count.
+    const ports = [restarted.port, ...others.map((o) => o.service.port)];
+    out(
+      `burn under load: ${BURN_CONNECTIONS} readers for ${BURN_SECONDS} s, a ${BURN_WRITE_LINES}-line spend batch every ${BURN_WRITE_EVERY_MS} ms` +
+        `${ports.length > 1 ? `, both shared out among the ${ports.length} instances` : ''} ...`,
     );
-    out('period reports: burn, forecast, a snapshot and its comparisons ...');
-    periodReports = await timePeriodReports(agent, port);
-    out('dashboard: the June page, first then 5 repeats ...');
-    dashboard.push(await timeDashboard(agent, port, 'dashboard page, June (after the reports above)', 5));
-    service = await ask<ServerStats>(first.child, 'stats');
+    burnLoad = await burnUnderLoad(agent, ports, size.campaigns);
+    restart.peakRssBytes = peakRssBytes(restarted.child.pid);
+    for (const other of others) other.figures.peakRssBytes = peakRssBytes(other.service.child.pid);
   } finally {
     agent.destroy();
-    await stopServer(first.child);
-  }
-
-  out('restart on the same database, then the first reports ...');
-  const startedRestart = process.hrtime.bigint();
-  const second = await startServer(dbPath, null, NO_RATE_LIMIT);
-  const readyMs = ms(startedRestart);
-  const agent2 = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  try {
-    const loaded = await ask<ServerStats>(second.child, 'stats');
-    restart = { readyMs, loadMs: loaded.touchIndexLoadMs };
-    // First after the restart, before any report: the cold page, every report computed afresh.
-    dashboard.push(await timeDashboard(agent2, second.port, 'dashboard page, June, cold after restart', 2));
-    reports.push(await timeReport(agent2, second.port, 'after restart: linear', roiPath('linear'), 2));
-    reports.push(await timeReport(agent2, second.port, 'after restart: data_driven', roiPath('data_driven'), 2));
-    // Last: its writes change June's spend, which the ROI checks above count.
-    out(`burn under load: ${BURN_CONNECTIONS} readers for ${BURN_SECONDS} s, a ${BURN_WRITE_LINES}-line spend batch every ${BURN_WRITE_EVERY_MS} ms ...`);
-    burnLoad = await burnUnderLoad(agent2, second.port, size.campaigns);
-    restartedService = await ask<ServerStats>(second.child, 'stats');
-  } finally {
-    agent2.destroy();
-    await stopServer(second.child);
+    for (const running of spawned) await stopService(running);
   }
 
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const touchRate = touchpoints.rows / touchpoints.seconds;
   const rawRate = raw.rows / raw.seconds;
+  const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  const msRow = (label: string, value: number, target: number | null, note = ''): [string, string] => [
+    label,
+    `${fmtInt(Math.round(value))} ms${note}${target === null ? '' : ` (target < ${fmtInt(target)} ms: ${verdict(value < target)})`}`,
+  ];
+  const rss = (label: string, bytes: number | null | undefined): { label: string; bytes: number | null } => ({ label, bytes: bytes ?? null });
+  const rssFigures = [
+    rss('service peak RSS, instance 1: ingest + reports (maxRSS)', service.maxRssBytes),
+    rss('service peak RSS, instance 1 restarted (VmHWM)', restart.peakRssBytes),
+    ...others.map((o, i) => rss(`service peak RSS, instance ${i + 2} (VmHWM)`, o.figures.peakRssBytes)),
+  ];
+  const rssRow = ({ label, bytes }: (typeof rssFigures)[number]): [string, string] => [
+    label,
+    bytes === null ? 'not measured (no /proc here)' : `${fmtMiB(bytes)} (target < ${fmtMiB(TARGETS.rssBytes)}: ${verdict(bytes < TARGETS.rssBytes)})`,
+  ];
   out('');
   out(
     table([
@@ -461,13 +554,18 @@ export async function runAttributionBench(dir: string, store: BenchStore, option
         `first ${fmtInt(Math.round(r.firstMs))} ms, repeated ${median(r.repeatMs).toFixed(1)} ms (max ${Math.max(...r.repeatMs).toFixed(1)})`,
       ]),
       [
-        `burn, June, ${BURN_CONNECTIONS} concurrent readers + writes`,
+        `burn, June, ${BURN_CONNECTIONS} concurrent readers + writes${others.length ? `, over ${others.length + 1} instances` : ''}`,
         `p50 ${burnLoad!.p50.toFixed(1)} ms, p99 ${burnLoad!.p99.toFixed(1)} ms (max ${burnLoad!.max.toFixed(0)}), ${fmtInt(burnLoad!.requests)} answers (${burnLoad!.perSecond.toFixed(0)}/s), ` +
           `${burnLoad!.writes} writes (p50 ${burnLoad!.writeP50.toFixed(1)} ms), ${burnLoad!.errors} errors`,
       ],
-      ['restart: ready (reads the touchpoints back)', `${fmtInt(Math.round(restart.readyMs))} ms, of which touchpoints ${fmtInt(Math.round(restart.loadMs))} ms`],
-      ['service peak RSS (maxRSS), ingest + reports', fmtMiB(service.maxRssBytes)],
-      ['service peak RSS (maxRSS), after restart', fmtMiB(restartedService.maxRssBytes)],
+      msRow('restart: /healthz answers', restart.healthzMs!, TARGETS.restartHealthzMs, ' after the spawn'),
+      msRow('restart: /readyz answers', restart.readyMs, null, ' after the spawn'),
+      msRow('restart: first ROI of 2026 after /healthz', restart.roi.firstMs, TARGETS.firstRoiAfterStartMs),
+      ...others.flatMap((o, i): [string, string][] => [
+        msRow(`instance ${i + 2}: /readyz answers`, o.figures.readyMs, TARGETS.instanceReadyMs, ' after the spawn'),
+        msRow(`instance ${i + 2}: first ROI of 2026 after /readyz`, o.figures.roi.firstMs, TARGETS.firstRoiAfterStartMs),
+      ]),
+      ...rssFigures.map(rssRow),
       ['bench harness peak RSS', fmtMiB(process.resourceUsage().maxRSS * 1024)],
     ]),
   );
@@ -475,6 +573,7 @@ export async function runAttributionBench(dir: string, store: BenchStore, option
   const byModel = new Map(reports.map((r) => [r.label, r]));
   const heuristicFirst = MODELS.filter((m) => m !== 'data_driven').map((m) => byModel.get(m)!.firstMs);
   const repeats = MODELS.map((m) => median(byModel.get(m)!.repeatMs));
+  const measuredRss = rssFigures.flatMap(({ bytes }) => (bytes === null ? [] : [bytes]));
   const targets: [string, boolean][] = [
     [`touchpoints HTTP >= ${fmtInt(TARGETS.ingestRowsPerSecond)} rows/s`, touchRate >= TARGETS.ingestRowsPerSecond],
     [`touchpoints HTTP >= ${TARGETS.ratio} x ${store.kind === 'sqlite' ? 'raw INSERT' : 'raw COPY'} (${(touchRate / rawRate).toFixed(2)})`, touchRate / rawRate >= TARGETS.ratio],
@@ -484,18 +583,31 @@ export async function runAttributionBench(dir: string, store: BenchStore, option
     [`burn p99 under concurrent load < ${TARGETS.burnP99Ms} ms (${burnLoad!.p99.toFixed(1)})`, burnLoad!.p99 < TARGETS.burnP99Ms],
     [`dashboard page warm < ${fmtInt(TARGETS.dashboardWarmMs)} ms (worst median ${Math.max(...dashboard.map((d) => median(d.repeatMs))).toFixed(1)})`, Math.max(...dashboard.map((d) => median(d.repeatMs))) < TARGETS.dashboardWarmMs],
     [`dashboard page cold < ${fmtInt(TARGETS.dashboardColdMs)} ms (${fmtInt(Math.round(dashboard[1]!.firstMs))} after restart)`, dashboard[1]!.firstMs < TARGETS.dashboardColdMs],
-    [`peak RSS < 1 GiB`, Math.max(service.maxRssBytes, restartedService.maxRssBytes) < TARGETS.rssBytes],
+    [`restart: /healthz within ${fmtInt(TARGETS.restartHealthzMs)} ms of the spawn (${fmtInt(Math.round(restart.healthzMs!))})`, restart.healthzMs! < TARGETS.restartHealthzMs],
+    [`restart: first ROI of 2026 within ${fmtInt(TARGETS.firstRoiAfterStartMs)} ms after /healthz (${fmtInt(Math.round(restart.roi.firstMs))})`, restart.roi.firstMs < TARGETS.firstRoiAfterStartMs],
+    ...others.flatMap((o, i): [string, boolean][] => [
+      [`instance ${i + 2}: /readyz within ${fmtInt(TARGETS.instanceReadyMs)} ms of the spawn (${fmtInt(Math.round(o.figures.readyMs))})`, o.figures.readyMs < TARGETS.instanceReadyMs],
+      [`instance ${i + 2}: first ROI of 2026 within ${fmtInt(TARGETS.firstRoiAfterStartMs)} ms after /readyz (${fmtInt(Math.round(o.figures.roi.firstMs))})`, o.figures.roi.firstMs < TARGETS.firstRoiAfterStartMs],
+    ]),
+    [`peak RSS < 1 GiB, every service process (worst ${fmtMiB(Math.max(...measuredRss))}${measuredRss.length < rssFigures.length ? '; some not measured' : ''})`, Math.max(...measuredRss) < TARGETS.rssBytes],
   ];
   out('\ntargets:');
   for (const [text, ok] of targets) out(`  ${ok ? 'met   ' : 'MISSED'} ${text}`);
 
   const expected = expectedYear(size);
+  const instance1 = byModel.get('linear')!.body;
   const checks: [string, boolean][] = [
     [`burn under load: no errors (${burnLoad!.errors})`, burnLoad!.errors === 0],
     [`raw baseline wrote ${fmtInt(raw.rows)} touchpoints = ${fmtInt(size.touchpoints)}`, raw.rows === size.touchpoints],
     [`touchpoints inserted ${fmtInt(touchpoints.counts.inserted)} = sent ${fmtInt(size.touchpoints)}`, touchpoints.counts.inserted === size.touchpoints],
     [`revenue events inserted ${fmtInt(revenue.counts.inserted)} = sent ${fmtInt(revenue.rows)}`, revenue.counts.inserted === revenue.rows],
+    ...[restart.roi, ...others.map((o) => o.figures.roi)].map((r): [string, boolean] => [
+      `${r.label}: the same rows and totals as instance 1's linear ROI of 2026`,
+      JSON.stringify([r.body.rows, r.body.totals]) === JSON.stringify([instance1.rows, instance1.totals]),
+    ]),
   ];
+  // Every instance's first report is checked against what was sent too.
+  for (const other of others) reports.push(other.figures.roi);
   for (const r of reports) {
     for (const [model, rows, totals] of perModel(r.body)) {
       const total = centsOf(totals.revenue);

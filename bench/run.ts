@@ -47,6 +47,18 @@
  *   npm run bench -- --suite create        only the 100,000-campaign import and batch (bench/create.ts)
  *   npm run bench -- --suite create --create-rows 20000    fewer campaigns
  *   npm run bench -- --db postgres --suite spend            spend ingest on PostgreSQL (also attribution)
+ *   npm run bench -- --suite attribution --scale 0.1        data set L at a tenth (--scale takes (0, 2]: 2 is twice L,
+ *                                          10M touchpoints, 2M customers, 1M conversions; BENCH_SCALE)
+ *   npm run bench -- --suite attribution --db postgres --instances 2
+ *                                          N service processes on one database (PostgreSQL only; BENCH_INSTANCES):
+ *                                          instances 2..N start beside instance 1 after its ingest and reports,
+ *                                          each timed to /readyz and its first ROI, its totals checked against
+ *                                          instance 1's; the burn-under-load step is shared out among them all
+ *
+ * The attribution suite always restarts instance 1 (`node dist/src/server.js`, as npm start runs it) on
+ * the same database and prints, against their targets: spawn -> /healthz (< 5 s), the first ROI of 2026
+ * asked right after /healthz (< 3 s after it), spawn -> /readyz, and every service process's peak RSS
+ * (< 1 GiB).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -78,8 +90,10 @@ interface Options {
   createRows: number;
   /** Rows of the CSV import benchmark's file (1,000,000). */
   importRows: number;
-  /** Data set L's counts times this (customers, touchpoints, conversions); 1 is docs/performance.md's L. */
+  /** Data set L's counts times this (customers, touchpoints, conversions); 1 is docs/performance.md's L, 2 twice it. */
   scale: number;
+  /** Service processes on the attribution suite's database at once (2 and more: PostgreSQL only). */
+  instances: number;
   /** The store the spend and attribution suites run on. */
   db: BenchDbKind;
 }
@@ -115,13 +129,20 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
       const i = argv.indexOf('--scale');
       const raw = i >= 0 ? argv[i + 1] : (env.BENCH_SCALE ?? '1');
       const scale = Number(raw);
-      if (!(scale > 0 && scale <= 1)) throw new Error(`--scale must be a number in (0, 1] (got ${raw})`);
+      if (!(scale > 0 && scale <= 2)) throw new Error(`--scale must be a number in (0, 2] (got ${raw})`);
       return scale;
     })(),
+    instances: value('instances', 'BENCH_INSTANCES', 1),
     db: parseDbKind(argv, env),
   };
   if (options.db === 'postgres' && options.suite !== 'all' && options.suite !== 'spend' && options.suite !== 'attribution') {
     throw new Error('--db postgres runs the spend and attribution suites only (--suite spend, --suite attribution, or both by default)');
+  }
+  if (options.instances > 1 && options.db !== 'postgres') {
+    throw new Error(`--instances ${options.instances}: several instances share one database only on PostgreSQL; add --db postgres (SQLite runs one instance)`);
+  }
+  if (options.instances > 1 && options.suite !== 'all' && options.suite !== 'attribution') {
+    throw new Error(`--instances ${options.instances}: only the attribution suite starts more instances (--suite attribution, or all)`);
   }
   if (options.batch > 100_000) throw new Error('--batch must be at most 100,000 (the API refuses larger batches)');
   return options;
@@ -300,7 +321,7 @@ async function main(): Promise<void> {
     }
     if (options.suite === 'all' || options.suite === 'attribution') {
       if (options.suite === 'all') out('\n');
-      ok = (await runAttributionBench(dir, store, { scale: options.scale, batch: options.batch, profileDir: options.profile ? dir : null }, out)) && ok;
+      ok = (await runAttributionBench(dir, store, { scale: options.scale, instances: options.instances, batch: options.batch, profileDir: options.profile ? dir : null }, out)) && ok;
       out(`\n(1-minute load average at the end ${loadavg()[0]!.toFixed(2)})`);
     }
     if (options.profile) out(`\nCPU profiles of the service (open in Chrome DevTools): ${dir}/*.cpuprofile`);

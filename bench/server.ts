@@ -2,9 +2,8 @@
  * The service under benchmark, in its own process so that the client's work
  * (serialising, sending) does not share its event loop and its memory
  * figures are its own. It runs the real composition root over the SQLite
-  { port: 0, host: '127.0.0.1', db, adminKey, logLevel: (process.env.BENCH_SERVICE_LOG as 'silent' | undefined) ?? 'silent', rateLimit },
-  { log: process.env.BENCH_SERVICE_LOG !== undefined, announceAdminKey: () => undefined },
- * harness over IPC: it reports its port when ready, and its peak memory
+ * file (or the PostgreSQL URL) it is given, listens on 127.0.0.1 on a free
+ * port, and talks to the harness over IPC: it reports its port when ready, and its peak memory
  * when asked.
  */
 import { buildApp } from '../src/app.js';
