@@ -4,11 +4,13 @@
  *
  * Why: a year of data set L is three million touches, and reading them
  * from SQLite (string ids, an ORDER BY over the whole table) takes seconds
- * per report. Here a touch costs 16 bytes (customer and campaign as dense
- * indices, the instant as a double), customer and campaign ids are interned
- * once, and the order docs/reports.md's models read touches in (customer, then
- * occurredAt, then touchpoint id) is computed once and kept until a touch
- * changes.
+ * per report. Here a touch costs 16 bytes by slot (customer and campaign as
+ * dense indices, the instant as a double) and 12 more in reading order,
+ * customer and campaign ids are interned once (Interner: no JS string per
+ * id), and the order docs/reports.md's models read touches in (customer,
+ * then occurredAt, then touchpoint id) is computed once and kept until a
+ * touch changes. `toParts`/`fromParts` save and restore all of it, the
+ * reading order included, for a restart that does not read the table.
  *
  * A touch is addressed by a slot, the caller's stable row number (the
  * service uses SQLite's rowid, which an upsert keeps): `put` adds or
