@@ -111,6 +111,19 @@ describe('TouchStore', () => {
     expect(Array.from(table.customerStart)).toEqual([0, 1, 1, 1]);
   });
 
+  it('gives customers interned after the sort (a converter with no touch, through the shared interner) no rows', () => {
+    const { store } = storeOf([
+      { id: 't1', customer: 'c1', campaign: 'A', at: 1000 },
+      { id: 't2', customer: 'c2', campaign: 'A', at: 2000 },
+    ]);
+    store.prepare();
+    expect(store.customers.indexOf('converter')).toBe(2);
+    const table = store.table({ start: 0, end: 5000 }, 1);
+    // c1 row 0, c2 row 1, the converter and the one extra customer none.
+    expect(table.customerCount).toBe(4);
+    expect(Array.from(table.customerStart)).toEqual([0, 1, 2, 2, 2]);
+  });
+
   it('grows past its first capacity and refuses a slot or instant that is not one', () => {
     const store = new TouchStore(() => []);
     for (let slot = 1; slot <= 5000; slot++) store.put(slot, `c${slot % 7}`, 'A', slot);
