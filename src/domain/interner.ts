@@ -130,7 +130,8 @@ export class Interner {
   /**
    * Replaces this interner's contents with `parts` (from toParts), in place:
    * the stores that share it see the restored ids. Throws a RangeError, and
-   * changes nothing, if the parts are not a valid interner.
+   * changes nothing, if the parts are not a valid interner. Aligned parts are
+   * viewed, not copied: the interner owns their bytes from then on.
    */
   restore(parts: readonly Uint8Array[]): void {
     expectParts('interner', parts, 3);
