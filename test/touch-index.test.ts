@@ -27,7 +27,7 @@ async function tableOf(index: TouchIndex) {
   const rows: string[] = [];
   for (let k = 0; k < table.customerCount; k++) {
     for (let row = table.customerStart[k]!; row < table.customerStart[k + 1]!; row++) {
-      rows.push(`${store.customers.names[k]} ${store.campaigns.names[table.campaign[row]!]} ${table.occurredAt[row]}`);
+      rows.push(`${store.customers.nameOf(k)} ${store.campaigns.nameOf(table.campaign[row]!)} ${table.occurredAt[row]}`);
     }
   }
   return rows;

@@ -11,8 +11,15 @@
  * Pure: no SQL. The service keeps it equal to the table.
  */
 
+import { bytesOf, column, expectCount, expectParts, header, readHeader, stringList, stringListPart } from './binary-parts.js';
+
 /** Currencies a store can tell apart: ISO 4217 has under 200. */
 const MAX_CURRENCIES = 1024;
+const VERSION = 1;
+const MIN_INT64 = -(2n ** 63n);
+const MAX_INT64 = 2n ** 63n - 1n;
+/** Campaign indices times MAX_CURRENCIES stay exact doubles, and fit the parts' Int32 column. */
+const MAX_CAMPAIGNS = 2 ** 31 - 1;
 
 export class DailySpend {
   private readonly campaigns: string[] = [];
@@ -86,6 +93,108 @@ export class DailySpend {
     const indexes = new Set<number>();
     for (const day of this.daysIn(fromDay, toDay)) for (const key of this.days.get(day)!.keys()) indexes.add(Math.floor(key / MAX_CURRENCIES));
     return new Set([...indexes].map((index) => this.campaigns[index]!));
+  }
+
+  /**
+   * The sums as binary parts (see binary-parts.ts): the header (counts), the
+   * campaign ids and currency codes (UTF-8 JSON), then per day (in the order
+   * the store holds them) its number and where its sums end, and per sum its
+   * campaign, currency and micros (a sum beyond 64 bits, which no real day
+   * reaches, is written as 0 there and exactly in a last JSON part).
+   */
+  toParts(): Uint8Array[] {
+    const dayCount = this.days.size;
+    let sumCount = 0;
+    for (const sums of this.days.values()) sumCount += sums.size;
+    const days = new Float64Array(dayCount);
+    const dayEnd = new Int32Array(dayCount);
+    const campaign = new Int32Array(sumCount);
+    const currency = new Uint16Array(sumCount);
+    const micros = new BigInt64Array(sumCount);
+    const big: [number, string][] = [];
+    let d = 0;
+    let i = 0;
+    for (const [day, sums] of this.days) {
+      for (const [key, sum] of sums) {
+        campaign[i] = Math.floor(key / MAX_CURRENCIES);
+        currency[i] = key % MAX_CURRENCIES;
+        if (sum < MIN_INT64 || sum > MAX_INT64) big.push([i, sum.toString()]);
+        else micros[i] = sum;
+        i++;
+      }
+      days[d] = day;
+      dayEnd[d++] = i;
+    }
+    return [
+      header('DSPD', VERSION, [this.campaigns.length, this.currencies.length, dayCount, sumCount]),
+      stringListPart(this.campaigns),
+      stringListPart(this.currencies),
+      bytesOf(days),
+      bytesOf(dayEnd),
+      bytesOf(campaign),
+      bytesOf(currency),
+      bytesOf(micros),
+      new TextEncoder().encode(JSON.stringify(big)),
+    ];
+  }
+
+  /** The sums `parts` (from toParts) hold; throws a RangeError naming what does not fit. */
+  static fromParts(parts: readonly Uint8Array[]): DailySpend {
+    expectParts('daily spend', parts, 9);
+    const [campaignCount, currencyCount, dayCount, sumCount] = readHeader('daily spend', parts[0], 'DSPD', VERSION, 4) as [number, number, number, number];
+    expectCount('daily spend campaign count', campaignCount, 0, MAX_CAMPAIGNS);
+    expectCount('daily spend currency count', currencyCount, 0, MAX_CURRENCIES);
+    expectCount('daily spend day count', dayCount, 0, 2 ** 31 - 1);
+    expectCount('daily spend sum count', sumCount, 0, 2 ** 31 - 1);
+    const store = new DailySpend();
+    stringList('daily spend campaigns', parts[1], campaignCount).forEach((id, index) => {
+      store.campaigns.push(id);
+      store.campaignIndex.set(id, index);
+    });
+    stringList('daily spend currencies', parts[2], currencyCount).forEach((code, index) => {
+      store.currencies.push(code);
+      store.currencyIndex.set(code, index);
+    });
+    const days = column('daily spend days', parts[3], Float64Array, dayCount);
+    const dayEnd = column('daily spend day ends', parts[4], Int32Array, dayCount);
+    const campaign = column('daily spend campaign column', parts[5], Int32Array, sumCount);
+    const currency = column('daily spend currency column', parts[6], Uint16Array, sumCount);
+    const micros = column('daily spend micros column', parts[7], BigInt64Array, sumCount);
+    const big = new Map<number, bigint>();
+    let list: unknown;
+    try {
+      list = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(parts[8]));
+    } catch {
+      throw new RangeError('daily spend big sums: not UTF-8 JSON');
+    }
+    if (!Array.isArray(list)) throw new RangeError('daily spend big sums: not a list');
+    for (const entry of list) {
+      const [index, value] = Array.isArray(entry) ? (entry as unknown[]) : [];
+      if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= sumCount || typeof value !== 'string' || !/^-?[0-9]+$/.test(value) || big.has(index)) {
+        throw new RangeError('daily spend big sums: not a list of [sum index, integer] pairs');
+      }
+      const sum = BigInt(value);
+      if ((sum >= MIN_INT64 && sum <= MAX_INT64) || micros[index] !== 0n) throw new RangeError(`daily spend big sum ${index} fits the micros column`);
+      big.set(index, sum);
+    }
+    let from = 0;
+    for (let d = 0; d < dayCount; d++) {
+      const day = days[d]!;
+      const to = dayEnd[d]!;
+      if (!Number.isInteger(day) || store.days.has(day)) throw new RangeError(`daily spend day ${d} (${day}) is not a distinct day number`);
+      if (to < from || to > sumCount) throw new RangeError(`daily spend day ${d}: its sums end at ${to}, outside [${from}, ${sumCount}]`);
+      const sums = new Map<number, bigint>();
+      for (let i = from; i < to; i++) {
+        if (campaign[i]! < 0 || campaign[i]! >= campaignCount || currency[i]! >= currencyCount) throw new RangeError(`daily spend sum ${i}: its campaign or currency index is out of range`);
+        const key = campaign[i]! * MAX_CURRENCIES + currency[i]!;
+        if (sums.has(key)) throw new RangeError(`daily spend sum ${i}: its day has that campaign and currency twice`);
+        sums.set(key, big.get(i) ?? micros[i]!);
+      }
+      store.days.set(day, sums);
+      from = to;
+    }
+    if (from !== sumCount) throw new RangeError(`daily spend: the days' sums end at ${from}, the header counts ${sumCount}`);
+    return store;
   }
 
   /** The days in [fromDay, toDay] that have sums, in ascending order. */

@@ -12,7 +12,9 @@
  *
  * Pure: no SQL, no clock. The service keeps it equal to the table.
  */
-import { Interner, type TimeRange } from './attribution/index.js';
+import type { TimeRange } from './attribution/index.js';
+import { bytesOf, column, expectCount, expectParts, header, readHeader, stringList, stringListPart } from './binary-parts.js';
+import { Interner } from './interner.js';
 
 const EMPTY = -2;
 const MAX_SLOT = 2 ** 31 - 1;
@@ -21,14 +23,17 @@ const MAX_MICROS = 2n ** 63n - 1n;
 /** Currencies a store can tell apart (ISO 4217 has under 200). */
 const MAX_CURRENCIES = 2 ** 16;
 const NONE = -1;
+const VERSION = 1;
 
 /**
- * One event as a report reads it: the customer and the instant attribution
- * runs at (a refund's are its conversion's), the event's own instant (its
- * amount converts at that date, and it counts in that month), its amount.
+ * One event as a report reads it: the instant attribution runs at (a
+ * refund's is its conversion's), the event's own instant (its amount
+ * converts at that date, and it counts in that month), its amount, and the
+ * customer attribution runs for (a refund's is its conversion's), as an
+ * index into `customers` (customers.nameOf gives the id; the reports need
+ * the index only, and a million conversions should not make a million strings).
  */
 export type RevenueVisitor = (
-  customerId: string,
   attributedAt: number,
   occurredAt: number,
   micros: bigint,
@@ -55,6 +60,78 @@ export class RevenueStore {
 
   get size(): number {
     return this.count;
+  }
+
+  /** Makes room for slots below `slots` at once (exactly), for a load that knows its highest slot; growth beyond stays amortised. */
+  reserve(slots: number): void {
+    if (!Number.isInteger(slots) || slots < 0 || slots > MAX_SLOT + 1) throw new RangeError(`slots must be a slot count (got ${slots})`);
+    if (slots > this.occurredAt.length) this.resize(slots);
+  }
+
+  /**
+   * The store as binary parts (see binary-parts.ts): the header (end, count,
+   * currencies), the five slot columns up to the highest slot, and the
+   * currency codes (UTF-8 JSON). The customers interner is not in them: it is
+   * shared, and saved once by the caller. Views over the live columns: write
+   * them out before the next put.
+   */
+  toParts(): Uint8Array[] {
+    const end = this.end;
+    return [
+      header('REVS', VERSION, [end, this.count, this.currencies.length]),
+      bytesOf(this.customer.subarray(0, end)),
+      bytesOf(this.occurredAt.subarray(0, end)),
+      bytesOf(this.micros.subarray(0, end)),
+      bytesOf(this.currency.subarray(0, end)),
+      bytesOf(this.refundOf.subarray(0, end)),
+      stringListPart(this.currencies),
+    ];
+  }
+
+  /**
+   * A store holding what `parts` (from toParts) hold, its customers indices
+   * into `customers` (restored first, by the caller). Checks every index,
+   * instant and count; throws a RangeError naming what does not fit. The
+   * columns are views over the parts' buffers where aligned: the store owns
+   * them from then on.
+   */
+  static fromParts(parts: readonly Uint8Array[], customers: Interner): RevenueStore {
+    expectParts('revenue store', parts, 7);
+    const [end, count, currencyCount] = readHeader('revenue store', parts[0], 'REVS', VERSION, 3) as [number, number, number];
+    expectCount('revenue store end', end, 0, MAX_SLOT + 1);
+    expectCount('revenue store count', count, 0, end);
+    expectCount('revenue store currency count', currencyCount, 0, MAX_CURRENCIES);
+    const customer = column('revenue store customer column', parts[1], Int32Array, end);
+    const occurredAt = column('revenue store occurredAt column', parts[2], Float64Array, end);
+    const micros = column('revenue store micros column', parts[3], BigInt64Array, end);
+    const currency = column('revenue store currency column', parts[4], Uint16Array, end);
+    const refundOf = column('revenue store refundOf column', parts[5], Int32Array, end);
+    const currencies = stringList('revenue store currencies', parts[6]!, currencyCount);
+    let events = 0;
+    for (let slot = 0; slot < end; slot++) {
+      const of = refundOf[slot]!;
+      if (of === EMPTY) continue;
+      // A refund may name any slot (one that holds no conversion is reported when a report reads it, as put allows it).
+      if (of < NONE) throw new RangeError(`revenue store slot ${slot}: refundOf ${of} is not a slot`);
+      if (customer[slot]! < 0 || customer[slot]! >= customers.size) throw new RangeError(`revenue store slot ${slot}: customer index ${customer[slot]} is not one of the ${customers.size} customers`);
+      if (currency[slot]! >= currencyCount) throw new RangeError(`revenue store slot ${slot}: currency index ${currency[slot]} is not one of the ${currencyCount} currencies`);
+      if (!Number.isFinite(occurredAt[slot]!)) throw new RangeError(`revenue store slot ${slot}: occurredAt is not a finite instant`);
+      events++;
+    }
+    if (events !== count) throw new RangeError(`revenue store: the header counts ${count} events, the columns hold ${events}`);
+    const store = new RevenueStore(customers);
+    store.customer = customer;
+    store.occurredAt = occurredAt;
+    store.micros = micros;
+    store.currency = currency;
+    store.refundOf = refundOf;
+    currencies.forEach((code, index) => {
+      store.currencies.push(code);
+      store.currencyIndex.set(code, index);
+    });
+    store.end = end;
+    store.count = count;
+    return store;
   }
 
   /** Adds the event in `slot`, or replaces the one there. `refundOfSlot` is the slot of the conversion a refund refunds, null for a conversion. */
@@ -91,7 +168,7 @@ export class RevenueStore {
         const source = refunds ? of : slot;
         if (this.refundOf[source] !== NONE) throw new RangeError(`the refund in slot ${slot} names slot ${of}, which holds no conversion`);
         const customer = this.customer[source]!;
-        visit(this.customers.names[customer]!, this.occurredAt[source]!, at, this.micros[slot]!, this.currencies[this.currency[slot]!]!, refunds, customer);
+        visit(this.occurredAt[source]!, at, this.micros[slot]!, this.currencies[this.currency[slot]!]!, refunds, customer);
       }
     }
   }
@@ -106,7 +183,10 @@ export class RevenueStore {
   }
 
   private grow(minimum: number): void {
-    const capacity = Math.max(minimum, Math.ceil(this.occurredAt.length * 1.5));
+    this.resize(Math.max(minimum, Math.ceil(this.occurredAt.length * 1.5), 1024));
+  }
+
+  private resize(capacity: number): void {
     const customer = new Int32Array(capacity);
     customer.set(this.customer);
     const occurredAt = new Float64Array(capacity);
@@ -124,3 +204,4 @@ export class RevenueStore {
     this.refundOf = refundOf;
   }
 }
+

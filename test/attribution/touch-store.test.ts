@@ -80,7 +80,7 @@ describe('TouchStore', () => {
     const { store, asked } = storeOf(touches);
     const table = store.table({ start: 0, end: 10_000 });
     // c1: C at 1000, then the tie at 5000 in id order: tp-a (A) before tp-b (B); c2: C.
-    const name = (i: number) => store.campaigns.names[i];
+    const name = (i: number) => store.campaigns.nameOf(i);
     expect(Array.from(table.campaign).map(name)).toEqual(['C', 'A', 'B', 'C']);
     expect(Array.from(table.occurredAt)).toEqual([1000, 5000, 5000, 5000]);
     expect(asked).toEqual([[1, 2]]);
@@ -95,13 +95,13 @@ describe('TouchStore', () => {
       { id: 't2', customer: 'c1', campaign: 'B', at: 2000 },
     ];
     const { store } = storeOf(touches);
-    expect(Array.from(store.table({ start: 0, end: 5000 }).campaign).map((i) => store.campaigns.names[i])).toEqual(['A', 'B']);
+    expect(Array.from(store.table({ start: 0, end: 5000 }).campaign).map((i) => store.campaigns.nameOf(i))).toEqual(['A', 'B']);
     // t1 moves after t2 and to another customer's journey: c1 keeps B only, c2 gets A.
     store.put(1, 'c2', 'A', 3000);
     const table = store.table({ start: 0, end: 5000 });
     expect(store.size).toBe(2);
     expect(Array.from(table.customerStart)).toEqual([0, 1, 2]);
-    expect(Array.from(table.campaign).map((i) => store.campaigns.names[i])).toEqual(['B', 'A']);
+    expect(Array.from(table.campaign).map((i) => store.campaigns.nameOf(i))).toEqual(['B', 'A']);
   });
 
   it('leaves room for customers the store has not seen (converters with no touch)', () => {
@@ -109,6 +109,19 @@ describe('TouchStore', () => {
     const table = store.table({ start: 0, end: 5000 }, 2);
     expect(table.customerCount).toBe(3);
     expect(Array.from(table.customerStart)).toEqual([0, 1, 1, 1]);
+  });
+
+  it('gives customers interned after the sort (a converter with no touch, through the shared interner) no rows', () => {
+    const { store } = storeOf([
+      { id: 't1', customer: 'c1', campaign: 'A', at: 1000 },
+      { id: 't2', customer: 'c2', campaign: 'A', at: 2000 },
+    ]);
+    store.prepare();
+    expect(store.customers.indexOf('converter')).toBe(2);
+    const table = store.table({ start: 0, end: 5000 }, 1);
+    // c1 row 0, c2 row 1, the converter and the one extra customer none.
+    expect(table.customerCount).toBe(4);
+    expect(Array.from(table.customerStart)).toEqual([0, 1, 2, 2, 2]);
   });
 
   it('grows past its first capacity and refuses a slot or instant that is not one', () => {

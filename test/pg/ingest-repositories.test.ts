@@ -297,8 +297,9 @@ describe('the mirrors loaded from PostgreSQL', () => {
     const revenueOf = async (database: Database) => {
       const index = new RevenueIndex(database, still);
       const seen: string[] = [];
-      (await index.current()).forEachInRange({ start: -1e15, end: 1e15 }, (customer, attributedAt, occurredAt, micros, currency, isRefund) =>
-        seen.push(`${customer} ${attributedAt} ${occurredAt} ${micros} ${currency} ${isRefund}`),
+      const store = await index.current();
+      store.forEachInRange({ start: -1e15, end: 1e15 }, (attributedAt, occurredAt, micros, currency, isRefund, customer) =>
+        seen.push(`${store.customers.nameOf(customer)} ${attributedAt} ${occurredAt} ${micros} ${currency} ${isRefund}`),
       );
       index.close();
       return seen;

@@ -4,11 +4,13 @@
  *
  * Why: a year of data set L is three million touches, and reading them
  * from SQLite (string ids, an ORDER BY over the whole table) takes seconds
- * per report. Here a touch costs 16 bytes (customer and campaign as dense
- * indices, the instant as a double), customer and campaign ids are interned
- * once, and the order docs/reports.md's models read touches in (customer, then
- * occurredAt, then touchpoint id) is computed once and kept until a touch
- * changes.
+ * per report. Here a touch costs 16 bytes by slot (customer and campaign as
+ * dense indices, the instant as a double) and 12 more in reading order,
+ * customer and campaign ids are interned once (Interner: no JS string per
+ * id), and the order docs/reports.md's models read touches in (customer,
+ * then occurredAt, then touchpoint id) is computed once and kept until a
+ * touch changes. `toParts`/`fromParts` save and restore all of it, the
+ * reading order included, for a restart that does not read the table.
  *
  * A touch is addressed by a slot, the caller's stable row number (the
  * service uses SQLite's rowid, which an upsert keeps): `put` adds or
@@ -19,45 +21,34 @@
  *
  * Pure: no SQL, no clock. The service owns loading and invalidation.
  */
-import { touchTableFromSortedColumns, type TimeRange, type TouchTable } from './inputs.js';
+import type { TimeRange, TouchTable } from './inputs.js';
+import { bytesOf, column, expectCount, header, readHeader } from '../binary-parts.js';
+import { Interner } from '../interner.js';
+
+export { Interner } from '../interner.js';
 
 /** Asked for the touchpoint ids of tied slots; returns them in the same order. */
 export type IdsOf = (slots: readonly number[]) => readonly string[];
 
 const EMPTY = -1;
+const VERSION = 1;
+const MAX_SLOT = 2 ** 31 - 1;
+/** Parts: the header, three slot columns, the campaigns interner's three, then the sorted ones (start, occurredAt, campaign) if computed. */
+const PARTS = 7;
 
 function identity(size: number): Int32Array {
   return Int32Array.from({ length: size }, (_, i) => i);
 }
 
+/**
+ * Every touch in reading order: customer c's touches are rows [start[c],
+ * start[c + 1]). The customer of a row is kept as these offsets, 4 bytes a
+ * customer, rather than as a column of 4 bytes a touch (40 MB at ten million).
+ */
 interface SortedColumns {
-  customer: Int32Array;
+  start: Int32Array;
   occurredAt: Float64Array;
   campaign: Int32Array;
-}
-
-/** Interns strings as dense indices 0, 1, 2, ... in first-seen order. */
-export class Interner {
-  private readonly indices = new Map<string, number>();
-  readonly names: string[] = [];
-
-  indexOf(name: string): number {
-    let index = this.indices.get(name);
-    if (index === undefined) {
-      index = this.names.push(name) - 1;
-      this.indices.set(name, index);
-    }
-    return index;
-  }
-
-  /** The index of a known name, or undefined (does not intern). */
-  find(name: string): number | undefined {
-    return this.indices.get(name);
-  }
-
-  get size(): number {
-    return this.names.length;
-  }
 }
 
 export class TouchStore {
@@ -91,6 +82,101 @@ export class TouchStore {
   /** How many touches the store holds. */
   get size(): number {
     return this.count;
+  }
+
+  /** Makes room for slots below `slots` at once (exactly), for a load that knows its highest slot; growth beyond stays amortised. */
+  reserve(slots: number): void {
+    if (!Number.isInteger(slots) || slots < 0 || slots > MAX_SLOT + 1) throw new RangeError(`slots must be a slot count (got ${slots})`);
+    if (slots > this.customer.length) this.resize(slots);
+  }
+
+  /**
+   * The store as binary parts (see binary-parts.ts): the header (end, count,
+   * whether the reading order is in), the slot columns up to the highest
+   * slot, the campaigns interner, and the sorted columns if computed (so
+   * that a restored store does not sort again). The customers interner is
+   * not in them: it is shared, and saved once by the caller. Views over the
+   * live columns: write them out before the next put.
+   */
+  toParts(): Uint8Array[] {
+    const end = this.end;
+    const parts = [
+      header('TCHS', VERSION, [end, this.count, this.sorted ? 1 : 0, this.sorted ? this.sorted.start.length - 1 : 0]),
+      bytesOf(this.customer.subarray(0, end)),
+      bytesOf(this.campaign.subarray(0, end)),
+      bytesOf(this.occurredAt.subarray(0, end)),
+      ...this.campaigns.toParts(),
+    ];
+    if (this.sorted) parts.push(bytesOf(this.sorted.start), bytesOf(this.sorted.occurredAt), bytesOf(this.sorted.campaign));
+    return parts;
+  }
+
+  /**
+   * A store holding what `parts` (from toParts) hold, its customers indices
+   * into `customers` (restored first, by the caller). Checks every index,
+   * instant and count, and that the sorted columns hold the same touches
+   * (a checksum) in order; throws a RangeError naming what does not fit.
+   * The columns are views over the parts' buffers where aligned: the store
+   * owns them from then on.
+   */
+  static fromParts(parts: readonly Uint8Array[], idsOf: IdsOf, customers: Interner): TouchStore {
+    const [end, count, hasSorted, sortedCustomers] = readHeader('touch store', parts[0], 'TCHS', VERSION, 4) as [number, number, number, number];
+    expectCount('touch store end', end, 0, MAX_SLOT + 1);
+    expectCount('touch store count', count, 0, end);
+    expectCount('touch store sorted flag', hasSorted, 0, 1);
+    expectCount('touch store sorted customers', sortedCustomers, 0, hasSorted ? customers.size : 0);
+    if (parts.length !== PARTS + 3 * hasSorted) throw new RangeError(`touch store: ${parts.length} parts, expected ${PARTS + 3 * hasSorted}`);
+    const store = new TouchStore(idsOf, customers);
+    store.campaigns.restore(parts.slice(4, 7));
+    const customer = column('touch store customer column', parts[1], Int32Array, end);
+    const campaign = column('touch store campaign column', parts[2], Int32Array, end);
+    const occurredAt = column('touch store occurredAt column', parts[3], Float64Array, end);
+    const customerCount = customers.size;
+    const campaignCount = store.campaigns.size;
+    const words = new Uint32Array(occurredAt.buffer, occurredAt.byteOffset, end * 2);
+    let touches = 0;
+    let checksum = 0;
+    for (let slot = 0; slot < end; slot++) {
+      const c = customer[slot]!;
+      if (c === EMPTY) continue;
+      if (c < 0 || c >= customerCount) throw new RangeError(`touch store slot ${slot}: customer index ${c} is not one of the ${customerCount} customers`);
+      const k = campaign[slot]!;
+      if (k < 0 || k >= campaignCount) throw new RangeError(`touch store slot ${slot}: campaign index ${k} is not one of the ${campaignCount} campaigns`);
+      if (!Number.isFinite(occurredAt[slot]!)) throw new RangeError(`touch store slot ${slot}: occurredAt is not a finite instant`);
+      touches++;
+      checksum = (checksum + touchHash(c, k, words[2 * slot]!, words[2 * slot + 1]!)) | 0;
+    }
+    if (touches !== count) throw new RangeError(`touch store: the header counts ${count} touches, the columns hold ${touches}`);
+    store.customer = customer;
+    store.campaign = campaign;
+    store.occurredAt = occurredAt;
+    store.end = end;
+    store.count = count;
+    if (hasSorted) {
+      const sorted: SortedColumns = {
+        start: column('touch store sorted start column', parts[7], Int32Array, sortedCustomers + 1),
+        occurredAt: column('touch store sorted occurredAt column', parts[8], Float64Array, count),
+        campaign: column('touch store sorted campaign column', parts[9], Int32Array, count),
+      };
+      const sortedWords = new Uint32Array(sorted.occurredAt.buffer, sorted.occurredAt.byteOffset, count * 2);
+      let sortedChecksum = 0;
+      if (sorted.start[0] !== 0 || sorted.start[sortedCustomers] !== count) throw new RangeError('touch store: the sorted start column does not span the touches');
+      for (let c = 0; c < sortedCustomers; c++) {
+        const from = sorted.start[c]!;
+        const to = sorted.start[c + 1]!;
+        if (to < from || to > count) throw new RangeError(`touch store: customer ${c}'s sorted rows end at ${to}, outside [${from}, ${count}]`);
+        for (let i = from; i < to; i++) {
+          const k = sorted.campaign[i]!;
+          const at = sorted.occurredAt[i]!;
+          if (k < 0 || k >= campaignCount || !Number.isFinite(at)) throw new RangeError(`touch store sorted row ${i} is not a touch of the store`);
+          if (i > from && at < sorted.occurredAt[i - 1]!) throw new RangeError(`touch store sorted row ${i} is out of order`);
+          sortedChecksum = (sortedChecksum + touchHash(c, k, sortedWords[2 * i]!, sortedWords[2 * i + 1]!)) | 0;
+        }
+      }
+      if (sortedChecksum !== checksum) throw new RangeError('touch store: the sorted columns do not hold the same touches as the slot columns');
+      store.sorted = sorted;
+    }
+    return store;
   }
 
   /** Adds the touch in `slot`, or replaces the one there (putting the same touch again changes nothing). */
@@ -135,19 +221,26 @@ export class TouchStore {
       const t = at[i]!;
       rows += Number(t >= start) & Number(t < end);
     }
-    const customer = new Int32Array(rows + 1);
     const occurredAt = new Float64Array(rows + 1);
     const campaign = new Int32Array(rows + 1);
     const map = campaignMap ?? identity(this.campaigns.size);
+    // Customers met after the sort (converters with no touch, through the shared interner) and the caller's extra ones have no rows.
+    const customerCount = this.customers.size + extraCustomers;
+    const customerStart = new Int32Array(customerCount + 1);
+    const sortedCustomers = sorted.start.length - 1;
     let row = 0;
-    for (let i = 0; i < n; i++) {
-      const t = at[i]!;
-      customer[row] = sorted.customer[i]!;
-      occurredAt[row] = t;
-      campaign[row] = map[sorted.campaign[i]!]!;
-      row += Number(t >= start) & Number(t < end);
+    for (let c = 0; c < sortedCustomers; c++) {
+      customerStart[c] = row;
+      const to = sorted.start[c + 1]!;
+      for (let i = sorted.start[c]!; i < to; i++) {
+        const t = at[i]!;
+        occurredAt[row] = t;
+        campaign[row] = map[sorted.campaign[i]!]!;
+        row += Number(t >= start) & Number(t < end);
+      }
     }
-    return touchTableFromSortedColumns({ customer: customer.subarray(0, rows), occurredAt: occurredAt.subarray(0, rows), campaign: campaign.subarray(0, rows) }, this.customers.size + extraCustomers, this.campaigns.size);
+    customerStart.fill(row, sortedCustomers);
+    return { customerCount, campaignCount: this.campaigns.size, customerStart, occurredAt: occurredAt.subarray(0, rows), campaign: campaign.subarray(0, rows) };
   }
 
   /** Computes the reading order now, so that the next `table` does not have to (it is kept until a put). */
@@ -163,24 +256,26 @@ export class TouchStore {
   private readingOrder(): SortedColumns {
     if (this.sorted) return this.sorted;
     const customers = this.customers.size;
-    const start = new Int32Array(customers + 1);
+    // next[c] starts as where customer c's touches begin and walks up as they are placed: it ends where c + 1's begin.
+    const next = new Int32Array(customers + 1);
     for (let slot = 0; slot < this.end; slot++) {
       const c = this.customer[slot]!;
-      if (c !== EMPTY) start[c + 1]!++;
+      if (c !== EMPTY) next[c + 1]!++;
     }
-    for (let c = 0; c < customers; c++) start[c + 1]! += start[c]!;
-    const fill = start.slice(0, customers);
+    for (let c = 0; c < customers; c++) next[c + 1]! += next[c]!;
+    // The slots in reading order. This array becomes the sorted campaign column at the end (each slot read
+    // before its place is overwritten), so that sorting ten million touches allocates no transient 40 MB.
     const order = new Int32Array(this.count);
     // Slots go in ascending, so equal instants start out in slot order: a stable base for the tie-break.
     for (let slot = 0; slot < this.end; slot++) {
       const c = this.customer[slot]!;
-      if (c !== EMPTY) order[fill[c]!++] = slot;
+      if (c !== EMPTY) order[next[c]!++] = slot;
     }
     const at = this.occurredAt;
     const tied: number[] = [];
+    let from = 0;
     for (let c = 0; c < customers; c++) {
-      const from = start[c]!;
-      const to = start[c + 1]!;
+      const to = next[c]!;
       // Insertion sort by instant: a customer has a handful of touches.
       for (let i = from + 1; i < to; i++) {
         const slot = order[i]!;
@@ -199,17 +294,20 @@ export class TouchStore {
           tied.push(i);
         }
       }
+      from = to;
     }
     if (tied.length > 0) this.breakTies(order, tied);
-    const sorted: SortedColumns = { customer: new Int32Array(order.length), occurredAt: new Float64Array(order.length), campaign: new Int32Array(order.length) };
+    const occurredAt = new Float64Array(order.length);
     for (let i = 0; i < order.length; i++) {
       const slot = order[i]!;
-      sorted.customer[i] = this.customer[slot]!;
-      sorted.occurredAt[i] = at[slot]!;
-      sorted.campaign[i] = this.campaign[slot]!;
+      occurredAt[i] = at[slot]!;
+      order[i] = this.campaign[slot]!;
     }
-    this.sorted = sorted;
-    return sorted;
+    // next[c] is where c + 1's touches begin: shifted up by one, it is where c's begin.
+    next.copyWithin(1, 0, customers);
+    next[0] = 0;
+    this.sorted = { start: next, occurredAt, campaign: order };
+    return this.sorted;
   }
 
   /** Sorts each run of equal (customer, instant) by touchpoint id, as SQLite's BINARY collation orders the ASCII ids. */
@@ -237,7 +335,10 @@ export class TouchStore {
   }
 
   private grow(minimum: number): void {
-    const capacity = Math.max(minimum, Math.ceil(this.customer.length * 1.5));
+    this.resize(Math.max(minimum, Math.ceil(this.customer.length * 1.5), 1024));
+  }
+
+  private resize(capacity: number): void {
     const customer = new Int32Array(capacity).fill(EMPTY);
     customer.set(this.customer);
     const campaign = new Int32Array(capacity);
@@ -248,4 +349,13 @@ export class TouchStore {
     this.campaign = campaign;
     this.occurredAt = occurredAt;
   }
+}
+
+/** A touch's contribution to an order-free checksum of the store's touches (the instant as its two words). */
+function touchHash(customer: number, campaign: number, low: number, high: number): number {
+  let h = Math.imul(customer ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ campaign ^ (h >>> 13), 0xc2b2ae35);
+  h = Math.imul(h ^ low ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ high ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }

@@ -223,7 +223,7 @@ export class RoiReportService {
     const amountDays: number[] = [];
     const amounts: bigint[] = [];
     const refunds: number[] = [];
-    revenue.forEachInRange(range, (_customerId, convertedAt, at, micros, currency, refund, customer) => {
+    revenue.forEachInRange(range, (convertedAt, at, micros, currency, refund, customer) => {
       const day = dayOfInstant(at);
       customers.push(customer);
       attributedAt.push(convertedAt);
@@ -244,9 +244,10 @@ export class RoiReportService {
     if (store.customers !== revenue.customers) throw new Error('the touch and revenue mirrors must share one customer interner');
     // Engine indices in campaign id order, not the order campaigns were first touched: data_driven gives tied
     // remainders to the lower index, and the same data must give the same numbers however it was loaded.
-    const campaignIds = [...store.campaigns.names].sort();
+    const storeCampaigns = Array.from({ length: store.campaigns.size }, (_, i) => store.campaigns.nameOf(i));
+    const campaignIds = [...storeCampaigns].sort();
     const position = new Map(campaignIds.map((id, i) => [id, i]));
-    const campaignMap = Int32Array.from(store.campaigns.names, (id) => position.get(id)!);
+    const campaignMap = Int32Array.from(storeCampaigns, (id) => position.get(id)!);
     const campaigns = new Map<string, { name: string; channel: string }>();
     for (const c of campaignRows) campaigns.set(c.id, { name: c.name, channel: c.channel });
 
