@@ -13,7 +13,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packagePath } from '../../src/lib/package-root.js';
 import { openSqlite, type Database, type SqliteDatabase } from '../../src/store/database.js';
-import type { PgSession } from '../../src/store/pg.js';
+import { copyInOn, type PgSession } from '../../src/store/pg.js';
 import type { UnitOfWork } from '../../src/store/unit-of-work.js';
 import { revenueRepository, type RevenueInput, type RevenueRepository } from '../../src/features/revenue/repository.js';
 import { spendRepository, type SpendInput, type SpendRepository } from '../../src/features/spend/repository.js';
@@ -225,6 +225,7 @@ describe('PostgreSQL upserts against a concurrent writer', () => {
       query: (text, params) => client.query(text, params as unknown[]),
       queryArrays: async <R extends unknown[]>(text: string, params?: readonly unknown[]) =>
         (await client.query({ text, values: params as unknown[], rowMode: 'array' })).rows as R[],
+      copyIn: (text, data) => copyInOn(client, text, data),
     };
     const uow = { dialect: 'postgres', inTransaction: () => true } as unknown as UnitOfWork;
     return { database: { dialect: 'postgres', pg: session, uow, ping: async () => undefined, close: async () => undefined }, client };
