@@ -330,6 +330,33 @@ describe('PostgreSQL upserts against a concurrent writer', () => {
     }
   });
 
+  it('gives the audit event the ids the copied lines got when another writer drew ids meanwhile', async () => {
+    const { database, client } = await ownSession();
+    try {
+      await client.query('begin');
+      const copyIn = database.pg.copyIn!;
+      const drawn: number[] = [];
+      const session = {
+        ...database.pg,
+        copyIn: async (text: string, data: string) => {
+          const [{ n }] = (await pool.query("select nextval('spend_id_seq')::int as n")).rows as [{ n: number }];
+          drawn.push(n);
+          return copyIn(text, data);
+        },
+      };
+      const lines = ['g1', 'g2', 'g3'].map((reference): SpendInput => ({ date: '2026-06-02', amount: 5n, currency: 'EUR', source: 'gap', reference }));
+      const upsert = await spendRepository({ ...database, pg: session }).upsert(lines, ['c', 'c', 'c']);
+      await client.query('commit');
+      // The other writer took n; the three lines got n + 1 .. n + 3.
+      const n = drawn[0]!;
+      expect(upsert).toEqual({ counts: { inserted: 3, updated: 0, unchanged: 0 }, insertedIds: [n + 1, n + 3] });
+      const rows = await pool.query("select id::int from spend where source = 'gap' order by reference");
+      expect(rows.rows.map((row: { id: number }) => row.id)).toEqual([n + 1, n + 2, n + 3]);
+    } finally {
+      client.release();
+    }
+  });
+
   it('copies references that COPY and array literals must escape, exactly', async () => {
     const { database, client } = await ownSession();
     const awkward = ['say "hi"', 'back\\slash', 'tab\there', 'two\nlines', 'cr\rhere', 'NULL', 'a,b', '{braces}', ' spaced '];

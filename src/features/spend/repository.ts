@@ -174,8 +174,8 @@ from (
 ) stored`;
 
 const PG_COPY = 'copy spend (source, campaign_id, date, reference, amount_micros, currency, version) from stdin';
-/** The first and last id of the lines this batch copied, read back by natural key (when other writers drew ids meanwhile). */
-const PG_COPIED_IDS = `select min(s.id), max(s.id) from (${PG_INPUT}) i join spend s on ${PG_SAME_KEY}`;
+/** A line's id by its natural key (the first line a COPY wrote: its lowest id). */
+const PG_ID_OF_KEY = 'select id from spend where date = $1 and campaign_id = $2 and source = $3 and reference = $4';
 
 const PG_COUNT = `
 select count(*) filter (where s.id is null),
@@ -196,18 +196,6 @@ function listWhere(query: SpendQuery, placeholder: (n: number) => string): { whe
 
 /** SQLSTATE unique_violation: a COPY met a line another transaction inserted after the probe. */
 const PG_UNIQUE_VIOLATION = '23505';
-
-/** The lines of a batch that were not stored (ordinals 1-based in `storedAt`), with their campaigns. */
-function copiedOnly(items: readonly SpendInput[], campaignIds: readonly string[], storedAt: ReadonlySet<number>): [SpendInput[], string[]] {
-  const lines: SpendInput[] = [];
-  const campaigns: string[] = [];
-  for (let i = 0; i < items.length; i++) {
-    if (storedAt.has(i + 1)) continue;
-    lines.push(items[i]!);
-    campaigns.push(campaignIds[i]!);
-  }
-  return [lines, campaigns];
-}
 
 const LIST_COLUMNS = 'id, source, campaign_id, date, reference, amount_micros, currency, version';
 
@@ -368,13 +356,16 @@ export function spendRepository(database: Database): SpendRepository {
         return upsertStatement(params, items.length);
       }
       await pg.query('release savepoint spendbook_spend_copy');
-      // The ids drawn are lastId + 1 .. lastId + copied unless another writer drew some meanwhile.
+      // COPY draws one id a line, in line order: the last is the session's currval, the first lastId + 1 unless
+      // another writer drew ids meanwhile; then it is the first copied line's, read by its key.
       const [[high]] = (await pg.queryArrays<[bigint]>("select currval('spend_id_seq')")) as [[bigint]];
-      let insertedIds: [number, number] = [Number(lastId) + 1, Number(high)];
+      let low = lastId + 1n;
       if (high - lastId !== BigInt(copied)) {
-        const [[low, top]] = (await pg.queryArrays<[bigint, bigint]>(PG_COPIED_IDS, columns(...copiedOnly(items, campaignIds, storedAt)))) as [[bigint, bigint]];
-        insertedIds = [Number(low), Number(top)];
+        const i = stored === 0 ? 0 : items.findIndex((_, k) => !storedAt.has(k + 1));
+        const first = items[i]!;
+        [[low]] = (await pg.queryArrays<[bigint]>(PG_ID_OF_KEY, [first.date, campaignIds[i], first.source, first.reference ?? ''])) as [[bigint]];
       }
+      const insertedIds: [number, number] = [Number(low), Number(high)];
       return { counts: { inserted: copied, updated: 0, unchanged: items.length - copied }, insertedIds };
     },
     count: async (items, campaignIds) => {
