@@ -19,7 +19,7 @@
  * 2. http: starts the real service (buildApp over another fresh file, in a
  *    child process, listening on 127.0.0.1), creates the campaigns through
  *    POST /v1/campaigns and posts the lines to POST /v1/spend in batches,
- *    one request after the other, timing from the first byte sent to the
+ *    two requests in flight (--in-flight), timing from the first byte sent to the
  *    last answer received;
  *
  * and prints every rate, the ratio of HTTP to each raw rate (saying which
@@ -47,6 +47,7 @@
  *   npm run bench -- --suite create        only the 100,000-campaign import and batch (bench/create.ts)
  *   npm run bench -- --suite create --create-rows 20000    fewer campaigns
  *   npm run bench -- --db postgres --suite spend            spend ingest on PostgreSQL (also attribution)
+ *   npm run bench -- --suite spend --in-flight 1            the spend POSTs one after the other
  *   npm run bench -- --suite attribution --scale 0.1        data set L at a tenth (--scale takes (0, 2]: 2 is twice L,
  *                                          10M touchpoints, 2M customers, 1M conversions; BENCH_SCALE)
  *   npm run bench -- --suite attribution --db postgres --instances 2
@@ -59,6 +60,11 @@
  * the same database and prints, against their targets: spawn -> /healthz (< 5 s), the first ROI of 2026
  * asked right after /healthz (< 3 s after it), spawn -> /readyz, and every service process's peak RSS
  * (< 1 GiB).
+ *
+ * The spend suite keeps 2 POSTs in flight (`--in-flight`, BENCH_IN_FLIGHT),
+ * on either store, as a finance script with a small connection pool does:
+ * the service parses and checks one batch while the database writes the
+ * other. On SQLite the writes run on the service's one thread anyway.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -96,6 +102,8 @@ interface Options {
   instances: number;
   /** The store the spend and attribution suites run on. */
   db: BenchDbKind;
+  /** Spend POSTs kept in flight at once by the spend suite (2: a client with a small pool). */
+  inFlight: number;
 }
 
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
@@ -134,6 +142,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     })(),
     instances: value('instances', 'BENCH_INSTANCES', 1),
     db: parseDbKind(argv, env),
+    inFlight: value('in-flight', 'BENCH_IN_FLIGHT', 2),
   };
   if (options.db === 'postgres' && options.suite !== 'all' && options.suite !== 'spend' && options.suite !== 'attribution') {
     throw new Error('--db postgres runs the spend and attribution suites only (--suite spend, --suite attribution, or both by default)');
@@ -223,9 +232,16 @@ interface HttpResult {
   memory: ServerStats;
 }
 
-async function runHttp(dbPath: string, bodies: Buffer[], restated: Buffer | null, campaignBodies: Buffer[], profileDir: string | null): Promise<HttpResult> {
+async function runHttp(
+  dbPath: string,
+  bodies: Buffer[],
+  restated: Buffer | null,
+  campaignBodies: Buffer[],
+  profileDir: string | null,
+  inFlight: number,
+): Promise<HttpResult> {
   const { child, port } = await startServer(dbPath, profileDir);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: inFlight });
   try {
     for (const body of campaignBodies) {
       const answer = await post(agent, port, '/v1/campaigns', body);
@@ -235,16 +251,22 @@ async function runHttp(dbPath: string, bodies: Buffer[], restated: Buffer | null
     const latenciesMs: number[] = [];
     const before = await ask<ServerStats>(child, 'stats');
     const started = process.hrtime.bigint();
-    for (const body of bodies) {
-      const sent = process.hrtime.bigint();
-      const answer = await post(agent, port, '/v1/spend', body);
-      latenciesMs.push(Number(process.hrtime.bigint() - sent) / 1e6);
-      if (answer.status !== 200) throw new Error(`POST /v1/spend answered ${answer.status}: ${answer.body.slice(0, 500)}`);
-      const counts = JSON.parse(answer.body) as typeof totals;
-      totals.inserted += counts.inserted;
-      totals.updated += counts.updated;
-      totals.unchanged += counts.unchanged;
-    }
+    // `inFlight` senders take the next body as each answer comes back.
+    let next = 0;
+    const sender = async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++]!;
+        const sent = process.hrtime.bigint();
+        const answer = await post(agent, port, '/v1/spend', body);
+        latenciesMs.push(Number(process.hrtime.bigint() - sent) / 1e6);
+        if (answer.status !== 200) throw new Error(`POST /v1/spend answered ${answer.status}: ${answer.body.slice(0, 500)}`);
+        const counts = JSON.parse(answer.body) as typeof totals;
+        totals.inserted += counts.inserted;
+        totals.updated += counts.updated;
+        totals.unchanged += counts.unchanged;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(inFlight, bodies.length) }, sender));
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const after = await ask<ServerStats>(child, 'stats');
 
@@ -350,7 +372,10 @@ interface Anchor {
 /** The spend ingest suite; true when every correctness check passed. */
 async function spendSuite(options: Options, dir: string, store: BenchStore, out: (text: string) => void): Promise<boolean> {
   {
-    out(`Spendbook ingest benchmark (${store.kind}): ${fmtInt(options.rows)} spend lines, ${fmtInt(options.campaigns)} campaigns, batches of ${fmtInt(options.batch)}`);
+    out(
+      `Spendbook ingest benchmark (${store.kind}): ${fmtInt(options.rows)} spend lines, ${fmtInt(options.campaigns)} campaigns, batches of ${fmtInt(options.batch)}, ` +
+        `${options.inFlight === 1 ? 'one POST at a time' : `${options.inFlight} POSTs in flight`}`,
+    );
 
     const campaigns = makeCampaigns(options.campaigns);
     const rows = makeSpendRows(options.rows, options.campaigns);
@@ -395,7 +420,7 @@ async function spendSuite(options: Options, dir: string, store: BenchStore, out:
     }
     out(`http ingest through the service on 127.0.0.1 ...`);
     const httpTarget = await store.fresh('http');
-    const result = await runHttp(httpTarget, bodies, restated, campaignBodies, options.profile ? dir : null);
+    const result = await runHttp(httpTarget, bodies, restated, campaignBodies, options.profile ? dir : null, options.inFlight);
 
     const httpRate = rows.length / result.seconds;
     const baseline = anchors.find((anchor) => anchor.target)!;
@@ -417,7 +442,7 @@ async function spendSuite(options: Options, dir: string, store: BenchStore, out:
     out(
       table([
         ['spend lines (N)', fmtInt(rows.length)],
-        ['batch size (lines per POST)', `${fmtInt(options.batch)} (${bodies.length} POSTs)`],
+        ['batch size (lines per POST)', `${fmtInt(options.batch)} (${bodies.length} POSTs, ${options.inFlight} in flight)`],
         ['HTTP ingest, POST /v1/spend', `${fmtRate(rows.length, result.seconds)} rows/s (${result.seconds.toFixed(2)} s)`],
         ['  time per line', `${(1e6 / httpRate).toFixed(1)} µs`],
         ['  service CPU meanwhile (one thread)', `${result.cpuSeconds.toFixed(2)} s = ${((100 * result.cpuSeconds) / result.seconds).toFixed(0)}% of a core`],

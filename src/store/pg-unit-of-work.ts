@@ -13,7 +13,7 @@
  * 2. the actor for the audit triggers as three transaction-local settings
  *    (gone with the commit, invisible to other transactions);
  * 3. `fn()`; the session adds up the rowCount of every INSERT, UPDATE,
- *    DELETE and MERGE (a no-op upsert counts 0);
+ *    DELETE, MERGE and COPY ... FROM (a no-op upsert counts 0);
  * 4. if that count is above 0, `data_version.version` goes up by one, as the
  *    last statement: its row lock serialises writers only at their end;
  * 5. `COMMIT`, release the client, then the `onCommit` listeners.
@@ -36,7 +36,8 @@ export interface PgUnitOfWorkOptions extends UnitOfWorkOptions {
   retryBaseMs?: number;
 }
 
-const CHANGING_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
+// COPY: the bulk ingests' `copy ... from stdin` (nothing runs a COPY ... TO through the session).
+const CHANGING_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY']);
 const SET_ACTOR =
   "select set_config('spendbook.actor_key_id', $1, true), set_config('spendbook.actor_name', $2, true), set_config('spendbook.actor_at', $3, true)";
 

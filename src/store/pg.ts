@@ -25,6 +25,15 @@ export interface PgSession {
   query<R extends QueryResultRow = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
   /** One statement whose rows come back as arrays (rowMode 'array'), for large reads. */
   queryArrays<R extends unknown[] = unknown[]>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  /**
+   * `copy table (columns) from stdin` with `data` in COPY's text format, in
+   * the current write (refused outside one): the rows it copied count as
+   * changes. The bulk ingests' fast path: COPY writes rows in batches
+   * (several to a heap page and a WAL record), an INSERT one at a time.
+   * Optional: a session made for a test may leave it out, and the
+   * repositories then write with their statements alone.
+   */
+  copyIn?(text: string, data: string): Promise<number>;
 }
 
 export interface PgOptions extends PgUnitOfWorkOptions {
@@ -78,6 +87,73 @@ class PoolSession implements PgSession {
     const result = tx ? await tx.run(config) : await this.pool.query(config);
     return result.rows as unknown as R[];
   }
+
+  async copyIn(text: string, data: string): Promise<number> {
+    const tx = this.uow.transaction();
+    if (!tx) throw new Error('copyIn runs inside a write');
+    // The transaction's run takes a query config; node-postgres takes the submittable in its place.
+    const result = await tx.run(new CopyIn(text, data) as unknown as QueryConfig);
+    return result.rowCount ?? 0;
+  }
+}
+
+/**
+ * A COPY ... FROM STDIN as node-postgres runs it: a "submittable" the client
+ * hands the connection to (no dependency: pg-copy-streams is not installed),
+ * and a thenable, so that the transaction's `run` awaits it like a query.
+ * The client sets `callback` aside and wraps it (its read timeout).
+ */
+class CopyIn implements PromiseLike<QueryResult> {
+  /** Sent in pieces of this size: one CopyData message each. */
+  private static readonly CHUNK = 256 * 1024;
+  readonly text: string;
+  callback: (error: Error | null, result?: QueryResult) => void;
+  private readonly done: Promise<QueryResult>;
+  private copied = 0;
+
+  constructor(text: string, private readonly data: string) {
+    this.text = text;
+    let settle!: (error: Error | null, result?: QueryResult) => void;
+    this.done = new Promise<QueryResult>((resolve, reject) => (settle = (error, result) => (error ? reject(error) : resolve(result!))));
+    this.callback = settle;
+  }
+
+  then<A = QueryResult, B = never>(onfulfilled?: ((value: QueryResult) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): PromiseLike<A | B> {
+    return this.done.then(onfulfilled, onrejected);
+  }
+
+  // The client's side of the protocol (pg/lib/client.js calls these on its active query).
+  submit(connection: { query(text: string): void }): void {
+    connection.query(this.text);
+  }
+  handleCopyInResponse(connection: { sendCopyFromChunk(chunk: Buffer): void; endCopyFrom(): void }): void {
+    const bytes = Buffer.from(this.data, 'utf8');
+    for (let at = 0; at < bytes.length; at += CopyIn.CHUNK) connection.sendCopyFromChunk(bytes.subarray(at, at + CopyIn.CHUNK));
+    connection.endCopyFrom();
+  }
+  handleCommandComplete(message: { text: string }): void {
+    // "COPY <rows>"
+    this.copied = Number(message.text.slice(message.text.lastIndexOf(' ') + 1));
+  }
+  handleReadyForQuery(): void {
+    this.callback(null, { command: 'COPY', rowCount: this.copied, oid: 0, rows: [], fields: [] });
+  }
+  /** A server error (then no readyForQuery reaches this query) or the connection's end. */
+  handleError(error: Error): void {
+    this.callback(error);
+  }
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handleEmptyQuery(): void {}
+  handlePortalSuspended(): void {}
+  handleCopyData(): void {}
+}
+
+/** Runs `copy ... from stdin` with `data` on one client (the session's copyIn, and tests' own sessions); the rows copied. */
+export async function copyInOn(client: { query(config: QueryConfig): unknown }, text: string, data: string): Promise<number> {
+  const copy = new CopyIn(text, data);
+  client.query(copy as unknown as QueryConfig);
+  return (await copy).rowCount ?? 0;
 }
 
 /**

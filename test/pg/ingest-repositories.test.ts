@@ -12,8 +12,8 @@ import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packagePath } from '../../src/lib/package-root.js';
-import { openSqlite, type Database, type SqliteDatabase } from '../../src/store/database.js';
-import type { PgSession } from '../../src/store/pg.js';
+import { openSqlite, type Database, type PostgresDatabase, type SqliteDatabase } from '../../src/store/database.js';
+import { copyInOn, type PgSession } from '../../src/store/pg.js';
 import type { UnitOfWork } from '../../src/store/unit-of-work.js';
 import { revenueRepository, type RevenueInput, type RevenueRepository } from '../../src/features/revenue/repository.js';
 import { spendRepository, type SpendInput, type SpendRepository } from '../../src/features/spend/repository.js';
@@ -219,12 +219,13 @@ describe('revenue repository, SQLite and PostgreSQL', () => {
 
 describe('PostgreSQL upserts against a concurrent writer', () => {
   /** A session on one client of its own, so that a test can hold a transaction open. */
-  async function ownSession(): Promise<{ database: Database; client: pg.PoolClient }> {
+  async function ownSession(): Promise<{ database: PostgresDatabase; client: pg.PoolClient }> {
     const client = await pool.connect();
     const session: PgSession = {
       query: (text, params) => client.query(text, params as unknown[]),
       queryArrays: async <R extends unknown[]>(text: string, params?: readonly unknown[]) =>
         (await client.query({ text, values: params as unknown[], rowMode: 'array' })).rows as R[],
+      copyIn: (text, data) => copyInOn(client, text, data),
     };
     const uow = { dialect: 'postgres', inTransaction: () => true } as unknown as UnitOfWork;
     return { database: { dialect: 'postgres', pg: session, uow, ping: async () => undefined, close: async () => undefined }, client };
@@ -255,6 +256,123 @@ describe('PostgreSQL upserts against a concurrent writer', () => {
     } finally {
       first.client.release();
       second.client.release();
+    }
+  });
+
+  it('counts a touchpoint another transaction inserted meanwhile as updated (or unchanged), and hands back its slot', async () => {
+    const first = await ownSession();
+    const second = await ownSession();
+    try {
+      await first.client.query('begin');
+      await second.client.query('begin');
+      const mine = await touchpointRepository(first.database).upsert([
+        { id: 'race-1', customerId: 'u1', campaignId: 'A', occurredAt: 1000 },
+        { id: 'race-2', customerId: 'u1', campaignId: 'A', occurredAt: 2000 },
+      ]);
+      expect(mine.counts).toEqual({ inserted: 2, updated: 0, unchanged: 0 });
+      // The second writer's probe sees neither id: its COPY waits for the first, then meets race-1 and race-2.
+      const racing = touchpointRepository(second.database).upsert([
+        { id: 'race-1', customerId: 'u2', campaignId: 'A', occurredAt: 1000 },
+        { id: 'race-2', customerId: 'u1', campaignId: 'A', occurredAt: 2000 },
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await first.client.query('commit');
+      const theirs = await racing;
+      await second.client.query('commit');
+      // race-1 restated (customer u1 -> u2): updated, in the slot the first writer gave it; race-2 unchanged.
+      expect(theirs.counts).toEqual({ inserted: 0, updated: 1, unchanged: 1 });
+      expect(theirs.changed).toEqual([[mine.changed[0]![0], 'u2', 'A', 1000]]);
+      const rows = await pool.query("select id, seq::int, customer_id from touchpoints where id like 'race-%' order by id");
+      expect(rows.rows).toEqual([
+        { id: 'race-1', seq: mine.changed[0]![0], customer_id: 'u2' },
+        { id: 'race-2', seq: mine.changed[1]![0], customer_id: 'u1' },
+      ]);
+    } finally {
+      first.client.release();
+      second.client.release();
+    }
+  });
+
+  it('reads the slots back when another writer drew numbers while the batch was copied', async () => {
+    const { database, client } = await ownSession();
+    try {
+      await client.query('begin');
+      // Another writer draws one number between the probe and the COPY (run just before this COPY).
+      const copyIn = database.pg.copyIn!;
+      const drawn: number[] = [];
+      const session = {
+        ...database.pg,
+        copyIn: async (text: string, data: string) => {
+          const [{ n }] = (await pool.query("select nextval(pg_get_serial_sequence('touchpoints', 'seq'))::int as n")).rows as [{ n: number }];
+          drawn.push(n);
+          return copyIn(text, data);
+        },
+      };
+      const upsert = await touchpointRepository({ ...database, pg: session }).upsert([
+        { id: 'gap-1', customerId: 'u1', campaignId: 'A', occurredAt: 1000 },
+        { id: 'gap-2', customerId: 'u1', campaignId: 'B', occurredAt: 2000 },
+      ]);
+      await client.query('commit');
+      // The other writer took n; the batch's rows got n + 1 and n + 2.
+      const n = drawn[0]!;
+      expect(upsert.changed).toEqual([
+        [n + 1, 'u1', 'A', 1000],
+        [n + 2, 'u1', 'B', 2000],
+      ]);
+      expect(upsert.insertedSlots).toEqual([n + 1, n + 2]);
+      const rows = await pool.query("select id, seq::int from touchpoints where id like 'gap-%' order by id");
+      expect(rows.rows).toEqual([
+        { id: 'gap-1', seq: n + 1 },
+        { id: 'gap-2', seq: n + 2 },
+      ]);
+    } finally {
+      client.release();
+    }
+  });
+
+  it('gives the audit event the ids the copied lines got when another writer drew ids meanwhile', async () => {
+    const { database, client } = await ownSession();
+    try {
+      await client.query('begin');
+      const copyIn = database.pg.copyIn!;
+      const drawn: number[] = [];
+      const session = {
+        ...database.pg,
+        copyIn: async (text: string, data: string) => {
+          const [{ n }] = (await pool.query("select nextval('spend_id_seq')::int as n")).rows as [{ n: number }];
+          drawn.push(n);
+          return copyIn(text, data);
+        },
+      };
+      const lines = ['g1', 'g2', 'g3'].map((reference): SpendInput => ({ date: '2026-06-02', amount: 5n, currency: 'EUR', source: 'gap', reference }));
+      const upsert = await spendRepository({ ...database, pg: session }).upsert(lines, ['c', 'c', 'c']);
+      await client.query('commit');
+      // The other writer took n; the three lines got n + 1 .. n + 3.
+      const n = drawn[0]!;
+      expect(upsert).toEqual({ counts: { inserted: 3, updated: 0, unchanged: 0 }, insertedIds: [n + 1, n + 3] });
+      const rows = await pool.query("select id::int from spend where source = 'gap' order by reference");
+      expect(rows.rows.map((row: { id: number }) => row.id)).toEqual([n + 1, n + 2, n + 3]);
+    } finally {
+      client.release();
+    }
+  });
+
+  it('copies references that COPY and array literals must escape, exactly', async () => {
+    const { database, client } = await ownSession();
+    const awkward = ['say "hi"', 'back\\slash', 'tab\there', 'two\nlines', 'cr\rhere', 'NULL', 'a,b', '{braces}', ' spaced '];
+    try {
+      await client.query('begin');
+      const lines = awkward.map((reference): SpendInput => ({ date: '2026-06-01', amount: 1n, currency: 'EUR', source: 'escapes', reference }));
+      const first = await spendRepository(database).upsert(lines, lines.map(() => 'c'));
+      expect(first.counts).toEqual({ inserted: awkward.length, updated: 0, unchanged: 0 });
+      // Re-sent: the probe (array literals) finds each line by the same bytes.
+      const again = await spendRepository(database).upsert(lines, lines.map(() => 'c'));
+      expect(again.counts).toEqual({ inserted: 0, updated: 0, unchanged: awkward.length });
+      await client.query('commit');
+      const rows = await pool.query("select reference from spend where source = 'escapes' order by id");
+      expect(rows.rows.map((row: { reference: string }) => row.reference)).toEqual(awkward);
+    } finally {
+      client.release();
     }
   });
 

@@ -6,6 +6,8 @@
 import type { Database } from '../../store/database.js';
 import type { BatchCounts } from '../common/batch.js';
 import { readInKeyRanges, readInRowidRanges } from '../../store/table-reads.js';
+import { copyField, integerArrayLiteral, textArrayLiteral } from '../../store/pg-text.js';
+import { isPgError } from '../../store/pg-errors.js';
 import type { ExternalRef } from '../campaigns/service.js';
 
 export interface SpendInput {
@@ -156,6 +158,25 @@ select count(*) from (
   for update of s
 ) locked`;
 
+/**
+ * What the batch finds stored, before the COPY fast path (see upsert
+ * below): how many of its lines are stored, how many of those differ, the
+ * ordinals (1-based) of the stored ones, and the id sequence's position
+ * (the highest id drawn so far: a sequence is read outside transactions).
+ * One index probe a line, as in PG_UPSERT. A SELECT: it changes nothing.
+ */
+const PG_PROBE = `
+select count(*)::int, (count(*) filter (where differs))::int, array_agg(ord::int),
+  (select case when is_called then last_value else last_value - 1 end from spend_id_seq)
+from (
+  select i.ord, (s.amount_micros, s.currency) is distinct from (i.amount_micros, i.currency) as differs
+  from (${PG_INPUT}) i join lateral (select s.amount_micros, s.currency from spend s where ${PG_SAME_KEY} limit 1) s on true
+) stored`;
+
+const PG_COPY = 'copy spend (source, campaign_id, date, reference, amount_micros, currency, version) from stdin';
+/** A line's id by its natural key (the first line a COPY wrote: its lowest id). */
+const PG_ID_OF_KEY = 'select id from spend where date = $1 and campaign_id = $2 and source = $3 and reference = $4';
+
 const PG_COUNT = `
 select count(*) filter (where s.id is null),
        count(*) filter (where s.id is not null and (s.amount_micros, s.currency) is distinct from (i.amount_micros, i.currency))
@@ -172,6 +193,9 @@ function listWhere(query: SpendQuery, placeholder: (n: number) => string): { whe
   if (query.after !== null) add('id > ?', query.after);
   return { where: where.length ? `where ${where.join(' and ')}` : '', params };
 }
+
+/** SQLSTATE unique_violation: a COPY met a line another transaction inserted after the probe. */
+const PG_UNIQUE_VIOLATION = '23505';
 
 const LIST_COLUMNS = 'id, source, campaign_id, date, reference, amount_micros, currency, version';
 
@@ -258,33 +282,91 @@ export function spendRepository(database: Database): SpendRepository {
   }
 
   const { pg } = database;
+  // The six arrays of PG_INPUT as literals (see store/pg-text.ts).
   const columns = (items: readonly SpendInput[], campaignIds: readonly string[]) => {
     const n = items.length;
     const sources: string[] = new Array(n);
     const dates: string[] = new Array(n);
     const references: string[] = new Array(n);
-    const amounts: string[] = new Array(n);
+    const amounts: bigint[] = new Array(n);
     const currencies: string[] = new Array(n);
     for (let i = 0; i < n; i++) {
       const item = items[i]!;
       sources[i] = item.source;
       dates[i] = item.date;
       references[i] = item.reference ?? '';
-      amounts[i] = item.amount.toString();
+      amounts[i] = item.amount;
       currencies[i] = item.currency;
     }
-    return [sources, campaignIds, dates, references, amounts, currencies];
+    return [
+      textArrayLiteral(sources),
+      textArrayLiteral(campaignIds),
+      textArrayLiteral(dates),
+      textArrayLiteral(references),
+      integerArrayLiteral(amounts),
+      textArrayLiteral(currencies),
+    ];
+  };
+  /** The lines whose 0-based index `copy(i)` accepts, in COPY's text format, in batch order. */
+  const copyText = (items: readonly SpendInput[], campaignIds: readonly string[], copy: (i: number) => boolean) => {
+    let text = '';
+    for (let i = 0; i < items.length; i++) {
+      if (!copy(i)) continue;
+      const item = items[i]!;
+      text += `${copyField(item.source)}\t${copyField(campaignIds[i]!)}\t${copyField(item.date)}\t${copyField(item.reference ?? '')}\t${item.amount}\t${copyField(item.currency)}\t1\n`;
+    }
+    return text;
+  };
+  /** The general upsert: restated lines, and a line another writer inserted meanwhile. */
+  const upsertStatement = async (params: string[], lines: number): Promise<SpendUpsert> => {
+    await pg.queryArrays(PG_LOCK_RESTATED, params);
+    const [row] = await pg.queryArrays<[bigint, bigint, bigint | null, bigint | null]>(PG_UPSERT, params);
+    const [inserted, changed, low, high] = row!;
+    return {
+      counts: { inserted: Number(inserted), updated: Number(changed - inserted), unchanged: lines - Number(changed) },
+      insertedIds: low === null || high === null ? null : [Number(low), Number(high)],
+    };
   };
   return {
+    // A batch that restates no stored line (the bulk of an ingest: new lines, maybe some re-sent unchanged) takes
+    // the fast path: its new lines are COPYed in, in batch order, about twice as fast as PG_UPSERT inserts them
+    // (COPY writes rows a page at a time; no ON CONFLICT). Lines found stored are left out, as PG_UPSERT leaves
+    // them out, so no id is drawn for them. A line another transaction inserts between the probe and the COPY
+    // fails the COPY (unique violation): its savepoint is rolled back and PG_UPSERT settles the batch, as it
+    // settles every batch that restates a line. Inserts fire no trigger on spend (the audit triggers are on
+    // update and delete; closed months were refused before), so the COPY writes what the INSERT would.
     upsert: async (items, campaignIds) => {
       const params = columns(items, campaignIds);
-      await pg.queryArrays(PG_LOCK_RESTATED, params);
-      const [row] = await pg.queryArrays<[bigint, bigint, bigint | null, bigint | null]>(PG_UPSERT, params);
-      const [inserted, changed, low, high] = row!;
-      return {
-        counts: { inserted: Number(inserted), updated: Number(changed - inserted), unchanged: items.length - Number(changed) },
-        insertedIds: low === null || high === null ? null : [Number(low), Number(high)],
-      };
+      // The fast path's savepoint needs the write's transaction (every ingest runs in one).
+      if (!pg.copyIn || !database.uow.inTransaction()) return upsertStatement(params, items.length);
+      const [probe] = await pg.queryArrays<[number, number, number[] | null, bigint]>(PG_PROBE, params);
+      const [stored, differing, storedOrds, lastId] = probe!;
+      if (differing > 0) return upsertStatement(params, items.length);
+      const unchanged = { inserted: 0, updated: 0, unchanged: items.length };
+      if (stored === items.length) return { counts: unchanged, insertedIds: null };
+      const storedAt = new Set(storedOrds ?? []);
+      const text = copyText(items, campaignIds, stored === 0 ? () => true : (i) => !storedAt.has(i + 1));
+      await pg.query('savepoint spendbook_spend_copy');
+      let copied: number;
+      try {
+        copied = await pg.copyIn(PG_COPY, text);
+      } catch (error) {
+        if (!isPgError(error) || error.code !== PG_UNIQUE_VIOLATION) throw error;
+        await pg.query('rollback to savepoint spendbook_spend_copy');
+        return upsertStatement(params, items.length);
+      }
+      await pg.query('release savepoint spendbook_spend_copy');
+      // COPY draws one id a line, in line order: the last is the session's currval, the first lastId + 1 unless
+      // another writer drew ids meanwhile; then it is the first copied line's, read by its key.
+      const [[high]] = (await pg.queryArrays<[bigint]>("select currval('spend_id_seq')")) as [[bigint]];
+      let low = lastId + 1n;
+      if (high - lastId !== BigInt(copied)) {
+        const i = stored === 0 ? 0 : items.findIndex((_, k) => !storedAt.has(k + 1));
+        const first = items[i]!;
+        [[low]] = (await pg.queryArrays<[bigint]>(PG_ID_OF_KEY, [first.date, campaignIds[i], first.source, first.reference ?? ''])) as [[bigint]];
+      }
+      const insertedIds: [number, number] = [Number(low), Number(high)];
+      return { counts: { inserted: copied, updated: 0, unchanged: items.length - copied }, insertedIds };
     },
     count: async (items, campaignIds) => {
       const [row] = await pg.queryArrays<[bigint, bigint]>(PG_COUNT, columns(items, campaignIds));

@@ -9,6 +9,8 @@
 import type { Database } from '../../store/database.js';
 import type { BatchCounts } from '../common/batch.js';
 import { readInKeyRanges, readInRowidRanges } from '../../store/table-reads.js';
+import { copyField, integerArrayLiteral, textArrayLiteral } from '../../store/pg-text.js';
+import { isPgError } from '../../store/pg-errors.js';
 
 export interface TouchpointInput {
   id: string;
@@ -89,10 +91,9 @@ export const TOUCHPOINT_UPSERT_CHUNK = 64;
  * keeps the lateral a nested loop; a join over the table scanned every
  * stored row for every batch, so a batch's cost grew with the table).
  */
+const PG_INPUT = 'select * from unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) with ordinality as i(id, customer_id, campaign_id, occurred_at, ord)';
 const PG_UPSERT = `
-with input as (
-  select * from unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) with ordinality as i(id, customer_id, campaign_id, occurred_at, ord)
-), probe as materialized (
+with input as (${PG_INPUT}), probe as materialized (
   select i.*, t.id is not null as stored,
     (t.customer_id, t.campaign_id, t.occurred_at) is distinct from (i.customer_id, i.campaign_id, i.occurred_at) as differs
   from input i left join lateral (select t.id, t.customer_id, t.campaign_id, t.occurred_at from touchpoints t where t.id = i.id limit 1) t on true
@@ -113,6 +114,27 @@ with input as (
   returning xmax = 0 as inserted, seq, customer_id, campaign_id, occurred_at
 )
 select * from updated union all select * from inserted`;
+
+/**
+ * What the batch finds stored, before the COPY fast path (see upsert
+ * below): how many items are stored, how many of those differ, the
+ * ordinals (1-based) of the stored ones, and the highest `seq` drawn so far
+ * (a sequence is read outside transactions; 0 before the first). One
+ * primary-key probe an item, as in PG_UPSERT. A SELECT: it changes nothing.
+ */
+const PG_PROBE = `
+select count(*)::int, (count(*) filter (where differs))::int, array_agg(ord::int),
+  coalesce(pg_sequence_last_value(pg_get_serial_sequence('touchpoints', 'seq')::regclass), 0)
+from (
+  select i.ord, (t.customer_id, t.campaign_id, t.occurred_at) is distinct from (i.customer_id, i.campaign_id, i.occurred_at) as differs
+  from (${PG_INPUT}) i join lateral (select t.customer_id, t.campaign_id, t.occurred_at from touchpoints t where t.id = i.id limit 1) t on true
+) stored`;
+const PG_COPY = 'copy touchpoints (id, customer_id, campaign_id, occurred_at) from stdin';
+const PG_LAST_SEQ = "select currval(pg_get_serial_sequence('touchpoints', 'seq'))";
+/** The slots of these ids, in their order (when another writer drew numbers while the batch was copied). */
+const PG_SLOTS_OF_IDS = 'select t.seq from unnest($1::text[]) with ordinality as u(id, ord) join touchpoints t on t.id = u.id order by u.ord';
+/** SQLSTATE unique_violation: a COPY met an id another transaction inserted after the probe. */
+const PG_UNIQUE_VIOLATION = '23505';
 
 /** The list's WHERE clause and parameters, placeholders made by `placeholder(n)` (1-based). */
 function listWhere(query: TouchpointQuery, placeholder: (n: number) => string): { where: string; params: unknown[] } {
@@ -191,7 +213,38 @@ export function touchpointRepository(database: Database): TouchpointRepository {
   }
 
   const { pg } = database;
+  /** The general upsert: restated rows, and an id another writer inserted meanwhile. */
+  const upsertStatement = async (params: string[], n: number): Promise<TouchpointUpsert> => {
+    const rows = await pg.queryArrays<[boolean, bigint, string, string, bigint]>(PG_UPSERT, params);
+    let inserted = 0;
+    let low = Infinity;
+    let high = -Infinity;
+    const changed: TouchRow[] = new Array(rows.length);
+    for (let k = 0; k < rows.length; k++) {
+      const [isNew, seq, customerId, campaignId, occurredAt] = rows[k]!;
+      const slot = Number(seq);
+      if (isNew) {
+        inserted++;
+        if (slot < low) low = slot;
+        if (slot > high) high = slot;
+      }
+      changed[k] = [slot, customerId, campaignId, Number(occurredAt)];
+    }
+    return {
+      counts: { inserted, updated: rows.length - inserted, unchanged: n - rows.length },
+      changed,
+      insertedSlots: inserted ? [low, high] : null,
+    };
+  };
   return {
+    // A batch that changes no stored row (an ingest's bulk: new touchpoints, maybe some re-sent unchanged) takes
+    // the fast path: its new items are COPYed in, in batch order (COPY writes rows a page at a time; no ON
+    // CONFLICT). Items found stored are left out, as PG_UPSERT leaves them out, so no seq is drawn for them. The
+    // slots are the sequence's next numbers in batch order, unless another writer drew numbers meanwhile: then
+    // they are read back by id. An id another transaction inserts between the probe and the COPY fails the COPY
+    // (unique violation): its savepoint is rolled back and PG_UPSERT settles the batch, as it settles every
+    // batch that changes a stored row. Inserts fire no trigger on touchpoints (audit and closed-month triggers
+    // are on update and delete; closed months were refused before), so the COPY writes what the INSERT would.
     upsert: async (items) => {
       const n = items.length;
       const ids: string[] = new Array(n);
@@ -205,26 +258,45 @@ export function touchpointRepository(database: Database): TouchpointRepository {
         campaigns[i] = item.campaignId;
         instants[i] = item.occurredAt;
       }
-      const rows = await pg.queryArrays<[boolean, bigint, string, string, bigint]>(PG_UPSERT, [ids, customers, campaigns, instants]);
-      let inserted = 0;
-      let low = Infinity;
-      let high = -Infinity;
-      const changed: TouchRow[] = new Array(rows.length);
-      for (let k = 0; k < rows.length; k++) {
-        const [isNew, seq, customerId, campaignId, occurredAt] = rows[k]!;
-        const slot = Number(seq);
-        if (isNew) {
-          inserted++;
-          if (slot < low) low = slot;
-          if (slot > high) high = slot;
-        }
-        changed[k] = [slot, customerId, campaignId, Number(occurredAt)];
+      const params = [textArrayLiteral(ids), textArrayLiteral(customers), textArrayLiteral(campaigns), integerArrayLiteral(instants)];
+      // The fast path's savepoint needs the write's transaction (every ingest runs in one).
+      if (!pg.copyIn || !database.uow.inTransaction()) return upsertStatement(params, n);
+      const [probe] = await pg.queryArrays<[number, number, number[] | null, bigint]>(PG_PROBE, params);
+      const [stored, differing, storedOrds, lastSeq] = probe!;
+      if (differing > 0) return upsertStatement(params, n);
+      if (stored === n) return { counts: { inserted: 0, updated: 0, unchanged: n }, changed: [], insertedSlots: null };
+      const storedAt = new Set(storedOrds ?? []);
+      const copiedItems = stored === 0 ? items : items.filter((_, i) => !storedAt.has(i + 1));
+      let text = '';
+      for (const item of copiedItems) text += `${copyField(item.id)}\t${copyField(item.customerId)}\t${copyField(item.campaignId)}\t${item.occurredAt}\n`;
+      await pg.query('savepoint spendbook_touchpoints_copy');
+      let copied: number;
+      try {
+        copied = await pg.copyIn(PG_COPY, text);
+      } catch (error) {
+        if (!isPgError(error) || error.code !== PG_UNIQUE_VIOLATION) throw error;
+        await pg.query('rollback to savepoint spendbook_touchpoints_copy');
+        return upsertStatement(params, n);
       }
-      return {
-        counts: { inserted, updated: rows.length - inserted, unchanged: n - rows.length },
-        changed,
-        insertedSlots: inserted ? [low, high] : null,
-      };
+      await pg.query('release savepoint spendbook_touchpoints_copy');
+      const [[high]] = (await pg.queryArrays<[bigint]>(PG_LAST_SEQ)) as [[bigint]];
+      const first = Number(lastSeq) + 1;
+      // COPY draws one number a row, in row order: contiguous unless another writer drew some meanwhile.
+      const slots =
+        high - lastSeq === BigInt(copied)
+          ? null
+          : (await pg.queryArrays<[bigint]>(PG_SLOTS_OF_IDS, [textArrayLiteral(copiedItems.map((item) => item.id))])).map(([seq]) => Number(seq));
+      const changed: TouchRow[] = new Array(copiedItems.length);
+      let low = Infinity;
+      let top = -Infinity;
+      for (let k = 0; k < copiedItems.length; k++) {
+        const item = copiedItems[k]!;
+        const slot = slots === null ? first + k : slots[k]!;
+        if (slot < low) low = slot;
+        if (slot > top) top = slot;
+        changed[k] = [slot, item.customerId, item.campaignId, item.occurredAt];
+      }
+      return { counts: { inserted: copied, updated: 0, unchanged: n - copied }, changed, insertedSlots: [low, top] };
     },
     list: async (query) => {
       const { where, params } = listWhere(query, (n) => `$${n}`);
