@@ -10,6 +10,7 @@ import type { DataVersionSource } from '../../store/unit-of-work.js';
 import { Interner } from '../../domain/attribution/index.js';
 import { RevenueStore } from '../../domain/revenue-store.js';
 import { TableMirror } from '../common/table-mirror.js';
+import { storeParts } from '../mirrors/store-parts.js';
 import { revenueRepository, type RevenueRepository, type RevenueRowChange } from './repository.js';
 
 export type { RevenueRowChange } from './repository.js';
@@ -33,6 +34,14 @@ export class RevenueIndex extends TableMirror<RevenueStore> {
     this.apply((store) => {
       for (const [slot, customerId, occurredAt, micros, currency, conversion] of rows) store.put(slot, customerId, occurredAt, micros, currency, conversion);
     });
+  }
+
+  protected override toParts(store: RevenueStore): Uint8Array[] {
+    return storeParts.of(store);
+  }
+
+  protected override fromParts(parts: readonly Uint8Array[]): RevenueStore {
+    return storeParts.revenueStore(parts, this.customers);
   }
 
   protected async load(): Promise<RevenueStore> {

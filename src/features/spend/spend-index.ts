@@ -14,6 +14,7 @@ import type { DataVersionSource } from '../../store/unit-of-work.js';
 import { DailySpend } from '../../domain/daily-spend.js';
 import { formatDay, parseDay } from '../../domain/periods.js';
 import { TableMirror } from '../common/table-mirror.js';
+import { storeParts } from '../mirrors/store-parts.js';
 import { spendRepository, type SpendRepository } from './repository.js';
 
 /** A batch's lines as the write saw them: date, campaign id, micros, currency. */
@@ -68,6 +69,18 @@ export class SpendIndex extends TableMirror<DailySpend> {
       if (day === undefined) days.set(date, (day = parseDay(date)));
       store.add(day, campaignId, currency, micros);
     });
+    return store;
+  }
+
+  protected override toParts(store: DailySpend): Uint8Array[] {
+    return storeParts.of(store);
+  }
+
+  protected override fromParts(parts: readonly Uint8Array[]): DailySpend {
+    const store = storeParts.dailySpend(parts);
+    this.pending = [];
+    this.pendingLines = 0;
+    this.restatedDays.clear();
     return store;
   }
 

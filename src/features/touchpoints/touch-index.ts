@@ -21,6 +21,7 @@ import type { Database } from '../../store/database.js';
 import type { DataVersionSource } from '../../store/unit-of-work.js';
 import { Interner, TouchStore } from '../../domain/attribution/index.js';
 import { TableMirror } from '../common/table-mirror.js';
+import { storeParts } from '../mirrors/store-parts.js';
 import { touchpointRepository, type TouchpointRepository, type TouchRow } from './repository.js';
 
 export type { TouchRow } from './repository.js';
@@ -57,6 +58,16 @@ export class TouchIndex extends TableMirror<TouchStore> {
     this.pendingRows = [];
     const store = new TouchStore((slots) => this.idsOf(slots), this.customers);
     await this.repository.readAll((slot, customer, campaign, at) => store.put(slot, customer, campaign, at));
+    return store;
+  }
+
+  protected override toParts(store: TouchStore): Uint8Array[] {
+    return storeParts.of(store);
+  }
+
+  protected override fromParts(parts: readonly Uint8Array[]): TouchStore {
+    const store = storeParts.touchStore(parts, (slots) => this.idsOf(slots), this.customers);
+    this.pendingRows = [];
     return store;
   }
 
