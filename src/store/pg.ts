@@ -25,6 +25,15 @@ export interface PgSession {
   query<R extends QueryResultRow = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
   /** One statement whose rows come back as arrays (rowMode 'array'), for large reads. */
   queryArrays<R extends unknown[] = unknown[]>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  /**
+   * Runs `fn` as a transaction of its own, on a client of its own, outside
+   * the unit of work whatever async context it is called from: it moves no
+   * data version and names no actor. Only for what is not data (the mirror
+   * snapshots, a copy of the tables). `run` takes node-postgres query
+   * configs (`binary: true` reads bytea as Buffers without hex). Optional:
+   * the sessions some tests build over a bare pool have none.
+   */
+  detachedTransaction?<T>(fn: (run: <R extends QueryResultRow = Record<string, unknown>>(query: QueryConfig) => Promise<QueryResult<R>>) => Promise<T>): Promise<T>;
 }
 
 export interface PgOptions extends PgUnitOfWorkOptions {
@@ -77,6 +86,25 @@ class PoolSession implements PgSession {
     const config = { text, values: params as unknown[], rowMode: 'array' as const };
     const result = tx ? await tx.run(config) : await this.pool.query(config);
     return result.rows as unknown as R[];
+  }
+
+  async detachedTransaction<T>(fn: (run: <R extends QueryResultRow = Record<string, unknown>>(query: QueryConfig) => Promise<QueryResult<R>>) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('begin');
+      try {
+        const value = await fn((query) => client.query(query));
+        await client.query('commit');
+        return value;
+      } catch (error) {
+        await client.query('rollback').catch((rollbackError: Error) => (broken = rollbackError));
+        throw error;
+      }
+    } finally {
+      // release(error) destroys a client whose connection broke, as the unit of work does.
+      client.release(broken);
+    }
   }
 }
 
