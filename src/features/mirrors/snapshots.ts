@@ -84,6 +84,11 @@ export class MirrorSnapshots {
   /** What the start-up restore did, once it finished. */
   outcome: RestoreOutcome | null = null;
 
+  /** The data version of the last snapshot this process saved or restored (null: none yet). */
+  get lastVersion(): number | null {
+    return this.savedVersion;
+  }
+
   constructor(private readonly options: MirrorSnapshotsOptions) {
     this.unsubscribe = options.versions.onCommit(() => {
       this.retries = 0;
