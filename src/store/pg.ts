@@ -30,7 +30,7 @@ export interface PgSession {
    * the unit of work whatever async context it is called from: it moves no
    * data version and names no actor. Only for what is not data (the mirror
    * snapshots, a copy of the tables). `run` takes node-postgres query
-   * configs (`binary: true` reads bytea as Buffers without hex). Optional:
+   * configs. Optional:
    * the sessions some tests build over a bare pool have none.
    */
   detachedTransaction?<T>(fn: (run: <R extends QueryResultRow = Record<string, unknown>>(query: QueryConfig) => Promise<QueryResult<R>>) => Promise<T>): Promise<T>;

@@ -18,7 +18,6 @@
  */
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { QueryConfig } from 'pg';
 import type { Database } from '../../store/database.js';
 import { decodeHeader, prefixLength, SnapshotUnusable, type EncodedSnapshot, type SnapshotHeader } from './format.js';
 
@@ -57,7 +56,7 @@ export function mirrorSnapshotRepository(database: Database): MirrorSnapshotRepo
   return {
     where: 'the mirror_snapshots table',
     read: async () => {
-      const prefix = await transaction(async (run) => (await run<{ data: Buffer }>(binary('select data from mirror_snapshots where chunk = 0'))).rows[0]?.data);
+      const prefix = await transaction(async (run) => (await run<{ data: Buffer }>({ text: 'select data from mirror_snapshots where chunk = 0' })).rows[0]?.data);
       if (prefix === undefined) return null;
       const header = decodeHeader(prefix);
       return {
@@ -70,7 +69,7 @@ export function mirrorSnapshotRepository(database: Database): MirrorSnapshotRepo
             const body = Buffer.allocUnsafeSlow(header.bodyBytes);
             let filled = 0;
             for (let chunk = 1; filled < header.bodyBytes; chunk++) {
-              const row = (await run<{ data: Buffer }>(binary('select data from mirror_snapshots where chunk = $1 and version = $2', [chunk, header.version]))).rows[0];
+              const row = (await run<{ data: Buffer }>({ text: 'select data from mirror_snapshots where chunk = $1 and version = $2', values: [chunk, header.version] })).rows[0];
               if (row === undefined) throw new SnapshotUnusable(`the snapshot's chunk ${chunk} is missing (replaced meanwhile?)`);
               if (filled + row.data.length > body.length) throw new SnapshotUnusable('the snapshot body is longer than its header says');
               row.data.copy(body, filled);
@@ -111,12 +110,6 @@ export function mirrorSnapshotRepository(database: Database): MirrorSnapshotRepo
         return true;
       }),
   };
-}
-
-/** A query whose bytea comes back as a Buffer directly (binary results), not as hex text. */
-function binary(text: string, values: unknown[] = []): QueryConfig {
-  // `binary` is read by node-postgres but missing from its types.
-  return { text, values, binary: true } as QueryConfig;
 }
 
 const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
