@@ -18,6 +18,7 @@ import authPlugin from './plugins/auth.js';
 import batchPlugin, { MAX_BODY_BYTES, type IdempotencyTiming } from './plugins/batch.js';
 import swaggerPlugin from './plugins/swagger.js';
 import servicesPlugin from './plugins/services.js';
+import { DEFAULT_SNAPSHOT_QUIET_MS } from './features/mirrors/snapshots.js';
 import healthRoutes from './features/health/routes.js';
 import settingsRoutes from './features/settings/routes.js';
 import apiKeyRoutes from './features/api-keys/routes.js';
@@ -133,7 +134,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(sessionsPlugin, { now });
   await app.register(batchPlugin, options.idempotency ?? {});
   await app.register(swaggerPlugin, { rateLimit: config.rateLimit ?? DEFAULT_RATE_LIMIT });
-  await app.register(servicesPlugin, { now });
+  await app.register(servicesPlugin, { now, snapshotQuietMs: config.snapshotQuietMs ?? DEFAULT_SNAPSHOT_QUIET_MS });
 
   await app.register(healthRoutes);
   await app.register(settingsRoutes);

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import './lib/zod-messages.js';
+import { DEFAULT_SNAPSHOT_QUIET_MS } from './features/mirrors/snapshots.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -58,6 +59,14 @@ const envSchema = z.object({
     .transform(Number)
     .pipe(z.number().min(1, 'must be at least 1 request per minute').max(1_000_000_000, 'must be at most 1000000000 requests per minute'))
     .default(DEFAULT_RATE_LIMIT),
+  // Milliseconds without a write of this process before the report tables' snapshot is saved (src/features/mirrors):
+  // digits only, at most a day; 0 turns snapshots off (none saved, none restored).
+  SPENDBOOK_SNAPSHOT_QUIET_MS: z
+    .string()
+    .regex(/^[0-9]+$/, 'must be a whole number of milliseconds (0 turns the report tables snapshot off)')
+    .transform(Number)
+    .pipe(z.number().max(86_400_000, 'must be at most 86400000 milliseconds (a day)'))
+    .default(DEFAULT_SNAPSHOT_QUIET_MS),
 });
 
 /** Where the data lives: a SQLite file (or ':memory:'), or a PostgreSQL server. */
@@ -75,6 +84,13 @@ export interface Config {
    * uses DEFAULT_RATE_LIMIT, as loadConfig does.
    */
   rateLimit?: number;
+  /**
+   * How long writes of this process must pause before the report tables are
+   * saved as a snapshot that the next start restores instead of reading
+   * every row (SPENDBOOK_SNAPSHOT_QUIET_MS, default 10,000 ms; 0: no
+   * snapshots). Optional for hand-built configs, like rateLimit.
+   */
+  snapshotQuietMs?: number;
 }
 
 export class ConfigError extends Error {}
@@ -96,5 +112,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminKey: env_.SPENDBOOK_ADMIN_KEY,
     logLevel: env_.LOG_LEVEL,
     rateLimit: env_.SPENDBOOK_RATE_LIMIT,
+    snapshotQuietMs: env_.SPENDBOOK_SNAPSHOT_QUIET_MS,
   };
 }

@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       adminKey: undefined,
       logLevel: 'info',
       rateLimit: 6000,
+      snapshotQuietMs: 10_000,
     });
   });
 
@@ -29,8 +30,17 @@ describe('loadConfig', () => {
         SPENDBOOK_ADMIN_KEY: 'a-long-enough-admin-key',
         LOG_LEVEL: 'warn',
         SPENDBOOK_RATE_LIMIT: '120',
+        SPENDBOOK_SNAPSHOT_QUIET_MS: '2500',
       }),
-    ).toEqual({ port: 8080, host: '0.0.0.0', db: { kind: 'sqlite', path: '/var/lib/spendbook.db' }, adminKey: 'a-long-enough-admin-key', logLevel: 'warn', rateLimit: 120 });
+    ).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      db: { kind: 'sqlite', path: '/var/lib/spendbook.db' },
+      adminKey: 'a-long-enough-admin-key',
+      logLevel: 'warn',
+      rateLimit: 120,
+      snapshotQuietMs: 2500,
+    });
   });
 
   it('treats an empty variable as unset', () => {

@@ -115,7 +115,8 @@ export async function snapshot(app: FastifyInstance): Promise<string> {
     for (const table of tables) out[table] = database.sqlite.prepare(`select * from "${table}" order by rowid`).safeIntegers(true).all();
   } else {
     const tables = await database.pg.query<{ name: string }>(
-      "select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by table_name",
+      // mirror_snapshots is a copy of the other tables (src/features/mirrors), saved when writes pause, not data.
+      "select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' and table_name <> 'mirror_snapshots' order by table_name",
     );
     // No rowid: rows in the order of their text, which is deterministic for equal contents.
     for (const { name } of tables.rows) out[name] = (await database.pg.query(`select * from "${name}" t order by t::text`)).rows;

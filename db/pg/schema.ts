@@ -28,7 +28,7 @@
  * a transaction-local setting (see those migrations).
  */
 import { sql } from 'drizzle-orm';
-import { bigint, check, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, check, customType, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 
 export const settings = pgTable(
   'settings',
@@ -299,3 +299,17 @@ export const dataVersion = pgTable(
   },
   (t) => [check('data_version_single_row', sql`${t.id} = 1`)],
 );
+
+const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
+
+/**
+ * PostgreSQL only (migration 0006): the last snapshot of the in-memory report
+ * tables, shared by every instance. Not data but a copy of the tables at a
+ * data version (src/features/mirrors/repository.ts): chunk 0 is the header,
+ * chunks 1.. the body, each under 64 MB.
+ */
+export const mirrorSnapshots = pgTable('mirror_snapshots', {
+  chunk: integer('chunk').primaryKey(),
+  version: bigint('version', { mode: 'number' }).notNull(),
+  data: bytea('data').notNull(),
+});

@@ -22,6 +22,11 @@ import { ReportCache } from '../features/reports/report-cache.js';
 import { RevenueService } from '../features/revenue/service.js';
 import { RevenueIndex } from '../features/revenue/revenue-index.js';
 import { SpendIndex } from '../features/spend/spend-index.js';
+import { DEFAULT_SNAPSHOT_QUIET_MS, MirrorSnapshots } from '../features/mirrors/snapshots.js';
+import { mirrorSnapshotRepository } from '../features/mirrors/repository.js';
+import { touchpointRepository } from '../features/touchpoints/repository.js';
+import { revenueRepository } from '../features/revenue/repository.js';
+import { spendRepository } from '../features/spend/repository.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -53,6 +58,8 @@ declare module 'fastify' {
     now: () => Date;
     /** Whether a proxy should send this instance requests (GET /readyz, beside the database answering). */
     readiness: Readiness;
+    /** The report tables' snapshots: restored at start, saved when writes pause. */
+    mirrorSnapshots: MirrorSnapshots;
   }
 }
 
@@ -65,10 +72,12 @@ export interface Readiness {
 
 export interface ServicesOptions {
   now: () => Date;
+  /** Quiet time before the report tables' snapshot is saved; 0: no snapshots (see MirrorSnapshots). */
+  snapshotQuietMs?: number;
 }
 
 export default fp<ServicesOptions>(
-  async (app, { now }) => {
+  async (app, { now, snapshotQuietMs = DEFAULT_SNAPSHOT_QUIET_MS }) => {
     const settings = new SettingsService(app.database, app.uow);
     const campaigns = new CampaignService(app.database, app.uow, now);
     const periods = new PeriodService(app.database, app.uow, now);
@@ -107,6 +116,28 @@ export default fp<ServicesOptions>(
     app.addHook('preClose', async () => {
       readiness.closing = true;
     });
+
+    // --- Report table snapshots (src/features/mirrors/snapshots.ts) -------------------------------
+    // The stored snapshot is restored before the load below reads any row (its onReady hook runs
+    // first; the mirrors' readers wait for it), and a new one is saved once writes pause. The save at
+    // close runs before the database closes (onClose hooks run last-registered first).
+    const snapshots = new MirrorSnapshots({
+      repository: snapshotQuietMs > 0 ? mirrorSnapshotRepository(app.database) : null,
+      versions: app.uow,
+      tables: {
+        touchpoints: { mirror: touchIndex, fingerprint: touchpointRepository(app.database).fingerprint },
+        revenue: { mirror: revenueIndex, fingerprint: revenueRepository(app.database).fingerprint },
+        spend: { mirror: spendIndex, fingerprint: spendRepository(app.database).fingerprint },
+      },
+      shared: { customers: { toParts: () => customers.toParts(), restore: (parts) => customers.restore(parts) } },
+      quietMs: snapshotQuietMs,
+      loaded: () => readiness.mirrorsLoaded,
+      log: app.log,
+    });
+    app.decorate('mirrorSnapshots', snapshots);
+    app.addHook('onReady', async () => void snapshots.start());
+    app.addHook('onClose', async () => snapshots.close());
+    // --- end of report table snapshots ------------------------------------------------------------
     await settings.ensure();
     // Load the tables the reports read once at start, so that the first report does not pay for it.
     const warm = async () => {

@@ -34,6 +34,15 @@ export interface PgSession {
    * repositories then write with their statements alone.
    */
   copyIn?(text: string, data: string): Promise<number>;
+  /**
+   * Runs `fn` as a transaction of its own, on a client of its own, outside
+   * the unit of work whatever async context it is called from: it moves no
+   * data version and names no actor. Only for what is not data (the mirror
+   * snapshots, a copy of the tables). `run` takes node-postgres query
+   * configs. Optional:
+   * the sessions some tests build over a bare pool have none.
+   */
+  detachedTransaction?<T>(fn: (run: <R extends QueryResultRow = Record<string, unknown>>(query: QueryConfig) => Promise<QueryResult<R>>) => Promise<T>): Promise<T>;
 }
 
 export interface PgOptions extends PgUnitOfWorkOptions {
@@ -94,6 +103,25 @@ class PoolSession implements PgSession {
     // The transaction's run takes a query config; node-postgres takes the submittable in its place.
     const result = await tx.run(new CopyIn(text, data) as unknown as QueryConfig);
     return result.rowCount ?? 0;
+  }
+
+  async detachedTransaction<T>(fn: (run: <R extends QueryResultRow = Record<string, unknown>>(query: QueryConfig) => Promise<QueryResult<R>>) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('begin');
+      try {
+        const value = await fn((query) => client.query(query));
+        await client.query('commit');
+        return value;
+      } catch (error) {
+        await client.query('rollback').catch((rollbackError: Error) => (broken = rollbackError));
+        throw error;
+      }
+    } finally {
+      // release(error) destroys a client whose connection broke, as the unit of work does.
+      client.release(broken);
+    }
   }
 }
 

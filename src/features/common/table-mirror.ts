@@ -31,6 +31,11 @@
  *   twice).
  * - The mirror holds no SQL: its subclass loads through the feature's
  *   repository (src/store/table-reads.ts has the range readers).
+ * - A restart need not read the rows again: a snapshot of the store
+ *   (src/features/mirrors/snapshots.ts) is cut when the store is current and
+ *   prepared (`partsAt`), and adopted at the next start as if it had been
+ *   loaded at the version it was cut at (`adopt`); from there the version
+ *   label does the rest, as after a load.
  */
 import type { DataVersionSource } from '../../store/unit-of-work.js';
 
@@ -51,6 +56,13 @@ export abstract class TableMirror<Store> {
   private readonly unsubscribe;
   /** How long the last full load took, in milliseconds (logged and benchmarked). */
   lastLoadMs = 0;
+  /** Where the store came from: the rows (a full load), a snapshot, or nowhere yet. */
+  lastLoad: 'rows' | 'snapshot' | null = null;
+  /** Calls of `apply` so far, and the count the last finished preparation had taken in (the store is prepared when they are equal). */
+  private applies = 0;
+  private preparedThrough: { store: Store; applies: number } | null = null;
+  /** A restore from a snapshot under way: readers wait for it rather than start a full load beside it. */
+  private restoring: Promise<unknown> | null = null;
 
   constructor(protected readonly versions: DataVersionSource) {
     // Own writes: still equal after v -> v + 1 only if nobody else committed since this mirror's v.
@@ -76,11 +88,29 @@ export abstract class TableMirror<Store> {
     return true;
   }
 
+  /**
+   * The store as binary parts (a snapshot), or null if this table has none.
+   * Called only on a store that is current and prepared, synchronously.
+   */
+  protected toParts(_store: Store): Uint8Array[] | null {
+    return null;
+  }
+
+  /**
+   * A store made from `toParts`'s parts; throws (a RangeError) on parts it
+   * cannot trust. Like `load`, it starts the state writes hand the mirror
+   * afresh for the new store.
+   */
+  protected fromParts(_parts: readonly Uint8Array[]): Store {
+    throw new RangeError('this table has no snapshot form');
+  }
+
   /** The store, equal to the table as this connection sees it now. */
   async current(): Promise<Store> {
-    const version = await this.versions.version();
     // Inside a transaction (the demo loader's) the table holds writes that may roll back: load for this reader alone.
     if (this.versions.inTransaction()) return this.reload();
+    if (this.restoring !== null) await this.restoring;
+    const version = await this.versions.version();
     const store = this.store;
     if (store !== null && !this.stale && version === this.loadedAtVersion && (await this.prepareOnce(store))) return store;
     this.loading ??= this.reload().finally(() => (this.loading = null));
@@ -104,19 +134,86 @@ export abstract class TableMirror<Store> {
     this.store = store;
     this.loadedAtVersion = version;
     this.stale = after !== version || heard !== this.commitsHeard || this.versions.inTransaction();
+    this.lastLoad = 'rows';
     await this.prepareOnce(store);
     this.lastLoadMs = performance.now() - started;
     return store;
+  }
+
+  /** Readers wait for `task` (a restore from a snapshot) before they read or load the table. */
+  holdReadersUntil(task: Promise<unknown>): void {
+    const held = task.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.restoring = held;
+    void held.then(() => this.restoring === held && (this.restoring = null));
+  }
+
+  /** True if nothing was loaded yet (a snapshot may then be adopted). */
+  get empty(): boolean {
+    return this.store === null;
+  }
+
+  /** A store from snapshot parts, not yet adopted (throws what `fromParts` throws). */
+  decode(parts: readonly Uint8Array[]): Store {
+    return this.fromParts(parts);
+  }
+
+  /**
+   * Takes `store` (from `decode`) as if a load had read it at `version`.
+   * Only before anything was loaded. A write of this process that commits
+   * meanwhile is no harm: it finds no store to hand its change to, and
+   * moves the database past `version`, so the next read loads the rows.
+   */
+  adopt(store: Store, version: number): void {
+    if (this.store !== null) throw new Error('a snapshot is adopted only before the first load');
+    this.store = store;
+    this.loadedAtVersion = version;
+    this.stale = false;
+    this.lastLoad = 'snapshot';
+  }
+
+  /**
+   * Does the deferred work now, for a snapshot; the version the store is
+   * current at, or null if it is not current (not loaded, stale, or
+   * another process committed since).
+   */
+  async prepareForSnapshot(): Promise<number | null> {
+    const store = this.store;
+    if (store === null || this.stale || this.versions.inTransaction()) return null;
+    const version = await this.versions.version();
+    if (version !== this.loadedAtVersion || this.store !== store || this.stale) return null;
+    return (await this.prepareOnce(store).catch(() => false)) ? version : null;
+  }
+
+  /**
+   * The store as parts if it is still current at `version` and prepared,
+   * with nothing handed over since its preparation; else null. Synchronous,
+   * so that several mirrors and the interner they share are cut at one
+   * instant.
+   */
+  partsAt(version: number): Uint8Array[] | null {
+    const store = this.store;
+    if (store === null || this.stale || this.loadedAtVersion !== version || this.versions.inTransaction()) return null;
+    const prepared = this.preparedThrough;
+    if (prepared === null || prepared.store !== store || prepared.applies !== this.applies) return null;
+    return this.toParts(store);
   }
 
   private async prepareOnce(store: Store): Promise<boolean> {
     // Another reader's preparation of an older store is no use to this one: wait for it, then prepare this one.
     while (this.preparing !== null && this.preparing.store !== store) await this.preparing.done.catch(() => false);
     if (this.preparing === null) {
+      // What was handed over up to now is what this preparation takes in (it does so before its first await).
+      const applies = this.applies;
       const preparing = { store, done: (async () => this.prepare(store))() };
       this.preparing = preparing;
       preparing.done.then(
-        () => this.preparing === preparing && (this.preparing = null),
+        (done) => {
+          if (done) this.preparedThrough = { store, applies };
+          if (this.preparing === preparing) this.preparing = null;
+        },
         () => this.preparing === preparing && (this.preparing = null),
       );
     }
@@ -141,6 +238,7 @@ export abstract class TableMirror<Store> {
       this.stale = true;
       return;
     }
+    this.applies++;
     change(this.store);
     this.prepareWhenQuiet();
   }

@@ -5,6 +5,7 @@
  * kept by an update.
  */
 import type { Database } from '../../store/database.js';
+import { pgFingerprint, sqliteFingerprint, type TableFingerprint } from '../../store/fingerprint.js';
 import { readInKeyRanges, readInRowidRanges } from '../../store/table-reads.js';
 
 export interface RevenueInput {
@@ -70,6 +71,8 @@ export interface RevenueRepository {
    * as the reports' joins always left it out.
    */
   readAll(visit: (slot: number, customerId: string, occurredAt: number, micros: bigint, currency: string, conversion: number | null) => void): Promise<void>;
+  /** The row count and the highest slot (a mirror snapshot's check, src/store/fingerprint.ts). */
+  fingerprint(): Promise<TableFingerprint>;
 }
 
 interface SqliteRevenueRow {
@@ -183,6 +186,7 @@ export function revenueRepository(database: Database): RevenueRepository {
           },
           'left join revenue c on c.id = t.refund_of',
         ),
+      fingerprint: async () => sqliteFingerprint(sqlite, 'revenue'),
     };
   }
 
@@ -255,5 +259,6 @@ export function revenueRepository(database: Database): RevenueRepository {
           if (of !== -2) visit(Number(row[0] as bigint), row[1] as string, Number(row[2] as bigint), row[3] as bigint, row[4] as string, of === -1 ? null : of);
         },
       ),
+    fingerprint: () => pgFingerprint(pg, 'revenue', 'seq'),
   };
 }

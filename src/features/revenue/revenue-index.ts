@@ -35,6 +35,14 @@ export class RevenueIndex extends TableMirror<RevenueStore> {
     });
   }
 
+  protected override toParts(store: RevenueStore): Uint8Array[] {
+    return store.toParts();
+  }
+
+  protected override fromParts(parts: readonly Uint8Array[]): RevenueStore {
+    return RevenueStore.fromParts(parts, this.customers);
+  }
+
   protected async load(): Promise<RevenueStore> {
     const store = new RevenueStore(this.customers);
     await this.repository.readAll((slot, customerId, occurredAt, micros, currency, conversion) => store.put(slot, customerId, occurredAt, micros, currency, conversion));

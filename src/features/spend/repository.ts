@@ -5,6 +5,7 @@
  */
 import type { Database } from '../../store/database.js';
 import type { BatchCounts } from '../common/batch.js';
+import { pgFingerprint, sqliteFingerprint, type TableFingerprint } from '../../store/fingerprint.js';
 import { readInKeyRanges, readInRowidRanges } from '../../store/table-reads.js';
 import { copyField, integerArrayLiteral, textArrayLiteral } from '../../store/pg-text.js';
 import { isPgError } from '../../store/pg-errors.js';
@@ -66,6 +67,8 @@ export interface SpendRepository {
   readAll(visit: (date: string, campaignId: string, currency: string, micros: bigint) => void): Promise<void>;
   /** Every line dated on these days. */
   linesOfDays(dates: readonly string[]): Promise<SpendDayLine[]>;
+  /** The row count and the highest slot (a mirror snapshot's check, src/store/fingerprint.ts). */
+  fingerprint(): Promise<TableFingerprint>;
 }
 
 /**
@@ -278,6 +281,7 @@ export function spendRepository(database: Database): SpendRepository {
           visit(date!, campaignId!, currency!, BigInt(micros!)),
         ),
       linesOfDays: async (dates) => dates.flatMap((date) => dayStmt.all(date) as SpendDayLine[]),
+      fingerprint: async () => sqliteFingerprint(sqlite, 'spend'),
     };
   }
 
@@ -399,5 +403,6 @@ export function spendRepository(database: Database): SpendRepository {
       dates.length === 0
         ? []
         : pg.queryArrays<SpendDayLine>('select date, campaign_id, currency, amount_micros from spend where date = any($1::text[])', [dates]),
+    fingerprint: () => pgFingerprint(pg, 'spend', 'id'),
   };
 }

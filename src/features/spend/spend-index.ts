@@ -71,6 +71,18 @@ export class SpendIndex extends TableMirror<DailySpend> {
     return store;
   }
 
+  protected override toParts(store: DailySpend): Uint8Array[] {
+    return store.toParts();
+  }
+
+  protected override fromParts(parts: readonly Uint8Array[]): DailySpend {
+    const store = DailySpend.fromParts(parts);
+    this.pending = [];
+    this.pendingLines = 0;
+    this.restatedDays.clear();
+    return store;
+  }
+
   /**
    * Adds the pending lines, and reads the restated days again. A day read
    * replaces the sums it held, so it is used only if no commit came in while

@@ -8,6 +8,7 @@
  */
 import type { Database } from '../../store/database.js';
 import type { BatchCounts } from '../common/batch.js';
+import { pgFingerprint, sqliteFingerprint, type TableFingerprint } from '../../store/fingerprint.js';
 import { readInKeyRanges, readInRowidRanges } from '../../store/table-reads.js';
 import { copyField, integerArrayLiteral, textArrayLiteral } from '../../store/pg-text.js';
 import { isPgError } from '../../store/pg-errors.js';
@@ -58,6 +59,8 @@ export interface TouchpointRepository {
   readAll(visit: (slot: number, customerId: string, campaignId: string, occurredAt: number) => void): Promise<void>;
   /** The touchpoint ids of these slots, in the same order (the mirror's tie-break). */
   idsOfSlots(slots: readonly number[]): Promise<string[]>;
+  /** The row count and the highest slot (a mirror snapshot's check, src/store/fingerprint.ts). */
+  fingerprint(): Promise<TableFingerprint>;
 }
 
 /**
@@ -209,6 +212,7 @@ export function touchpointRepository(database: Database): TouchpointRepository {
           visit(Number(rowid), customer!, campaign!, Number(at)),
         ),
       idsOfSlots: async (slots) => slots.map((slot) => idStmt.get(slot) as string),
+      fingerprint: async () => sqliteFingerprint(sqlite, 'touchpoints'),
     };
   }
 
@@ -315,5 +319,6 @@ export function touchpointRepository(database: Database): TouchpointRepository {
       const byslot = new Map(rows.map(([seq, id]) => [Number(seq), id]));
       return slots.map((slot) => byslot.get(slot)!);
     },
+    fingerprint: () => pgFingerprint(pg, 'touchpoints', 'seq'),
   };
 }

@@ -60,6 +60,16 @@ export class TouchIndex extends TableMirror<TouchStore> {
     return store;
   }
 
+  protected override toParts(store: TouchStore): Uint8Array[] {
+    return store.toParts();
+  }
+
+  protected override fromParts(parts: readonly Uint8Array[]): TouchStore {
+    const store = TouchStore.fromParts(parts, (slots) => this.idsOf(slots), this.customers);
+    this.pendingRows = [];
+    return store;
+  }
+
   private idsOf(slots: readonly number[]): string[] {
     const missing = slots.filter((slot) => !this.tieIds.has(slot));
     if (missing.length > 0) throw new MissingIds(missing);
