@@ -159,6 +159,8 @@ export interface AttributionOptions {
   scale: number;
   /** Service processes on the database at once (PostgreSQL only above 1): instance 1 ingests, the others start beside it. */
   instances: number;
+  /** Ingest POSTs kept in flight at once (run.ts's --in-flight, 2 by default, as in the spend suite). */
+  inFlight: number;
   batch: number;
   profileDir: string | null;
 }
@@ -173,21 +175,37 @@ interface Timed {
 
 const ms = (started: bigint) => Number(process.hrtime.bigint() - started) / 1e6;
 
-/** Posts batches produced one at a time; times only the requests. */
-async function ingest(agent: http.Agent, port: number, path: string, batches: Iterable<unknown[]>): Promise<Timed> {
+/**
+ * Posts batches, `inFlight` at a time (each sender makes its next batch when
+ * its answer comes back, as a client with a small pool does). Times only the
+ * requests: the time during which at least one request was in flight (two
+ * requests at once count once), so the batches' generation is left out.
+ */
+async function ingest(agent: http.Agent, port: number, path: string, batches: Iterable<unknown[]>, inFlight = 1): Promise<Timed> {
   const result: Timed = { rows: 0, seconds: 0, counts: { inserted: 0, updated: 0, unchanged: 0 } };
-  for (const items of batches) {
-    const body = Buffer.from(JSON.stringify({ items }));
-    const started = process.hrtime.bigint();
-    const answer = await send(agent, port, 'POST', path, body);
-    result.seconds += ms(started) / 1000;
-    if (answer.status !== 200) throw new Error(`POST ${path} answered ${answer.status}: ${answer.body.slice(0, 500)}`);
-    const counts = JSON.parse(answer.body) as Timed['counts'];
-    result.counts.inserted += counts.inserted;
-    result.counts.updated += counts.updated;
-    result.counts.unchanged += counts.unchanged;
-    result.rows += items.length;
-  }
+  const iterator = batches[Symbol.iterator]();
+  let active = 0;
+  let busySince = 0n;
+  const sender = async (): Promise<void> => {
+    for (let next = iterator.next(); !next.done; next = iterator.next()) {
+      const items = next.value;
+      const body = Buffer.from(JSON.stringify({ items }));
+      if (active++ === 0) busySince = process.hrtime.bigint();
+      let answer;
+      try {
+        answer = await send(agent, port, 'POST', path, body);
+      } finally {
+        if (--active === 0) result.seconds += ms(busySince) / 1000;
+      }
+      if (answer.status !== 200) throw new Error(`POST ${path} answered ${answer.status}: ${answer.body.slice(0, 500)}`);
+      const counts = JSON.parse(answer.body) as Timed['counts'];
+      result.counts.inserted += counts.inserted;
+      result.counts.updated += counts.updated;
+      result.counts.unchanged += counts.unchanged;
+      result.rows += items.length;
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, sender));
   return result;
 }
 
@@ -430,7 +448,7 @@ export async function runAttributionBench(dir: string, store: BenchStore, option
   out(
     `Spendbook attribution benchmark (${store.kind}), data set L${options.scale === 1 ? '' : ` scaled by ${options.scale}`}: ${fmtInt(size.campaigns)} campaigns, ` +
       `${fmtInt(size.campaigns * size.days)} spend lines, ${fmtInt(size.customers)} customers, ${fmtInt(size.touchpoints)} touchpoints, ` +
-      `${fmtInt(size.conversions)} conversions; batches of ${fmtInt(options.batch)}`,
+      `${fmtInt(size.conversions)} conversions; batches of ${fmtInt(options.batch)}, ${options.inFlight} POST${options.inFlight === 1 ? '' : 's'} in flight`,
   );
 
   const rawLabel = store.kind === 'sqlite' ? 'raw per-touch INSERT, better-sqlite3' : 'raw COPY touchpoints FROM STDIN (psql)';
@@ -461,9 +479,9 @@ export async function runAttributionBench(dir: string, store: BenchStore, option
       const fx = await send(agent, port, 'PUT', '/v1/fx-rates', Buffer.from(JSON.stringify({ items: fxRates(size) })));
       if (fx.status !== 200) throw new Error(`PUT /v1/fx-rates answered ${fx.status}: ${fx.body.slice(0, 500)}`);
       const spendRows = makeSpendRows(size.campaigns * size.days, size.campaigns, 42, L_FIRST_DAY).map((row) => row.line);
-      spend = await ingest(agent, port, '/v1/spend', chunks(spendRows, options.batch));
-      touchpoints = await ingest(agent, port, '/v1/touchpoints', chunks(touchpointsOf(size), options.batch));
-      revenue = await ingest(agent, port, '/v1/revenue', chunks(revenueOf(size), options.batch));
+      spend = await ingest(agent, port, '/v1/spend', chunks(spendRows, options.batch), options.inFlight);
+      touchpoints = await ingest(agent, port, '/v1/touchpoints', chunks(touchpointsOf(size), options.batch), options.inFlight);
+      revenue = await ingest(agent, port, '/v1/revenue', chunks(revenueOf(size), options.batch), options.inFlight);
 
       out('reports: GET /v1/reports/roi for 2026, each model, first request then 5 repeats ...');
       for (const model of MODELS) reports.push(await timeReport(agent, port, model, roiPath(model), 5));

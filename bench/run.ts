@@ -61,7 +61,7 @@
  * asked right after /healthz (< 3 s after it), spawn -> /readyz, and every service process's peak RSS
  * (< 1 GiB).
  *
- * The spend suite keeps 2 POSTs in flight (`--in-flight`, BENCH_IN_FLIGHT),
+ * The spend suite and the attribution suite's ingest keep 2 POSTs in flight (`--in-flight`, BENCH_IN_FLIGHT),
  * on either store, as a finance script with a small connection pool does:
  * the service parses and checks one batch while the database writes the
  * other. On SQLite the writes run on the service's one thread anyway.
@@ -102,7 +102,7 @@ interface Options {
   instances: number;
   /** The store the spend and attribution suites run on. */
   db: BenchDbKind;
-  /** Spend POSTs kept in flight at once by the spend suite (2: a client with a small pool). */
+  /** Ingest POSTs kept in flight at once by the spend and attribution suites (2: a client with a small pool). */
   inFlight: number;
 }
 
@@ -343,7 +343,7 @@ async function main(): Promise<void> {
     }
     if (options.suite === 'all' || options.suite === 'attribution') {
       if (options.suite === 'all') out('\n');
-      ok = (await runAttributionBench(dir, store, { scale: options.scale, instances: options.instances, batch: options.batch, profileDir: options.profile ? dir : null }, out)) && ok;
+      ok = (await runAttributionBench(dir, store, { scale: options.scale, instances: options.instances, inFlight: options.inFlight, batch: options.batch, profileDir: options.profile ? dir : null }, out)) && ok;
       out(`\n(1-minute load average at the end ${loadavg()[0]!.toFixed(2)})`);
     }
     if (options.profile) out(`\nCPU profiles of the service (open in Chrome DevTools): ${dir}/*.cpuprofile`);
