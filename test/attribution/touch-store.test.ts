@@ -134,3 +134,19 @@ describe('TouchStore', () => {
     expect(() => store.put(1, 'c', 'A', Number.NaN)).toThrow(RangeError);
   });
 });
+
+describe('TouchStore.putCustomer', () => {
+  it('puts a touch for an interned customer exactly as put does, and refuses an index the interner does not hold', () => {
+    const byId = new TouchStore(() => []);
+    const byIndex = new TouchStore(() => [], byId.customers);
+    byId.put(3, 'c-1', 'cmp-a', 1_000);
+    byId.put(7, 'c-2', 'cmp-b', 2_000);
+    byIndex.putCustomer(3, byId.customers.indexOf('c-1'), 'cmp-a', 1_000);
+    byIndex.putCustomer(7, byId.customers.indexOf('c-2'), 'cmp-b', 2_000);
+    const year: TimeRange = { start: 0, end: 10_000 };
+    expect(byIndex.table(year)).toEqual(byId.table(year));
+    // Two customers are interned: index 2 is none of them.
+    expect(() => byIndex.putCustomer(8, 2, 'cmp-a', 3_000)).toThrow(/customers interner/);
+    expect(byIndex.size).toBe(2);
+  });
+});

@@ -181,10 +181,15 @@ export class TouchStore {
 
   /** Adds the touch in `slot`, or replaces the one there (putting the same touch again changes nothing). */
   put(slot: number, customerId: string, campaignId: string, occurredAt: number): void {
+    this.putCustomer(slot, this.customers.indexOf(customerId), campaignId, occurredAt);
+  }
+
+  /** `put` for a customer already interned in `customers` (its index). */
+  putCustomer(slot: number, customer: number, campaignId: string, occurredAt: number): void {
     if (!Number.isInteger(slot) || slot < 0) throw new RangeError(`slot must be a non-negative integer (got ${slot})`);
     if (!Number.isFinite(occurredAt)) throw new RangeError(`occurredAt of slot ${slot} must be a finite epoch-millisecond instant`);
+    if (!Number.isInteger(customer) || customer < 0 || customer >= this.customers.size) throw new RangeError(`customer of slot ${slot} must be an index of the customers interner (got ${customer})`);
     if (slot >= this.customer.length) this.grow(slot + 1);
-    const customer = this.customers.indexOf(customerId);
     const campaign = this.campaigns.indexOf(campaignId);
     const before = this.customer[slot];
     // The same touch put again (a re-sent batch) keeps the reading order.

@@ -30,12 +30,26 @@ class MissingIds {
   constructor(readonly slots: number[]) {}
 }
 
+/** A write's changed rows as columns (see `pendingRows`). Slots as doubles: a slot is any non-negative integer the store takes. */
+interface PendingTouches {
+  slots: Float64Array;
+  customers: Int32Array;
+  campaigns: Int32Array;
+  campaignIds: string[];
+  occurredAt: Float64Array;
+}
+
 export class TouchIndex extends TableMirror<TouchStore> {
   private readonly repository: TouchpointRepository;
   /** Ids of the slots a sort has needed for a tie-break. */
   private readonly tieIds = new Map<number, string>();
-  /** Rows committed writes changed, not yet put into the store. */
-  private pendingRows: TouchRow[][] = [];
+  /**
+   * Rows committed writes changed, not yet put into the store, compact: an
+   * ingest of ten million touches with no quiet second between batches
+   * holds them all, and kept as the write's row arrays (each holding its
+   * request's id strings) they took over a GiB; here a row is 20 bytes.
+   */
+  private pendingRows: PendingTouches[] = [];
 
   /** @param customers Customer ids as indices, shared with RevenueIndex and kept across loads (an id once seen keeps its index). */
   constructor(
@@ -50,7 +64,24 @@ export class TouchIndex extends TableMirror<TouchStore> {
   /** Rows a write of this process changed. */
   applied(rows: readonly TouchRow[]): void {
     if (rows.length === 0) return;
-    this.apply(() => this.pendingRows.push(rows as TouchRow[]));
+    this.apply(() => this.pendingRows.push(this.compact(rows)));
+  }
+
+  /** The rows as columns; customer ids interned now (in the shared interner, as revenue writes do), campaign ids kept once each. */
+  private compact(rows: readonly TouchRow[]): PendingTouches {
+    const n = rows.length;
+    const pending: PendingTouches = { slots: new Float64Array(n), customers: new Int32Array(n), campaigns: new Int32Array(n), campaignIds: [], occurredAt: new Float64Array(n) };
+    const campaignIndex = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      const [slot, customerId, campaignId, occurredAt] = rows[i]!;
+      let campaign = campaignIndex.get(campaignId);
+      if (campaign === undefined) campaignIndex.set(campaignId, (campaign = pending.campaignIds.push(campaignId) - 1));
+      pending.slots[i] = slot;
+      pending.customers[i] = this.customers.indexOf(customerId);
+      pending.campaigns[i] = campaign;
+      pending.occurredAt[i] = occurredAt;
+    }
+    return pending;
   }
 
   protected async load(): Promise<TouchStore> {
@@ -78,7 +109,9 @@ export class TouchIndex extends TableMirror<TouchStore> {
 
   /** Sorting five million touches into reading order takes a couple of seconds; a report should not pay for it. */
   protected override async prepare(store: TouchStore): Promise<boolean> {
-    for (const rows of this.pendingRows) for (const [slot, customerId, campaignId, occurredAt] of rows) store.put(slot, customerId, campaignId, occurredAt);
+    for (const rows of this.pendingRows) {
+      for (let i = 0; i < rows.slots.length; i++) store.putCustomer(rows.slots[i]!, rows.customers[i]!, rows.campaignIds[rows.campaigns[i]!]!, rows.occurredAt[i]!);
+    }
     this.pendingRows = [];
     for (;;) {
       try {
