@@ -5,7 +5,7 @@
  * kept by an update.
  */
 import type { Database } from '../../store/database.js';
-import { readInKeyRanges, readInRowidRanges } from '../../store/table-reads.js';
+import { pgChangeCursor, readInKeyRanges, readInRowidRanges } from '../../store/table-reads.js';
 
 export interface RevenueInput {
   id: string;
@@ -70,6 +70,17 @@ export interface RevenueRepository {
    * as the reports' joins always left it out.
    */
   readAll(visit: (slot: number, customerId: string, occurredAt: number, micros: bigint, currency: string, conversion: number | null) => void): Promise<void>;
+  /**
+   * PostgreSQL: the change cursor to read before reading rows for the mirror
+   * (table-reads.ts pgChangeCursor). SQLite: null, no catch-up: one process
+   * per database file is its deployment, so no commit comes from elsewhere.
+   */
+  changeCursor(): Promise<bigint | null>;
+  /** PostgreSQL: every row written by a transaction with an xid at or above `cursor`, as readAll visits them. */
+  readChangedSince(
+    cursor: bigint,
+    visit: (slot: number, customerId: string, occurredAt: number, micros: bigint, currency: string, conversion: number | null) => void,
+  ): Promise<void>;
 }
 
 interface SqliteRevenueRow {
@@ -183,6 +194,10 @@ export function revenueRepository(database: Database): RevenueRepository {
           },
           'left join revenue c on c.id = t.refund_of',
         ),
+      changeCursor: async () => null,
+      readChangedSince: async () => {
+        throw new Error('no change cursor on SQLite');
+      },
     };
   }
 
@@ -255,5 +270,19 @@ export function revenueRepository(database: Database): RevenueRepository {
           if (of !== -2) visit(Number(row[0] as bigint), row[1] as string, Number(row[2] as bigint), row[3] as bigint, row[4] as string, of === -1 ? null : of);
         },
       ),
+    changeCursor: () => pgChangeCursor(pg),
+    readChangedSince: async (cursor, visit) => {
+      const rows = await pg.queryArrays<[bigint, string, bigint, bigint, string, bigint]>(
+        `select t.seq, t.customer_id, t.occurred_at, t.amount_micros, t.currency,
+           case when t.refund_of is null then -1 else coalesce(case when c.refund_of is null then c.seq end, -2) end
+         from revenue t left join revenue c on c.id = t.refund_of
+         where t.written_xid >= $1::xid8`,
+        [cursor.toString()],
+      );
+      for (const [seq, customerId, occurredAt, micros, currency, conversion] of rows) {
+        const of = Number(conversion);
+        if (of !== -2) visit(Number(seq), customerId, Number(occurredAt), micros, currency, of === -1 ? null : of);
+      }
+    },
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { Database } from '../../store/database.js';
 import type { BatchCounts } from '../common/batch.js';
-import { readInKeyRanges, readInRowidRanges } from '../../store/table-reads.js';
+import { pgChangeCursor, readInKeyRanges, readInRowidRanges } from '../../store/table-reads.js';
 import type { ExternalRef } from '../campaigns/service.js';
 
 export interface SpendInput {
@@ -64,6 +64,14 @@ export interface SpendRepository {
   readAll(visit: (date: string, campaignId: string, currency: string, micros: bigint) => void): Promise<void>;
   /** Every line dated on these days. */
   linesOfDays(dates: readonly string[]): Promise<SpendDayLine[]>;
+  /**
+   * PostgreSQL: the change cursor to read before reading rows for the mirror
+   * (table-reads.ts pgChangeCursor). SQLite: null, no catch-up: one process
+   * per database file is its deployment, so no commit comes from elsewhere.
+   */
+  changeCursor(): Promise<bigint | null>;
+  /** PostgreSQL: the dates of the lines written by a transaction with an xid at or above `cursor`. */
+  daysChangedSince(cursor: bigint): Promise<string[]>;
 }
 
 /**
@@ -254,6 +262,10 @@ export function spendRepository(database: Database): SpendRepository {
           visit(date!, campaignId!, currency!, BigInt(micros!)),
         ),
       linesOfDays: async (dates) => dates.flatMap((date) => dayStmt.all(date) as SpendDayLine[]),
+      changeCursor: async () => null,
+      daysChangedSince: async () => {
+        throw new Error('no change cursor on SQLite');
+      },
     };
   }
 
@@ -317,5 +329,8 @@ export function spendRepository(database: Database): SpendRepository {
       dates.length === 0
         ? []
         : pg.queryArrays<SpendDayLine>('select date, campaign_id, currency, amount_micros from spend where date = any($1::text[])', [dates]),
+    changeCursor: () => pgChangeCursor(pg),
+    daysChangedSince: async (cursor) =>
+      (await pg.queryArrays<[string]>('select distinct date from spend where written_xid >= $1::xid8', [cursor.toString()])).map(([date]) => date),
   };
 }

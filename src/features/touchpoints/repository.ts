@@ -8,7 +8,7 @@
  */
 import type { Database } from '../../store/database.js';
 import type { BatchCounts } from '../common/batch.js';
-import { readInKeyRanges, readInRowidRanges } from '../../store/table-reads.js';
+import { pgChangeCursor, readInKeyRanges, readInRowidRanges } from '../../store/table-reads.js';
 
 export interface TouchpointInput {
   id: string;
@@ -56,6 +56,14 @@ export interface TouchpointRepository {
   readAll(visit: (slot: number, customerId: string, campaignId: string, occurredAt: number) => void): Promise<void>;
   /** The touchpoint ids of these slots, in the same order (the mirror's tie-break). */
   idsOfSlots(slots: readonly number[]): Promise<string[]>;
+  /**
+   * PostgreSQL: the change cursor to read before reading rows for the mirror
+   * (table-reads.ts pgChangeCursor). SQLite: null, no catch-up: one process
+   * per database file is its deployment, so no commit comes from elsewhere.
+   */
+  changeCursor(): Promise<bigint | null>;
+  /** PostgreSQL: every row written by a transaction with an xid at or above `cursor`, as readAll visits them. */
+  readChangedSince(cursor: bigint, visit: (slot: number, customerId: string, campaignId: string, occurredAt: number) => void): Promise<void>;
 }
 
 /**
@@ -187,6 +195,10 @@ export function touchpointRepository(database: Database): TouchpointRepository {
           visit(Number(rowid), customer!, campaign!, Number(at)),
         ),
       idsOfSlots: async (slots) => slots.map((slot) => idStmt.get(slot) as string),
+      changeCursor: async () => null,
+      readChangedSince: async () => {
+        throw new Error('no change cursor on SQLite');
+      },
     };
   }
 
@@ -242,6 +254,15 @@ export function touchpointRepository(database: Database): TouchpointRepository {
       const rows = await pg.queryArrays<[bigint, string]>('select seq, id from touchpoints where seq = any($1::bigint[])', [slots]);
       const byslot = new Map(rows.map(([seq, id]) => [Number(seq), id]));
       return slots.map((slot) => byslot.get(slot)!);
+    },
+    changeCursor: () => pgChangeCursor(pg),
+    // One statement (the written_xid index finds the few changed rows); a catch-up is what changed since the last report.
+    readChangedSince: async (cursor, visit) => {
+      const rows = await pg.queryArrays<[bigint, string, string, bigint]>(
+        'select seq, customer_id, campaign_id, occurred_at from touchpoints where written_xid >= $1::xid8',
+        [cursor.toString()],
+      );
+      for (const [seq, customerId, campaignId, occurredAt] of rows) visit(Number(seq), customerId, campaignId, Number(occurredAt));
     },
   };
 }
