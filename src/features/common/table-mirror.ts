@@ -142,7 +142,7 @@ export abstract class TableMirror<Store> {
   private async caughtUp(store: Store, since: bigint): Promise<boolean> {
     for (let attempt = 0; attempt < 3; attempt++) {
       // Deferred work on this store compares versions that the catch-up moves: let it finish first.
-      while (this.preparing !== null) await this.preparing.done.catch(() => false);
+      await this.preparationsDone();
       const heard = this.commitsHeard;
       const started = performance.now();
       const version = await this.versions.version();
@@ -155,11 +155,17 @@ export abstract class TableMirror<Store> {
       this.cursor = cursor;
       this.lastRefresh = 'catch-up';
       this.catchUps++;
+      // A preparation that started during the catch-up may not have taken in what it read: prepare once more after it.
+      await this.preparationsDone();
       await this.prepareOnce(store);
       this.lastCatchUpMs = performance.now() - started;
       return true;
     }
     return false;
+  }
+
+  private async preparationsDone(): Promise<void> {
+    while (this.preparing !== null) await this.preparing.done.catch(() => false);
   }
 
   /** How long the last catch-up took, in milliseconds. */
