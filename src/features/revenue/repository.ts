@@ -271,18 +271,18 @@ export function revenueRepository(database: Database): RevenueRepository {
         },
       ),
     changeCursor: () => pgChangeCursor(pg),
-    readChangedSince: async (cursor, visit) => {
-      const rows = await pg.queryArrays<[bigint, string, bigint, bigint, string, bigint]>(
+    // In pages, as readAll; the cursor is a bigint's digits, written into the text.
+    readChangedSince: (cursor, visit) =>
+      readInKeyRanges(
+        pg,
         `select t.seq, t.customer_id, t.occurred_at, t.amount_micros, t.currency,
            case when t.refund_of is null then -1 else coalesce(case when c.refund_of is null then c.seq end, -2) end
          from revenue t left join revenue c on c.id = t.refund_of
-         where t.written_xid >= $1::xid8`,
-        [cursor.toString()],
-      );
-      for (const [seq, customerId, occurredAt, micros, currency, conversion] of rows) {
-        const of = Number(conversion);
-        if (of !== -2) visit(Number(seq), customerId, Number(occurredAt), micros, currency, of === -1 ? null : of);
-      }
-    },
+         where t.written_xid >= '${BigInt(cursor)}'::xid8 and t.seq > $1 order by t.seq limit $2`,
+        (row) => {
+          const of = Number(row[5] as bigint);
+          if (of !== -2) visit(Number(row[0] as bigint), row[1] as string, Number(row[2] as bigint), row[3] as bigint, row[4] as string, of === -1 ? null : of);
+        },
+      ),
   };
 }

@@ -256,13 +256,12 @@ export function touchpointRepository(database: Database): TouchpointRepository {
       return slots.map((slot) => byslot.get(slot)!);
     },
     changeCursor: () => pgChangeCursor(pg),
-    // One statement (the written_xid index finds the few changed rows); a catch-up is what changed since the last report.
-    readChangedSince: async (cursor, visit) => {
-      const rows = await pg.queryArrays<[bigint, string, string, bigint]>(
-        'select seq, customer_id, campaign_id, occurred_at from touchpoints where written_xid >= $1::xid8',
-        [cursor.toString()],
-      );
-      for (const [seq, customerId, campaignId, occurredAt] of rows) visit(Number(seq), customerId, campaignId, Number(occurredAt));
-    },
+    // In pages, as readAll (another instance may have ingested millions); the cursor is a bigint's digits, written into the text.
+    readChangedSince: (cursor, visit) =>
+      readInKeyRanges(
+        pg,
+        `select seq, customer_id, campaign_id, occurred_at from touchpoints where written_xid >= '${BigInt(cursor)}'::xid8 and seq > $1 order by seq limit $2`,
+        (row) => visit(Number(row[0] as bigint), row[1] as string, row[2] as string, Number(row[3] as bigint)),
+      ),
   };
 }
