@@ -30,6 +30,16 @@
 import { sql } from 'drizzle-orm';
 import { bigint, check, customType, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 
+/** PostgreSQL's 64-bit transaction id; the app reads it only as text in its own statements. */
+const xid8 = customType<{ data: string }>({ dataType: () => 'xid8' });
+
+/**
+ * PostgreSQL only (migration 0007): the transaction that last wrote the row
+ * (the default at insert, a trigger at update), so that a mirror of the table
+ * can read only the rows changed since its cursor (table-mirror.ts).
+ */
+const writtenXid = () => xid8('written_xid').notNull().default(sql`pg_current_xact_id()`);
+
 export const settings = pgTable(
   'settings',
   {
@@ -148,8 +158,9 @@ export const spend = pgTable(
     currency: text('currency').notNull(),
     /** 1 when inserted, +1 at each restatement. */
     version: integer('version').notNull(),
+    writtenXid: writtenXid(),
   },
-  (t) => [uniqueIndex('spend_natural_key_by_date').on(t.date, t.campaignId, t.source, t.reference)],
+  (t) => [uniqueIndex('spend_natural_key_by_date').on(t.date, t.campaignId, t.source, t.reference), index('spend_written_xid').on(t.writtenXid)],
 );
 
 export const fxRates = pgTable(
@@ -187,8 +198,9 @@ export const touchpoints = pgTable(
     occurredAt: bigint('occurred_at', { mode: 'number' }).notNull(),
     /** PostgreSQL only (migration 0004): the row's slot in the in-memory mirror, as SQLite's rowid is. */
     seq: bigint('seq', { mode: 'bigint' }).generatedAlwaysAsIdentity().notNull(),
+    writtenXid: writtenXid(),
   },
-  (t) => [uniqueIndex('touchpoints_seq').on(t.seq)],
+  (t) => [uniqueIndex('touchpoints_seq').on(t.seq), index('touchpoints_written_xid').on(t.writtenXid)],
 );
 
 /** Revenue events: conversions (amount > 0) and refunds (amount < 0, refund_of = the conversion). */
@@ -203,8 +215,14 @@ export const revenue = pgTable(
     refundOf: text('refund_of'),
     /** PostgreSQL only (migration 0004): the row's slot in the in-memory mirror, as SQLite's rowid is. */
     seq: bigint('seq', { mode: 'bigint' }).generatedAlwaysAsIdentity().notNull(),
+    writtenXid: writtenXid(),
   },
-  (t) => [index('revenue_time').on(t.occurredAt), index('revenue_refund_of').on(t.refundOf), uniqueIndex('revenue_seq').on(t.seq)],
+  (t) => [
+    index('revenue_time').on(t.occurredAt),
+    index('revenue_refund_of').on(t.refundOf),
+    uniqueIndex('revenue_seq').on(t.seq),
+    index('revenue_written_xid').on(t.writtenXid),
+  ],
 );
 
 /** The months finance has closed; `start_ms`/`end_ms` bound the month in epoch milliseconds UTC, for the guards. */

@@ -83,3 +83,15 @@ export async function readInKeyRanges(pg: PgSession, select: string, visit: (val
     after = rows[rows.length - 1]![0] as bigint;
   }
 }
+
+/**
+ * A mirror's change cursor on PostgreSQL (see table-mirror.ts): the oldest
+ * transaction still running now. Every transaction not committed at this
+ * moment has, or will get, an xid at least this high, so the rows whose
+ * `written_xid` (migration 0007) is at least it include every row changed
+ * after it was read. Its own statement on the pool, before the rows are read.
+ */
+export async function pgChangeCursor(pg: PgSession): Promise<bigint> {
+  const [row] = await pg.queryArrays<[string]>('select pg_snapshot_xmin(pg_current_snapshot())::text');
+  return BigInt(row![0]);
+}

@@ -62,9 +62,10 @@ async function onBoth(text: string, params: unknown[] = []): Promise<{ sqlite: s
 // SQLite's audit_context (who is writing) is on PostgreSQL a set of transaction-local settings.
 const SQLITE_ONLY = ['audit_context'];
 // SQLite's rowid, which the in-memory mirrors slot touchpoints and revenue by, is on PostgreSQL a `seq`
-// identity column with a unique index (migration 0004_mirror_seq.sql): the one column PostgreSQL has more.
-const PG_ONLY_COLUMNS = ['revenue.seq', 'touchpoints.seq'];
-const PG_ONLY_INDEXES = ['revenue_seq unique', 'touchpoints_seq unique'];
+// identity column with a unique index (migration 0004_mirror_seq.sql). And the transaction that last wrote a
+// mirrored row (migration 0007_mirror_changes.sql), which lets another instance's mirror read only what changed.
+const PG_ONLY_COLUMNS = ['revenue.seq', 'touchpoints.seq', 'revenue.written_xid', 'touchpoints.written_xid', 'spend.written_xid'];
+const PG_ONLY_INDEXES = ['revenue_seq unique', 'touchpoints_seq unique', 'revenue_written_xid', 'touchpoints_written_xid', 'spend_written_xid'];
 // The snapshot of the in-memory report tables (migration 0006_mirror_snapshots.sql) is a table on PostgreSQL,
 // shared by every instance, and a file beside the database on SQLite.
 const PG_ONLY_TABLES = ['mirror_snapshots'];

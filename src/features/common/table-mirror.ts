@@ -36,6 +36,14 @@
  *   prepared (`partsAt`), and adopted at the next start as if it had been
  *   loaded at the version it was cut at (`adopt`); from there the version
  *   label does the rest, as after a load.
+ * - Catching up (PostgreSQL): several instances share one database, and a
+ *   commit of another instance would otherwise make every mirror load its
+ *   whole table again (millions of rows at data set L). A subclass that can
+ *   `catchUp` keeps a change cursor (`changeCursor`, read before the rows of
+ *   each load or catch-up): every row changed since has a `written_xid` at
+ *   or above it, so the mirror reads just those rows, along with a few it
+ *   already has (a catch-up must be idempotent). SQLite has no cursor and
+ *   loads again: one process per database file is its deployment.
  */
 import type { DataVersionSource } from '../../store/unit-of-work.js';
 
@@ -63,6 +71,13 @@ export abstract class TableMirror<Store> {
   private preparedThrough: { store: Store; applies: number } | null = null;
   /** A restore from a snapshot under way: readers wait for it rather than start a full load beside it. */
   private restoring: Promise<unknown> | null = null;
+  /** The change cursor read before the rows the store holds were read (null: no catch-up, load again). */
+  private cursor: bigint | null = null;
+  /** How the store last became current after a commit of another process (or at the start): for tests and logs. */
+  lastRefresh: 'load' | 'catch-up' | null = null;
+  /** Full loads and catch-ups so far. */
+  fullLoads = 0;
+  catchUps = 0;
 
   constructor(protected readonly versions: DataVersionSource) {
     // Own writes: still equal after v -> v + 1 only if nobody else committed since this mirror's v.
@@ -105,6 +120,25 @@ export abstract class TableMirror<Store> {
     throw new RangeError('this table has no snapshot form');
   }
 
+  /**
+   * The change cursor (PostgreSQL; see the header), or null where the store
+   * cannot catch up. Read before the rows of a load or a catch-up.
+   */
+  protected changeCursor(): Promise<bigint | null> {
+    return Promise.resolve(null);
+  }
+
+  /**
+   * Brings `store` up to the table by the rows changed since `cursor`,
+   * without double counting: first what writes of this process handed over
+   * and the store has not taken in yet (those rows are no newer than what
+   * the catch-up reads), then the rows read. Only called when
+   * `changeCursor` gave a cursor.
+   */
+  protected catchUp(_store: Store, _cursor: bigint): Promise<void> {
+    return Promise.reject(new Error('this mirror cannot catch up'));
+  }
+
   /** The store, equal to the table as this connection sees it now. */
   async current(): Promise<Store> {
     // Inside a transaction (the demo loader's) the table holds writes that may roll back: load for this reader alone.
@@ -113,9 +147,61 @@ export abstract class TableMirror<Store> {
     const version = await this.versions.version();
     const store = this.store;
     if (store !== null && !this.stale && version === this.loadedAtVersion && (await this.prepareOnce(store))) return store;
-    this.loading ??= this.reload().finally(() => (this.loading = null));
+    this.loading ??= this.refresh().finally(() => (this.loading = null));
     return this.loading;
   }
+
+  /** Catches up if the store can, else loads again. */
+  private async refresh(): Promise<Store> {
+    const store = this.store;
+    if (store !== null && !this.stale && this.cursor !== null && (await this.caughtUp(store, this.cursor))) return store;
+    return this.reload();
+  }
+
+  /**
+   * Catches the store up from `since`, labelled as a load is: with the
+   * version read before the cursor and the rows. If the version moved while
+   * the rows were read (another process committed), the store may already
+   * hold some of that commit: harmless, the next catch-up reads those rows
+   * again. If a commit of this process was heard meanwhile, its change may
+   * be both in the rows read and handed to the mirror (spend would count
+   * it twice): catch up again from the same cursor, which re-reads that
+   * commit's rows after taking in what it handed over. False when that kept
+   * happening, or the store was replaced or marked stale meanwhile: load.
+   */
+  private async caughtUp(store: Store, since: bigint): Promise<boolean> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      // Deferred work on this store compares versions that the catch-up moves: let it finish first.
+      await this.preparationsDone();
+      const heard = this.commitsHeard;
+      const started = performance.now();
+      const version = await this.versions.version();
+      const cursor = await this.changeCursor();
+      if (cursor === null) return false;
+      await this.catchUp(store, since);
+      // What the catch-up read is handed over as a write's change is: a snapshot waits for the next preparation.
+      this.applies++;
+      if (this.store !== store || this.stale) return false;
+      if (heard !== this.commitsHeard || this.versions.inTransaction()) continue;
+      this.loadedAtVersion = version;
+      this.cursor = cursor;
+      this.lastRefresh = 'catch-up';
+      this.catchUps++;
+      // A preparation that started during the catch-up may not have taken in what it read: prepare once more after it.
+      await this.preparationsDone();
+      await this.prepareOnce(store);
+      this.lastCatchUpMs = performance.now() - started;
+      return true;
+    }
+    return false;
+  }
+
+  private async preparationsDone(): Promise<void> {
+    while (this.preparing !== null) await this.preparing.done.catch(() => false);
+  }
+
+  /** How long the last catch-up took, in milliseconds. */
+  lastCatchUpMs = 0;
 
   /**
    * Loads the table, labelled with the data version read before it. If the
@@ -129,12 +215,17 @@ export abstract class TableMirror<Store> {
     const heard = this.commitsHeard;
     const started = performance.now();
     const version = await this.versions.version();
+    const cursor = await this.changeCursor();
     const store = await this.load();
     const after = await this.versions.version();
     this.store = store;
     this.loadedAtVersion = version;
-    this.stale = after !== version || heard !== this.commitsHeard || this.versions.inTransaction();
+    this.cursor = cursor;
+    // With a cursor, another process's commit during the load is caught up on next (the rows read are idempotent to re-read).
+    this.stale = (after !== version && cursor === null) || heard !== this.commitsHeard || this.versions.inTransaction();
     this.lastLoad = 'rows';
+    this.lastRefresh = 'load';
+    this.fullLoads++;
     await this.prepareOnce(store);
     this.lastLoadMs = performance.now() - started;
     return store;

@@ -6,7 +6,7 @@
  */
 import type { Database } from '../../store/database.js';
 import { pgFingerprint, sqliteFingerprint, type TableFingerprint } from '../../store/fingerprint.js';
-import { readInKeyRanges, readInRowidRanges } from '../../store/table-reads.js';
+import { pgChangeCursor, readInKeyRanges, readInRowidRanges } from '../../store/table-reads.js';
 
 export interface RevenueInput {
   id: string;
@@ -73,6 +73,17 @@ export interface RevenueRepository {
   readAll(visit: (slot: number, customerId: string, occurredAt: number, micros: bigint, currency: string, conversion: number | null) => void): Promise<void>;
   /** The row count and the highest slot (a mirror snapshot's check, src/store/fingerprint.ts). */
   fingerprint(): Promise<TableFingerprint>;
+  /**
+   * PostgreSQL: the change cursor to read before reading rows for the mirror
+   * (table-reads.ts pgChangeCursor). SQLite: null, no catch-up: one process
+   * per database file is its deployment, so no commit comes from elsewhere.
+   */
+  changeCursor(): Promise<bigint | null>;
+  /** PostgreSQL: every row written by a transaction with an xid at or above `cursor`, as readAll visits them. */
+  readChangedSince(
+    cursor: bigint,
+    visit: (slot: number, customerId: string, occurredAt: number, micros: bigint, currency: string, conversion: number | null) => void,
+  ): Promise<void>;
 }
 
 interface SqliteRevenueRow {
@@ -187,6 +198,10 @@ export function revenueRepository(database: Database): RevenueRepository {
           'left join revenue c on c.id = t.refund_of',
         ),
       fingerprint: async () => sqliteFingerprint(sqlite, 'revenue'),
+      changeCursor: async () => null,
+      readChangedSince: async () => {
+        throw new Error('no change cursor on SQLite');
+      },
     };
   }
 
@@ -260,5 +275,19 @@ export function revenueRepository(database: Database): RevenueRepository {
         },
       ),
     fingerprint: () => pgFingerprint(pg, 'revenue', 'seq'),
+    changeCursor: () => pgChangeCursor(pg),
+    // In pages, as readAll; the cursor is a bigint's digits, written into the text.
+    readChangedSince: (cursor, visit) =>
+      readInKeyRanges(
+        pg,
+        `select t.seq, t.customer_id, t.occurred_at, t.amount_micros, t.currency,
+           case when t.refund_of is null then -1 else coalesce(case when c.refund_of is null then c.seq end, -2) end
+         from revenue t left join revenue c on c.id = t.refund_of
+         where t.written_xid >= '${BigInt(cursor)}'::xid8 and t.seq > $1 order by t.seq limit $2`,
+        (row) => {
+          const of = Number(row[5] as bigint);
+          if (of !== -2) visit(Number(row[0] as bigint), row[1] as string, Number(row[2] as bigint), row[3] as bigint, row[4] as string, of === -1 ? null : of);
+        },
+      ),
   };
 }

@@ -48,4 +48,15 @@ export class RevenueIndex extends TableMirror<RevenueStore> {
     await this.repository.readAll((slot, customerId, occurredAt, micros, currency, conversion) => store.put(slot, customerId, occurredAt, micros, currency, conversion));
     return store;
   }
+
+  protected override changeCursor(): Promise<bigint | null> {
+    return this.repository.changeCursor();
+  }
+
+  /** Writes of this process put their rows at once, so nothing waits: the changed rows are put over whatever is there. */
+  protected override async catchUp(store: RevenueStore, cursor: bigint): Promise<void> {
+    await this.repository.readChangedSince(cursor, (slot, customerId, occurredAt, micros, currency, conversion) =>
+      store.put(slot, customerId, occurredAt, micros, currency, conversion),
+    );
+  }
 }

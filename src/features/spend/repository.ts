@@ -6,7 +6,7 @@
 import type { Database } from '../../store/database.js';
 import type { BatchCounts } from '../common/batch.js';
 import { pgFingerprint, sqliteFingerprint, type TableFingerprint } from '../../store/fingerprint.js';
-import { readInKeyRanges, readInRowidRanges } from '../../store/table-reads.js';
+import { pgChangeCursor, readInKeyRanges, readInRowidRanges } from '../../store/table-reads.js';
 import { copyField, integerArrayLiteral, textArrayLiteral } from '../../store/pg-text.js';
 import { isPgError } from '../../store/pg-errors.js';
 import type { ExternalRef } from '../campaigns/service.js';
@@ -69,6 +69,14 @@ export interface SpendRepository {
   linesOfDays(dates: readonly string[]): Promise<SpendDayLine[]>;
   /** The row count and the highest slot (a mirror snapshot's check, src/store/fingerprint.ts). */
   fingerprint(): Promise<TableFingerprint>;
+  /**
+   * PostgreSQL: the change cursor to read before reading rows for the mirror
+   * (table-reads.ts pgChangeCursor). SQLite: null, no catch-up: one process
+   * per database file is its deployment, so no commit comes from elsewhere.
+   */
+  changeCursor(): Promise<bigint | null>;
+  /** PostgreSQL: the dates of the lines written by a transaction with an xid at or above `cursor`. */
+  daysChangedSince(cursor: bigint): Promise<string[]>;
 }
 
 /**
@@ -282,6 +290,10 @@ export function spendRepository(database: Database): SpendRepository {
         ),
       linesOfDays: async (dates) => dates.flatMap((date) => dayStmt.all(date) as SpendDayLine[]),
       fingerprint: async () => sqliteFingerprint(sqlite, 'spend'),
+      changeCursor: async () => null,
+      daysChangedSince: async () => {
+        throw new Error('no change cursor on SQLite');
+      },
     };
   }
 
@@ -404,5 +416,8 @@ export function spendRepository(database: Database): SpendRepository {
         ? []
         : pg.queryArrays<SpendDayLine>('select date, campaign_id, currency, amount_micros from spend where date = any($1::text[])', [dates]),
     fingerprint: () => pgFingerprint(pg, 'spend', 'id'),
+    changeCursor: () => pgChangeCursor(pg),
+    daysChangedSince: async (cursor) =>
+      (await pg.queryArrays<[string]>('select distinct date from spend where written_xid >= $1::xid8', [cursor.toString()])).map(([date]) => date),
   };
 }

@@ -14,7 +14,7 @@ import type { DataVersionSource } from '../../store/unit-of-work.js';
 import { DailySpend } from '../../domain/daily-spend.js';
 import { formatDay, parseDay } from '../../domain/periods.js';
 import { TableMirror } from '../common/table-mirror.js';
-import { spendRepository, type SpendRepository } from './repository.js';
+import { spendRepository, type SpendDayLine, type SpendRepository } from './repository.js';
 
 /** A batch's lines as the write saw them: date, campaign id, micros, currency. */
 export interface SpendLines {
@@ -100,13 +100,34 @@ export class SpendIndex extends TableMirror<DailySpend> {
     const days = [...this.restatedDays];
     const lines = await this.repository.linesOfDays(days.map(formatDay));
     if ((await this.versions.version()) !== version || !this.unchangedSince(version, heard)) return false;
+    this.replaceDays(store, days, lines);
+    return true;
+  }
+
+  protected override changeCursor(): Promise<bigint | null> {
+    return this.repository.changeCursor();
+  }
+
+  /**
+   * Adds the pending lines (committed before the days are read), then reads
+   * again every day with a line changed since the cursor, as a restated day
+   * is: replacing a day's sums cannot count a line twice.
+   */
+  protected override async catchUp(store: DailySpend, cursor: bigint): Promise<void> {
+    this.addPending(store);
+    const dates = await this.repository.daysChangedSince(cursor);
+    if (dates.length === 0) return;
+    this.replaceDays(store, dates.map(parseDay), await this.repository.linesOfDays(dates));
+  }
+
+  /** Replaces the sums of `days` by their `lines` (every line dated on those days). */
+  private replaceDays(store: DailySpend, days: readonly number[], lines: readonly SpendDayLine[]): void {
     const byDay = new Map<number, [string, string, bigint][]>(days.map((day) => [day, []]));
     for (const [date, campaignId, currency, micros] of lines) byDay.get(parseDay(date))!.push([campaignId, currency, micros]);
     for (const [day, dayLines] of byDay) {
       store.replaceDay(day, dayLines);
       this.restatedDays.delete(day);
     }
-    return true;
   }
 
   private addPending(store: DailySpend): void {

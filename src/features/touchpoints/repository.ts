@@ -9,7 +9,7 @@
 import type { Database } from '../../store/database.js';
 import type { BatchCounts } from '../common/batch.js';
 import { pgFingerprint, sqliteFingerprint, type TableFingerprint } from '../../store/fingerprint.js';
-import { readInKeyRanges, readInRowidRanges } from '../../store/table-reads.js';
+import { pgChangeCursor, readInKeyRanges, readInRowidRanges } from '../../store/table-reads.js';
 import { copyField, integerArrayLiteral, textArrayLiteral } from '../../store/pg-text.js';
 import { isPgError } from '../../store/pg-errors.js';
 
@@ -61,6 +61,14 @@ export interface TouchpointRepository {
   idsOfSlots(slots: readonly number[]): Promise<string[]>;
   /** The row count and the highest slot (a mirror snapshot's check, src/store/fingerprint.ts). */
   fingerprint(): Promise<TableFingerprint>;
+  /**
+   * PostgreSQL: the change cursor to read before reading rows for the mirror
+   * (table-reads.ts pgChangeCursor). SQLite: null, no catch-up: one process
+   * per database file is its deployment, so no commit comes from elsewhere.
+   */
+  changeCursor(): Promise<bigint | null>;
+  /** PostgreSQL: every row written by a transaction with an xid at or above `cursor`, as readAll visits them. */
+  readChangedSince(cursor: bigint, visit: (slot: number, customerId: string, campaignId: string, occurredAt: number) => void): Promise<void>;
 }
 
 /**
@@ -213,6 +221,10 @@ export function touchpointRepository(database: Database): TouchpointRepository {
         ),
       idsOfSlots: async (slots) => slots.map((slot) => idStmt.get(slot) as string),
       fingerprint: async () => sqliteFingerprint(sqlite, 'touchpoints'),
+      changeCursor: async () => null,
+      readChangedSince: async () => {
+        throw new Error('no change cursor on SQLite');
+      },
     };
   }
 
@@ -320,5 +332,13 @@ export function touchpointRepository(database: Database): TouchpointRepository {
       return slots.map((slot) => byslot.get(slot)!);
     },
     fingerprint: () => pgFingerprint(pg, 'touchpoints', 'seq'),
+    changeCursor: () => pgChangeCursor(pg),
+    // In pages, as readAll (another instance may have ingested millions); the cursor is a bigint's digits, written into the text.
+    readChangedSince: (cursor, visit) =>
+      readInKeyRanges(
+        pg,
+        `select seq, customer_id, campaign_id, occurred_at from touchpoints where written_xid >= '${BigInt(cursor)}'::xid8 and seq > $1 order by seq limit $2`,
+        (row) => visit(Number(row[0] as bigint), row[1] as string, row[2] as string, Number(row[3] as bigint)),
+      ),
   };
 }

@@ -101,6 +101,17 @@ export class TouchIndex extends TableMirror<TouchStore> {
     return store;
   }
 
+  protected override changeCursor(): Promise<bigint | null> {
+    return this.repository.changeCursor();
+  }
+
+  /** The changed rows go after the ones writes handed over (older), and are put and sorted by the deferred step. */
+  protected override async catchUp(_store: TouchStore, cursor: bigint): Promise<void> {
+    const rows: TouchRow[] = [];
+    await this.repository.readChangedSince(cursor, (slot, customerId, campaignId, occurredAt) => rows.push([slot, customerId, campaignId, occurredAt]));
+    if (rows.length > 0) this.pendingRows.push(this.compact(rows));
+  }
+
   private idsOf(slots: readonly number[]): string[] {
     const missing = slots.filter((slot) => !this.tieIds.has(slot));
     if (missing.length > 0) throw new MissingIds(missing);

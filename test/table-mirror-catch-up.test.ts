@@ -1,0 +1,136 @@
+/**
+ * TableMirror's catch-up (the PostgreSQL path, table-mirror.ts), on a fake
+ * table with a change cursor: lines of (day, amount) summed per day, as
+ * SpendIndex sums spend. Writes of this process hand over their lines, which
+ * the mirror adds; a catch-up adds those first, then replaces the sums of
+ * every day with a line written at or after the cursor. The dangerous
+ * moment is a commit of this process in the middle of a catch-up: its line
+ * can be both in the day read and handed over, which must not count twice.
+ */
+import { describe, expect, it } from 'vitest';
+import { TableMirror } from '../src/features/common/table-mirror.js';
+
+interface Line {
+  day: number;
+  amount: number;
+  xid: number;
+}
+
+class FakeTable {
+  lines: Line[] = [];
+  version = 0;
+  private nextXid = 3;
+  private readonly listeners = new Set<(before: number, after: number) => void>();
+  readonly versions = {
+    version: async () => this.version,
+    inTransaction: () => false,
+    onCommit: (listener: (before: number, after: number) => void) => (this.listeners.add(listener), () => this.listeners.delete(listener)),
+  };
+  /** Nothing runs across an await here, so the oldest running transaction is the next one. */
+  cursor(): number {
+    return this.nextXid;
+  }
+  /** A commit, of this process (announced) or of another (not). */
+  commit(day: number, amount: number, mine: boolean): Line {
+    const line = { day, amount, xid: this.nextXid++ };
+    this.lines.push(line);
+    this.version++;
+    if (mine) for (const listener of this.listeners) listener(this.version - 1, this.version);
+    return line;
+  }
+  sums(): Map<number, number> {
+    const sums = new Map<number, number>();
+    for (const { day, amount } of this.lines) sums.set(day, (sums.get(day) ?? 0) + amount);
+    return sums;
+  }
+}
+
+class SumMirror extends TableMirror<Map<number, number>> {
+  private pending: Line[] = [];
+  /** Runs after the catch-up found its days and before it reads their lines (a test's hook). */
+  midCatchUp: (() => void) | null = null;
+  constructor(private readonly table: FakeTable) {
+    super(table.versions);
+  }
+  added(line: Line): void {
+    this.apply(() => this.pending.push(line));
+  }
+  protected async load(): Promise<Map<number, number>> {
+    this.pending = [];
+    return this.table.sums();
+  }
+  protected override prepare(store: Map<number, number>): boolean {
+    for (const { day, amount } of this.pending) store.set(day, (store.get(day) ?? 0) + amount);
+    this.pending = [];
+    return true;
+  }
+  protected override async changeCursor(): Promise<bigint> {
+    return BigInt(this.table.cursor());
+  }
+  protected override async catchUp(store: Map<number, number>, cursor: bigint): Promise<void> {
+    this.prepare(store);
+    const days = new Set(this.table.lines.filter((line) => BigInt(line.xid) >= cursor).map((line) => line.day));
+    await Promise.resolve();
+    const hook = this.midCatchUp;
+    this.midCatchUp = null;
+    hook?.();
+    await Promise.resolve();
+    const sums = this.table.sums();
+    for (const day of days) store.set(day, sums.get(day) ?? 0);
+  }
+}
+
+describe('TableMirror catching up by a change cursor', () => {
+  it('reads only what another process changed, and takes a commit of its own as it did', async () => {
+    const table = new FakeTable();
+    table.commit(1, 10, false);
+    const mirror = new SumMirror(table);
+    expect(await mirror.current()).toEqual(new Map([[1, 10]]));
+    expect([mirror.fullLoads, mirror.catchUps, mirror.lastRefresh]).toEqual([1, 0, 'load']);
+
+    // Another process: day 1 gets 5 more, day 2 gets 7. Caught up: 15 and 7.
+    table.commit(1, 5, false);
+    table.commit(2, 7, false);
+    expect(await mirror.current()).toEqual(new Map([[1, 15], [2, 7]]));
+    expect([mirror.fullLoads, mirror.catchUps, mirror.lastRefresh]).toEqual([1, 1, 'catch-up']);
+
+    // A write of this process moves the mirror along without a catch-up: 7 + 3 = 10 on day 2.
+    mirror.added(table.commit(2, 3, true));
+    expect(await mirror.current()).toEqual(new Map([[1, 15], [2, 10]]));
+    expect([mirror.fullLoads, mirror.catchUps]).toEqual([1, 1]);
+    mirror.close();
+  });
+
+  it('does not count twice a commit of its own heard in the middle of a catch-up', async () => {
+    const table = new FakeTable();
+    const mirror = new SumMirror(table);
+    await mirror.current();
+    table.commit(1, 10, false); // another process: the mirror must catch up
+    // Mid catch-up, this process commits 4 on day 1: the day read holds it, and it is handed over too.
+    mirror.midCatchUp = () => mirror.added(table.commit(1, 4, true));
+    // Day 1 = 10 + 4 = 14 (18 would count the 4 twice).
+    expect(await mirror.current()).toEqual(new Map([[1, 14]]));
+    expect(await mirror.current()).toEqual(table.sums());
+    expect(mirror.fullLoads).toBe(1);
+    expect(mirror.lastRefresh).toBe('catch-up');
+    mirror.close();
+  });
+
+  it('loads again when its own commits keep coming in the middle of catch-ups', async () => {
+    const table = new FakeTable();
+    const mirror = new SumMirror(table);
+    await mirror.current();
+    table.commit(1, 10, false);
+    let commits = 0;
+    const again = (): void => {
+      commits++;
+      mirror.added(table.commit(2, 1, true));
+      mirror.midCatchUp = commits < 10 ? again : null;
+    };
+    mirror.midCatchUp = again;
+    expect(await mirror.current()).toEqual(table.sums());
+    expect(mirror.fullLoads).toBe(2);
+    expect(mirror.lastRefresh).toBe('load');
+    mirror.close();
+  });
+});
