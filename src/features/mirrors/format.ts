@@ -25,7 +25,7 @@ const CRC_SLICE = 8 << 20;
 /** Why a stored snapshot was not used (logged as the reason). */
 export class SnapshotUnusable extends Error {}
 
-const fingerprintSchema = z.object({ rows: z.number().int().min(0), maxKey: z.number().int() });
+const fingerprintSchema = z.object({ minKey: z.number().int(), maxKey: z.number().int() });
 
 const headerSchema = z.object({
   format: z.literal(SNAPSHOT_FORMAT),

@@ -8,7 +8,7 @@
  * mirror at once, as if loaded at the data version it was cut at, if and
  * only if:
  * - the database's data version equals the snapshot's, and
- * - each table's fingerprint (row count, highest slot or key) equals the
+ * - each table's fingerprint (lowest and highest slot or key) equals the
  *   snapshot's,
  * read together (the version before and after the fingerprints is the
  * same). Why that is enough: every write through the API moves the data
@@ -131,8 +131,8 @@ export class MirrorSnapshots {
       if (header.version !== label.version) return { restored: false, reason: `the snapshot is of data version ${header.version}, the database is at ${label.version}` };
       for (const [table, fingerprint] of Object.entries(label.fingerprints)) {
         const saved = header.fingerprints[table];
-        if (saved?.rows !== fingerprint.rows || saved.maxKey !== fingerprint.maxKey) {
-          return { restored: false, reason: `the ${table} table differs from the snapshot (rows ${fingerprint.rows}, highest key ${fingerprint.maxKey}; snapshot ${saved?.rows}, ${saved?.maxKey})` };
+        if (saved?.minKey !== fingerprint.minKey || saved.maxKey !== fingerprint.maxKey) {
+          return { restored: false, reason: `the ${table} table differs from the snapshot (keys ${fingerprint.minKey} to ${fingerprint.maxKey}; snapshot ${saved?.minKey} to ${saved?.maxKey})` };
         }
       }
       const groups = await decodeBody(header, await stored.body());

@@ -30,9 +30,9 @@ class MissingIds {
   constructor(readonly slots: number[]) {}
 }
 
-/** A write's changed rows as columns (see `pendingRows`). Slots as doubles: a slot is any non-negative integer the store takes. */
+/** A write's changed rows as columns (see `pendingRows`). A slot fits in 32 bits: the store's columns are indexed by it. */
 interface PendingTouches {
-  slots: Float64Array;
+  slots: Int32Array;
   customers: Int32Array;
   campaigns: Int32Array;
   campaignIds: string[];
@@ -70,12 +70,13 @@ export class TouchIndex extends TableMirror<TouchStore> {
   /** The rows as columns; customer ids interned now (in the shared interner, as revenue writes do), campaign ids kept once each. */
   private compact(rows: readonly TouchRow[]): PendingTouches {
     const n = rows.length;
-    const pending: PendingTouches = { slots: new Float64Array(n), customers: new Int32Array(n), campaigns: new Int32Array(n), campaignIds: [], occurredAt: new Float64Array(n) };
+    const pending: PendingTouches = { slots: new Int32Array(n), customers: new Int32Array(n), campaigns: new Int32Array(n), campaignIds: [], occurredAt: new Float64Array(n) };
     const campaignIndex = new Map<string, number>();
     for (let i = 0; i < n; i++) {
       const [slot, customerId, campaignId, occurredAt] = rows[i]!;
       let campaign = campaignIndex.get(campaignId);
       if (campaign === undefined) campaignIndex.set(campaignId, (campaign = pending.campaignIds.push(campaignId) - 1));
+      if (!(slot >= 0 && slot <= 0x7fffffff)) throw new RangeError(`slot ${slot} is out of the touch store's range`);
       pending.slots[i] = slot;
       pending.customers[i] = this.customers.indexOf(customerId);
       pending.campaigns[i] = campaign;
