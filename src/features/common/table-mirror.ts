@@ -246,6 +246,16 @@ export abstract class TableMirror<Store> {
     return this.store === null;
   }
 
+  /** The change cursor of the store as it is now (null on SQLite, or before a load): saved with a snapshot cut now. */
+  cursorNow(): bigint | null {
+    return this.cursor;
+  }
+
+  /** The change cursor the database gives now (null on SQLite). */
+  databaseCursor(): Promise<bigint | null> {
+    return this.changeCursor();
+  }
+
   /** A store from snapshot parts, not yet adopted (throws what `fromParts` throws). */
   decode(parts: readonly Uint8Array[]): Store {
     return this.fromParts(parts);
@@ -257,9 +267,11 @@ export abstract class TableMirror<Store> {
    * meanwhile is no harm: it finds no store to hand its change to, and
    * moves the database past `version`, so the next read loads the rows.
    */
-  adopt(store: Store, version: number): void {
+  adopt(store: Store, version: number, cursor: bigint | null = null): void {
     if (this.store !== null) throw new Error('a snapshot is adopted only before the first load');
     this.store = store;
+    // With the cursor the store was current at, a store older than the table catches up on its next read.
+    this.cursor = cursor;
     this.loadedAtVersion = version;
     this.stale = false;
     this.lastLoad = 'snapshot';

@@ -31,6 +31,8 @@ const headerSchema = z.object({
   format: z.literal(SNAPSHOT_FORMAT),
   version: z.number().int().min(0),
   fingerprints: z.record(z.string(), fingerprintSchema),
+  /** PostgreSQL: each table's change cursor at the cut (decimal digits), so that a later start can restore and catch up. */
+  cursors: z.record(z.string(), z.string().regex(/^\d{1,20}$/)).optional(),
   bodyBytes: z.number().int().min(0),
   parts: z.array(z.object({ group: z.string(), offset: z.number().int().min(0), bytes: z.number().int().min(0), crc32: z.number().int().min(0) })),
 });
@@ -40,6 +42,8 @@ export type SnapshotHeader = z.infer<typeof headerSchema>;
 export interface SnapshotLabel {
   version: number;
   fingerprints: Record<string, TableFingerprint>;
+  /** PostgreSQL: each table's change cursor at the cut (absent on SQLite). */
+  cursors?: Record<string, string>;
 }
 
 const pad = (n: number): number => (8 - (n % 8)) % 8;
@@ -80,7 +84,7 @@ export async function encodeSnapshot(label: SnapshotLabel, groups: Record<string
       offset += padding;
     }
   }
-  const header: SnapshotHeader = { format: SNAPSHOT_FORMAT, version: label.version, fingerprints: label.fingerprints, bodyBytes: offset, parts };
+  const header: SnapshotHeader = { format: SNAPSHOT_FORMAT, version: label.version, fingerprints: label.fingerprints, ...(label.cursors ? { cursors: label.cursors } : {}), bodyBytes: offset, parts };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const prefix = Buffer.alloc(MAGIC.length + 4 + json.length + pad(MAGIC.length + 4 + json.length));
   MAGIC.copy(prefix, 0);

@@ -33,7 +33,7 @@
 import type { DataVersionSource } from '../../store/unit-of-work.js';
 import type { TableFingerprint } from '../../store/fingerprint.js';
 import type { TableMirror } from '../common/table-mirror.js';
-import { decodeBody, encodeSnapshot, SnapshotUnusable, type SnapshotLabel } from './format.js';
+import { decodeBody, encodeSnapshot, SnapshotUnusable, type SnapshotHeader, type SnapshotLabel } from './format.js';
 import type { MirrorSnapshotRepository } from './repository.js';
 
 /** Default quiet time after this process's last write before a snapshot is saved (SPENDBOOK_SNAPSHOT_QUIET_MS). */
@@ -67,7 +67,8 @@ export interface MirrorSnapshotsOptions {
   log: SnapshotLog;
 }
 
-export type RestoreOutcome = { restored: true; version: number } | { restored: false; reason: string };
+/** `behind`: the snapshot was older than the database by that many versions, and the stores catch up from their cursors. */
+export type RestoreOutcome = { restored: true; version: number; behind?: number } | { restored: false; reason: string };
 
 export class MirrorSnapshots {
   /** The version of the last snapshot saved or restored by this process. */
@@ -128,11 +129,15 @@ export class MirrorSnapshots {
       const { header } = stored;
       const label = await this.label();
       if (label === null) return { restored: false, reason: 'the data changed while the snapshot was checked' };
-      if (header.version !== label.version) return { restored: false, reason: `the snapshot is of data version ${header.version}, the database is at ${label.version}` };
-      for (const [table, fingerprint] of Object.entries(label.fingerprints)) {
-        const saved = header.fingerprints[table];
-        if (saved?.minKey !== fingerprint.minKey || saved.maxKey !== fingerprint.maxKey) {
-          return { restored: false, reason: `the ${table} table differs from the snapshot (keys ${fingerprint.minKey} to ${fingerprint.maxKey}; snapshot ${saved?.minKey} to ${saved?.maxKey})` };
+      // Behind the database: usable on PostgreSQL only, where each store can catch up from its cursor (see catchUpFrom).
+      const behind = header.version !== label.version ? await this.catchUpFrom(header, label) : null;
+      if (typeof behind === 'string') return { restored: false, reason: behind };
+      if (behind === null) {
+        for (const [table, fingerprint] of Object.entries(label.fingerprints)) {
+          const saved = header.fingerprints[table];
+          if (saved?.minKey !== fingerprint.minKey || saved.maxKey !== fingerprint.maxKey) {
+            return { restored: false, reason: `the ${table} table differs from the snapshot (keys ${fingerprint.minKey} to ${fingerprint.maxKey}; snapshot ${saved?.minKey} to ${saved?.maxKey})` };
+          }
         }
       }
       const groups = await decodeBody(header, await stored.body());
@@ -144,16 +149,49 @@ export class MirrorSnapshots {
       // left restored when a store then refuses its parts, it is harmless: the loads intern what they read on top.
       for (const [name, part] of Object.entries(shared)) part.restore(groups.get(name)!);
       const stores = Object.entries(tables).map(([name, { mirror }]) => [mirror, mirror.decode(groups.get(name)!)] as const);
-      for (const [mirror, store] of stores) mirror.adopt(store, header.version);
+      for (const [name, [mirror, store]] of Object.keys(tables).map((name, i) => [name, stores[i]!] as const)) {
+        mirror.adopt(store, header.version, behind?.get(name) ?? (header.cursors?.[name] !== undefined ? BigInt(header.cursors[name]) : null));
+      }
       this.savedVersion = header.version;
       // A log timing, in whole milliseconds (not money).
       log.info({ version: header.version, ms: Math.round(performance.now() - started) }, 'report tables restored from their snapshot');
-      return { restored: true, version: header.version };
+      return behind === null ? { restored: true, version: header.version } : { restored: true, version: header.version, behind: label.version - header.version };
     } catch (error) {
       return { restored: false, reason: reasonOf(error) };
     } finally {
       await stored.close().catch(() => undefined);
     }
+  }
+
+  /**
+   * For a snapshot older than the database: each table's cursor to catch up
+   * from, or why it cannot be used. Only where the snapshot has a change
+   * cursor per table (PostgreSQL: every row written since has a
+   * `written_xid` at or above it, table-mirror.ts). The tables must be the
+   * snapshot's grown, never others: nothing deletes from them, so the
+   * lowest key is the same and the highest no lower; and each cursor must
+   * not be ahead of the database's own (a dump restored into another
+   * server starts its transaction ids afresh, and a cursor from the old
+   * one would hide every later row).
+   */
+  private async catchUpFrom(header: SnapshotHeader, label: SnapshotLabel): Promise<Map<string, bigint> | string> {
+    if (header.version > label.version) return `the snapshot is of data version ${header.version}, the database is at ${label.version}`;
+    const cursors = new Map<string, bigint>();
+    for (const [table, { mirror }] of Object.entries(this.options.tables)) {
+      const saved = header.cursors?.[table];
+      const now = await mirror.databaseCursor();
+      if (saved === undefined || now === null) return `the snapshot is of data version ${header.version}, the database is at ${label.version}`;
+      const cursor = BigInt(saved);
+      if (cursor > now) return `the snapshot's ${table} cursor ${cursor} is ahead of the database's ${now} (another server's snapshot?)`;
+      const then = header.fingerprints[table];
+      const fingerprint = label.fingerprints[table]!;
+      const empty = then !== undefined && then.maxKey === 0 && then.minKey === 0;
+      if (then === undefined || (!empty && (then.minKey !== fingerprint.minKey || fingerprint.maxKey < then.maxKey))) {
+        return `the ${table} table is not the snapshot's grown (keys ${fingerprint.minKey} to ${fingerprint.maxKey}; snapshot ${then?.minKey} to ${then?.maxKey})`;
+      }
+      cursors.set(table, cursor);
+    }
+    return cursors;
   }
 
   /** The data version and every table's fingerprint, read together (null if the version moved meanwhile). */
@@ -205,6 +243,8 @@ export class MirrorSnapshots {
       if (!this.options.loaded() || ++this.retries <= MAX_RETRIES) this.schedule();
       return;
     }
+    const cursors = Object.entries(tables).map(([name, { mirror }]) => [name, mirror.cursorNow()] as const);
+    if (cursors.every(([, cursor]) => cursor !== null)) label.cursors = Object.fromEntries(cursors.map(([name, cursor]) => [name, cursor!.toString()]));
     const snapshot = await encodeSnapshot(label, groups);
     if (await repository.save(snapshot)) {
       this.saves++;
