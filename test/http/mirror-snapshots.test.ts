@@ -212,6 +212,46 @@ describe('report table snapshots', () => {
     }
   });
 
+  // PostgreSQL only: a SQLite snapshot has no change cursors (it is used only at the exact version), so the sqlite project skips it.
+  it.runIf(TEST_STORE === 'postgres')('a snapshot behind the database whose cursor is ahead of the server (another server\'s) is not used: the rows are read', async () => {
+    const db = await freshDb();
+    if (db.kind !== 'postgres') return;
+    const first = await start(db);
+    await seed(first);
+    await saved(first);
+    await first.close();
+    // Rewrite the stored header as another server's would read: a touchpoints cursor far ahead of this server's transaction ids.
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const prefix = (await client.query<{ data: Buffer }>('select data from mirror_snapshots where chunk = 0')).rows[0]!.data;
+      const length = prefix.readUInt32LE(8);
+      const header = JSON.parse(prefix.subarray(12, 12 + length).toString('utf8')) as { cursors?: Record<string, string> };
+      expect(Object.keys(header.cursors ?? {}).sort()).toEqual(['revenue', 'spend', 'touchpoints']);
+      header.cursors!.touchpoints = '9000000000000';
+      const json = Buffer.from(JSON.stringify(header), 'utf8');
+      const rewritten = Buffer.alloc(12 + json.length + ((8 - ((12 + json.length) % 8)) % 8));
+      prefix.copy(rewritten, 0, 0, 8);
+      rewritten.writeUInt32LE(json.length, 8);
+      json.copy(rewritten, 12);
+      await client.query('update mirror_snapshots set data = $1 where chunk = 0', [rewritten]);
+    } finally {
+      await client.end();
+    }
+    // A write since the snapshot (snapshots off in this app), so that the restore would have to catch up.
+    const writer = await start(db, 0);
+    await ok(writer, 'POST', '/v1/touchpoints', [{ id: 't9', customerId: 'u3', campaignId: 'A', occurredAt: '2026-03-19T00:00:00Z' }]);
+    const expected = await reports(writer);
+    await writer.close();
+
+    const next = await start(db);
+    const outcome = next.app.mirrorSnapshots.outcome!;
+    expect(outcome.restored).toBe(false);
+    expect(outcome.restored === false ? outcome.reason : '').toMatch(/^the snapshot's touchpoints cursor 9000000000000 is ahead of the database's/);
+    expect(loads(next)).toEqual(['rows', 'rows', 'rows']);
+    expect(await reports(next)).toEqual(expected);
+  });
+
   it.each([
     ['cut short', (bytes: Buffer) => bytes.subarray(0, bytes.length - 9)],
     ['with a byte changed', (bytes: Buffer) => Buffer.from(bytes.map((b, i) => (i === bytes.length - 20 ? b ^ 0x40 : b)))],
