@@ -9,6 +9,7 @@
 import type { Client, ClientConfig, CustomTypesConfig, Pool, PoolConfig, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { packagePath } from '../lib/package-root.js';
 import type { PostgresDatabase } from './database.js';
+import { isPgError } from './pg-errors.js';
 import { PgUnitOfWork, type PgUnitOfWorkOptions } from './pg-unit-of-work.js';
 
 export { isPgConnectionError, isPgError, isRetryablePgError, PG_CODES } from './pg-errors.js';
@@ -175,6 +176,27 @@ class CopyIn implements PromiseLike<QueryResult> {
   handleEmptyQuery(): void {}
   handlePortalSuspended(): void {}
   handleCopyData(): void {}
+}
+
+/**
+ * The bulk ingests' COPY of `data` in the current write, inside a savepoint:
+ * the rows copied, or null when a row met a unique key that another writer
+ * inserted meanwhile (23505). The savepoint is then rolled back and the
+ * caller settles the batch with its upsert statement instead.
+ */
+export async function copyUnlessTaken(pg: PgSession, savepoint: string, text: string, data: string): Promise<number | null> {
+  if (!pg.copyIn) throw new Error('this session has no COPY');
+  await pg.query(`savepoint ${savepoint}`);
+  let copied: number;
+  try {
+    copied = await pg.copyIn(text, data);
+  } catch (error) {
+    if (!isPgError(error) || error.code !== '23505') throw error;
+    await pg.query(`rollback to savepoint ${savepoint}`);
+    return null;
+  }
+  await pg.query(`release savepoint ${savepoint}`);
+  return copied;
 }
 
 /** Runs `copy ... from stdin` with `data` on one client (the session's copyIn, and tests' own sessions); the rows copied. */

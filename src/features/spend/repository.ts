@@ -8,7 +8,7 @@ import type { BatchCounts } from '../common/batch.js';
 import { pgFingerprint, sqliteFingerprint, type TableFingerprint } from '../../store/fingerprint.js';
 import { pgChangeCursor, readInKeyRanges, readInRowidRanges } from '../../store/table-reads.js';
 import { copyField, integerArrayLiteral, textArrayLiteral } from '../../store/pg-text.js';
-import { isPgError } from '../../store/pg-errors.js';
+import { copyUnlessTaken } from '../../store/pg.js';
 import type { ExternalRef } from '../campaigns/service.js';
 
 export interface SpendInput {
@@ -205,8 +205,6 @@ function listWhere(query: SpendQuery, placeholder: (n: number) => string): { whe
   return { where: where.length ? `where ${where.join(' and ')}` : '', params };
 }
 
-/** SQLSTATE unique_violation: a COPY met a line another transaction inserted after the probe. */
-const PG_UNIQUE_VIOLATION = '23505';
 
 const LIST_COLUMNS = 'id, source, campaign_id, date, reference, amount_micros, currency, version';
 
@@ -362,16 +360,8 @@ export function spendRepository(database: Database): SpendRepository {
       if (stored === items.length) return { counts: unchanged, insertedIds: null };
       const storedAt = new Set(storedOrds ?? []);
       const text = copyText(items, campaignIds, stored === 0 ? () => true : (i) => !storedAt.has(i + 1));
-      await pg.query('savepoint spendbook_spend_copy');
-      let copied: number;
-      try {
-        copied = await pg.copyIn(PG_COPY, text);
-      } catch (error) {
-        if (!isPgError(error) || error.code !== PG_UNIQUE_VIOLATION) throw error;
-        await pg.query('rollback to savepoint spendbook_spend_copy');
-        return upsertStatement(params, items.length);
-      }
-      await pg.query('release savepoint spendbook_spend_copy');
+      const copied = await copyUnlessTaken(pg, 'spendbook_spend_copy', PG_COPY, text);
+      if (copied === null) return upsertStatement(params, items.length);
       // COPY draws one id a line, in line order: the last is the session's currval, the first lastId + 1 unless
       // another writer drew ids meanwhile; then it is the first copied line's, read by its key.
       const [[high]] = (await pg.queryArrays<[bigint]>("select currval('spend_id_seq')")) as [[bigint]];

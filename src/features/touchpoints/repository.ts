@@ -11,7 +11,7 @@ import type { BatchCounts } from '../common/batch.js';
 import { pgFingerprint, sqliteFingerprint, type TableFingerprint } from '../../store/fingerprint.js';
 import { pgChangeCursor, readInKeyRanges, readInRowidRanges } from '../../store/table-reads.js';
 import { copyField, integerArrayLiteral, textArrayLiteral } from '../../store/pg-text.js';
-import { isPgError } from '../../store/pg-errors.js';
+import { copyUnlessTaken } from '../../store/pg.js';
 
 export interface TouchpointInput {
   id: string;
@@ -144,8 +144,6 @@ const PG_COPY = 'copy touchpoints (id, customer_id, campaign_id, occurred_at) fr
 const PG_LAST_SEQ = "select currval(pg_get_serial_sequence('touchpoints', 'seq'))";
 /** The slots of these ids, in their order (when another writer drew numbers while the batch was copied). */
 const PG_SLOTS_OF_IDS = 'select t.seq from unnest($1::text[]) with ordinality as u(id, ord) join touchpoints t on t.id = u.id order by u.ord';
-/** SQLSTATE unique_violation: a COPY met an id another transaction inserted after the probe. */
-const PG_UNIQUE_VIOLATION = '23505';
 
 /** The list's WHERE clause and parameters, placeholders made by `placeholder(n)` (1-based). */
 function listWhere(query: TouchpointQuery, placeholder: (n: number) => string): { where: string; params: unknown[] } {
@@ -285,16 +283,8 @@ export function touchpointRepository(database: Database): TouchpointRepository {
       const copiedItems = stored === 0 ? items : items.filter((_, i) => !storedAt.has(i + 1));
       let text = '';
       for (const item of copiedItems) text += `${copyField(item.id)}\t${copyField(item.customerId)}\t${copyField(item.campaignId)}\t${item.occurredAt}\n`;
-      await pg.query('savepoint spendbook_touchpoints_copy');
-      let copied: number;
-      try {
-        copied = await pg.copyIn(PG_COPY, text);
-      } catch (error) {
-        if (!isPgError(error) || error.code !== PG_UNIQUE_VIOLATION) throw error;
-        await pg.query('rollback to savepoint spendbook_touchpoints_copy');
-        return upsertStatement(params, n);
-      }
-      await pg.query('release savepoint spendbook_touchpoints_copy');
+      const copied = await copyUnlessTaken(pg, 'spendbook_touchpoints_copy', PG_COPY, text);
+      if (copied === null) return upsertStatement(params, n);
       const [[high]] = (await pg.queryArrays<[bigint]>(PG_LAST_SEQ)) as [[bigint]];
       const first = Number(lastSeq) + 1;
       // COPY draws one number a row, in row order: contiguous unless another writer drew some meanwhile.
