@@ -35,11 +35,18 @@ const COMMA = 44;
 const CR = 13;
 const LF = 10;
 
-/** The records of `text`, in order. A blank line is a record of one empty field. */
+/**
+ * The records of `text`, in order. A blank line is a record of one empty
+ * field. A field holding U+0000 is an error naming it: no export has one (it
+ * is a binary file's byte), PostgreSQL cannot hold it in text, and a name
+ * with an invisible character in it would match no campaign, on either store.
+ */
 export function* readCsvRecords(text: string): Generator<CsvRecord> {
   let at = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   const end = text.length;
   let line = 1;
+  // Found once for the whole text: the records before it pay nothing.
+  const nul = text.indexOf('\u0000', at);
   while (at < end) {
     const startLine = line;
     const fields: string[] = [];
@@ -93,6 +100,10 @@ export function* readCsvRecords(text: string): Generator<CsvRecord> {
       at += c === CR && text.charCodeAt(at + 1) === LF ? 2 : 1;
       line++;
       break;
+    }
+    if (nul !== -1 && nul < at) {
+      const field = fields.findIndex((value) => value.includes('\u0000')) + 1;
+      throw new CsvSyntaxError(startLine, field, `field ${field} holds a NUL character (U+0000), which no spend export contains`);
     }
     yield { line: startLine, fields };
   }

@@ -48,6 +48,10 @@ describe('readCsvRecords', () => {
     expect(error('a,b\nc,"open\n\n')).toEqual([2, 2, 'field 2 opens a quote that is never closed']);
     expect(error('a,"b"c\n')).toEqual([1, 2, 'field 2 has text after its closing quote']);
     expect(error('ok\n12" screen,1\n')).toEqual([2, 1, 'field 1 has a quote but does not start with one: quote the whole field']);
+    // U+0000, unquoted or inside a quoted field spanning lines: named on the line its record starts.
+    expect(error('a,b\nc,d\u0000\n')).toEqual([2, 2, 'field 2 holds a NUL character (U+0000), which no spend export contains']);
+    expect(error('a,b\n"x\ny",\n"\u0000z"\n')).toEqual([4, 1, 'field 1 holds a NUL character (U+0000), which no spend export contains']);
+    expect(read('a,b\nc,d\n')).toHaveLength(2);
   });
 });
 

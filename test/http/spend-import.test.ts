@@ -237,6 +237,13 @@ describe('broken files: a line-numbered error, nothing written', () => {
     ]);
   });
 
+  it('a NUL character in a campaign name is refused, naming its line, on both stores (PostgreSQL cannot hold one)', async () => {
+    for (const unmatched of ['skip', 'create', 'reject']) {
+      const errors = await refused('google_ads', GOOGLE.replace('Spring Search - Generic', '\u0000Spring Search - Generic'), `&unmatched=${unmatched}`);
+      expect(errors).toEqual([{ path: 'line/5', message: 'field 2 holds a NUL character (U+0000), which no spend export contains: the file is not valid CSV' }]);
+    }
+  });
+
   it('a Meta row spanning several days is refused, not spread', async () => {
     const errors = await refused('meta', META.replace('"2026-03-01","2026-03-01","FR', '"2026-03-01","2026-03-02","FR'));
     expect(errors).toEqual([{ path: 'line/3/Reporting ends', message: expect.stringContaining('is not the row\'s start day 2026-03-01: export with a daily breakdown') }]);
