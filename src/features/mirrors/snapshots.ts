@@ -23,8 +23,11 @@
  * refusing its parts) falls back to reading the rows, logged once at info
  * with the reason.
  *
- * Saving: when writes of this process have paused for `quietMs`, the data
- * version moved since the last save (or none was made), and every mirror
+ * Saving: when writes of this process have paused for `quietMs`, or at the
+ * latest MAX_DELAY_QUIETS x `quietMs` after the first write not yet in a
+ * snapshot (writes that never pause, a sync every few seconds, would
+ * otherwise never let one be saved, and every new instance would read every
+ * row), the data version moved since the last save (or none was made), and every mirror
  * is current and prepared, the mirrors are cut at one instant (a copy of
  * their arrays, synchronous) and written out asynchronously; and once more
  * at a graceful close if one is due. A save never fails a request: errors
@@ -38,6 +41,8 @@ import type { MirrorSnapshotRepository } from './repository.js';
 
 /** Default quiet time after this process's last write before a snapshot is saved (SPENDBOOK_SNAPSHOT_QUIET_MS). */
 export const DEFAULT_SNAPSHOT_QUIET_MS = 10_000;
+/** A snapshot is due at most this many quiet times after the first write it does not hold: a minute by default. */
+export const MAX_DELAY_QUIETS = 6;
 /** Save attempts that found the mirrors not current (another process wrote) before waiting for the next write of this process. */
 const MAX_RETRIES = 3;
 
@@ -74,6 +79,8 @@ export class MirrorSnapshots {
   /** The version of the last snapshot saved or restored by this process. */
   private savedVersion: number | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** When a save is due at the latest (performance.now() ms): set by the first commit after a save, cleared by a save. */
+  private dueBy: number | null = null;
   private retries = 0;
   private saving: Promise<void> | null = null;
   private closed = false;
@@ -91,6 +98,7 @@ export class MirrorSnapshots {
   constructor(private readonly options: MirrorSnapshotsOptions) {
     this.unsubscribe = options.versions.onCommit(() => {
       this.retries = 0;
+      this.dueBy ??= performance.now() + MAX_DELAY_QUIETS * options.quietMs;
       this.schedule();
     });
   }
@@ -202,13 +210,18 @@ export class MirrorSnapshots {
     return (await versions.version()) === version ? { version, fingerprints } : null;
   }
 
-  private schedule(): void {
+  /** Saves after `quietMs`, or sooner if a save is due sooner (`retry`: a quiet time in any case, never a busy loop). */
+  private schedule(retry = false): void {
     if (!this.enabled || this.closed) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.save();
-    }, this.options.quietMs);
+    const { quietMs } = this.options;
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        void this.save();
+      },
+      this.dueBy === null || retry ? quietMs : Math.min(quietMs, Math.max(0, this.dueBy - performance.now())),
+    );
     this.timer.unref();
   }
 
@@ -225,7 +238,11 @@ export class MirrorSnapshots {
     if (repository === null || versions.inTransaction()) return;
     const started = performance.now();
     const label = await this.label();
-    if (label === null || label.version === this.savedVersion) return;
+    if (label === null) return;
+    if (label.version === this.savedVersion) {
+      this.dueBy = null;
+      return;
+    }
     let ready = this.options.loaded();
     for (const { mirror } of Object.values(tables)) if (ready && (await mirror.prepareForSnapshot()) !== label.version) ready = false;
     // The cut: synchronous from here to the last part, so the shared state and every store are of one instant.
@@ -240,7 +257,7 @@ export class MirrorSnapshots {
     }
     if (!ready) {
       // Still loading: try again later. Not current (another process wrote, or a write came in): a few times, then wait for a write.
-      if (!this.options.loaded() || ++this.retries <= MAX_RETRIES) this.schedule();
+      if (!this.options.loaded() || ++this.retries <= MAX_RETRIES) this.schedule(true);
       return;
     }
     const cursors = Object.entries(tables).map(([name, { mirror }]) => [name, mirror.cursorNow()] as const);
@@ -254,6 +271,7 @@ export class MirrorSnapshots {
     }
     this.savedVersion = label.version;
     this.retries = 0;
+    this.dueBy = null;
   }
 
   /** At a graceful close: stops the timer, and saves once if a snapshot is due. */
