@@ -11,14 +11,18 @@ import type { TableMirror } from '../../src/features/common/table-mirror.js';
 
 const QUIET = 1_000;
 
-function setUp() {
+function setUp(saveGate: () => Promise<void> = async () => undefined) {
   let version = 0;
   const listeners: ((before: number, after: number) => void)[] = [];
   const saved: number[] = [];
   const repository: MirrorSnapshotRepository = {
     where: 'memory',
     read: async () => null,
-    save: async (snapshot) => (saved.push(snapshot.header.version), true),
+    save: async (snapshot) => {
+      await saveGate();
+      saved.push(snapshot.header.version);
+      return true;
+    },
   };
   // One mirror, always current at the data version: every attempt can save.
   const mirror = {
@@ -103,5 +107,25 @@ describe('when a snapshot is saved', () => {
     // Fake timers throw on a runaway loop of zero-delay timers; there is none, and nothing more is saved.
     await vi.advanceTimersByTimeAsync(20 * QUIET);
     expect(saved).toHaveLength(2);
+  });
+
+  it('a save due while another is being written runs after it, not never', async () => {
+    let release!: () => void;
+    let gate: Promise<void> = new Promise((resolve) => (release = resolve));
+    const { saved, commit } = setUp(() => gate);
+    commit();
+    await vi.advanceTimersByTimeAsync(QUIET);
+    // Version 1 is being written (held at the gate); version 2 comes, and its quiet time passes meanwhile.
+    commit();
+    await vi.advanceTimersByTimeAsync(QUIET);
+    expect(saved).toEqual([]);
+    const first = gate;
+    gate = Promise.resolve();
+    release();
+    await first;
+    await vi.advanceTimersByTimeAsync(0);
+    expect(saved).toEqual([1]);
+    await vi.advanceTimersByTimeAsync(QUIET);
+    expect(saved).toEqual([1, 2]);
   });
 });

@@ -81,6 +81,8 @@ export class MirrorSnapshots {
   private timer: NodeJS.Timeout | null = null;
   /** When a save is due at the latest (performance.now() ms): set by the first commit after a save, cleared by a save. */
   private dueBy: number | null = null;
+  /** A save was asked for while one ran. */
+  private again = false;
   private retries = 0;
   private saving: Promise<void> | null = null;
   private closed = false;
@@ -227,9 +229,20 @@ export class MirrorSnapshots {
 
   /** Saves a snapshot if one is due and the mirrors allow it; never throws. */
   save(): Promise<void> {
-    this.saving ??= this.trySave()
+    if (this.saving) {
+      // One save at a time; one asked for meanwhile (a later version) runs after it, not never.
+      this.again = true;
+      return this.saving;
+    }
+    this.saving = this.trySave()
       .catch((error: unknown) => this.options.log.warn({ err: error }, 'saving the report tables snapshot failed; the next start reads the rows'))
-      .finally(() => (this.saving = null));
+      .finally(() => {
+        this.saving = null;
+        if (this.again) {
+          this.again = false;
+          this.schedule();
+        }
+      });
     return this.saving;
   }
 
@@ -260,6 +273,8 @@ export class MirrorSnapshots {
       if (!this.options.loaded() || ++this.retries <= MAX_RETRIES) this.schedule(true);
       return;
     }
+    // Cut: the writes after this instant are the next snapshot's, with their own deadline.
+    this.dueBy = null;
     const cursors = Object.entries(tables).map(([name, { mirror }]) => [name, mirror.cursorNow()] as const);
     if (cursors.every(([, cursor]) => cursor !== null)) label.cursors = Object.fromEntries(cursors.map(([name, cursor]) => [name, cursor!.toString()]));
     const snapshot = await encodeSnapshot(label, groups);
@@ -271,7 +286,6 @@ export class MirrorSnapshots {
     }
     this.savedVersion = label.version;
     this.retries = 0;
-    this.dueBy = null;
   }
 
   /** At a graceful close: stops the timer, and saves once if a snapshot is due. */
