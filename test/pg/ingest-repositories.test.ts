@@ -293,6 +293,41 @@ describe('PostgreSQL upserts against a concurrent writer', () => {
     }
   });
 
+  it('COPYs a batch of new ids without probing it; a re-send is probed first and burns no number; new ids before a stored one burn no more than they insert', async () => {
+    const { database, client } = await ownSession();
+    const repository = touchpointRepository(database);
+    const tp = (id: string, at: number) => ({ id, customerId: 'u9', campaignId: 'Z', occurredAt: at });
+    const last = async () => Number((await client.query("select coalesce(pg_sequence_last_value(pg_get_serial_sequence('touchpoints', 'seq')::regclass), 0)::int as n")).rows[0].n);
+    try {
+      await client.query('begin');
+      const start = await last();
+      const fresh = await repository.upsert([tp('burn-1', 1), tp('burn-2', 2), tp('burn-3', 3)]);
+      expect(fresh.insertedSlots).toEqual([start + 1, start + 3]);
+      // The whole batch again: its first id is stored, so it is probed before any COPY, and no number is drawn.
+      expect(await repository.upsert([tp('burn-1', 1), tp('burn-2', 2), tp('burn-3', 3)])).toEqual({ counts: { inserted: 0, updated: 0, unchanged: 3 }, changed: [], insertedSlots: null });
+      expect(await last()).toBe(start + 3);
+      // Two new ids, then a stored one: the COPY draws 3 numbers and is refused at the third row (burnt: start+4..start+6),
+      // then the probe finds burn-1 unchanged and COPYs the two new ones: start+7, start+8. Burnt 3 <= inserted 2 + 1.
+      const mixed = await repository.upsert([tp('burn-4', 4), tp('burn-5', 5), tp('burn-1', 1)]);
+      expect(mixed.counts).toEqual({ inserted: 2, updated: 0, unchanged: 1 });
+      expect(mixed.changed).toEqual([
+        [start + 7, 'u9', 'Z', 4],
+        [start + 8, 'u9', 'Z', 5],
+      ]);
+      const rows = await client.query("select id, seq::int - $1 as slot from touchpoints where id like 'burn-%' order by id", [start]);
+      expect(rows.rows).toEqual([
+        { id: 'burn-1', slot: 1 },
+        { id: 'burn-2', slot: 2 },
+        { id: 'burn-3', slot: 3 },
+        { id: 'burn-4', slot: 7 },
+        { id: 'burn-5', slot: 8 },
+      ]);
+      await client.query('rollback');
+    } finally {
+      client.release();
+    }
+  });
+
   it('reads the slots back when another writer drew numbers while the batch was copied', async () => {
     const { database, client } = await ownSession();
     try {

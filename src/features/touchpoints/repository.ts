@@ -142,6 +142,9 @@ from (
 ) stored`;
 const PG_COPY = 'copy touchpoints (id, customer_id, campaign_id, occurred_at) from stdin';
 const PG_LAST_SEQ = "select currval(pg_get_serial_sequence('touchpoints', 'seq'))";
+/** The highest `seq` drawn so far, by any transaction (0 before the first), and whether the id $1 is stored. */
+const PG_SEQ_NOW = `select coalesce(pg_sequence_last_value(pg_get_serial_sequence('touchpoints', 'seq')::regclass), 0),
+  exists (select 1 from touchpoints where id = $1)`;
 /** The slots of these ids, in their order (when another writer drew numbers while the batch was copied). */
 const PG_SLOTS_OF_IDS = 'select t.seq from unnest($1::text[]) with ordinality as u(id, ord) join touchpoints t on t.id = u.id order by u.ord';
 
@@ -250,17 +253,62 @@ export function touchpointRepository(database: Database): TouchpointRepository {
       insertedSlots: inserted ? [low, high] : null,
     };
   };
+  /**
+   * COPYs `copied` (items of a batch of `n`, none of them stored as far as
+   * the caller knows) into the table, in order, inside a savepoint: null if
+   * an id turns out to be stored (unique violation; the savepoint is rolled
+   * back and nothing of it stays). `lastSeq` is the highest `seq` drawn
+   * before the COPY (a sequence is read outside transactions): the slots are
+   * the next numbers in batch order, unless another writer drew numbers
+   * meanwhile, and then they are read back by id.
+   */
+  const copyNew = async (copied: readonly TouchpointInput[], n: number, lastSeq: bigint): Promise<TouchpointUpsert | null> => {
+    let text = '';
+    for (const item of copied) text += `${copyField(item.id)}\t${copyField(item.customerId)}\t${copyField(item.campaignId)}\t${item.occurredAt}\n`;
+    const count = await copyUnlessTaken(pg, 'spendbook_touchpoints_copy', PG_COPY, text);
+    if (count === null) return null;
+    const [[high]] = (await pg.queryArrays<[bigint]>(PG_LAST_SEQ)) as [[bigint]];
+    const first = Number(lastSeq) + 1;
+    // COPY draws one number a row, in row order: contiguous unless another writer drew some meanwhile.
+    const slots =
+      high - lastSeq === BigInt(count)
+        ? null
+        : (await pg.queryArrays<[bigint]>(PG_SLOTS_OF_IDS, [textArrayLiteral(copied.map((item) => item.id))])).map(([seq]) => Number(seq));
+    const changed: TouchRow[] = new Array(copied.length);
+    let low = Infinity;
+    let top = -Infinity;
+    for (let k = 0; k < copied.length; k++) {
+      const item = copied[k]!;
+      const slot = slots === null ? first + k : slots[k]!;
+      if (slot < low) low = slot;
+      if (slot > top) top = slot;
+      changed[k] = [slot, item.customerId, item.campaignId, item.occurredAt];
+    }
+    return { counts: { inserted: count, updated: 0, unchanged: n - count }, changed, insertedSlots: [low, top] };
+  };
   return {
-    // A batch that changes no stored row (an ingest's bulk: new touchpoints, maybe some re-sent unchanged) takes
-    // the fast path: its new items are COPYed in, in batch order (COPY writes rows a page at a time; no ON
-    // CONFLICT). Items found stored are left out, as PG_UPSERT leaves them out, so no seq is drawn for them. The
-    // slots are the sequence's next numbers in batch order, unless another writer drew numbers meanwhile: then
-    // they are read back by id. An id another transaction inserts between the probe and the COPY fails the COPY
-    // (unique violation): its savepoint is rolled back and PG_UPSERT settles the batch, as it settles every
-    // batch that changes a stored row. Inserts fire no trigger on touchpoints (audit and closed-month triggers
-    // are on update and delete; closed months were refused before), so the COPY writes what the INSERT would.
+    // A batch of new touchpoints (an ingest's bulk) is COPYed straight in, in batch order (COPY writes rows a
+    // page at a time; no ON CONFLICT), without first looking its ids up (that probe was a third of the time
+    // the database spent on a batch): the unique index refuses a stored id (or one another transaction
+    // inserts meanwhile), the savepoint is rolled back, and the batch is probed. The numbers the COPY drew
+    // for the rows before the refused one are burnt (a sequence does not roll back): to keep that rare and
+    // bounded, a batch whose first id is stored (a re-send) is probed at once, so a batch burns numbers only
+    // when new ids come before a stored one, and then no more than the new rows it inserts plus one; the mirror's
+    // slots stay within about twice the rows.
+    // A batch that changes no stored row (new items, maybe some re-sent unchanged) then COPYs its new items,
+    // leaving the stored ones out as PG_UPSERT leaves them out, so no seq is drawn for them; a batch that
+    // changes a stored row, or races another writer again, is settled by PG_UPSERT. Inserts fire no trigger on
+    // touchpoints (audit and closed-month triggers are on update and delete; closed months were refused
+    // before), so the COPY writes what the INSERT would.
     upsert: async (items) => {
       const n = items.length;
+      // The fast path's savepoint needs the write's transaction (every ingest runs in one).
+      const fast = pg.copyIn !== undefined && database.uow.inTransaction();
+      if (fast && n > 0) {
+        const [[lastSeq, firstStored]] = (await pg.queryArrays<[bigint, boolean]>(PG_SEQ_NOW, [items[0]!.id])) as [[bigint, boolean]];
+        const copied = firstStored ? null : await copyNew(items, n, lastSeq);
+        if (copied !== null) return copied;
+      }
       const ids: string[] = new Array(n);
       const customers: string[] = new Array(n);
       const campaigns: string[] = new Array(n);
@@ -273,36 +321,13 @@ export function touchpointRepository(database: Database): TouchpointRepository {
         instants[i] = item.occurredAt;
       }
       const params = [textArrayLiteral(ids), textArrayLiteral(customers), textArrayLiteral(campaigns), integerArrayLiteral(instants)];
-      // The fast path's savepoint needs the write's transaction (every ingest runs in one).
-      if (!pg.copyIn || !database.uow.inTransaction()) return upsertStatement(params, n);
+      if (!fast) return upsertStatement(params, n);
       const [probe] = await pg.queryArrays<[number, number, number[] | null, bigint]>(PG_PROBE, params);
       const [stored, differing, storedOrds, lastSeq] = probe!;
       if (differing > 0) return upsertStatement(params, n);
       if (stored === n) return { counts: { inserted: 0, updated: 0, unchanged: n }, changed: [], insertedSlots: null };
       const storedAt = new Set(storedOrds ?? []);
-      const copiedItems = stored === 0 ? items : items.filter((_, i) => !storedAt.has(i + 1));
-      let text = '';
-      for (const item of copiedItems) text += `${copyField(item.id)}\t${copyField(item.customerId)}\t${copyField(item.campaignId)}\t${item.occurredAt}\n`;
-      const copied = await copyUnlessTaken(pg, 'spendbook_touchpoints_copy', PG_COPY, text);
-      if (copied === null) return upsertStatement(params, n);
-      const [[high]] = (await pg.queryArrays<[bigint]>(PG_LAST_SEQ)) as [[bigint]];
-      const first = Number(lastSeq) + 1;
-      // COPY draws one number a row, in row order: contiguous unless another writer drew some meanwhile.
-      const slots =
-        high - lastSeq === BigInt(copied)
-          ? null
-          : (await pg.queryArrays<[bigint]>(PG_SLOTS_OF_IDS, [textArrayLiteral(copiedItems.map((item) => item.id))])).map(([seq]) => Number(seq));
-      const changed: TouchRow[] = new Array(copiedItems.length);
-      let low = Infinity;
-      let top = -Infinity;
-      for (let k = 0; k < copiedItems.length; k++) {
-        const item = copiedItems[k]!;
-        const slot = slots === null ? first + k : slots[k]!;
-        if (slot < low) low = slot;
-        if (slot > top) top = slot;
-        changed[k] = [slot, item.customerId, item.campaignId, item.occurredAt];
-      }
-      return { counts: { inserted: copied, updated: 0, unchanged: n - copied }, changed, insertedSlots: [low, top] };
+      return (await copyNew(stored === 0 ? items : items.filter((_, i) => !storedAt.has(i + 1)), n, lastSeq)) ?? upsertStatement(params, n);
     },
     list: async (query) => {
       const { where, params } = listWhere(query, (n) => `$${n}`);
