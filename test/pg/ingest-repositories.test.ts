@@ -328,6 +328,34 @@ describe('PostgreSQL upserts against a concurrent writer', () => {
     }
   });
 
+  it('COPYs new spend lines without probing them; a re-send is probed first and draws no id; a restatement is upserted', async () => {
+    const { database, client } = await ownSession();
+    const repository = spendRepository(database);
+    const l = (reference: string, amount: bigint): SpendInput => ({ date: '2026-06-01', amount, currency: 'EUR', source: 'optimistic', reference });
+    const last = async () => Number((await client.query('select (case when is_called then last_value else last_value - 1 end)::int as n from spend_id_seq')).rows[0].n);
+    try {
+      await client.query('begin');
+      const start = await last();
+      expect(await repository.upsert([l('a', 1n), l('b', 2n)], ['c', 'c'])).toEqual({ counts: { inserted: 2, updated: 0, unchanged: 0 }, insertedIds: [start + 1, start + 2] });
+      expect(await repository.upsert([l('a', 1n), l('b', 2n)], ['c', 'c'])).toEqual({ counts: { inserted: 0, updated: 0, unchanged: 2 }, insertedIds: null });
+      expect(await last()).toBe(start + 2);
+      // A new line before a stored one: the COPY draws ids start+3 (c) and start+4 (a, refused), then the probe
+      // finds a unchanged and COPYs c alone: start+5.
+      expect(await repository.upsert([l('c', 3n), l('a', 1n)], ['c', 'c'])).toEqual({ counts: { inserted: 1, updated: 0, unchanged: 1 }, insertedIds: [start + 5, start + 5] });
+      // A restatement (a's amount 1 -> 9): probed, then upserted in place.
+      expect(await repository.upsert([l('a', 9n)], ['c'])).toEqual({ counts: { inserted: 0, updated: 1, unchanged: 0 }, insertedIds: null });
+      const rows = await client.query("select reference, id::int - $1 as id, amount_micros::int as amount from spend where source = 'optimistic' order by reference", [start]);
+      expect(rows.rows).toEqual([
+        { reference: 'a', id: 1, amount: 9 },
+        { reference: 'b', id: 2, amount: 2 },
+        { reference: 'c', id: 5, amount: 3 },
+      ]);
+      await client.query('rollback');
+    } finally {
+      client.release();
+    }
+  });
+
   it('reads the slots back when another writer drew numbers while the batch was copied', async () => {
     const { database, client } = await ownSession();
     try {

@@ -185,6 +185,9 @@ from (
 ) stored`;
 
 const PG_COPY = 'copy spend (source, campaign_id, date, reference, amount_micros, currency, version) from stdin';
+/** The highest spend id drawn so far (0 before the first), and whether the key ($1 date, $2 campaign, $3 source, $4 reference) is stored. */
+const PG_LAST_ID_AND_KEY = `select (select case when is_called then last_value else last_value - 1 end from spend_id_seq),
+  exists (select 1 from spend where date = $1 and campaign_id = $2 and source = $3 and reference = $4)`;
 /** A line's id by its natural key (the first line a COPY wrote: its lowest id). */
 const PG_ID_OF_KEY = 'select id from spend where date = $1 and campaign_id = $2 and source = $3 and reference = $4';
 
@@ -341,38 +344,54 @@ export function spendRepository(database: Database): SpendRepository {
       insertedIds: low === null || high === null ? null : [Number(low), Number(high)],
     };
   };
+  /**
+   * COPYs the lines of `items` that `copies` keeps, in order, inside a
+   * savepoint: null if a line's key turns out to be stored (unique
+   * violation; nothing of the COPY stays). `lastId` is the highest id drawn
+   * before it (a sequence is read outside transactions).
+   */
+  const copyNew = async (items: readonly SpendInput[], campaignIds: readonly string[], copies: (i: number) => boolean, lastId: bigint): Promise<SpendUpsert | null> => {
+    const copied = await copyUnlessTaken(pg, 'spendbook_spend_copy', PG_COPY, copyText(items, campaignIds, copies));
+    if (copied === null) return null;
+    // COPY draws one id a line, in line order: the last is the session's currval, the first lastId + 1 unless
+    // another writer drew ids meanwhile; then it is the first copied line's, read by its key.
+    const [[high]] = (await pg.queryArrays<[bigint]>("select currval('spend_id_seq')")) as [[bigint]];
+    let low = lastId + 1n;
+    if (high - lastId !== BigInt(copied)) {
+      const i = items.findIndex((_, k) => copies(k));
+      const first = items[i]!;
+      [[low]] = (await pg.queryArrays<[bigint]>(PG_ID_OF_KEY, [first.date, campaignIds[i], first.source, first.reference ?? ''])) as [[bigint]];
+    }
+    return { counts: { inserted: copied, updated: 0, unchanged: items.length - copied }, insertedIds: [Number(low), Number(high)] };
+  };
   return {
-    // A batch that restates no stored line (the bulk of an ingest: new lines, maybe some re-sent unchanged) takes
-    // the fast path: its new lines are COPYed in, in batch order, about twice as fast as PG_UPSERT inserts them
-    // (COPY writes rows a page at a time; no ON CONFLICT). Lines found stored are left out, as PG_UPSERT leaves
-    // them out, so no id is drawn for them. A line another transaction inserts between the probe and the COPY
-    // fails the COPY (unique violation): its savepoint is rolled back and PG_UPSERT settles the batch, as it
-    // settles every batch that restates a line. Inserts fire no trigger on spend (the audit triggers are on
+    // A batch of new lines (the bulk of an ingest) is COPYed in at once, in batch order, about twice as fast as
+    // PG_UPSERT inserts them (COPY writes rows a page at a time; no ON CONFLICT), without first looking every key
+    // up: a stored key (or one another transaction inserts meanwhile) fails the COPY (unique violation), its
+    // savepoint is rolled back, and the batch is probed. A batch whose first line is stored (a re-send) is probed
+    // at once. A probed batch that restates no stored line (new lines, maybe some re-sent unchanged) COPYs its
+    // new lines, leaving the stored ones out as PG_UPSERT leaves them out, so no id is drawn for them; one that
+    // restates a line, or races another writer again, is settled by PG_UPSERT. Inserts fire no trigger on spend (the audit triggers are on
     // update and delete; closed months were refused before), so the COPY writes what the INSERT would.
     upsert: async (items, campaignIds) => {
-      const params = columns(items, campaignIds);
       // The fast path's savepoint needs the write's transaction (every ingest runs in one).
-      if (!pg.copyIn || !database.uow.inTransaction()) return upsertStatement(params, items.length);
+      const fast = pg.copyIn !== undefined && database.uow.inTransaction();
+      if (fast && items.length > 0) {
+        const first = items[0]!;
+        const [[lastId, firstStored]] = (await pg.queryArrays<[bigint, boolean]>(PG_LAST_ID_AND_KEY, [first.date, campaignIds[0], first.source, first.reference ?? ''])) as [
+          [bigint, boolean],
+        ];
+        const copied = firstStored ? null : await copyNew(items, campaignIds, () => true, lastId);
+        if (copied !== null) return copied;
+      }
+      const params = columns(items, campaignIds);
+      if (!fast) return upsertStatement(params, items.length);
       const [probe] = await pg.queryArrays<[number, number, number[] | null, bigint]>(PG_PROBE, params);
       const [stored, differing, storedOrds, lastId] = probe!;
       if (differing > 0) return upsertStatement(params, items.length);
-      const unchanged = { inserted: 0, updated: 0, unchanged: items.length };
-      if (stored === items.length) return { counts: unchanged, insertedIds: null };
+      if (stored === items.length) return { counts: { inserted: 0, updated: 0, unchanged: items.length }, insertedIds: null };
       const storedAt = new Set(storedOrds ?? []);
-      const text = copyText(items, campaignIds, stored === 0 ? () => true : (i) => !storedAt.has(i + 1));
-      const copied = await copyUnlessTaken(pg, 'spendbook_spend_copy', PG_COPY, text);
-      if (copied === null) return upsertStatement(params, items.length);
-      // COPY draws one id a line, in line order: the last is the session's currval, the first lastId + 1 unless
-      // another writer drew ids meanwhile; then it is the first copied line's, read by its key.
-      const [[high]] = (await pg.queryArrays<[bigint]>("select currval('spend_id_seq')")) as [[bigint]];
-      let low = lastId + 1n;
-      if (high - lastId !== BigInt(copied)) {
-        const i = stored === 0 ? 0 : items.findIndex((_, k) => !storedAt.has(k + 1));
-        const first = items[i]!;
-        [[low]] = (await pg.queryArrays<[bigint]>(PG_ID_OF_KEY, [first.date, campaignIds[i], first.source, first.reference ?? ''])) as [[bigint]];
-      }
-      const insertedIds: [number, number] = [Number(low), Number(high)];
-      return { counts: { inserted: copied, updated: 0, unchanged: items.length - copied }, insertedIds };
+      return (await copyNew(items, campaignIds, stored === 0 ? () => true : (i) => !storedAt.has(i + 1), lastId)) ?? upsertStatement(params, items.length);
     },
     count: async (items, campaignIds) => {
       const [row] = await pg.queryArrays<[bigint, bigint]>(PG_COUNT, columns(items, campaignIds));
