@@ -16,7 +16,9 @@
  * 3. reports: GET /v1/reports/roi for the year 2026 under each model, the
  *    first request and five repeats; then all six side by side.
  * 4. instances (`--instances N`, PostgreSQL only): while instance 1 still
- *    runs, instances 2..N start on the same database as `npm start` runs the
+ *    runs, and once it has saved its report-table snapshot (after its writes
+ *    pause for 10 s: the wait is printed), as when a deployment adds an
+ *    instance, instances 2..N start on the same database as `npm start` runs the
  *    service (bench/service.ts); each is timed from the spawn to /readyz and
  *    to its first ROI of 2026, whose rows and totals must be instance 1's.
  * 5. restart: instance 1 stopped and started again on the same database
@@ -471,6 +473,8 @@ export async function runAttributionBench(dir: string, store: BenchStore, option
   /** Every process spawned here, stopped by pid at the end whatever happened. */
   const spawned: ServiceProcess[] = [];
   let burnLoad: BurnLoad;
+  /** How long the bench waited for instance 1's snapshot before starting the others (null: one instance). */
+  let snapshotWaitMs: number | null = null;
   try {
     try {
       const port = first.port;
@@ -495,6 +499,19 @@ export async function runAttributionBench(dir: string, store: BenchStore, option
       dashboard.push(await timeDashboard(agent, port, 'dashboard page, June (after the reports above)', 5));
 
       // A new instance joining a running one on the same database: ready, its first report, the same numbers.
+      // As in a deployment that adds an instance, it starts once a snapshot of the report tables exists: instance 1
+      // saves one after its writes pause for SPENDBOOK_SNAPSHOT_QUIET_MS (10 s); the wait is printed, not hidden.
+      if (options.instances > 1) {
+        out('instance 1: waiting for its report-table snapshot (saved once writes pause for 10 s) ...');
+        const waitFrom = performance.now();
+        for (;;) {
+          const stats = await ask<ServerStats>(first.child, 'stats');
+          if (stats.snapshotVersion === stats.dataVersion) break;
+          if (performance.now() - waitFrom > 120_000) throw new Error(`instance 1 saved no snapshot of data version ${stats.dataVersion} within 120 s`);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        snapshotWaitMs = performance.now() - waitFrom;
+      }
       for (let n = 2; n <= options.instances; n++) {
         out(`instance ${n}: started on the same database while instance 1 runs -> /readyz, then the first ROI of 2026 ...`);
         const other = await spawnService(`instance ${n}`, dbPath, SERVICE_ENV);
@@ -579,6 +596,7 @@ export async function runAttributionBench(dir: string, store: BenchStore, option
       msRow('restart: /healthz answers', restart.healthzMs!, TARGETS.restartHealthzMs, ' after the spawn'),
       msRow('restart: /readyz answers', restart.readyMs, null, ' after the spawn'),
       msRow('restart: first ROI of 2026 after /healthz', restart.roi.firstMs, TARGETS.firstRoiAfterStartMs),
+      ...(snapshotWaitMs === null ? [] : [msRow('instance 1: its snapshot saved (the others start then)', snapshotWaitMs, null, ' after the dashboard')]),
       ...others.flatMap((o, i): [string, string][] => [
         msRow(`instance ${i + 2}: /readyz answers`, o.figures.readyMs, TARGETS.instanceReadyMs, ' after the spawn'),
         msRow(`instance ${i + 2}: first ROI of 2026 after /readyz`, o.figures.roi.firstMs, TARGETS.firstRoiAfterStartMs),

@@ -26,6 +26,9 @@ export interface ServerStats {
   peakHeapTotalBytes: number;
   /** How long reading every touchpoint into memory took at start, milliseconds. */
   touchIndexLoadMs: number;
+  /** The committed data version, and the version of the last report-table snapshot this process saved or restored (null: none). */
+  dataVersion: number;
+  snapshotVersion: number | null;
 }
 
 const [dbPath, adminKey] = process.argv.slice(2);
@@ -68,6 +71,8 @@ process.on('message', async (message: { type: string }) => {
       peakHeapUsedBytes: peakHeapUsed,
       peakHeapTotalBytes: peakHeapTotal,
       touchIndexLoadMs: app.touchIndex.lastLoadMs,
+      dataVersion: await app.uow.version(),
+      snapshotVersion: app.mirrorSnapshots.lastVersion,
     } satisfies ServerStats);
   } else if (message.type === 'close') {
     clearInterval(sampler);
