@@ -86,7 +86,7 @@ export function mirrorSnapshotRepository(database: Database, options: SnapshotRe
               throw error;
             }
             if (read.bytes !== header.bodyBytes) {
-              throw new SnapshotUnusable(`the snapshot body is ${read.bytes} bytes in ${read.rows} chunks, its header says ${header.bodyBytes} (a chunk missing, or replaced meanwhile?)`);
+              throw new SnapshotUnusable(`the snapshot body is ${read.bytes} bytes, its header says ${header.bodyBytes} (${read.rows} chunks read: one missing, or replaced meanwhile?)`);
             }
             return body;
           }),
