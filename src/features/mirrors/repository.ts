@@ -14,7 +14,9 @@
  * unit of work (a snapshot is a copy of the data, not data: it moves no
  * data version and is not audited), under a transaction-level advisory
  * lock, replacing the stored one only if that is of a lower version, so
- * that when several instances save, the newest version wins.
+ * that when several instances save, the newest version wins. The body is
+ * sent as binary parameters and read back by one binary COPY straight into
+ * its buffer: never as hex text, which would double the bytes.
  */
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
