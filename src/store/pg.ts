@@ -206,6 +206,181 @@ export async function copyInOn(client: { query(config: QueryConfig): unknown }, 
   return (await copy).rowCount ?? 0;
 }
 
+/** A binary COPY stream that is not what was asked for (damaged, cut short, or longer than the room for it). */
+export class BinaryCopyError extends Error {}
+
+const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+/** Signature, flags (int32), header extension length (int32). */
+const COPY_HEADER_BYTES = COPY_SIGNATURE.length + 8;
+
+/**
+ * Reads the stream of a `copy (select one bytea column ...) to stdout
+ * (format binary)` straight into `target`, each row's value after the
+ * previous one: no copy of the whole, no text. Fed the stream in pieces cut
+ * anywhere (CopyData messages); throws BinaryCopyError at the first byte
+ * that does not fit the format (a second column, a null, more bytes than
+ * `target` holds, anything after the trailer), and `finish` throws if the
+ * stream stopped before its trailer. The format: header (signature, flags,
+ * extension), then per row an int16 field count and per field an int32
+ * length and its bytes, then the trailer (field count -1).
+ */
+export class BinaryCopyReader {
+  /** Bytes of `target` written so far. */
+  filled = 0;
+  /** Rows read so far. */
+  rows = 0;
+  private state: 'header' | 'extension' | 'count' | 'length' | 'field' | 'done' = 'header';
+  /** The fixed-size item being gathered (header, count, length), which a piece may cut. */
+  private readonly item = Buffer.alloc(COPY_HEADER_BYTES);
+  private itemFilled = 0;
+  /** Bytes left of the header extension or of the current field. */
+  private left = 0;
+
+  constructor(private readonly target: Buffer) {}
+
+  push(piece: Buffer): void {
+    let at = 0;
+    while (at < piece.length) {
+      if (this.state === 'done') throw new BinaryCopyError(`the COPY stream goes on after its trailer (${piece.length - at} more bytes)`);
+      if (this.state === 'extension' || this.state === 'field') {
+        const take = Math.min(this.left, piece.length - at);
+        if (this.state === 'field') {
+          piece.copy(this.target, this.filled, at, at + take);
+          this.filled += take;
+        }
+        at += take;
+        this.left -= take;
+        if (this.left === 0) this.state = 'count';
+        continue;
+      }
+      const need = this.state === 'header' ? COPY_HEADER_BYTES : this.state === 'count' ? 2 : 4;
+      const take = Math.min(need - this.itemFilled, piece.length - at);
+      piece.copy(this.item, this.itemFilled, at, at + take);
+      this.itemFilled += take;
+      at += take;
+      if (this.itemFilled === need) {
+        this.itemFilled = 0;
+        this.complete();
+      }
+    }
+  }
+
+  /** Throws unless the stream reached its trailer. */
+  finish(): void {
+    if (this.state !== 'done') throw new BinaryCopyError(`the COPY stream stopped before its end (after ${this.rows} rows, ${this.filled} bytes)`);
+  }
+
+  /** A fixed-size item is in `item`: check it and move on. */
+  private complete(): void {
+    const item = this.item;
+    switch (this.state) {
+      case 'header': {
+        if (!item.subarray(0, COPY_SIGNATURE.length).equals(COPY_SIGNATURE)) throw new BinaryCopyError('the COPY stream does not start with the binary format signature');
+        // Bit 16: each row has an OID first (never asked for here); other high bits are critical flags this reader does not know.
+        if ((item.readUInt32BE(COPY_SIGNATURE.length) & 0xffff0000) !== 0) throw new BinaryCopyError('the COPY stream has header flags this reader does not know');
+        this.left = item.readUInt32BE(COPY_SIGNATURE.length + 4);
+        this.state = this.left > 0 ? 'extension' : 'count';
+        return;
+      }
+      case 'count': {
+        const fields = item.readInt16BE(0);
+        if (fields === -1) this.state = 'done';
+        else if (fields !== 1) throw new BinaryCopyError(`a COPY row has ${fields} fields, 1 expected`);
+        else this.state = 'length';
+        return;
+      }
+      case 'length': {
+        const length = item.readInt32BE(0);
+        if (length < 0) throw new BinaryCopyError(`row ${this.rows + 1} of the COPY stream is null`);
+        if (this.filled + length > this.target.length) throw new BinaryCopyError(`the COPY stream holds more than the ${this.target.length} bytes expected (row ${this.rows + 1} is ${length} bytes, after ${this.filled})`);
+        this.rows++;
+        this.left = length;
+        this.state = length > 0 ? 'field' : 'count';
+        return;
+      }
+      default:
+        throw new Error(`unreachable: ${this.state}`);
+    }
+  }
+}
+
+/**
+ * A `copy (...) to stdout (format binary)` of one bytea column as
+ * node-postgres runs it (a submittable and a thenable, like CopyIn): the
+ * values land in `target` (BinaryCopyReader); resolves with the rows read
+ * once the server is done, or rejects with the stream's fault. A fault does
+ * not stop the server sending: the rest is skipped, and the query settles at
+ * its end as any other (bounded by the client's read timeout).
+ */
+class CopyOut implements PromiseLike<QueryResult> {
+  readonly text: string;
+  callback: (error: Error | null, result?: QueryResult) => void;
+  private readonly done: Promise<QueryResult>;
+  readonly reader: BinaryCopyReader;
+  private fault: Error | null = null;
+
+  constructor(text: string, target: Buffer) {
+    this.text = text;
+    this.reader = new BinaryCopyReader(target);
+    let settle!: (error: Error | null, result?: QueryResult) => void;
+    this.done = new Promise<QueryResult>((resolve, reject) => (settle = (error, result) => (error ? reject(error) : resolve(result!))));
+    this.callback = settle;
+  }
+
+  then<A = QueryResult, B = never>(onfulfilled?: ((value: QueryResult) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): PromiseLike<A | B> {
+    return this.done.then(onfulfilled, onrejected);
+  }
+
+  submit(connection: { query(text: string): void }): void {
+    connection.query(this.text);
+  }
+  /** `msg.chunk` is a view of the driver's read buffer, reused after this call: copied out at once. */
+  handleCopyData(message: { chunk: Buffer }): void {
+    if (this.fault !== null) return;
+    try {
+      this.reader.push(message.chunk);
+    } catch (error) {
+      this.fault = error as Error;
+    }
+  }
+  handleReadyForQuery(): void {
+    if (this.fault === null) {
+      try {
+        this.reader.finish();
+      } catch (error) {
+        this.fault = error as Error;
+      }
+    }
+    this.callback(this.fault, { command: 'COPY', rowCount: this.reader.rows, oid: 0, rows: [], fields: [] });
+  }
+  /** Not a COPY TO: a COPY FROM would wait for data that never comes. */
+  handleCopyInResponse(connection: { sendCopyFail(message: string): void }): void {
+    connection.sendCopyFail('a copy to stdout was expected');
+  }
+  handleError(error: Error): void {
+    this.callback(error);
+  }
+  handleCommandComplete(): void {}
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handleEmptyQuery(): void {}
+  handlePortalSuspended(): void {}
+}
+
+/**
+ * Runs `copy (select <one bytea column> ...) to stdout (format binary)` with
+ * `run` (a detached transaction's, or a client's query), its values laid end
+ * to end in `target`; the bytes written. Throws BinaryCopyError if the
+ * stream is damaged or holds more than `target`; fewer bytes are the
+ * caller's to judge.
+ */
+export async function copyOutInto(run: (query: QueryConfig) => unknown, text: string, target: Buffer): Promise<{ rows: number; bytes: number }> {
+  const copy = new CopyOut(text, target);
+  // The client takes the submittable in place of a query config (and returns it, or a promise of its end).
+  await Promise.all([copy, run(copy as unknown as QueryConfig)]);
+  return { rows: copy.reader.rows, bytes: copy.reader.filled };
+}
+
 /**
  * Opens the pool, applies db/pg/migrations (once, however many instances
  * start together), and returns the store with its unit of work.
