@@ -75,8 +75,15 @@ export interface SpendRepository {
    * per database file is its deployment, so no commit comes from elsewhere.
    */
   changeCursor(): Promise<bigint | null>;
-  /** PostgreSQL: the dates of the lines written by a transaction with an xid at or above `cursor`. */
-  daysChangedSince(cursor: bigint): Promise<string[]>;
+  /**
+   * PostgreSQL: every line of each (date, campaign) that holds a line written
+   * by a transaction with an xid at or above `cursor`, in one statement (one
+   * snapshot). The whole cell, not just the lines written, so that replacing
+   * the cell's sums by them cannot count a line twice; the cell, not the
+   * whole day, because a day holds every campaign's lines (2,000 at data set
+   * L) and a batch touches a few campaigns of it.
+   */
+  cellsChangedSince(cursor: bigint): Promise<SpendDayLine[]>;
 }
 
 /**
@@ -289,7 +296,7 @@ export function spendRepository(database: Database): SpendRepository {
       linesOfDays: async (dates) => dates.flatMap((date) => dayStmt.all(date) as SpendDayLine[]),
       fingerprint: async () => sqliteFingerprint(sqlite, 'spend'),
       changeCursor: async () => null,
-      daysChangedSince: async () => {
+      cellsChangedSince: async () => {
         throw new Error('no change cursor on SQLite');
       },
     };
@@ -407,7 +414,12 @@ export function spendRepository(database: Database): SpendRepository {
         : pg.queryArrays<SpendDayLine>('select date, campaign_id, currency, amount_micros from spend where date = any($1::text[])', [dates]),
     fingerprint: () => pgFingerprint(pg, 'spend', 'id'),
     changeCursor: () => pgChangeCursor(pg),
-    daysChangedSince: async (cursor) =>
-      (await pg.queryArrays<[string]>('select distinct date from spend where written_xid >= $1::xid8', [cursor.toString()])).map(([date]) => date),
+    // The changed cells from the written_xid index, their lines from the natural key's (date, campaign_id, ...) index.
+    cellsChangedSince: (cursor) =>
+      pg.queryArrays<SpendDayLine>(
+        `select s.date, s.campaign_id, s.currency, s.amount_micros from spend s
+         join (select distinct date, campaign_id from spend where written_xid >= $1::xid8) c on s.date = c.date and s.campaign_id = c.campaign_id`,
+        [cursor.toString()],
+      ),
   };
 }
