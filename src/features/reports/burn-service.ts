@@ -81,15 +81,18 @@ export class BurnReportService {
 
   private async compute(request: BurnRequest): Promise<BurnReport> {
     const { period, asOf, groupBy } = request;
-    const settings = await this.settings.get();
+    // The reads that do not depend on each other at once: on PostgreSQL each is a round trip, and readers wait for this compute.
+    const [settings, fx, meta] = await Promise.all([
+      this.settings.get(),
+      this.fx.table(period.end),
+      this.lines.campaigns(),
+    ]);
     const base = settings.baseCurrency;
     const { countThrough } = elapsed(period, asOf);
-    const fx: FxTable = await this.fx.table(period.end);
     const missing = new MissingRates();
     const cells = await this.lines.cells(period, countThrough, fx, missing);
     throwIfMissingRates(missing);
 
-    const meta = await this.lines.campaigns();
     const result = computeBurn(cells, {
       period,
       asOf,
