@@ -12,7 +12,7 @@
  */
 import { computeBurn, type BurnFigures } from '../../domain/burn.js';
 import { minorUnits } from '../../domain/currency.js';
-import { MissingRates, type FxTable } from '../../domain/fx.js';
+import { MissingRates } from '../../domain/fx.js';
 import { rowKeyOf } from '../../domain/grouping.js';
 import { Decimal } from '../../domain/money.js';
 import { elapsed, type Period } from '../../domain/periods.js';
