@@ -7,7 +7,7 @@
  * moment is a commit of this process in the middle of a catch-up: its line
  * can be both in the day read and handed over, which must not count twice.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TableMirror } from '../src/features/common/table-mirror.js';
 
 interface Line {
@@ -47,6 +47,8 @@ class FakeTable {
 
 class SumMirror extends TableMirror<Map<number, number>> {
   private pending: Line[] = [];
+  /** The days the last catch-up read again. */
+  daysRead: number[] = [];
   /** Runs after the catch-up found its days and before it reads their lines (a test's hook). */
   midCatchUp: (() => void) | null = null;
   constructor(private readonly table: FakeTable) {
@@ -70,6 +72,7 @@ class SumMirror extends TableMirror<Map<number, number>> {
   protected override async catchUp(store: Map<number, number>, cursor: bigint): Promise<void> {
     this.prepare(store);
     const days = new Set(this.table.lines.filter((line) => BigInt(line.xid) >= cursor).map((line) => line.day));
+    this.daysRead = [...days].sort((a, b) => a - b);
     await Promise.resolve();
     const hook = this.midCatchUp;
     this.midCatchUp = null;
@@ -132,5 +135,58 @@ describe('TableMirror catching up by a change cursor', () => {
     expect(mirror.fullLoads).toBe(2);
     expect(mirror.lastRefresh).toBe('load');
     mirror.close();
+  });
+
+  describe('moving the cursor while only its own writes come in', () => {
+    afterEach(() => void vi.useRealTimers());
+
+    /** A mirror loaded after one line (xid 3, so its cursor is 4), then five writes of its own on days 1..5 (xids 4..8). */
+    const afterOwnWrites = async () => {
+      const table = new FakeTable();
+      table.commit(1, 10, false);
+      const mirror = new SumMirror(table);
+      await mirror.current();
+      expect(mirror.cursorNow()).toBe(4n);
+      for (let day = 1; day <= 5; day++) mirror.added(table.commit(day, 1, true));
+      return { table, mirror };
+    };
+
+    it('before a snapshot is cut: the next catch-up reads only what another process wrote after', async () => {
+      const { table, mirror } = await afterOwnWrites();
+      // Current at version 6 (six commits); every xid below 9 has ended.
+      expect(await mirror.prepareForSnapshot()).toBe(6);
+      expect(mirror.cursorNow()).toBe(9n);
+      table.commit(7, 2, false);
+      // Only day 7 is read again (from cursor 4, days 1..5 would be too); day 1 = 10 + 1 = 11, days 2..5 = 1, day 7 = 2.
+      expect(await mirror.current()).toEqual(new Map([[1, 11], [2, 1], [3, 1], [4, 1], [5, 1], [7, 2]]));
+      expect(mirror.daysRead).toEqual([7]);
+      expect([mirror.fullLoads, mirror.catchUps]).toEqual([1, 1]);
+      mirror.close();
+    });
+
+    it('once writes pause', async () => {
+      vi.useFakeTimers();
+      const { table, mirror } = await afterOwnWrites();
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(mirror.cursorNow()).toBe(9n);
+      table.commit(7, 2, false);
+      expect(await mirror.current()).toEqual(table.sums());
+      expect(mirror.daysRead).toEqual([7]);
+      mirror.close();
+    });
+
+    it('not past a commit of another process the store does not hold yet', async () => {
+      vi.useFakeTimers();
+      const { table, mirror } = await afterOwnWrites();
+      table.commit(6, 4, false); // not heard: the store is behind, the version is 7, not the store's 6
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(mirror.cursorNow()).toBe(4n);
+      expect(await mirror.prepareForSnapshot()).toBeNull();
+      expect(mirror.cursorNow()).toBe(4n);
+      // So the catch-up still reads day 6 (a cursor moved to 10 would have skipped it, and day 6 would be missing).
+      expect(await mirror.current()).toEqual(table.sums());
+      expect(mirror.daysRead).toContain(6);
+      mirror.close();
+    });
   });
 });

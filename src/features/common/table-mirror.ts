@@ -44,6 +44,12 @@
  *   or above it, so the mirror reads just those rows, along with a few it
  *   already has (a catch-up must be idempotent). SQLite has no cursor and
  *   loads again: one process per database file is its deployment.
+ * - The cursor moves up also while only writes of this process come in
+ *   (`advanceCursor`, once writes pause, and before a snapshot is cut):
+ *   otherwise it would stay where the last load left it, and the next
+ *   catch-up (another instance's first write, or the first one after a
+ *   restart from a snapshot) would read every row written since, the whole
+ *   table after a bulk import.
  */
 import type { DataVersionSource } from '../../store/unit-of-work.js';
 
@@ -204,6 +210,25 @@ export abstract class TableMirror<Store> {
   lastCatchUpMs = 0;
 
   /**
+   * Moves the change cursor up to the database's while the store is
+   * current (see the header). The cursor is read before the version: every
+   * transaction below it had ended when it was read, so if the version read
+   * after it is still the store's, the store (with what writes handed over)
+   * holds them all. Given up, keeping the old cursor (still true, only
+   * slower to catch up from), if a load or catch-up started or ended
+   * meanwhile (it sets the cursor itself), or the store is not current.
+   */
+  protected async advanceCursor(): Promise<void> {
+    const store = this.store;
+    const refreshes = this.fullLoads + this.catchUps;
+    if (store === null || this.stale || this.cursor === null || this.loading !== null || this.versions.inTransaction()) return;
+    const cursor = await this.changeCursor();
+    const version = await this.versions.version();
+    if (cursor === null || this.store !== store || this.stale || this.loading !== null || this.fullLoads + this.catchUps !== refreshes) return;
+    if (version === this.loadedAtVersion && this.cursor !== null && cursor > this.cursor) this.cursor = cursor;
+  }
+
+  /**
    * Loads the table, labelled with the data version read before it. If the
    * version moved while the table was read (on PostgreSQL, whose reads here
    * are separate statements), or a commit of this process was heard
@@ -287,7 +312,10 @@ export abstract class TableMirror<Store> {
     if (store === null || this.stale || this.versions.inTransaction()) return null;
     const version = await this.versions.version();
     if (version !== this.loadedAtVersion || this.store !== store || this.stale) return null;
-    return (await this.prepareOnce(store).catch(() => false)) ? version : null;
+    if (!(await this.prepareOnce(store).catch(() => false))) return null;
+    // The snapshot keeps the cursor: the next start catches up from here, not from the last load.
+    await this.advanceCursor().catch(() => undefined);
+    return version;
   }
 
   /**
@@ -354,9 +382,9 @@ export abstract class TableMirror<Store> {
       if (store === null || this.stale) return;
       // The database went away (the app closed), or a commit came in: the next read does the work itself.
       this.prepareOnce(store).then(
-        (done) => void (done || (this.stale = true)),
+        (done) => (done ? this.advanceCursor() : void (this.stale = true)),
         () => undefined,
-      );
+      ).catch(() => undefined);
     }, PREPARE_AFTER_MS);
     this.prepareTimer.unref();
   }

@@ -12,7 +12,7 @@
  */
 import { computeBurn, type BurnFigures } from '../../domain/burn.js';
 import { minorUnits } from '../../domain/currency.js';
-import { MissingRates, type FxTable } from '../../domain/fx.js';
+import { MissingRates } from '../../domain/fx.js';
 import { rowKeyOf } from '../../domain/grouping.js';
 import { Decimal } from '../../domain/money.js';
 import { elapsed, type Period } from '../../domain/periods.js';
@@ -81,15 +81,18 @@ export class BurnReportService {
 
   private async compute(request: BurnRequest): Promise<BurnReport> {
     const { period, asOf, groupBy } = request;
-    const settings = await this.settings.get();
+    // The reads that do not depend on each other at once: on PostgreSQL each is a round trip, and readers wait for this compute.
+    const [settings, fx, meta] = await Promise.all([
+      this.settings.get(),
+      this.fx.table(period.end),
+      this.lines.campaigns(),
+    ]);
     const base = settings.baseCurrency;
     const { countThrough } = elapsed(period, asOf);
-    const fx: FxTable = await this.fx.table(period.end);
     const missing = new MissingRates();
     const cells = await this.lines.cells(period, countThrough, fx, missing);
     throwIfMissingRates(missing);
 
-    const meta = await this.lines.campaigns();
     const result = computeBurn(cells, {
       period,
       asOf,

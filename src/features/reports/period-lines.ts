@@ -49,10 +49,16 @@ export class PeriodLines {
    * caller reads it too (the same data for both), else read here.
    */
   async cells(period: Period, countThrough: string | null, fx: FxTable, missing: MissingRates, spend?: DailySpend): Promise<PeriodCell[]> {
-    const planned = this.sum(await this.repository.plans(period.fromMonth, period.toMonth), fx, missing);
-    const committed = this.sum(await this.repository.openCommitments(period.fromMonth, period.toMonth), fx, missing);
-    // One read of the mirror for the whole report: every month's sums, and the spenders, from the same data.
-    spend ??= await this.spend.current();
+    // The three reads at once: on PostgreSQL each is a round trip (the mirror's, its version check).
+    const [plans, commitments, store] = await Promise.all([
+      this.repository.plans(period.fromMonth, period.toMonth),
+      this.repository.openCommitments(period.fromMonth, period.toMonth),
+      // One read of the mirror for the whole report: every month's sums, and the spenders, from the same data.
+      spend ?? this.spend.current(),
+    ]);
+    spend = store;
+    const planned = this.sum(plans, fx, missing);
+    const committed = this.sum(commitments, fx, missing);
     const actual: PerCell = new Map();
     if (countThrough !== null) {
       const rateOf = rateFinder(fx, missing);

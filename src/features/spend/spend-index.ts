@@ -109,15 +109,33 @@ export class SpendIndex extends TableMirror<DailySpend> {
   }
 
   /**
-   * Adds the pending lines (committed before the days are read), then reads
-   * again every day with a line changed since the cursor, as a restated day
-   * is: replacing a day's sums cannot count a line twice.
+   * Adds the pending lines (committed before the cells are read), then reads
+   * again every (day, campaign) cell with a line changed since the cursor
+   * and replaces those cells' sums: like a restated day, replacing cannot
+   * count a line twice, and a cell is a few lines where its day is every
+   * campaign's (see the repository's cellsChangedSince).
    */
   protected override async catchUp(store: DailySpend, cursor: bigint): Promise<void> {
     this.addPending(store);
-    const dates = await this.repository.daysChangedSince(cursor);
-    if (dates.length === 0) return;
-    this.replaceDays(store, dates.map(parseDay), await this.repository.linesOfDays(dates));
+    const lines = await this.repository.cellsChangedSince(cursor);
+    if (lines.length === 0) return;
+    // Per day, the campaigns read again, and their lines.
+    const changed = new Map<string, { campaigns: Set<string>; lines: [string, string, bigint][] }>();
+    for (const [date, campaignId, currency, micros] of lines) {
+      let day = changed.get(date);
+      if (day === undefined) changed.set(date, (day = { campaigns: new Set(), lines: [] }));
+      day.campaigns.add(campaignId);
+      day.lines.push([campaignId, currency, micros]);
+    }
+    for (const [date, { campaigns, lines: fresh }] of changed) {
+      const day = parseDay(date);
+      // The day's other campaigns keep their sums; the changed ones get the sums of the lines read.
+      const kept: [string, string, bigint][] = [];
+      store.forEach(day, day, (_day, campaignId, currency, micros) => {
+        if (!campaigns.has(campaignId)) kept.push([campaignId, currency, micros]);
+      });
+      store.replaceDay(day, [...kept, ...fresh]);
+    }
   }
 
   /** Replaces the sums of `days` by their `lines` (every line dated on those days). */
