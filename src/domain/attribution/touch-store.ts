@@ -33,8 +33,8 @@ export type IdsOf = (slots: readonly number[]) => readonly string[];
 const EMPTY = -1;
 const VERSION = 1;
 const MAX_SLOT = 2 ** 31 - 1;
-/** Parts: the header, three slot columns, the campaigns interner's three, then the sorted ones (start, occurredAt, campaign) if computed. */
-const PARTS = 7;
+/** Parts: the header, three slot columns, the campaigns interner's four, then the sorted ones (start, occurredAt, campaign) if computed. */
+const PARTS = 8;
 
 function identity(size: number): Int32Array {
   return Int32Array.from({ length: size }, (_, i) => i);
@@ -127,7 +127,7 @@ export class TouchStore {
     expectCount('touch store sorted customers', sortedCustomers, 0, hasSorted ? customers.size : 0);
     if (parts.length !== PARTS + 3 * hasSorted) throw new RangeError(`touch store: ${parts.length} parts, expected ${PARTS + 3 * hasSorted}`);
     const store = new TouchStore(idsOf, customers);
-    store.campaigns.restore(parts.slice(4, 7));
+    store.campaigns.restore(parts.slice(4, PARTS));
     const customer = column('touch store customer column', parts[1], Int32Array, end);
     const campaign = column('touch store campaign column', parts[2], Int32Array, end);
     const occurredAt = column('touch store occurredAt column', parts[3], Float64Array, end);
@@ -154,9 +154,9 @@ export class TouchStore {
     store.count = count;
     if (hasSorted) {
       const sorted: SortedColumns = {
-        start: column('touch store sorted start column', parts[7], Int32Array, sortedCustomers + 1),
-        occurredAt: column('touch store sorted occurredAt column', parts[8], Float64Array, count),
-        campaign: column('touch store sorted campaign column', parts[9], Int32Array, count),
+        start: column('touch store sorted start column', parts[PARTS], Int32Array, sortedCustomers + 1),
+        occurredAt: column('touch store sorted occurredAt column', parts[PARTS + 1], Float64Array, count),
+        campaign: column('touch store sorted campaign column', parts[PARTS + 2], Int32Array, count),
       };
       const sortedWords = new Uint32Array(sorted.occurredAt.buffer, sorted.occurredAt.byteOffset, count * 2);
       let sortedChecksum = 0;
