@@ -152,6 +152,15 @@ describe('binary parts of the touch and revenue stores', () => {
     refused(withPart(parts, 0, (p) => headerWith(p, 2, 5)), /customer column: 16 bytes, expected 20/);
     refused(withPart(parts, 1, (p) => int32At(p, 3, 2)), /slot 3: customer index 2 is not one of the 2 customers/);
     refused(withPart(parts, 2, (p) => int32At(p, 1, 7)), /slot 1: campaign index 7 is not one of the 2 campaigns/);
+    // An instant that is no instant, in a slot (slot 2: c1 at 2000) and in a sorted row (row 2: c2 at 500).
+    const float64At = (index: number, value: number) => (p: Uint8Array) => {
+      new DataView(p.buffer, p.byteOffset).setFloat64(index * 8, value, true);
+      return p;
+    };
+    refused(withPart(parts, 3, float64At(2, Number.NaN)), /slot 2: occurredAt NaN is not a finite instant/);
+    refused(withPart(parts, 3, float64At(2, -Infinity)), /slot 2: occurredAt -Infinity is not a finite instant/);
+    refused(withPart(parts, 9, float64At(2, Infinity)), /sorted row 2 is not a touch of the store/);
+    refused(withPart(parts, 10, (p) => int32At(p, 2, -1)), /sorted row 2 is not a touch of the store/);
     // The customers interner it is restored over must hold every index: here a smaller one.
     const one = new Interner();
     one.indexOf('c1');

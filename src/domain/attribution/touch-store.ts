@@ -134,17 +134,18 @@ export class TouchStore {
     const customerCount = customers.size;
     const campaignCount = store.campaigns.size;
     const words = new Uint32Array(occurredAt.buffer, occurredAt.byteOffset, end * 2);
+    // One tight pass: an index below 0 is a large unsigned number, and an instant is not finite when its exponent
+    // bits are all ones; the slot at fault is then found and named by the slow check.
     let touches = 0;
     let checksum = 0;
     for (let slot = 0; slot < end; slot++) {
       const c = customer[slot]!;
       if (c === EMPTY) continue;
-      if (c < 0 || c >= customerCount) throw new RangeError(`touch store slot ${slot}: customer index ${c} is not one of the ${customerCount} customers`);
       const k = campaign[slot]!;
-      if (k < 0 || k >= campaignCount) throw new RangeError(`touch store slot ${slot}: campaign index ${k} is not one of the ${campaignCount} campaigns`);
-      if (!Number.isFinite(occurredAt[slot]!)) throw new RangeError(`touch store slot ${slot}: occurredAt is not a finite instant`);
+      const high = words[2 * slot + 1]!;
+      if ((c >>> 0) >= customerCount || (k >>> 0) >= campaignCount || (high & INFINITE) === INFINITE) badSlot(slot, c, k, occurredAt[slot]!, customerCount, campaignCount);
       touches++;
-      checksum = (checksum + touchHash(c, k, words[2 * slot]!, words[2 * slot + 1]!)) | 0;
+      checksum = (checksum + touchHash(c, k, words[2 * slot]!, high)) | 0;
     }
     if (touches !== count) throw new RangeError(`touch store: the header counts ${count} touches, the columns hold ${touches}`);
     store.customer = customer;
@@ -161,16 +162,22 @@ export class TouchStore {
       const sortedWords = new Uint32Array(sorted.occurredAt.buffer, sorted.occurredAt.byteOffset, count * 2);
       let sortedChecksum = 0;
       if (sorted.start[0] !== 0 || sorted.start[sortedCustomers] !== count) throw new RangeError('touch store: the sorted start column does not span the touches');
+      const sortedStart = sorted.start;
+      const sortedAt = sorted.occurredAt;
+      const sortedCampaign = sorted.campaign;
       for (let c = 0; c < sortedCustomers; c++) {
-        const from = sorted.start[c]!;
-        const to = sorted.start[c + 1]!;
+        const from = sortedStart[c]!;
+        const to = sortedStart[c + 1]!;
         if (to < from || to > count) throw new RangeError(`touch store: customer ${c}'s sorted rows end at ${to}, outside [${from}, ${count}]`);
+        let previous = -Infinity;
         for (let i = from; i < to; i++) {
-          const k = sorted.campaign[i]!;
-          const at = sorted.occurredAt[i]!;
-          if (k < 0 || k >= campaignCount || !Number.isFinite(at)) throw new RangeError(`touch store sorted row ${i} is not a touch of the store`);
-          if (i > from && at < sorted.occurredAt[i - 1]!) throw new RangeError(`touch store sorted row ${i} is out of order`);
-          sortedChecksum = (sortedChecksum + touchHash(c, k, sortedWords[2 * i]!, sortedWords[2 * i + 1]!)) | 0;
+          const k = sortedCampaign[i]!;
+          const at = sortedAt[i]!;
+          const high = sortedWords[2 * i + 1]!;
+          if ((k >>> 0) >= campaignCount || (high & INFINITE) === INFINITE) throw new RangeError(`touch store sorted row ${i} is not a touch of the store`);
+          if (at < previous) throw new RangeError(`touch store sorted row ${i} is out of order`);
+          previous = at;
+          sortedChecksum = (sortedChecksum + touchHash(c, k, sortedWords[2 * i]!, high)) | 0;
         }
       }
       if (sortedChecksum !== checksum) throw new RangeError('touch store: the sorted columns do not hold the same touches as the slot columns');
@@ -354,6 +361,16 @@ export class TouchStore {
     this.campaign = campaign;
     this.occurredAt = occurredAt;
   }
+}
+
+/** The exponent bits of a double's high word: all ones for an infinity or a NaN. */
+const INFINITE = 0x7ff00000;
+
+/** Throws the RangeError naming what is wrong with a slot the fast check refused. */
+function badSlot(slot: number, c: number, k: number, at: number, customerCount: number, campaignCount: number): never {
+  if (c < 0 || c >= customerCount) throw new RangeError(`touch store slot ${slot}: customer index ${c} is not one of the ${customerCount} customers`);
+  if (k < 0 || k >= campaignCount) throw new RangeError(`touch store slot ${slot}: campaign index ${k} is not one of the ${campaignCount} campaigns`);
+  throw new RangeError(`touch store slot ${slot}: occurredAt ${at} is not a finite instant`);
 }
 
 /** A touch's contribution to an order-free checksum of the store's touches (the instant as its two words). */
