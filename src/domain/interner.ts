@@ -21,6 +21,7 @@
  * lookup from its hash finds it, and no two ids are the same.
  */
 import { bytesOf, column, expectCount, expectParts, header, readHeader } from './binary-parts.js';
+import { grownColumn } from './growable.js';
 
 const VERSION = 2;
 const FREE = -1;
@@ -108,8 +109,8 @@ export class Interner {
    * load that knows its sizes allocates once.
    */
   reserve(names: number, codeUnits: number): void {
-    if (this.offsets.length < names + 1) this.offsets = grown(this.offsets, names + 1, true);
-    if (this.pool.length < codeUnits) this.pool = grown(this.pool, codeUnits, true);
+    if (this.offsets.length < names + 1) this.offsets = grownColumn(this.offsets, names + 1, undefined, true);
+    if (this.pool.length < codeUnits) this.pool = grownColumn(this.pool, codeUnits, undefined, true);
     let size = this.table.length;
     while (names * 2 > size) size *= 2;
     if (size > this.table.length) this.rehash(size);
@@ -189,8 +190,8 @@ export class Interner {
       // The first id beyond Latin-1 widens the whole pool once.
       if (wide) this.pool = Uint16Array.from(this.pool);
     }
-    if (this.poolLength + length > this.pool.length) this.pool = grown(this.pool, this.poolLength + length);
-    if (this.count + 2 > this.offsets.length) this.offsets = grown(this.offsets, this.count + 2) as Int32Array;
+    if (this.poolLength + length > this.pool.length) this.pool = grownColumn(this.pool, this.poolLength + length);
+    if (this.count + 2 > this.offsets.length) this.offsets = grownColumn(this.offsets, this.count + 2);
     const pool = this.pool;
     const from = this.poolLength;
     for (let i = 0; i < length; i++) pool[from + i] = name.charCodeAt(i);
@@ -259,11 +260,4 @@ function sameUnits(pool: Uint8Array | Uint16Array, offsets: Int32Array, a: numbe
   if (offsets[b + 1]! - offsets[b]! !== length) return false;
   for (let i = 0; i < length; i++) if (pool[offsets[a]! + i] !== pool[offsets[b]! + i]) return false;
   return true;
-}
-
-/** A copy of `array` with room for `minimum` elements if `exact`, else at least that (1.5x, amortised). */
-function grown<T extends Uint8Array | Uint16Array | Int32Array>(array: T, minimum: number, exact = false): T {
-  const copy = new (array.constructor as new (length: number) => T)(exact ? minimum : Math.max(minimum, Math.ceil(array.length * 1.5)));
-  copy.set(array);
-  return copy;
 }

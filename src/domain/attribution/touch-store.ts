@@ -24,6 +24,7 @@
  */
 import type { TimeRange, TouchTable } from './inputs.js';
 import { bytesOf, column, expectCount, header, readHeader } from '../binary-parts.js';
+import { grownColumn } from '../growable.js';
 import { Interner } from '../interner.js';
 
 export { Interner } from '../interner.js';
@@ -372,19 +373,15 @@ export class TouchStore {
   }
 
   private grow(minimum: number): void {
-    this.resize(Math.max(minimum, Math.ceil(this.customer.length * 1.5), 1024));
+    this.customer = grownColumn(this.customer, minimum, EMPTY);
+    this.campaign = grownColumn(this.campaign, minimum);
+    this.occurredAt = grownColumn(this.occurredAt, minimum);
   }
 
   private resize(capacity: number): void {
-    const customer = new Int32Array(capacity).fill(EMPTY);
-    customer.set(this.customer);
-    const campaign = new Int32Array(capacity);
-    campaign.set(this.campaign);
-    const occurredAt = new Float64Array(capacity);
-    occurredAt.set(this.occurredAt);
-    this.customer = customer;
-    this.campaign = campaign;
-    this.occurredAt = occurredAt;
+    this.customer = grownColumn(this.customer, capacity, EMPTY, true);
+    this.campaign = grownColumn(this.campaign, capacity, undefined, true);
+    this.occurredAt = grownColumn(this.occurredAt, capacity, undefined, true);
   }
 }
 
