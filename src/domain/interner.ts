@@ -13,16 +13,22 @@
  * a lookup compares the candidate's pooled code units with the string's,
  * so it makes no string. `nameOf` decodes an id back on demand.
  *
- * Binary parts (see binary-parts.ts): the pool and the offsets; the table is
- * rebuilt on restore (a few tens of milliseconds for millions of ids), which
- * also proves the ids distinct.
+ * Binary parts (see binary-parts.ts): the pool, the offsets and the table.
+ * The table is stored rather than rebuilt: rebuilding writes every id into a
+ * random slot of a table of 16 MB at two million ids, a cache miss each (0.3
+ * to 0.9 s). Restoring checks it instead, in passes that read memory in
+ * sequence but for one array of hashes: every id is in it once, where a
+ * lookup from its hash finds it, and no two ids are the same.
  */
 import { bytesOf, column, expectCount, expectParts, header, readHeader } from './binary-parts.js';
+import { grownColumn } from './growable.js';
 
-const VERSION = 1;
+const VERSION = 2;
 const FREE = -1;
 /** Offsets are Int32: the pool holds fewer code units than this. */
 const MAX_POOL = 2 ** 31 - 1;
+/** The largest table a restore accepts (a power of two; twice the most ids). */
+const MAX_TABLE = 2 ** 30;
 
 /** FNV-1a over the code units of `name` (a 32-bit word). */
 function hashString(name: string): number {
@@ -103,8 +109,8 @@ export class Interner {
    * load that knows its sizes allocates once.
    */
   reserve(names: number, codeUnits: number): void {
-    if (this.offsets.length < names + 1) this.offsets = grown(this.offsets, names + 1, true);
-    if (this.pool.length < codeUnits) this.pool = grown(this.pool, codeUnits, true);
+    if (this.offsets.length < names + 1) this.offsets = grownColumn(this.offsets, names + 1, undefined, true);
+    if (this.pool.length < codeUnits) this.pool = grownColumn(this.pool, codeUnits, undefined, true);
     let size = this.table.length;
     while (names * 2 > size) size *= 2;
     if (size > this.table.length) this.rehash(size);
@@ -112,12 +118,18 @@ export class Interner {
 
   /**
    * The interner as binary parts: a header (the count, the pool's length, its
-   * code unit width), the offsets and the pool. Views over the live arrays:
-   * write them out before the next new id.
+   * code unit width, the table's size), the offsets, the pool and the table.
+   * The offsets and the pool are views over the live arrays (a new id writes
+   * past them, or moves them); the table is a copy, as a new id writes into it.
    */
   toParts(): Uint8Array[] {
     const wide = this.pool instanceof Uint16Array ? 1 : 0;
-    return [header('INTR', VERSION, [this.count, this.poolLength, wide]), bytesOf(this.offsets.subarray(0, this.count + 1)), bytesOf(this.pool.subarray(0, this.poolLength))];
+    return [
+      header('INTR', VERSION, [this.count, this.poolLength, wide, this.table.length]),
+      bytesOf(this.offsets.subarray(0, this.count + 1)),
+      bytesOf(this.pool.subarray(0, this.poolLength)),
+      bytesOf(this.table.slice()),
+    ];
   }
 
   /** An interner holding what `parts` (from toParts) hold. */
@@ -134,31 +146,20 @@ export class Interner {
    * viewed, not copied: the interner owns their bytes from then on.
    */
   restore(parts: readonly Uint8Array[]): void {
-    expectParts('interner', parts, 3);
-    const [count, poolLength, wide] = readHeader('interner', parts[0], 'INTR', VERSION, 3) as [number, number, number];
+    expectParts('interner', parts, 4);
+    const [count, poolLength, wide, tableSize] = readHeader('interner', parts[0], 'INTR', VERSION, 4) as [number, number, number, number];
     expectCount('interner count', count, 0, MAX_POOL - 1);
     expectCount('interner pool length', poolLength, 0, MAX_POOL);
     expectCount('interner code unit width flag', wide, 0, 1);
+    expectCount('interner table size', tableSize, 2, MAX_TABLE);
+    // At most half full, as indexOf keeps it: a lookup then always meets a free slot.
+    if (!Number.isInteger(Math.log2(tableSize)) || count * 2 > tableSize) throw new RangeError(`interner table of ${tableSize} slots cannot hold ${count} ids (a power of two, at most half full)`);
     const offsets = column('interner offsets', parts[1], Int32Array, count + 1);
     const pool = wide ? column('interner pool', parts[2], Uint16Array, poolLength) : column('interner pool', parts[2], Uint8Array, poolLength);
+    const table = column('interner table', parts[3], Int32Array, tableSize);
     if (offsets[0] !== 0 || offsets[count] !== poolLength) throw new RangeError('interner offsets do not span the pool');
     for (let i = 0; i < count; i++) if (offsets[i + 1]! < offsets[i]!) throw new RangeError(`interner offset ${i + 1} runs backwards`);
-    let size = 512;
-    while (count * 2 > size) size *= 2;
-    const table = new Int32Array(size).fill(FREE);
-    const mask = size - 1;
-    for (let index = 0; index < count; index++) {
-      const from = offsets[index]!;
-      const to = offsets[index + 1]!;
-      let at = hashUnits(pool, from, to) & mask;
-      for (;;) {
-        const other = table[at]!;
-        if (other === FREE) break;
-        if (sameUnits(pool, offsets, other, index)) throw new RangeError(`interner ids ${other} and ${index} are the same id`);
-        at = (at + 1) & mask;
-      }
-      table[at] = index;
-    }
+    checkTable(pool, offsets, count, table);
     this.pool = pool;
     this.poolLength = poolLength;
     this.offsets = offsets;
@@ -189,8 +190,8 @@ export class Interner {
       // The first id beyond Latin-1 widens the whole pool once.
       if (wide) this.pool = Uint16Array.from(this.pool);
     }
-    if (this.poolLength + length > this.pool.length) this.pool = grown(this.pool, this.poolLength + length);
-    if (this.count + 2 > this.offsets.length) this.offsets = grown(this.offsets, this.count + 2) as Int32Array;
+    if (this.poolLength + length > this.pool.length) this.pool = grownColumn(this.pool, this.poolLength + length);
+    if (this.count + 2 > this.offsets.length) this.offsets = grownColumn(this.offsets, this.count + 2);
     const pool = this.pool;
     const from = this.poolLength;
     for (let i = 0; i < length; i++) pool[from + i] = name.charCodeAt(i);
@@ -212,16 +213,51 @@ export class Interner {
   }
 }
 
+/**
+ * Throws unless `table` holds each of the `count` ids exactly once, each
+ * where a lookup from its hash finds it (no free slot between its hash's
+ * slot and its own), and no two of them are the same id. The ids are hashed
+ * in index order (the pool read in sequence), then the table is read in
+ * order; only the hashes are read at random (4 bytes an id).
+ */
+function checkTable(pool: Uint8Array | Uint16Array, offsets: Int32Array, count: number, table: Int32Array): void {
+  const hashes = new Int32Array(count);
+  for (let index = 0; index < count; index++) hashes[index] = hashUnits(pool, offsets[index]!, offsets[index + 1]!);
+  const seen = new Uint8Array(count);
+  const size = table.length;
+  const mask = size - 1;
+  // Start just after a free slot (at most half are taken), so that no run of taken slots is met in two pieces.
+  let first = 0;
+  while (table[first] !== FREE) first++;
+  let held = 0;
+  let runStart = -1;
+  for (let k = 1; k <= size; k++) {
+    const at = (first + k) & mask;
+    const index = table[at]!;
+    if (index === FREE) {
+      runStart = -1;
+      continue;
+    }
+    if (!(index >= 0 && index < count)) throw new RangeError(`interner table slot ${at} holds ${index}, not an id index`);
+    if (seen[index] === 1) throw new RangeError(`interner table holds id ${index} twice`);
+    seen[index] = 1;
+    held++;
+    if (runStart === -1) runStart = at;
+    const hash = hashes[index]!;
+    // A lookup walks up from hash & mask to the first free slot: that walk must pass this slot.
+    if ((((hash & mask) - runStart) & mask) > ((at - runStart) & mask)) throw new RangeError(`interner id ${index} is not where its hash leads`);
+    // The same id twice would have the same hash and lie in the same run, the later one after the earlier.
+    for (let before = runStart; before !== at; before = (before + 1) & mask) {
+      const other = table[before]!;
+      if (hashes[other] === hash && sameUnits(pool, offsets, other, index)) throw new RangeError(`interner ids ${Math.min(other, index)} and ${Math.max(other, index)} are the same id`);
+    }
+  }
+  if (held !== count) throw new RangeError(`interner table holds ${held} ids, the header counts ${count}`);
+}
+
 function sameUnits(pool: Uint8Array | Uint16Array, offsets: Int32Array, a: number, b: number): boolean {
   const length = offsets[a + 1]! - offsets[a]!;
   if (offsets[b + 1]! - offsets[b]! !== length) return false;
   for (let i = 0; i < length; i++) if (pool[offsets[a]! + i] !== pool[offsets[b]! + i]) return false;
   return true;
-}
-
-/** A copy of `array` with room for `minimum` elements if `exact`, else at least that (1.5x, amortised). */
-function grown<T extends Uint8Array | Uint16Array | Int32Array>(array: T, minimum: number, exact = false): T {
-  const copy = new (array.constructor as new (length: number) => T)(exact ? minimum : Math.max(minimum, Math.ceil(array.length * 1.5)));
-  copy.set(array);
-  return copy;
 }

@@ -14,6 +14,7 @@
  */
 import type { TimeRange } from './attribution/index.js';
 import { bytesOf, column, expectCount, expectParts, header, readHeader, stringList, stringListPart } from './binary-parts.js';
+import { grownColumn } from './growable.js';
 import { Interner } from './interner.js';
 
 const EMPTY = -2;
@@ -183,25 +184,19 @@ export class RevenueStore {
   }
 
   private grow(minimum: number): void {
-    this.resize(Math.max(minimum, Math.ceil(this.occurredAt.length * 1.5), 1024));
+    this.growTo(minimum, false);
   }
 
   private resize(capacity: number): void {
-    const customer = new Int32Array(capacity);
-    customer.set(this.customer);
-    const occurredAt = new Float64Array(capacity);
-    occurredAt.set(this.occurredAt);
-    const micros = new BigInt64Array(capacity);
-    micros.set(this.micros);
-    const currency = new Uint16Array(capacity);
-    currency.set(this.currency);
-    const refundOf = new Int32Array(capacity).fill(EMPTY);
-    refundOf.set(this.refundOf);
-    this.customer = customer;
-    this.occurredAt = occurredAt;
-    this.micros = micros;
-    this.currency = currency;
-    this.refundOf = refundOf;
+    this.growTo(capacity, true);
+  }
+
+  /** In place where it can be (growable.ts): an ingest does not hold the columns twice while they grow. */
+  private growTo(length: number, exact: boolean): void {
+    this.customer = grownColumn(this.customer, length, undefined, exact);
+    this.occurredAt = grownColumn(this.occurredAt, length, undefined, exact);
+    this.micros = grownColumn(this.micros, length, undefined, exact);
+    this.currency = grownColumn(this.currency, length, undefined, exact);
+    this.refundOf = grownColumn(this.refundOf, length, EMPTY, exact);
   }
 }
-

@@ -150,3 +150,52 @@ describe('TouchStore.putCustomer', () => {
     expect(byIndex.size).toBe(2);
   });
 });
+
+describe('TouchStore.stage', () => {
+  it('is not seen by table until prepare, then the table is that of every touch put (replacements included)', () => {
+    fc.assert(
+      fc.property(touchesArb, touchesArb, fc.integer({ min: 0, max: 40 }), (first, later, replaced) => {
+        // The later touches take slots after the first ones, some of them the first ones' own (a replacement).
+        const all = [...first, ...later.map((t, i) => ({ ...t, id: `late-${i}` }))];
+        const slotOf = (i: number) => (i < first.length ? i + 1 : i - first.length < replaced && i - first.length < first.length ? i - first.length + 1 : i + 1);
+        const final = new Map<number, Touch>();
+        all.forEach((t, i) => final.set(slotOf(i), t));
+        const idOf = (slot: number) => final.get(slot)?.id ?? `none-${slot}`;
+        const store = new TouchStore((slots) => slots.map(idOf));
+        first.forEach((t, i) => store.put(slotOf(i), t.customer, t.campaign, t.at));
+        store.prepare();
+        const window = { start: 0, end: 7000 };
+        const before = plain(store.table(window));
+        all.slice(first.length).forEach((t, k) => store.stage(slotOf(first.length + k), store.customers.indexOf(t.customer), t.campaign, t.at));
+        const staged = plain(store.table(window));
+        // Customers and campaigns the staged touches brought are counted (they are interned), with no rows yet.
+        expect(staged.occurredAt).toEqual(before.occurredAt);
+        expect(staged.campaign).toEqual(before.campaign);
+        expect(staged.customerStart.slice(0, before.customerStart.length - 1)).toEqual(before.customerStart.slice(0, -1));
+        store.prepare();
+        expect(plain(store.table(window))).toEqual(plain(expectedTable(store, [...final.values()], window)));
+        expect(store.size).toBe(final.size);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('leaves a stale reading order out of its parts, and a store restored from them sorts the staged touches in', async () => {
+    const { Interner } = await import('../../src/domain/interner.js');
+    const ids = new Map([
+      [1, 'tp-1'],
+      [2, 'tp-2'],
+    ]);
+    const store = new TouchStore((slots) => slots.map((s) => ids.get(s)!));
+    store.put(1, 'c1', 'A', 2000);
+    store.prepare();
+    store.stage(2, store.customers.indexOf('c1'), 'B', 1000);
+    const parts = store.toParts();
+    // Header word 4: whether the reading order is in; 8 parts without it.
+    expect(new Uint32Array(parts[0]!.slice().buffer)[4]).toBe(0);
+    expect(parts).toHaveLength(8);
+    const restored = TouchStore.fromParts(parts, (slots) => slots.map((s) => ids.get(s)!), Interner.fromParts(store.customers.toParts()));
+    // c1's touches by instant: B at 1000, then A at 2000 (campaign indices B = 1, A = 0).
+    expect(plain(restored.table({ start: 0, end: 3000 }))).toEqual({ customerCount: 1, campaignCount: 2, customerStart: [0, 2], occurredAt: [1000, 2000], campaign: [1, 0] });
+  });
+});

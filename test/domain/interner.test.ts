@@ -10,6 +10,21 @@ import { bytes, headerWith, int32At, laidOut, withPart } from './parts.js';
 /** Mostly ids from a small set (so that repeats are common), some any string at all (astral, lone surrogates, Latin-1). */
 const idArb = fc.oneof(fc.constantFrom('cus-0000001', 'cus-0000002', 'a', '', 'é', 'ÿ', 'Ā', '😀', '\ud800'), fc.string({ unit: 'binary', maxLength: 6 }), fc.string({ maxLength: 4 }));
 
+/** FNV-1a over UTF-16 code units, the interner's hash (part of its stored table's format). */
+function fnv1a(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** The first free slot after `from` in a stored table part. */
+function emptyAfter(part: Uint8Array, from: number): number {
+  const table = new Int32Array(part.buffer.slice(part.byteOffset, part.byteOffset + part.byteLength));
+  let at = (from + 1) % table.length;
+  while (table[at] !== -1) at = (at + 1) % table.length;
+  return at;
+}
+
 describe('Interner', () => {
   it('numbers ids 0, 1, 2, ... in first-seen order, keeps an index, and decodes each back (a Map as the model)', () => {
     fc.assert(
@@ -113,7 +128,7 @@ describe('Interner', () => {
       expect(target.size).toBe(1);
       expect(target.nameOf(0)).toBe('kept');
     };
-    refused(parts.slice(0, 2), /2 parts, expected 3/);
+    refused(parts.slice(0, 3), /3 parts, expected 4/);
     refused(withPart(parts, 0, (p) => headerWith(p, 1, 99)), /format version 99/);
     refused(withPart(parts, 0, (p) => headerWith(p, 0, 0x53484354)), /not a INTR header/);
     refused(withPart(parts, 0, (p) => headerWith(p, 2, 4)), /offsets: 16 bytes, expected 20/);
@@ -121,10 +136,47 @@ describe('Interner', () => {
     // alice|bob|carol: offsets 0 5 8 13; 'bob' made to end before it starts.
     refused(withPart(parts, 1, (p) => int32At(p, 2, 4)), /offset 3 runs backwards|offset 2 runs backwards/);
     refused(withPart(parts, 1, (p) => int32At(p, 3, 12)), /do not span the pool/);
-    // 'alice' and 'bob' as two 4-letter ids 'alic' 'ebob': fine; 'bobc' twice is not.
+    // The table: 512 slots (the default), 'alice' 'bob' 'carol' at the slots their hashes lead to.
+    const slotOf = (id: string) => fnv1a(id) & 511;
+    refused(withPart(parts, 0, (p) => headerWith(p, 5, 4)), /table of 4 slots cannot hold 3 ids/);
+    refused(withPart(parts, 0, (p) => headerWith(p, 5, 768)), /table of 768 slots cannot hold 3 ids/);
+    refused(withPart(parts, 3, (p) => p.subarray(4)), /table: 2044 bytes, expected 2048/);
+    refused(withPart(parts, 3, (p) => int32At(p, slotOf('bob'), 7)), /slot \d+ holds 7, not an id index/);
+    refused(withPart(parts, 3, (p) => int32At(p, emptyAfter(p, slotOf('alice')), 0)), /holds id 0 twice/);
+    refused(withPart(parts, 3, (p) => int32At(p, slotOf('bob'), -1)), /holds 2 ids, the header counts 3/);
+    // 'bob' moved one slot past where its hash leads, with a free slot between (its own): a lookup would miss it.
+    refused(
+      withPart(parts, 3, (p) => int32At(int32At(p, slotOf('bob'), -1), emptyAfter(p, slotOf('bob')), 1)),
+      /id 1 is not where its hash leads/,
+    );
+    // The same id twice, each where its hash leads ('ab' at its slot, the second 'ab' at the next free one): refused.
     const twice = new Interner();
     twice.indexOf('ab');
     twice.indexOf('cd');
-    refused(withPart(twice.toParts(), 2, () => new TextEncoder().encode('abab')), /ids 0 and 1 are the same id/);
+    const home = slotOf('ab');
+    const table = new Int32Array(512).fill(-1);
+    table[home] = 0;
+    table[(home + 1) & 511] = 1;
+    refused(
+      withPart(withPart(twice.toParts(), 2, () => new TextEncoder().encode('abab')), 3, () => new Uint8Array(table.buffer.slice(0))),
+      /ids 0 and 1 are the same id/,
+    );
+  });
+
+  it('restores its table as saved: ids interned before the save keep answering after it (collisions included)', () => {
+    fc.assert(
+      fc.property(fc.array(idArb, { maxLength: 80 }), fc.constantFrom(2, 8, 512), (ids, tableSize) => {
+        const original = new Interner(tableSize);
+        for (const id of ids) original.indexOf(id);
+        const restored = Interner.fromParts(laidOut(original.toParts(), 3));
+        for (const id of ids) expect(restored.find(id)).toBe(original.find(id));
+        // A table copied out, not a view: interning after the cut leaves the cut's table as it was.
+        const parts = original.toParts();
+        const saved = Array.from(parts[3]!);
+        original.indexOf(`fresh-${ids.length}`);
+        expect(Array.from(parts[3]!)).toEqual(saved);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

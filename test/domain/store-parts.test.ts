@@ -76,7 +76,7 @@ describe('binary parts of the touch and revenue stores', () => {
           const customerParts = customers.toParts();
           const touchParts = touches.toParts();
           const revenueParts = revenue.toParts();
-          expect(touchParts).toHaveLength(sorted ? 10 : 7);
+          expect(touchParts).toHaveLength(sorted ? 11 : 8);
 
           // As after a restart: a fresh interner both mirrors share, restored in place.
           const shared = new Interner();
@@ -145,27 +145,36 @@ describe('binary parts of the touch and revenue stores', () => {
     const { customers, parts } = threeTouches();
     const refused = (corrupt: Uint8Array[], message: RegExp, interner = customers) => expect(() => TouchStore.fromParts(corrupt, () => [], interner)).toThrow(message);
     expect(() => TouchStore.fromParts(parts, () => [], customers)).not.toThrow();
-    refused(parts.slice(0, 9), /9 parts, expected 10/);
-    refused(withPart(parts, 0, (p) => headerWith(headerWith(p, 4, 0), 5, 0)), /10 parts, expected 7/);
+    refused(parts.slice(0, 10), /10 parts, expected 11/);
+    refused(withPart(parts, 0, (p) => headerWith(headerWith(p, 4, 0), 5, 0)), /11 parts, expected 8/);
     refused(withPart(parts, 0, (p) => headerWith(p, 1, 2)), /format version 2/);
     refused(withPart(parts, 0, (p) => headerWith(p, 3, 2)), /counts 2 touches, the columns hold 3/);
     refused(withPart(parts, 0, (p) => headerWith(p, 2, 5)), /customer column: 16 bytes, expected 20/);
     refused(withPart(parts, 1, (p) => int32At(p, 3, 2)), /slot 3: customer index 2 is not one of the 2 customers/);
     refused(withPart(parts, 2, (p) => int32At(p, 1, 7)), /slot 1: campaign index 7 is not one of the 2 campaigns/);
+    // An instant that is no instant, in a slot (slot 2: c1 at 2000) and in a sorted row (row 2: c2 at 500).
+    const float64At = (index: number, value: number) => (p: Uint8Array) => {
+      new DataView(p.buffer, p.byteOffset).setFloat64(index * 8, value, true);
+      return p;
+    };
+    refused(withPart(parts, 3, float64At(2, Number.NaN)), /slot 2: occurredAt NaN is not a finite instant/);
+    refused(withPart(parts, 3, float64At(2, -Infinity)), /slot 2: occurredAt -Infinity is not a finite instant/);
+    refused(withPart(parts, 9, float64At(2, Infinity)), /sorted row 2 is not a touch of the store/);
+    refused(withPart(parts, 10, (p) => int32At(p, 2, -1)), /sorted row 2 is not a touch of the store/);
     // The customers interner it is restored over must hold every index: here a smaller one.
     const one = new Interner();
     one.indexOf('c1');
     refused(parts, /sorted customers is 2, outside \[0, 1\]/, one);
-    refused(parts.slice(0, 7).map((p, i) => (i === 0 ? headerWith(headerWith(p, 4, 0), 5, 0) : p)), /slot 3: customer index 1 is not one of the 1 customers/, one);
+    refused(parts.slice(0, 8).map((p, i) => (i === 0 ? headerWith(headerWith(p, 4, 0), 5, 0) : p)), /slot 3: customer index 1 is not one of the 1 customers/, one);
     // Sorted rows: c1 A 1000, c1 B 2000, c2 A 500. Swapping the first two campaigns keeps the order but not the touches.
-    refused(withPart(parts, 9, (p) => int32At(int32At(p, 0, 1), 1, 0)), /sorted columns do not hold the same touches/);
+    refused(withPart(parts, 10, (p) => int32At(int32At(p, 0, 1), 1, 0)), /sorted columns do not hold the same touches/);
     // Sorted start [0, 2, 3]: c1's rows 0-1, c2's row 2.
-    refused(withPart(parts, 7, (p) => int32At(p, 0, 1)), /sorted start column does not span the touches/);
-    refused(withPart(parts, 7, (p) => int32At(p, 1, 4)), /customer 0's sorted rows end at 4, outside \[0, 3\]/);
+    refused(withPart(parts, 8, (p) => int32At(p, 0, 1)), /sorted start column does not span the touches/);
+    refused(withPart(parts, 8, (p) => int32At(p, 1, 4)), /customer 0's sorted rows end at 4, outside \[0, 3\]/);
     refused(withPart(parts, 0, (p) => headerWith(p, 5, 3)), /sorted customers is 3, outside \[0, 2\]/);
     // c1's second row (2000) set to 0, before its first (1000).
     refused(
-      withPart(parts, 8, (p) => {
+      withPart(parts, 9, (p) => {
         new DataView(p.buffer).setFloat64(8, 0, true);
         return p;
       }),

@@ -13,9 +13,11 @@
  * round trip). So the ids of tied slots are kept here (a slot's id never
  * changes: rows are only inserted or updated in place, and ties are rare),
  * a sort that meets a tie it has no id for stops, the ids are read, and it
- * runs again. The changed rows a write hands over are put into the store
- * by that same deferred step, just before the sort, so that a store a report
- * holds is sorted whenever the report can see it.
+ * runs again. The changed rows a write hands over are staged into the store
+ * at once (TouchStore.stage: into its columns, not seen by a report until
+ * the deferred step sorts them in), so that a store a report holds is sorted
+ * whenever the report can see it, and an ingest with no quiet second keeps
+ * no second copy of its rows.
  */
 import type { Database } from '../../store/database.js';
 import type { DataVersionSource } from '../../store/unit-of-work.js';
@@ -30,27 +32,10 @@ class MissingIds {
   constructor(readonly slots: number[]) {}
 }
 
-/** A write's changed rows as columns (see `pendingRows`). A slot fits in 32 bits: the store's columns are indexed by it. */
-interface PendingTouches {
-  slots: Int32Array;
-  customers: Int32Array;
-  campaigns: Int32Array;
-  campaignIds: string[];
-  occurredAt: Float64Array;
-}
-
 export class TouchIndex extends TableMirror<TouchStore> {
   private readonly repository: TouchpointRepository;
   /** Ids of the slots a sort has needed for a tie-break. */
   private readonly tieIds = new Map<number, string>();
-  /**
-   * Rows committed writes changed, not yet put into the store, compact: an
-   * ingest of ten million touches with no quiet second between batches
-   * holds them all, and kept as the write's row arrays (each holding its
-   * request's id strings) they took over a GiB; here a row is 20 bytes.
-   */
-  private pendingRows: PendingTouches[] = [];
-
   /** @param customers Customer ids as indices, shared with RevenueIndex and kept across loads (an id once seen keeps its index). */
   constructor(
     database: Database,
@@ -61,32 +46,21 @@ export class TouchIndex extends TableMirror<TouchStore> {
     this.repository = touchpointRepository(database);
   }
 
-  /** Rows a write of this process changed. */
+  /** Rows a write of this process changed: staged into the store (the deferred step sorts them in). */
   applied(rows: readonly TouchRow[]): void {
     if (rows.length === 0) return;
-    this.apply(() => this.pendingRows.push(this.compact(rows)));
+    this.apply((store) => this.stage(store, rows));
   }
 
-  /** The rows as columns; customer ids interned now (in the shared interner, as revenue writes do), campaign ids kept once each. */
-  private compact(rows: readonly TouchRow[]): PendingTouches {
-    const n = rows.length;
-    const pending: PendingTouches = { slots: new Int32Array(n), customers: new Int32Array(n), campaigns: new Int32Array(n), campaignIds: [], occurredAt: new Float64Array(n) };
-    const campaignIndex = new Map<string, number>();
-    for (let i = 0; i < n; i++) {
-      const [slot, customerId, campaignId, occurredAt] = rows[i]!;
-      let campaign = campaignIndex.get(campaignId);
-      if (campaign === undefined) campaignIndex.set(campaignId, (campaign = pending.campaignIds.push(campaignId) - 1));
+  /** Customer ids are interned in the shared interner, as revenue writes do. */
+  private stage(store: TouchStore, rows: readonly TouchRow[]): void {
+    for (const [slot, customerId, campaignId, occurredAt] of rows) {
       if (!(slot >= 0 && slot <= 0x7fffffff)) throw new RangeError(`slot ${slot} is out of the touch store's range`);
-      pending.slots[i] = slot;
-      pending.customers[i] = this.customers.indexOf(customerId);
-      pending.campaigns[i] = campaign;
-      pending.occurredAt[i] = occurredAt;
+      store.stage(slot, this.customers.indexOf(customerId), campaignId, occurredAt);
     }
-    return pending;
   }
 
   protected async load(): Promise<TouchStore> {
-    this.pendingRows = [];
     const store = new TouchStore((slots) => this.idsOf(slots), this.customers);
     await this.repository.readAll((slot, customer, campaign, at) => store.put(slot, customer, campaign, at));
     return store;
@@ -97,20 +71,18 @@ export class TouchIndex extends TableMirror<TouchStore> {
   }
 
   protected override fromParts(parts: readonly Uint8Array[]): TouchStore {
-    const store = TouchStore.fromParts(parts, (slots) => this.idsOf(slots), this.customers);
-    this.pendingRows = [];
-    return store;
+    return TouchStore.fromParts(parts, (slots) => this.idsOf(slots), this.customers);
   }
 
   protected override changeCursor(): Promise<bigint | null> {
     return this.repository.changeCursor();
   }
 
-  /** The changed rows go after the ones writes handed over (older), and are put and sorted by the deferred step. */
-  protected override async catchUp(_store: TouchStore, cursor: bigint): Promise<void> {
+  /** The changed rows are staged over what writes handed over (older), and sorted in by the deferred step. */
+  protected override async catchUp(store: TouchStore, cursor: bigint): Promise<void> {
     const rows: TouchRow[] = [];
     await this.repository.readChangedSince(cursor, (slot, customerId, campaignId, occurredAt) => rows.push([slot, customerId, campaignId, occurredAt]));
-    if (rows.length > 0) this.pendingRows.push(this.compact(rows));
+    this.stage(store, rows);
   }
 
   private idsOf(slots: readonly number[]): string[] {
@@ -121,10 +93,6 @@ export class TouchIndex extends TableMirror<TouchStore> {
 
   /** Sorting five million touches into reading order takes a couple of seconds; a report should not pay for it. */
   protected override async prepare(store: TouchStore): Promise<boolean> {
-    for (const rows of this.pendingRows) {
-      for (let i = 0; i < rows.slots.length; i++) store.putCustomer(rows.slots[i]!, rows.customers[i]!, rows.campaignIds[rows.campaigns[i]!]!, rows.occurredAt[i]!);
-    }
-    this.pendingRows = [];
     for (;;) {
       try {
         store.prepare();
