@@ -28,8 +28,16 @@
  * snapshot (writes that never pause, a sync every few seconds, would
  * otherwise never let one be saved, and every new instance would read every
  * row), the data version moved since the last save (or none was made), and every mirror
- * is current and prepared, the mirrors are cut at one instant (a copy of
- * their arrays, synchronous) and written out asynchronously; and once more
+ * is current and prepared, the mirrors are cut at one instant (synchronous:
+ * the headers, the daily sums and the interners' hash tables are copies; the
+ * touch and revenue columns are views up to their end, not copied, as a copy
+ * would double the peak memory of a save) and written out asynchronously.
+ * A write during the save appends past those views, or overwrites a row in
+ * place: then that part either fails its checksum (written after it was
+ * taken, so the snapshot is refused at restore), or holds the row as the write
+ * left it, a row a restore catches up on anyway (its version is newer than the
+ * snapshot's: SQLite refuses the snapshot, PostgreSQL reads it again from the
+ * cut's change cursor, and a catch-up is idempotent). Once more
  * at a graceful close if one is due. A save never fails a request: errors
  * are logged.
  */
