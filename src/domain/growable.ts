@@ -12,6 +12,12 @@
  * per row). A column that is not resizable (a view over a restored
  * snapshot's bytes), or whose reservation is too small, is copied once into
  * a resizable one reserving twice what it needs, at least RESERVE_BYTES.
+ *
+ * The price: Node 20's V8 reads and writes an array over a resizable buffer
+ * about three times slower than a plain one in a tight loop. So the loops a
+ * report runs read the reading-order columns (plain arrays, made by the
+ * sort), not these; with plain columns grown by copying, the ingest rate at
+ * twice data set L was within the machine's noise (README, Benchmarks).
  */
 
 export type Column = Int32Array | Uint8Array | Uint16Array | Float64Array | BigInt64Array;
