@@ -407,6 +407,10 @@ export async function openPostgres(url: string, options: PgOptions = {}): Promis
     query_timeout: statementTimeout + 5_000,
     // A transaction left open (a request that hung mid-write) does not hold its locks for ever.
     idle_in_transaction_session_timeout: statementTimeout,
+    // No JIT: the service's statements are short, and on a table not analyzed since a bulk import the
+    // planner's estimates can pass jit_above_cost, when compiling costs 100-200 ms on a 1 ms query
+    // (the spend mirror's catch-up did). Reports read bulk columns, which JIT does not speed up.
+    options: '-c jit=off',
   };
 
   await migrate(new pg.Client(connection));

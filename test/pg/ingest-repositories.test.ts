@@ -494,3 +494,53 @@ describe('the mirrors loaded from PostgreSQL', () => {
     expect(await revenueOf(postgres)).toEqual(revenueOnSqlite);
   });
 });
+
+describe('the spend catch-up on PostgreSQL', () => {
+  // Each writer transaction adds one line to cell A (2024-01-01, cu-a) and opens a cell of its own
+  // (its own date, cu-b), and commits both at once. A catch-up reads whole cells as one snapshot saw
+  // them, so whatever commits while it reads, the lines it returns in A are the seed line plus one per
+  // cu-b cell it returns: a catch-up that read the cells in one snapshot and their lines in another
+  // would return a transaction's line in A without its own cell (a report would then show part of a batch).
+  it('reads the changed cells and their lines as one snapshot, while transactions commit', async () => {
+    const repository = spendRepository(postgres);
+    const cursor = (await repository.changeCursor())!;
+    await pool.query(`insert into spend (source, campaign_id, date, reference, amount_micros, currency, version) values ('manual', 'cu-a', '2024-01-01', 'seed', 1000000, 'USD', 1)`);
+    const WRITES = 300;
+    let stop = false;
+    const writer = (async () => {
+      const client = await pool.connect();
+      try {
+        for (let i = 0; i < WRITES && !stop; i++) {
+          const day = new Date(Date.UTC(2024, 1, 1) + i * 86_400_000).toISOString().slice(0, 10);
+          await client.query('begin');
+          await client.query(`insert into spend (source, campaign_id, date, reference, amount_micros, currency, version) values ('manual', 'cu-a', '2024-01-01', $1, 1000000, 'USD', 1)`, [`w${i}`]);
+          await client.query(`insert into spend (source, campaign_id, date, reference, amount_micros, currency, version) values ('manual', 'cu-b', $1, $2, 1000000, 'USD', 1)`, [day, `w${i}`]);
+          await client.query('commit');
+        }
+      } finally {
+        client.release();
+      }
+    })();
+    let reads = 0;
+    const torn: string[] = [];
+    try {
+      while (reads < 2_000) {
+        const lines = await repository.cellsChangedSince(cursor);
+        reads++;
+        const inA = lines.filter(([date, campaignId]) => date === '2024-01-01' && campaignId === 'cu-a').length;
+        const bCells = new Set(lines.filter(([, campaignId]) => campaignId === 'cu-b').map(([date]) => date)).size;
+        if (inA !== 1 + bCells) torn.push(`read ${reads}: ${inA} lines in cell A, ${bCells} cells of cu-b`);
+        const done = await Promise.race([writer.then(() => true), Promise.resolve(false)]);
+        if (done) break;
+      }
+    } finally {
+      stop = true;
+      await writer;
+    }
+    expect(torn).toEqual([]);
+    // Read while the writer ran, and once after: every write is there.
+    const last = await repository.cellsChangedSince(cursor);
+    expect(last.filter(([, campaignId]) => campaignId === 'cu-b')).toHaveLength(WRITES);
+    expect(reads).toBeGreaterThan(10);
+  }, 120_000);
+});

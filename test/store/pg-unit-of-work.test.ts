@@ -299,6 +299,11 @@ describe('PgUnitOfWork', () => {
     }
   });
 
+  it('runs without JIT (a mis-estimated 1 ms statement would otherwise compile for 100-200 ms), in and out of a write', async () => {
+    expect(await db.pg.queryArrays('show jit')).toEqual([['off']]);
+    expect(await db.uow.write(() => db.pg.queryArrays('show jit'))).toEqual([['off']]);
+  });
+
   it('pings, and its ping fails once closed', async () => {
     const store = await open();
     await expect(store.ping()).resolves.toBeUndefined();

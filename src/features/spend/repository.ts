@@ -81,7 +81,8 @@ export interface SpendRepository {
    * another cell: both are part of its natural key). The whole cell, not just the lines written, so that replacing
    * the cell's sums by them cannot count a line twice; the cell, not the
    * whole day, because a day holds every campaign's lines (2,000 at data set
-   * L) and a batch touches a few campaigns of it.
+   * L) and a batch touches a few campaigns of it. One statement, one
+   * snapshot: a transaction is in the answer whole or not at all.
    */
   cellsChangedSince(cursor: bigint): Promise<SpendDayLine[]>;
 }
@@ -433,19 +434,19 @@ export function spendRepository(database: Database): SpendRepository {
         : pg.queryArrays<SpendDayLine>('select date, campaign_id, currency, amount_micros from spend where date = any($1::text[])', [dates]),
     fingerprint: () => pgFingerprint(pg, 'spend', 'id'),
     changeCursor: () => pgChangeCursor(pg),
-    // Two statements, each planned on its own, so that both stay index scans whatever the table's
-    // statistics say: joined in one, a table not analyzed since a bulk import was estimated at a third
-    // of its rows changed, and planned as a hash join over the whole table (100-200 ms at data set L,
-    // and a JIT compile on top). The lines are read after the cells: a cell changed in between is also
-    // changed after the next cursor, which the caller read first, so the next catch-up reads it again.
-    cellsChangedSince: async (cursor) => {
-      const cells = await pg.queryArrays<[string, string]>('select distinct date, campaign_id from spend where written_xid >= $1::xid8', [cursor.toString()]);
-      if (cells.length === 0) return [];
-      return pg.queryArrays<SpendDayLine>(
-        `select s.date, s.campaign_id, s.currency, s.amount_micros from unnest($1::text[], $2::text[]) c(date, campaign_id)
-         join spend s on s.date = c.date and s.campaign_id = c.campaign_id`,
-        [cells.map(([date]) => date), cells.map(([, campaignId]) => campaignId)],
-      );
-    },
+    // One statement, so one snapshot: read as two (the cells, then their lines), a transaction committing
+    // in between would be read in part, its lines in the cells the first statement found and not in the
+    // others, and a report would show part of a batch. The cells from the written_xid index, materialized;
+    // each cell's lines from the natural key's (date, campaign_id, ...) index by a LATERAL subquery that
+    // OFFSET 0 keeps from being flattened into a join: joined, a table not analyzed since a bulk import
+    // was estimated at a third of its rows changed and planned as a hash join over the whole table
+    // (100-200 ms at data set L, and a JIT compile on top), where this stays a nested loop of index scans.
+    cellsChangedSince: (cursor) =>
+      pg.queryArrays<SpendDayLine>(
+        `with c as materialized (select distinct date, campaign_id from spend where written_xid >= $1::xid8)
+         select c.date, c.campaign_id, s.currency, s.amount_micros from c
+         cross join lateral (select currency, amount_micros from spend where spend.date = c.date and spend.campaign_id = c.campaign_id offset 0) s`,
+        [cursor.toString()],
+      ),
   };
 }
