@@ -127,20 +127,19 @@ class PoolSession implements PgSession {
 }
 
 /**
- * A COPY ... FROM STDIN as node-postgres runs it: a "submittable" the client
- * hands the connection to (no dependency: pg-copy-streams is not installed),
- * and a thenable, so that the transaction's `run` awaits it like a query.
- * The client sets `callback` aside and wraps it (its read timeout).
+ * A COPY as node-postgres runs it: a "submittable" the client hands the
+ * connection to (no dependency: pg-copy-streams is not installed), and a
+ * thenable, so that the transaction's `run` awaits it like a query. The
+ * client sets `callback` aside and wraps it (its read timeout), and calls
+ * the `handle...` methods on its active query (pg/lib/client.js); those a
+ * COPY does not expect do nothing here.
  */
-class CopyIn implements PromiseLike<QueryResult> {
-  /** Sent in pieces of this size: one CopyData message each. */
-  private static readonly CHUNK = 256 * 1024;
+abstract class CopyQuery implements PromiseLike<QueryResult> {
   readonly text: string;
   callback: (error: Error | null, result?: QueryResult) => void;
   private readonly done: Promise<QueryResult>;
-  private copied = 0;
 
-  constructor(text: string, private readonly data: string) {
+  constructor(text: string) {
     this.text = text;
     let settle!: (error: Error | null, result?: QueryResult) => void;
     this.done = new Promise<QueryResult>((resolve, reject) => (settle = (error, result) => (error ? reject(error) : resolve(result!))));
@@ -151,30 +150,42 @@ class CopyIn implements PromiseLike<QueryResult> {
     return this.done.then(onfulfilled, onrejected);
   }
 
-  // The client's side of the protocol (pg/lib/client.js calls these on its active query).
   submit(connection: { query(text: string): void }): void {
     connection.query(this.text);
   }
+  /** A server error (then no readyForQuery reaches this query) or the connection's end. */
+  handleError(error: Error): void {
+    this.callback(error);
+  }
+  handleCommandComplete(_message: { text: string }): void {}
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handleEmptyQuery(): void {}
+  handlePortalSuspended(): void {}
+}
+
+/** A COPY ... FROM STDIN of `data` (CopyQuery); resolves with the rows copied. */
+class CopyIn extends CopyQuery {
+  /** Sent in pieces of this size: one CopyData message each. */
+  private static readonly CHUNK = 256 * 1024;
+  private copied = 0;
+
+  constructor(text: string, private readonly data: string) {
+    super(text);
+  }
+
   handleCopyInResponse(connection: { sendCopyFromChunk(chunk: Buffer): void; endCopyFrom(): void }): void {
     const bytes = Buffer.from(this.data, 'utf8');
     for (let at = 0; at < bytes.length; at += CopyIn.CHUNK) connection.sendCopyFromChunk(bytes.subarray(at, at + CopyIn.CHUNK));
     connection.endCopyFrom();
   }
-  handleCommandComplete(message: { text: string }): void {
+  override handleCommandComplete(message: { text: string }): void {
     // "COPY <rows>"
     this.copied = Number(message.text.slice(message.text.lastIndexOf(' ') + 1));
   }
   handleReadyForQuery(): void {
     this.callback(null, { command: 'COPY', rowCount: this.copied, oid: 0, rows: [], fields: [] });
   }
-  /** A server error (then no readyForQuery reaches this query) or the connection's end. */
-  handleError(error: Error): void {
-    this.callback(error);
-  }
-  handleRowDescription(): void {}
-  handleDataRow(): void {}
-  handleEmptyQuery(): void {}
-  handlePortalSuspended(): void {}
   handleCopyData(): void {}
 }
 
@@ -306,34 +317,21 @@ export class BinaryCopyReader {
 
 /**
  * A `copy (...) to stdout (format binary)` of one bytea column as
- * node-postgres runs it (a submittable and a thenable, like CopyIn): the
+ * node-postgres runs it (CopyQuery): the
  * values land in `target` (BinaryCopyReader); resolves with the rows read
  * once the server is done, or rejects with the stream's fault. A fault does
  * not stop the server sending: the rest is skipped, and the query settles at
  * its end as any other (bounded by the client's read timeout).
  */
-class CopyOut implements PromiseLike<QueryResult> {
-  readonly text: string;
-  callback: (error: Error | null, result?: QueryResult) => void;
-  private readonly done: Promise<QueryResult>;
+class CopyOut extends CopyQuery {
   readonly reader: BinaryCopyReader;
   private fault: Error | null = null;
 
   constructor(text: string, target: Buffer) {
-    this.text = text;
+    super(text);
     this.reader = new BinaryCopyReader(target);
-    let settle!: (error: Error | null, result?: QueryResult) => void;
-    this.done = new Promise<QueryResult>((resolve, reject) => (settle = (error, result) => (error ? reject(error) : resolve(result!))));
-    this.callback = settle;
   }
 
-  then<A = QueryResult, B = never>(onfulfilled?: ((value: QueryResult) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): PromiseLike<A | B> {
-    return this.done.then(onfulfilled, onrejected);
-  }
-
-  submit(connection: { query(text: string): void }): void {
-    connection.query(this.text);
-  }
   /** `msg.chunk` is a view of the driver's read buffer, reused after this call: copied out at once. */
   handleCopyData(message: { chunk: Buffer }): void {
     if (this.fault !== null) return;
@@ -357,14 +355,6 @@ class CopyOut implements PromiseLike<QueryResult> {
   handleCopyInResponse(connection: { sendCopyFail(message: string): void }): void {
     connection.sendCopyFail('a copy to stdout was expected');
   }
-  handleError(error: Error): void {
-    this.callback(error);
-  }
-  handleCommandComplete(): void {}
-  handleRowDescription(): void {}
-  handleDataRow(): void {}
-  handleEmptyQuery(): void {}
-  handlePortalSuspended(): void {}
 }
 
 /**
