@@ -38,6 +38,11 @@ class FakeTable {
     if (mine) for (const listener of this.listeners) listener(this.version - 1, this.version);
     return line;
   }
+  /** This process hears its commit of `line` only now (it was in the database before). */
+  hear(line: Line): void {
+    for (const listener of this.listeners) listener(this.version - 1, this.version);
+    void line;
+  }
   sums(): Map<number, number> {
     const sums = new Map<number, number>();
     for (const { day, amount } of this.lines) sums.set(day, (sums.get(day) ?? 0) + amount);
@@ -54,8 +59,14 @@ class SumMirror extends TableMirror<Map<number, number>> {
   constructor(private readonly table: FakeTable) {
     super(table.versions);
   }
+  private reread = new Set<number>();
   added(line: Line): void {
     this.apply(() => this.pending.push(line));
+  }
+  /** As SpendIndex.inserted: the line is added, or its day read again if rows were read since `ticket`. */
+  addedAfter(line: Line, ticket: number): void {
+    if (this.readOverlapped(ticket)) this.apply(() => this.reread.add(line.day));
+    else this.added(line);
   }
   protected async load(): Promise<Map<number, number>> {
     this.pending = [];
@@ -64,6 +75,9 @@ class SumMirror extends TableMirror<Map<number, number>> {
   protected override prepare(store: Map<number, number>): boolean {
     for (const { day, amount } of this.pending) store.set(day, (store.get(day) ?? 0) + amount);
     this.pending = [];
+    const sums = this.table.sums();
+    for (const day of this.reread) store.set(day, sums.get(day) ?? 0);
+    this.reread.clear();
     return true;
   }
   protected override async changeCursor(): Promise<bigint> {
@@ -116,6 +130,34 @@ describe('TableMirror catching up by a change cursor', () => {
     expect(await mirror.current()).toEqual(table.sums());
     expect(mirror.fullLoads).toBe(1);
     expect(mirror.lastRefresh).toBe('catch-up');
+    mirror.close();
+  });
+
+  it('does not count twice a commit of its own that lands in the middle of a catch-up and is heard after it', async () => {
+    const table = new FakeTable();
+    const mirror = new SumMirror(table);
+    await mirror.current();
+    table.commit(1, 10, false); // another process: the mirror must catch up
+    // This process starts a write (its ticket), which commits in the database mid catch-up (the day read
+    // holds it) but whose answer this process handles only after the catch-up ended.
+    const ticket = mirror.writeTicket();
+    let mine: Line | null = null;
+    mirror.midCatchUp = () => void (mine = table.commit(1, 4, false));
+    expect(await mirror.current()).toEqual(new Map([[1, 14]]));
+    expect(mirror.lastRefresh).toBe('catch-up');
+    table.hear(mine!);
+    expect(mirror.readOverlapped(ticket)).toBe(true);
+    mirror.addedAfter(mine!, ticket);
+    // Day 1 = 10 + 4 = 14 (18 if the heard line were added to a day that holds it).
+    expect(await mirror.current()).toEqual(new Map([[1, 14]]));
+    expect(await mirror.current()).toEqual(table.sums());
+    // A write with no read of rows since its ticket adds its line as before.
+    const quiet = mirror.writeTicket();
+    const next = table.commit(2, 5, false);
+    table.hear(next);
+    expect(mirror.readOverlapped(quiet)).toBe(false);
+    mirror.addedAfter(next, quiet);
+    expect(await mirror.current()).toEqual(new Map([[1, 14], [2, 5]]));
     mirror.close();
   });
 

@@ -160,7 +160,7 @@ describe('SpendIndex', () => {
     handle.sqlite.transaction(() => insertSpend(handle.sqlite, batch))();
     // A commit of this connection does not move data_version: until the write is reported, the index does not know of it.
     expect(await spendInIndex(index)).toEqual(['2026-03-01 c1 EUR 1000000', '2026-03-02 c1 EUR 2000000']);
-    index.inserted(batchOf(batch));
+    index.inserted(batchOf(batch), index.writeTicket());
     expect(await index.current()).toBe(loaded);
     // 1.00 + 2.50 = 3.50 EUR on 1 March.
     expect(await spendInIndex(index)).toEqual([
@@ -187,7 +187,7 @@ describe('SpendIndex', () => {
     index.restated(['2026-03-02']);
     const batch: SpendLine[] = [['2026-03-01', 'c1', 'EUR', 500_000n]];
     insertSpend(handle.sqlite, batch);
-    index.inserted(batchOf(batch));
+    index.inserted(batchOf(batch), index.writeTicket());
     handle.sqlite.prepare("update spend set amount_micros = 600000 where date = '2026-03-01' and amount_micros = 500000").run();
     index.restated(['2026-03-01']);
     // 9.00 + 0.60 = 9.60 EUR
@@ -202,7 +202,7 @@ describe('SpendIndex', () => {
     const batch: SpendLine[] = [['2026-03-02', 'c1', 'EUR', 250_000n]];
     await uow.write(() => {
       insertSpend(handle.sqlite, batch);
-      index.inserted(batchOf(batch));
+      index.inserted(batchOf(batch), index.writeTicket());
     });
     expect(await index.current()).not.toBe(loaded);
     expect(await spendInIndex(index)).toEqual(['2026-03-01 c1 EUR 1000000', '2026-03-02 c1 EUR 2250000']);
@@ -213,7 +213,7 @@ describe('SpendIndex', () => {
     await expect(
       uow.write(() => {
         insertSpend(handle.sqlite, rolledBack);
-        index.inserted(batchOf(rolledBack));
+        index.inserted(batchOf(rolledBack), index.writeTicket());
         throw new Error('abort');
       }),
     ).rejects.toThrow('abort');
@@ -241,7 +241,7 @@ describe('SpendIndex', () => {
     // One of this process to its own table, handed to it after the commit: still no reload, and the line is there.
     const batch: SpendLine[] = [['2026-03-03', 'c1', 'EUR', 500_000n]];
     await uow.write(() => insertSpend(handle.sqlite, batch));
-    index.inserted(batchOf(batch));
+    index.inserted(batchOf(batch), index.writeTicket());
     expect(await index.current()).toBe(loaded);
     expect(await spendInIndex(index)).toEqual(spendInSql());
 
@@ -249,7 +249,7 @@ describe('SpendIndex', () => {
     await otherProcessWrites((other) => insertSpend(other, [['2026-03-04', 'c2', 'USD', 1_000_000n]]));
     const mine: SpendLine[] = [['2026-03-05', 'c1', 'EUR', 250_000n]];
     await uow.write(() => insertSpend(handle.sqlite, mine));
-    index.inserted(batchOf(mine));
+    index.inserted(batchOf(mine), index.writeTicket());
     expect(await index.current()).not.toBe(loaded);
     expect(await spendInIndex(index)).toEqual(spendInSql());
     expect(await spendInIndex(index)).toContain('2026-03-04 c2 USD 1000000');

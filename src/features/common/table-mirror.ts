@@ -184,7 +184,7 @@ export abstract class TableMirror<Store> {
       const version = await this.versions.version();
       const cursor = await this.changeCursor();
       if (cursor === null) return false;
-      await this.catchUp(store, since);
+      await this.readingRows(() => this.catchUp(store, since));
       // What the catch-up read is handed over as a write's change is: a snapshot waits for the next preparation.
       this.applies++;
       if (this.store !== store || this.stale) return false;
@@ -208,6 +208,37 @@ export abstract class TableMirror<Store> {
 
   /** How long the last catch-up took, in milliseconds. */
   lastCatchUpMs = 0;
+  /** Reads of rows (loads and catch-ups) started, and under way now: see writeTicket. */
+  private rowReadsStarted = 0;
+  private rowReadsRunning = 0;
+
+  /**
+   * Taken by a write of this process before it begins, and given to
+   * `readOverlapped` once its commit is heard. A commit is in the database
+   * before this process hears it, so a load or catch-up that read rows at any
+   * moment in between may already hold the write's rows, whatever the
+   * version and commit counts said when it finished: a mirror that would add
+   * the write's change to what it holds (spend sums) must read those rows
+   * again instead. Mirrors that put rows by slot need not care.
+   */
+  writeTicket(): number {
+    return this.rowReadsRunning > 0 ? -1 : this.rowReadsStarted;
+  }
+
+  /** True if rows were read at any moment since `ticket` was taken (writeTicket). */
+  readOverlapped(ticket: number): boolean {
+    return ticket < 0 || this.rowReadsRunning > 0 || this.rowReadsStarted !== ticket;
+  }
+
+  private async readingRows<T>(read: () => Promise<T>): Promise<T> {
+    this.rowReadsStarted++;
+    this.rowReadsRunning++;
+    try {
+      return await read();
+    } finally {
+      this.rowReadsRunning--;
+    }
+  }
 
   /**
    * Moves the change cursor up to the database's while the store is
@@ -241,7 +272,7 @@ export abstract class TableMirror<Store> {
     const started = performance.now();
     const version = await this.versions.version();
     const cursor = await this.changeCursor();
-    const store = await this.load();
+    const store = await this.readingRows(() => this.load());
     const after = await this.versions.version();
     this.store = store;
     this.loadedAtVersion = version;

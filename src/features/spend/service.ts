@@ -147,6 +147,7 @@ export class SpendService {
       return { counts, campaignIds };
     };
     if (options.dryRun) return (await rolledBack(this.uow, checkAndWrite)).counts;
+    const ticket = this.index?.writeTicket() ?? 0;
     const { counts, campaignIds } = options.prepare ? await this.uow.write(checkAndWrite) : await checkAndWrite();
     if (counts.inserted === items.length) {
       this.index?.inserted({
@@ -155,7 +156,7 @@ export class SpendService {
         campaignId: (i) => campaignIds[i]!,
         micros: (i) => items[i]!.amount,
         currency: (i) => items[i]!.currency,
-      });
+      }, ticket);
     } else if (counts.updated > 0 || counts.inserted > 0) {
       this.index?.restated(new Set(items.map((item) => item.date)));
     }

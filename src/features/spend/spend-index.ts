@@ -40,9 +40,20 @@ export class SpendIndex extends TableMirror<DailySpend> {
     this.repository = spendRepository(database);
   }
 
-  /** A committed batch all of whose lines were inserted. */
-  inserted(lines: SpendLines): void {
+  /**
+   * A committed batch all of whose lines were inserted; `ticket` is
+   * writeTicket()'s, taken before the write began. If the mirror read rows
+   * since (a load or catch-up that may hold the batch already), its days are
+   * read again instead of its lines added.
+   */
+  inserted(lines: SpendLines, ticket: number): void {
     if (lines.length === 0) return;
+    if (this.readOverlapped(ticket)) {
+      const dates = new Set<string>();
+      for (let i = 0; i < lines.length; i++) dates.add(lines.date(i));
+      this.restated(dates);
+      return;
+    }
     this.apply((store) => {
       this.pending.push(lines);
       this.pendingLines += lines.length;
