@@ -33,7 +33,12 @@ export function openDatabase(path: string): DatabaseHandle {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('cache_size = -65536');
+  // 16 MiB of page cache (SQLite's default is 2 MiB). The reports read the
+  // in-memory mirrors, not these pages, and an ingest appends at the right
+  // edges of its b-trees; pages that miss come from the OS file cache. An
+  // ingest fills whatever cache it is given and keeps it, so 64 MiB held
+  // 48 MiB more of the service's memory for good at twice data set L.
+  sqlite.pragma('cache_size = -16384');
   sqlite.pragma('temp_store = MEMORY');
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
