@@ -80,21 +80,25 @@ export function attributeByGroup(
   groupOf: readonly string[],
   options: AttributionOptions,
 ): Map<string, AttributionResult> {
-  const rowsOf = new Map<string, number[]>();
+  // Each group's rows, counted first and then placed, in typed columns made once at their size (a year of
+  // twice data set L is a million rows: growing arrays row by row left garbage the size of the table).
+  const sizes = new Map<string, number>();
+  for (const group of groupOf) sizes.set(group, (sizes.get(group) ?? 0) + 1);
+  const parts = new Map<string, { customer: Int32Array; convertedAt: Float64Array; amount: bigint[]; isRefund: Uint8Array; filled: number }>();
+  for (const [group, size] of sizes) {
+    parts.set(group, { customer: new Int32Array(size), convertedAt: new Float64Array(size), amount: new Array<bigint>(size), isRefund: new Uint8Array(size), filled: 0 });
+  }
   groupOf.forEach((group, row) => {
-    const rows = rowsOf.get(group);
-    if (rows === undefined) rowsOf.set(group, [row]);
-    else rows.push(row);
+    const part = parts.get(group)!;
+    const at = part.filled++;
+    part.customer[at] = conversions.customer[row]!;
+    part.convertedAt[at] = conversions.convertedAt[row]!;
+    part.amount[at] = conversions.amount[row]!;
+    part.isRefund[at] = conversions.isRefund[row]!;
   });
   const chain = options.model === 'data_driven' ? dataDrivenChain(touches, conversions, options) : null;
   const out = new Map<string, AttributionResult>();
-  for (const [group, rows] of rowsOf) {
-    const part: ConversionTable = {
-      customer: Int32Array.from(rows, (row) => conversions.customer[row]!),
-      convertedAt: Float64Array.from(rows, (row) => conversions.convertedAt[row]!),
-      amount: rows.map((row) => conversions.amount[row]!),
-      isRefund: Uint8Array.from(rows, (row) => conversions.isRefund[row]!),
-    };
+  for (const [group, part] of parts) {
     out.set(group, chain === null ? attributeHeuristic(touches, part, options as HeuristicOptions) : attributeByChain(touches, part, chain, options));
   }
   return out;
