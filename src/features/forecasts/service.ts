@@ -41,6 +41,7 @@ import type { ReportCache } from '../reports/report-cache.js';
 import type { PeriodCell } from '../reports/period-lines.js';
 import { groupColumns, type ForecastReportService, type ForecastRow, type GroupColumns, type PeriodGroupBy } from '../reports/forecast-service.js';
 import { forecastSnapshotRepository, type ForecastSnapshotRepository, type SnapshotRecord } from './repository.js';
+import { reportRow } from '../reports/report-row.js';
 
 export interface SnapshotRequest {
   name: string;
@@ -235,7 +236,7 @@ export class ForecastSnapshotService {
       actualThrough: countThrough,
       final: today > period.end,
       mape: result.mape,
-      rows: result.rows.map(({ key, ...figures }) => ({ ...columnsOf(key!, snapshot.groupBy, actuals.meta, frozen.get(key!)), currency, ...figures })),
+      rows: result.rows.map((row) => reportRow(columnsOf(row.key!, snapshot.groupBy, actuals.meta, frozen.get(row.key!)), currency, row)),
       totals: { currency, ...result.totals },
     };
   }

@@ -24,6 +24,7 @@ import type { SpendIndex } from '../spend/spend-index.js';
 import { groupColumns, PeriodLines } from './period-lines.js';
 import type { ReportCache } from './report-cache.js';
 import { reportRepository } from './repository.js';
+import { reportRow } from './report-row.js';
 
 export type BurnGroupBy = 'campaign' | 'channel';
 
@@ -100,7 +101,7 @@ export class BurnReportService {
       scale: minorUnits(base),
       rowKey: rowKeyOf(groupBy, (campaignId) => meta.get(campaignId)?.channel),
     });
-    const rows: BurnRow[] = result.rows.map(({ key, ...figures }) => ({ ...groupColumns(key!, groupBy, meta), currency: base, ...figures }));
+    const rows: BurnRow[] = result.rows.map((row) => reportRow(groupColumns(row.key!, groupBy, meta), base, row));
     return {
       report: 'burn',
       currency: base,

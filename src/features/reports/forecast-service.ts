@@ -20,6 +20,7 @@ import { throwIfMissingRates } from './burn-service.js';
 import { groupColumns, PeriodLines, type CampaignMeta, type GroupColumns, type PeriodCell } from './period-lines.js';
 import type { ReportCache } from './report-cache.js';
 import { reportRepository } from './repository.js';
+import { reportRow } from './report-row.js';
 
 export type PeriodGroupBy = 'campaign' | 'channel';
 
@@ -102,7 +103,7 @@ export class ForecastReportService {
       periodStart: period.start,
       periodEnd: period.end,
       asOf,
-      rows: result.rows.map(({ key, ...figures }) => ({ ...groupColumns(key!, groupBy, actuals.meta), currency, ...figures })),
+      rows: result.rows.map((row) => reportRow(groupColumns(row.key!, groupBy, actuals.meta), currency, row)),
       totals: { currency, ...result.totals },
     };
   }

@@ -40,6 +40,7 @@ import type { TouchIndex } from '../touchpoints/touch-index.js';
 import { throwIfMissingRates } from './burn-service.js';
 import type { ReportCache } from './report-cache.js';
 import { reportRepository, type ReportRepository } from './repository.js';
+import { reportRow } from './report-row.js';
 
 export type RoiGroupBy = 'campaign' | 'channel' | 'month';
 
@@ -144,7 +145,7 @@ export class RoiReportService {
       report: 'roi',
       ...this.head(loaded, request),
       model: request.model,
-      rows: result.rows.map(({ key, ...figures }) => ({ ...this.group(loaded, request.groupBy, key), currency, ...figures })),
+      rows: result.rows.map((row) => reportRow(this.group(loaded, request.groupBy, row.key), currency, row)),
       totals: { currency, ...result.totals },
     };
   }
