@@ -460,7 +460,10 @@ export async function runAttributionBench(dir: string, store: BenchStore, option
 
   const dbPath = await store.fresh('attribution');
   const first = await startServer(dbPath, options.profileDir, NO_RATE_LIMIT);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  // A socket per POST in flight: HTTP/1.1 sends one request at a time on a socket, so with one socket the
+  // second POST waited for the first's answer and the ingest had one request in flight, not `inFlight`.
+  // The reports are asked one after the other and use one of them.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.inFlight });
   let service: ServerStats;
   const reports: ReportTiming[] = [];
   let periodReports: Timing[] = [];
@@ -485,7 +488,9 @@ export async function runAttributionBench(dir: string, store: BenchStore, option
       const spendRows = makeSpendRows(size.campaigns * size.days, size.campaigns, 42, L_FIRST_DAY).map((row) => row.line);
       spend = await ingest(agent, port, '/v1/spend', chunks(spendRows, options.batch), options.inFlight);
       touchpoints = await ingest(agent, port, '/v1/touchpoints', chunks(touchpointsOf(size), options.batch), options.inFlight);
-      revenue = await ingest(agent, port, '/v1/revenue', chunks(revenueOf(size), options.batch), options.inFlight);
+      // One at a time: a refund names its conversion, which must be stored first, and may sit in the batch
+      // before (two in flight, the later batch could commit first and be refused).
+      revenue = await ingest(agent, port, '/v1/revenue', chunks(revenueOf(size), options.batch), 1);
 
       out('reports: GET /v1/reports/roi for 2026, each model, first request then 5 repeats ...');
       for (const model of MODELS) reports.push(await timeReport(agent, port, model, roiPath(model), 5));
