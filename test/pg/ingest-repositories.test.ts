@@ -356,11 +356,11 @@ describe('PostgreSQL upserts against a concurrent writer', () => {
     }
   });
 
-  it('reads the slots back when another writer drew numbers while the batch was copied', async () => {
+  it('reports the slots its rows were stored with when another writer draws numbers while the batch is copied', async () => {
     const { database, client } = await ownSession();
     try {
       await client.query('begin');
-      // Another writer draws one number between the probe and the COPY (run just before this COPY).
+      // Another writer draws one number after the batch drew its slots, just before its COPY.
       const copyIn = database.pg.copyIn!;
       const drawn: number[] = [];
       const session = {
@@ -376,17 +376,18 @@ describe('PostgreSQL upserts against a concurrent writer', () => {
         { id: 'gap-2', customerId: 'u1', campaignId: 'B', occurredAt: 2000 },
       ]);
       await client.query('commit');
-      // The other writer took n; the batch's rows got n + 1 and n + 2.
+      // The batch drew n - 2 and n - 1 (ascending, in batch order), the other writer n: the COPY stored the
+      // numbers the batch drew, and the write reports them without reading them back.
       const n = drawn[0]!;
       expect(upsert.changed).toEqual([
-        [n + 1, 'u1', 'A', 1000],
-        [n + 2, 'u1', 'B', 2000],
+        [n - 2, 'u1', 'A', 1000],
+        [n - 1, 'u1', 'B', 2000],
       ]);
-      expect(upsert.insertedSlots).toEqual([n + 1, n + 2]);
+      expect(upsert.insertedSlots).toEqual([n - 2, n - 1]);
       const rows = await pool.query("select id, seq::int from touchpoints where id like 'gap-%' order by id");
       expect(rows.rows).toEqual([
-        { id: 'gap-1', seq: n + 1 },
-        { id: 'gap-2', seq: n + 2 },
+        { id: 'gap-1', seq: n - 2 },
+        { id: 'gap-2', seq: n - 1 },
       ]);
     } finally {
       client.release();
