@@ -38,6 +38,10 @@ class FakeTable {
     if (mine) for (const listener of this.listeners) listener(this.version - 1, this.version);
     return line;
   }
+  /** This process hears a commit of its own that moved the version from `before` to `after`. */
+  announce(before: number, after: number): void {
+    for (const listener of this.listeners) listener(before, after);
+  }
   /** This process hears its commit of `line` only now (it was in the database before). */
   hear(line: Line): void {
     for (const listener of this.listeners) listener(this.version - 1, this.version);
@@ -158,6 +162,40 @@ describe('TableMirror catching up by a change cursor', () => {
     expect(mirror.readOverlapped(quiet)).toBe(false);
     mirror.addedAfter(next, quiet);
     expect(await mirror.current()).toEqual(new Map([[1, 14], [2, 5]]));
+    mirror.close();
+  });
+
+  it('takes two commits of its own heard in the reverse order without reading the table again', async () => {
+    const table = new FakeTable();
+    table.commit(1, 10, false);
+    const mirror = new SumMirror(table);
+    await mirror.current();
+    // Two writes in flight commit 1 -> 2 (day 1) and 2 -> 3 (day 2); this process reads the second's answer first.
+    const first = table.commit(1, 4, false);
+    const second = table.commit(2, 5, false);
+    table.announce(2, 3);
+    mirror.added(second);
+    table.announce(1, 2);
+    mirror.added(first);
+    expect(await mirror.current()).toEqual(new Map([[1, 14], [2, 5]]));
+    // No catch-up and no load: the store was current at version 3 (without waiting, it stayed at 2 and caught up).
+    expect([mirror.fullLoads, mirror.catchUps]).toEqual([1, 0]);
+    mirror.close();
+  });
+
+  it('still catches up when a commit of another process lies between two of its own heard in reverse', async () => {
+    const table = new FakeTable();
+    const mirror = new SumMirror(table);
+    await mirror.current();
+    const first = table.commit(1, 4, false); // 0 -> 1, this process
+    table.commit(3, 6, false); // 1 -> 2, another process
+    const third = table.commit(2, 5, false); // 2 -> 3, this process
+    table.announce(2, 3);
+    mirror.added(third);
+    table.announce(0, 1);
+    mirror.added(first);
+    expect(await mirror.current()).toEqual(table.sums());
+    expect([mirror.fullLoads, mirror.catchUps]).toEqual([1, 1]);
     mirror.close();
   });
 
