@@ -144,9 +144,13 @@ const PG_ID_STORED = 'select exists (select 1 from touchpoints where id = $1)';
 /**
  * $1 numbers drawn from the `seq` column's sequence, ascending, as one text
  * (a batch's slots): numbers drawn at once by another writer interleave with
- * these, so they are read, not computed from the first.
+ * these, so they are read, not computed from the first. The sequence is
+ * looked up once (`offset 0` keeps that subquery from being pulled up into
+ * the join, where pg_get_serial_sequence and the text's cast to regclass ran
+ * for every row: 65 of the 73 ms the draw of 25,000 slots took).
  */
-const PG_DRAW_SEQS = `select string_agg(v::text, ',' order by v) from (select nextval(pg_get_serial_sequence('touchpoints', 'seq')) as v from generate_series(1, $1)) drawn`;
+const PG_DRAW_SEQS = `select string_agg(v::text, ',' order by v)
+from (select nextval(s.seq) as v from (select pg_get_serial_sequence('touchpoints', 'seq')::regclass as seq offset 0) s, generate_series(1, $1)) drawn`;
 
 /** The list's WHERE clause and parameters, placeholders made by `placeholder(n)` (1-based). */
 function listWhere(query: TouchpointQuery, placeholder: (n: number) => string): { where: string; params: unknown[] } {
