@@ -394,6 +394,35 @@ describe('PostgreSQL upserts against a concurrent writer', () => {
     }
   });
 
+  it('reports the slots its rows were stored with when the numbers it draws are not all the numbers between its lowest and highest', async () => {
+    // A sequence with a cache hands each session blocks of numbers: the batch's session keeps the rest of a block it
+    // drew from, another session draws the next block, and the batch's draw then takes its own two cached numbers and
+    // a block after the other's: five slots with a gap, which the write must read, not count up from the lowest.
+    const other = new pg.Client({ connectionString: server.url, types });
+    await other.connect();
+    const { database, client } = await ownSession();
+    const seq = "pg_get_serial_sequence('touchpoints', 'seq')";
+    try {
+      await pool.query('alter table touchpoints alter column seq set cache 3');
+      const [{ m }] = (await client.query(`select nextval(${seq})::int as m`)).rows as [{ m: number }];
+      expect((await other.query(`select nextval(${seq})::int as n`)).rows).toEqual([{ n: m + 3 }]);
+      await client.query('begin');
+      const items = [1, 2, 3, 4, 5].map((i) => ({ id: `hole-${i}`, customerId: 'u2', campaignId: 'A', occurredAt: i * 1000 }));
+      const upsert = await touchpointRepository(database).upsert(items);
+      await client.query('commit');
+      const slots = [m + 1, m + 2, m + 6, m + 7, m + 8];
+      expect(upsert.changed).toEqual(items.map((item, k) => [slots[k], 'u2', 'A', item.occurredAt]));
+      expect(upsert.insertedSlots).toEqual([m + 1, m + 8]);
+      const rows = await pool.query("select seq::int from touchpoints where id like 'hole-%' order by id");
+      expect(rows.rows.map((row: { seq: number }) => row.seq)).toEqual(slots);
+    } finally {
+      await pool.query('alter table touchpoints alter column seq set cache 1');
+      client.release();
+      // Its session's unused numbers (m + 4, m + 5) go with it.
+      await other.end();
+    }
+  });
+
   it('gives the audit event the ids the copied lines got when another writer drew ids meanwhile', async () => {
     const { database, client } = await ownSession();
     try {

@@ -142,14 +142,17 @@ const PG_COPY = 'copy touchpoints (id, customer_id, campaign_id, occurred_at, se
 /** Whether the id $1 is stored. */
 const PG_ID_STORED = 'select exists (select 1 from touchpoints where id = $1)';
 /**
- * $1 numbers drawn from the `seq` column's sequence, ascending, as one text
- * (a batch's slots): numbers drawn at once by another writer interleave with
- * these, so they are read, not computed from the first. The sequence is
- * looked up once (`offset 0` keeps that subquery from being pulled up into
- * the join, where pg_get_serial_sequence and the text's cast to regclass ran
- * for every row: 65 of the 73 ms the draw of 25,000 slots took).
+ * $1 numbers drawn from the `seq` column's sequence (a batch's slots): the
+ * lowest, the highest, and, unless they are all the numbers between (as they
+ * are when no other writer drew at the same moment), every one of them,
+ * ascending, as one text: numbers drawn at once by another writer interleave
+ * with these, so they are then read, not computed from the lowest. The
+ * sequence is looked up once (`offset 0` keeps that subquery from being
+ * pulled up into the join, where pg_get_serial_sequence and the text's cast
+ * to regclass ran for every row: 65 of the 73 ms the draw of 25,000 slots
+ * took).
  */
-const PG_DRAW_SEQS = `select string_agg(v::text, ',' order by v)
+const PG_DRAW_SEQS = `select min(v), max(v), case when max(v) - min(v) + 1 = count(*) then null else string_agg(v::text, ',' order by v) end
 from (select nextval(s.seq) as v from (select pg_get_serial_sequence('touchpoints', 'seq')::regclass as seq offset 0) s, generate_series(1, $1)) drawn`;
 
 /** The list's WHERE clause and parameters, placeholders made by `placeholder(n)` (1-based). */
@@ -269,22 +272,21 @@ export function touchpointRepository(database: Database): TouchpointRepository {
    * average, more than the COPY).
    */
   const copyNew = async (copied: readonly TouchpointInput[], n: number): Promise<TouchpointUpsert | null> => {
-    const [[drawn]] = (await pg.queryArrays<[string]>(PG_DRAW_SEQS, [copied.length])) as [[string]];
-    const slots = drawn.split(',');
+    const [[low, high, listed]] = (await pg.queryArrays<[bigint, bigint, string | null]>(PG_DRAW_SEQS, [copied.length])) as [[bigint, bigint, string | null]];
+    const first = Number(low);
+    const slots = listed === null ? null : listed.split(',').map(Number);
     let text = '';
-    for (let k = 0; k < copied.length; k++) {
-      const item = copied[k]!;
-      text += `${copyField(item.id)}\t${copyField(item.customerId)}\t${copyField(item.campaignId)}\t${item.occurredAt}\t${slots[k]}\n`;
-    }
-    const count = await copyUnlessTaken(pg, 'spendbook_touchpoints_copy', PG_COPY, text);
-    if (count === null) return null;
     const changed: TouchRow[] = new Array(copied.length);
     for (let k = 0; k < copied.length; k++) {
       const item = copied[k]!;
-      changed[k] = [Number(slots[k]), item.customerId, item.campaignId, item.occurredAt];
+      const slot = slots === null ? first + k : slots[k]!;
+      text += `${copyField(item.id)}\t${copyField(item.customerId)}\t${copyField(item.campaignId)}\t${item.occurredAt}\t${slot}\n`;
+      changed[k] = [slot, item.customerId, item.campaignId, item.occurredAt];
     }
+    const count = await copyUnlessTaken(pg, 'spendbook_touchpoints_copy', PG_COPY, text);
+    if (count === null) return null;
     // Ascending: the first slot is the lowest, the last the highest.
-    return { counts: { inserted: count, updated: 0, unchanged: n - count }, changed, insertedSlots: [Number(slots[0]), Number(slots[copied.length - 1])] };
+    return { counts: { inserted: count, updated: 0, unchanged: n - count }, changed, insertedSlots: [first, Number(high)] };
   };
   return {
     // A batch of new touchpoints (an ingest's bulk) is COPYed straight in, in batch order (COPY writes rows a
