@@ -10,10 +10,11 @@
  * fastest way PostgreSQL takes rows, with no Spendbook code in the way.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { openDatabase } from '../src/db.js';
 import { openPostgres } from '../src/store/pg.js';
 import { findPgBin, startPgServer } from './pg-server.js';
 
@@ -167,5 +168,51 @@ export async function copyFrom(url: string, table: string, columns: readonly str
     return { rows, seconds };
   } finally {
     closeSync(input);
+  }
+}
+
+/** A batch's rows, each the table's columns in order. */
+export type RawBatch = (string | number | bigint)[][];
+
+/**
+ * The physical anchor of an ingest: `batches` written into `table` of a fresh
+ * migrated database of `store`, with nothing of Spendbook in the way. SQLite:
+ * better-sqlite3 alone, one prepared single-row INSERT a row, one transaction
+ * a batch, only the writes timed (each batch is made before its clock starts).
+ * PostgreSQL: the rows written to a COPY file first, then psql's COPY of it
+ * (`copyFrom`). The rows the database holds afterwards, and the seconds.
+ */
+export async function rawIngest(
+  store: BenchStore,
+  dir: string,
+  table: string,
+  columns: readonly string[],
+  batches: Iterable<RawBatch>,
+): Promise<{ rows: number; seconds: number }> {
+  const target = await store.fresh(`raw_${table}`, { migrated: true });
+  if (store.kind === 'postgres') {
+    const file = join(dir, `${table}.copy`);
+    try {
+      writeCopyFile(file, batches);
+      return await copyFrom(target, table, columns, file);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  }
+  const handle = openDatabase(target);
+  try {
+    const insert = handle.sqlite.prepare(`insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`);
+    const write = handle.sqlite.transaction((rows: RawBatch) => {
+      for (const row of rows) insert.run(row);
+    });
+    let seconds = 0;
+    for (const rows of batches) {
+      const started = process.hrtime.bigint();
+      write(rows);
+      seconds += Number(process.hrtime.bigint() - started) / 1e9;
+    }
+    return { rows: Number(await store.value(target, `select count(*) from ${table}`)), seconds };
+  } finally {
+    handle.close();
   }
 }
