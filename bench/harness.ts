@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import type { ServerReady } from './server.js';
 
 export const ADMIN_KEY = 'sb_bench_admin_key_0123456789abcdef';
@@ -59,6 +60,20 @@ export interface StartOptions {
 }
 
 /** A child started from a vitest worker (the reliability suite): tsx's loader, and a rate limit it never reaches. */
+/**
+ * The Node flags package.json's start script gives the service (the words
+ * between `node` and the script): every service process the bench starts
+ * gets them, so it measures what `npm start` runs.
+ */
+export function startFlags(): string[] {
+  const scripts = (JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const words = scripts.start!.split(/\s+/);
+  const node = words.indexOf('node');
+  const script = words.indexOf('dist/src/server.js');
+  if (node < 0 || script < node) throw new Error(`package.json's start script does not run node dist/src/server.js: ${scripts.start}`);
+  return words.slice(node + 1, script);
+}
+
 export const WORKER_CHILD: StartOptions = { execArgv: ['--import', 'tsx'], env: { ...process.env, SPENDBOOK_RATE_LIMIT: '1000000' } };
 
 /** `dbPath`: a SQLite file, or a postgres:// URL (read as SPENDBOOK_DB is). */
@@ -70,7 +85,7 @@ export function startServer(
   const script = fileURLToPath(new URL('./server.ts', import.meta.url));
   const child = fork(script, [dbPath, ADMIN_KEY], {
     // process.execArgv carries tsx's loader, so the child runs TypeScript too.
-    execArgv: [...(options.execArgv ?? process.execArgv), ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])],
+    execArgv: [...(options.execArgv ?? process.execArgv), ...startFlags(), ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])],
     ...(options.env ? { env: options.env } : {}),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

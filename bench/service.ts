@@ -1,6 +1,6 @@
 /**
- * The service as `npm start` runs it (node dist/src/server.js, no tsx, no
- * IPC), for the figures a deployment sees: how long a (re)started process
+ * The service as `npm start` runs it (node with the start script's flags,
+ * dist/src/server.js, no tsx, no IPC), for the figures a deployment sees: how long a (re)started process
  * takes to answer /healthz and /readyz, its first report, and its peak RSS
  * read from the kernel (VmHWM in /proc/<pid>/status, the high-water mark of
  * the whole life of the process). The ingest instance stays bench/server.ts
@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ADMIN_KEY } from './harness.js';
+import { ADMIN_KEY, startFlags } from './harness.js';
 import { freePort } from './ports.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -38,7 +38,7 @@ export async function spawnService(name: string, db: string, env: NodeJS.Process
   const port = await freePort();
   let output = '';
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [SERVER], {
+  const child = spawn(process.execPath, [...startFlags(), SERVER], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', SPENDBOOK_DB: db, SPENDBOOK_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
