@@ -59,7 +59,6 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** A child started from a vitest worker (the reliability suite): tsx's loader, and a rate limit it never reaches. */
 /**
  * The Node flags package.json's start script gives the service (the words
  * between `node` and the script): every service process the bench starts
@@ -74,6 +73,7 @@ export function startFlags(): string[] {
   return words.slice(node + 1, script);
 }
 
+/** A child started from a vitest worker (the reliability suite): tsx's loader, and a rate limit it never reaches. */
 export const WORKER_CHILD: StartOptions = { execArgv: ['--import', 'tsx'], env: { ...process.env, SPENDBOOK_RATE_LIMIT: '1000000' } };
 
 /** `dbPath`: a SQLite file, or a postgres:// URL (read as SPENDBOOK_DB is). */

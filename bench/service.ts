@@ -1,7 +1,8 @@
 /**
  * The service as `npm start` runs it (node with the start script's flags,
- * dist/src/server.js, no tsx, no IPC), for the figures a deployment sees: how long a (re)started process
- * takes to answer /healthz and /readyz, its first report, and its peak RSS
+ * dist/src/server.js, no tsx, no IPC), for the figures a deployment sees:
+ * how long a (re)started process takes to answer /healthz and /readyz, its
+ * first report, and its peak RSS
  * read from the kernel (VmHWM in /proc/<pid>/status, the high-water mark of
  * the whole life of the process). The ingest instance stays bench/server.ts
  * (IPC stats, CPU profiles); restarts and extra instances use this.
