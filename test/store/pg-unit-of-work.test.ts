@@ -283,6 +283,36 @@ describe('PgUnitOfWork', () => {
     }
   });
 
+  it('runs one COPY of a statement at a time in this process: the next starts when the one before ends', async () => {
+    await db.pg.query('create table copied (k text primary key)');
+    // Another session holds the key 'held' uncommitted: a COPY of it waits for that session to end.
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    const copies = async () => Number((await holder.query("select count(*) as n from pg_stat_activity where query like 'copy copied%'")).rows[0].n);
+    try {
+      await holder.query('begin');
+      await holder.query("insert into copied values ('held')");
+      const COPY = 'copy copied (k) from stdin';
+      const first = db.uow.write(() => db.pg.copyIn!(COPY, 'held\n'));
+      for (let i = 0; i < 200 && (await copies()) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      let secondEnded = false;
+      const second = db.uow.write(() => db.pg.copyIn!(COPY, 'free\n')).finally(() => (secondEnded = true));
+      // Another statement (another table) is not queued behind it.
+      await db.pg.query('create table other_copied (k text primary key)');
+      expect(await db.uow.write(() => db.pg.copyIn!('copy other_copied (k) from stdin', 'free\n'))).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The second COPY of the statement has not reached the server: it waits for the first, which waits for the holder.
+      expect(secondEnded).toBe(false);
+      expect(await copies()).toBe(1);
+      await holder.query('rollback');
+      expect(await first).toBe(1);
+      expect(await second).toBe(1);
+      expect((await db.pg.query('select k from copied order by k')).rows).toEqual([{ k: 'free' }, { k: 'held' }]);
+    } finally {
+      await holder.end();
+    }
+  });
+
   it('reads int8 as bigint and numeric as exact text, on this pool only', async () => {
     const text = 'select 9007199254740993::int8 as big, 0.1::numeric + 0.2::numeric as n';
     // 2^53 + 1 would round to 2^53 as a number; 0.1 + 0.2 is 0.30000000000000004 as floats.
