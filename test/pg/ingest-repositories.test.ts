@@ -356,11 +356,10 @@ describe('PostgreSQL upserts against a concurrent writer', () => {
     }
   });
 
-  it('reports the slots its rows were stored with when another writer draws numbers while the batch is copied', async () => {
+  it('reports the slots its rows were stored with when another writer drew a number just before its COPY', async () => {
     const { database, client } = await ownSession();
     try {
       await client.query('begin');
-      // Another writer draws one number after the batch drew its slots, just before its COPY.
       const copyIn = database.pg.copyIn!;
       const drawn: number[] = [];
       const session = {
@@ -376,28 +375,28 @@ describe('PostgreSQL upserts against a concurrent writer', () => {
         { id: 'gap-2', customerId: 'u1', campaignId: 'B', occurredAt: 2000 },
       ]);
       await client.query('commit');
-      // The batch drew n - 2 and n - 1 (ascending, in batch order), the other writer n: the COPY stored the
-      // numbers the batch drew, and the write reports them without reading them back.
+      // The other writer drew n; the COPY gave the rows the next numbers, in batch order.
       const n = drawn[0]!;
       expect(upsert.changed).toEqual([
-        [n - 2, 'u1', 'A', 1000],
-        [n - 1, 'u1', 'B', 2000],
+        [n + 1, 'u1', 'A', 1000],
+        [n + 2, 'u1', 'B', 2000],
       ]);
-      expect(upsert.insertedSlots).toEqual([n - 2, n - 1]);
+      expect(upsert.insertedSlots).toEqual([n + 1, n + 2]);
       const rows = await pool.query("select id, seq::int from touchpoints where id like 'gap-%' order by id");
       expect(rows.rows).toEqual([
-        { id: 'gap-1', seq: n - 2 },
-        { id: 'gap-2', seq: n - 1 },
+        { id: 'gap-1', seq: n + 1 },
+        { id: 'gap-2', seq: n + 2 },
       ]);
     } finally {
       client.release();
     }
   });
 
-  it('reports the slots its rows were stored with when the numbers it draws are not all the numbers between its lowest and highest', async () => {
+  it('reports the slots its rows were stored with when its numbers are not all the numbers between its lowest and highest', async () => {
     // A sequence with a cache hands each session blocks of numbers: the batch's session keeps the rest of a block it
-    // drew from, another session draws the next block, and the batch's draw then takes its own two cached numbers and
-    // a block after the other's: five slots with a gap, which the write must read, not count up from the lowest.
+    // drew from, another session inserts a row with the first number of the next block, and the batch's COPY then
+    // takes its own two cached numbers and a block after the other's: five slots with a gap holding another's row,
+    // which the write must read past, not count up from the lowest.
     const other = new pg.Client({ connectionString: server.url, types });
     await other.connect();
     const { database, client } = await ownSession();
@@ -405,7 +404,8 @@ describe('PostgreSQL upserts against a concurrent writer', () => {
     try {
       await pool.query('alter table touchpoints alter column seq set cache 3');
       const [{ m }] = (await client.query(`select nextval(${seq})::int as m`)).rows as [{ m: number }];
-      expect((await other.query(`select nextval(${seq})::int as n`)).rows).toEqual([{ n: m + 3 }]);
+      const theirs = await other.query("insert into touchpoints (id, customer_id, campaign_id, occurred_at) values ('other-hole', 'u3', 'B', 1) returning seq::int");
+      expect(theirs.rows).toEqual([{ seq: m + 3 }]);
       await client.query('begin');
       const items = [1, 2, 3, 4, 5].map((i) => ({ id: `hole-${i}`, customerId: 'u2', campaignId: 'A', occurredAt: i * 1000 }));
       const upsert = await touchpointRepository(database).upsert(items);

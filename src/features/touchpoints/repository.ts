@@ -138,22 +138,14 @@ from (
   select i.ord, (t.customer_id, t.campaign_id, t.occurred_at) is distinct from (i.customer_id, i.campaign_id, i.occurred_at) as differs
   from (${PG_INPUT}) i join lateral (select t.customer_id, t.campaign_id, t.occurred_at from touchpoints t where t.id = i.id limit 1) t on true
 ) stored`;
-const PG_COPY = 'copy touchpoints (id, customer_id, campaign_id, occurred_at, seq) from stdin';
+/** COPY's rows get their `seq` from the identity's sequence, one number a row, in row order. */
+const PG_COPY = 'copy touchpoints (id, customer_id, campaign_id, occurred_at) from stdin';
 /** Whether the id $1 is stored. */
 const PG_ID_STORED = 'select exists (select 1 from touchpoints where id = $1)';
-/**
- * $1 numbers drawn from the `seq` column's sequence (a batch's slots): the
- * lowest, the highest, and, unless they are all the numbers between (as they
- * are when no other writer drew at the same moment), every one of them,
- * ascending, as one text: numbers drawn at once by another writer interleave
- * with these, so they are then read, not computed from the lowest. The
- * sequence is looked up once (`offset 0` keeps that subquery from being
- * pulled up into the join, where pg_get_serial_sequence and the text's cast
- * to regclass ran for every row: 65 of the 73 ms the draw of 25,000 slots
- * took).
- */
-const PG_DRAW_SEQS = `select min(v), max(v), case when max(v) - min(v) + 1 = count(*) then null else string_agg(v::text, ',' order by v) end
-from (select nextval(s.seq) as v from (select pg_get_serial_sequence('touchpoints', 'seq')::regclass as seq offset 0) s, generate_series(1, $1)) drawn`;
+/** The slots of the ids $1 and $2 (a COPY's first and last row). */
+const PG_SLOTS_OF_ENDS = 'select (select seq from touchpoints where id = $1), (select seq from touchpoints where id = $2)';
+/** Every row this transaction sees with a slot from $1 to $2, ascending: a COPY's rows and those others committed between them. */
+const PG_SLOTS_BETWEEN = 'select seq, id from touchpoints where seq between $1 and $2 order by seq';
 
 /** The list's WHERE clause and parameters, placeholders made by `placeholder(n)` (1-based). */
 function listWhere(query: TouchpointQuery, placeholder: (n: number) => string): { where: string; params: unknown[] } {
@@ -264,27 +256,44 @@ export function touchpointRepository(database: Database): TouchpointRepository {
    * COPYs `copied` (items of a batch of `n`, none of them stored as far as
    * the caller knows) into the table, in order, inside a savepoint: null if
    * an id turns out to be stored (unique violation; the savepoint is rolled
-   * back and nothing of it stays). The slots are drawn from the sequence
-   * first, one statement for the batch, and COPYed with the rows: so the
-   * write knows each row's slot without reading it back, even when other
-   * writers draw numbers at the same time (two batches in flight did so for
-   * most batches, and reading 25,000 slots back by id took 146 ms a batch on
-   * average, more than the COPY).
+   * back and nothing of it stays). COPY gives each row the sequence's next
+   * number, in row order, so the slots ascend with the rows: when the first
+   * and the last are as far apart as the rows are many, no other writer drew
+   * a number meanwhile and row k has the first slot plus k, known from two
+   * primary-key probes. Otherwise (another instance, or a writer of this one
+   * that inserts without COPY, drew numbers during the COPY; this process's
+   * COPYs run one at a time, see PgSession.copyIn) the rows between are read
+   * in slot order, and each of ours is met in batch order among them (the
+   * others have other ids). Reading 25,000 slots back by id took 146 ms a
+   * batch, more than the COPY; drawing them from the sequence first, then
+   * COPYing them with the rows, cost PostgreSQL 0.9 microseconds of CPU a row.
    */
   const copyNew = async (copied: readonly TouchpointInput[], n: number): Promise<TouchpointUpsert | null> => {
-    const [[low, high, listed]] = (await pg.queryArrays<[bigint, bigint, string | null]>(PG_DRAW_SEQS, [copied.length])) as [[bigint, bigint, string | null]];
-    const first = Number(low);
-    const slots = listed === null ? null : listed.split(',').map(Number);
     let text = '';
-    const changed: TouchRow[] = new Array(copied.length);
     for (let k = 0; k < copied.length; k++) {
       const item = copied[k]!;
-      const slot = slots === null ? first + k : slots[k]!;
-      text += `${copyField(item.id)}\t${copyField(item.customerId)}\t${copyField(item.campaignId)}\t${item.occurredAt}\t${slot}\n`;
-      changed[k] = [slot, item.customerId, item.campaignId, item.occurredAt];
+      text += `${copyField(item.id)}\t${copyField(item.customerId)}\t${copyField(item.campaignId)}\t${item.occurredAt}\n`;
     }
     const count = await copyUnlessTaken(pg, 'spendbook_touchpoints_copy', PG_COPY, text);
     if (count === null) return null;
+    if (count !== copied.length) throw new Error(`COPY wrote ${count} touchpoints of ${copied.length}`);
+    const [[low, high]] = (await pg.queryArrays<[bigint, bigint]>(PG_SLOTS_OF_ENDS, [copied[0]!.id, copied[copied.length - 1]!.id])) as [[bigint, bigint]];
+    const first = Number(low);
+    const changed: TouchRow[] = new Array(copied.length);
+    if (Number(high) - first + 1 === copied.length) {
+      for (let k = 0; k < copied.length; k++) {
+        const item = copied[k]!;
+        changed[k] = [first + k, item.customerId, item.campaignId, item.occurredAt];
+      }
+    } else {
+      let k = 0;
+      for (const [seq, id] of await pg.queryArrays<[bigint, string]>(PG_SLOTS_BETWEEN, [low, high])) {
+        const item = copied[k];
+        if (item === undefined || id !== item.id) continue;
+        changed[k++] = [Number(seq), item.customerId, item.campaignId, item.occurredAt];
+      }
+      if (k !== copied.length) throw new Error(`found ${k} of the ${copied.length} touchpoints COPYed between slots ${low} and ${high}`);
+    }
     // Ascending: the first slot is the lowest, the last the highest.
     return { counts: { inserted: count, updated: 0, unchanged: n - count }, changed, insertedSlots: [first, Number(high)] };
   };
@@ -292,11 +301,11 @@ export function touchpointRepository(database: Database): TouchpointRepository {
     // A batch of new touchpoints (an ingest's bulk) is COPYed straight in, in batch order (COPY writes rows a
     // page at a time; no ON CONFLICT), without first looking its ids up (that probe was a third of the time
     // the database spent on a batch): the unique index refuses a stored id (or one another transaction
-    // inserts meanwhile), the savepoint is rolled back, and the batch is probed. The numbers drawn for the
-    // batch are then burnt (a sequence does not roll back): to keep that rare and bounded, a batch whose
-    // first id is stored (a re-send) is probed at once, so a batch burns numbers only when new ids come
-    // before a stored one, and then no more than its new rows; the mirror's slots stay within about twice
-    // the rows.
+    // inserts meanwhile), the savepoint is rolled back, and the batch is probed. The numbers the refused
+    // COPY drew (one a row it read, at most the batch's) are then burnt (a sequence does not roll back): to
+    // keep that rare and bounded, a batch whose first id is stored (a re-send) is probed at once, so a batch
+    // burns numbers only when new ids come before a stored one, and then no more than its rows; the mirror's
+    // slots stay within about twice the rows.
     // A batch that changes no stored row (new items, maybe some re-sent unchanged) then COPYs its new items,
     // leaving the stored ones out as PG_UPSERT leaves them out, so no seq is drawn for them; a batch that
     // changes a stored row, or races another writer again, is settled by PG_UPSERT. Inserts fire no trigger on
