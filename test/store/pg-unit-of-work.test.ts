@@ -288,13 +288,16 @@ describe('PgUnitOfWork', () => {
     // Another session holds the key 'held' uncommitted: a COPY of it waits for that session to end.
     const holder = new pg.Client({ connectionString: url });
     await holder.connect();
-    const copies = async () => Number((await holder.query("select count(*) as n from pg_stat_activity where query like 'copy copied%'")).rows[0].n);
+    // Asked outside the holder's transaction: a transaction reads pg_stat_activity once and keeps what it read.
+    const copies = () => count("select count(*) as n from pg_stat_activity where query like 'copy copied%'");
     try {
       await holder.query('begin');
       await holder.query("insert into copied values ('held')");
       const COPY = 'copy copied (k) from stdin';
+      expect(await copies()).toBe(0);
       const first = db.uow.write(() => db.pg.copyIn!(COPY, 'held\n'));
-      for (let i = 0; i < 200 && (await copies()) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      for (let i = 0; i < 1_000 && (await copies()) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(await copies()).toBe(1);
       let secondEnded = false;
       const second = db.uow.write(() => db.pg.copyIn!(COPY, 'free\n')).finally(() => (secondEnded = true));
       // Another statement (another table) is not queued behind it.
