@@ -44,6 +44,16 @@ export interface PgSession {
    * the sessions some tests build over a bare pool have none.
    */
   detachedTransaction?<T>(fn: (run: <R extends QueryResultRow = Record<string, unknown>>(query: QueryConfig) => Promise<QueryResult<R>>) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn`'s reads (`queryArrays`, as the session's) in one snapshot: a
+   * read-only REPEATABLE READ transaction on a client of its own, so that a
+   * read in several statements (a mirror's load, page by page) sees every
+   * transaction wholly or not at all. Inside a write, on the write's
+   * transaction (READ COMMITTED: each statement its own snapshot; only the
+   * demo loader reads a table for a mirror there, alone). Optional, like
+   * detachedTransaction.
+   */
+  readSnapshot?<T>(fn: (queryArrays: <R extends unknown[] = unknown[]>(text: string, params?: readonly unknown[]) => Promise<R[]>) => Promise<T>): Promise<T>;
 }
 
 export interface PgOptions extends PgUnitOfWorkOptions {
@@ -134,11 +144,25 @@ class PoolSession implements PgSession {
     }
   }
 
-  async detachedTransaction<T>(fn: (run: <R extends QueryResultRow = Record<string, unknown>>(query: QueryConfig) => Promise<QueryResult<R>>) => Promise<T>): Promise<T> {
+  detachedTransaction<T>(fn: (run: <R extends QueryResultRow = Record<string, unknown>>(query: QueryConfig) => Promise<QueryResult<R>>) => Promise<T>): Promise<T> {
+    return this.onClientOfItsOwn('begin', fn);
+  }
+
+  readSnapshot<T>(fn: (queryArrays: <R extends unknown[] = unknown[]>(text: string, params?: readonly unknown[]) => Promise<R[]>) => Promise<T>): Promise<T> {
+    if (this.uow.transaction()) return fn((text, params) => this.queryArrays(text, params));
+    return this.onClientOfItsOwn('begin isolation level repeatable read read only', (run) =>
+      fn(async <R extends unknown[]>(text: string, params: readonly unknown[] = []) =>
+        (await run({ text, values: params as unknown[], rowMode: 'array' } as QueryConfig)).rows as unknown as R[],
+      ),
+    );
+  }
+
+  /** `fn` in a transaction begun by `begin`, on a client taken from the pool for it, committed if it returns. */
+  private async onClientOfItsOwn<T>(begin: string, fn: (run: <R extends QueryResultRow = Record<string, unknown>>(query: QueryConfig) => Promise<QueryResult<R>>) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query('begin');
+      await client.query(begin);
       try {
         const value = await fn((query) => client.query(query));
         await client.query('commit');

@@ -15,7 +15,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../bench/ports.js';
 import errorsPlugin from '../../src/plugins/errors.js';
 import type { PostgresDatabase } from '../../src/store/database.js';
-import { openPostgres, type PgOptions } from '../../src/store/pg.js';
+import { openPostgres, type PgOptions, type PgSession } from '../../src/store/pg.js';
+import { readInKeyRanges } from '../../src/store/table-reads.js';
 import type { WriteActor } from '../../src/store/unit-of-work.js';
 import { dropPgDatabase, freshPgUrl } from '../pg-db.js';
 
@@ -494,5 +495,77 @@ describe('PostgreSQL errors answer as SQLite ones', () => {
     const got = await answer(() => db.pg.query('select * from no_such_table'));
     expect(got).toMatchObject({ status: 500, body: { code: 'internal_error' } });
     expect(JSON.stringify(got.body)).not.toMatch(/no_such_table/);
+  });
+});
+
+describe('reading a table page by page for a mirror (readInKeyRanges)', () => {
+  const SELECT = 'select k, batch from t where k > $1 order by k limit $2';
+
+  /** Rows 1..6 of batch a; another client's batch b (keys 0 and 100, drawn on both sides of the first page's end) committed after the first page. */
+  async function readWithCommitBetweenPages(session: (hook: () => Promise<void>) => PgSession): Promise<string[]> {
+    await db.pg.query('create table t (k bigint primary key, batch text not null)');
+    await db.pg.query("insert into t select k, 'a' from generate_series(1, 6) k");
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    try {
+      await other.query('begin');
+      await other.query("insert into t values (0, 'b'), (100, 'b')");
+      let committed = false;
+      const read: string[] = [];
+      await readInKeyRanges(
+        session(async () => {
+          if (!committed) await other.query('commit');
+          committed = true;
+        }),
+        SELECT,
+        ([k, batch]) => read.push(`${batch}${k}`),
+        3,
+      );
+      return read;
+    } finally {
+      await other.end();
+    }
+  }
+
+  /** The app's session, with `hook` run after each page's statement. */
+  const hooked = (hook: () => Promise<void>): PgSession => ({
+    query: (text, params) => db.pg.query(text, params),
+    queryArrays: (text, params) => db.pg.queryArrays(text, params),
+    readSnapshot: (fn) =>
+      db.pg.readSnapshot!((queryArrays) =>
+        fn(async <R extends unknown[]>(text: string, params?: readonly unknown[]) => {
+          const rows = await queryArrays<R>(text, params);
+          await hook();
+          return rows;
+        }),
+      ),
+  });
+
+  it('reads every page in one snapshot: a batch committed between two pages is read wholly or not at all', async () => {
+    // The snapshot is taken at the first page, before b committed: b is not read at all.
+    expect(await readWithCommitBetweenPages(hooked)).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'a6']);
+  });
+
+  it('(why) page by page in separate snapshots, the same commit is read in part: its key above the first page, not the one below', async () => {
+    const separate = (hook: () => Promise<void>): PgSession => ({
+      query: (text, params) => db.pg.query(text, params),
+      queryArrays: async <R extends unknown[]>(text: string, params?: readonly unknown[]) => {
+        const rows = await db.pg.queryArrays<R>(text, params);
+        await hook();
+        return rows;
+      },
+    });
+    expect(await readWithCommitBetweenPages(separate)).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'b100']);
+  });
+
+  it('inside a write, reads on the write transaction (its own uncommitted rows too)', async () => {
+    await db.pg.query('create table t (k bigint primary key, batch text not null)');
+    const read = await db.uow.write(async () => {
+      await db.pg.query("insert into t select k, 'w' from generate_series(1, 5) k");
+      const rows: string[] = [];
+      await readInKeyRanges(db.pg, SELECT, ([k, batch]) => rows.push(`${batch}${k}`), 2);
+      return rows;
+    });
+    expect(read).toEqual(['w1', 'w2', 'w3', 'w4', 'w5']);
   });
 });

@@ -22,13 +22,16 @@
  *   when the mirror is next read, or earlier, once writes have paused for
  *   PREPARE_AFTER_MS (between requests, so a report does not pay for it).
  * - Loads and reads are async (PostgreSQL's are network round trips): a
- *   load is labelled with the version read before its rows, and trusted
- *   only if the version read after them is the same and no commit of this
- *   process was heard in between; otherwise the store it built is used once
- *   and loaded again by the next reader. A store newer than its label would
- *   be worse than slow: a write of this process heard after the load would
- *   be handed to a store that already holds it (spend sums would count it
- *   twice).
+ *   load is labelled with the version read before its rows. On SQLite it is
+ *   trusted only if the version read after them is the same and no commit
+ *   of this process was heard in between; otherwise the store it built is
+ *   used once and loaded again by the next reader. On PostgreSQL its pages
+ *   are one snapshot (table-reads.ts), and the next read catches up on
+ *   whatever came after the label. A store newer than its label could count
+ *   a write of this process twice, in the rows read and in what the write
+ *   hands over once heard: the spend mirror reads such a write's days again
+ *   instead (writeTicket). Readers wait for a load or catch-up under way
+ *   (current).
  * - The mirror holds no SQL: its subclass loads through the feature's
  *   repository (src/store/table-reads.ts has the range readers).
  * - A restart need not read the rows again: a snapshot of the store
@@ -64,8 +67,10 @@ export abstract class TableMirror<Store> {
   private stale = false;
   /** Commits of this process heard so far: a load or a deferred read during which one was heard cannot trust its label. */
   private commitsHeard = 0;
-  /** The load under way outside any transaction, shared by every reader that asks meanwhile. */
-  private loading: Promise<Store> | null = null;
+  /** The load or catch-up under way outside any transaction, shared by every reader that asks meanwhile. */
+  private loading: Promise<{ store: Store; label: number }> | null = null;
+  /** Loads and catch-ups reading now (see unchangedSince). */
+  private refreshing = 0;
   /** The deferred work under way, so that two readers do not do it at once. */
   private preparing: { store: Store; done: Promise<boolean> } | null = null;
   private prepareTimer: NodeJS.Timeout | null = null;
@@ -186,50 +191,79 @@ export abstract class TableMirror<Store> {
     return Promise.reject(new Error('this mirror cannot catch up'));
   }
 
-  /** The store, equal to the table as this connection sees it now. */
+  /**
+   * The store, equal to the table as this connection sees it now: holding
+   * at least every commit in the data version read when it was asked for
+   * (a report caches its answer under that version).
+   *
+   * While a load or catch-up is under way, readers wait for it rather than
+   * take the store as it stands: a catch-up changes the store in place,
+   * from rows read before commits that this process may hear meanwhile
+   * (which move the store's version on, see ownCommit). A refresh that
+   * began before this reader read its version may be labelled older than
+   * that version, and miss a commit the reader's cache key counts: then
+   * the reader refreshes once more, and that refresh, begun after its
+   * version was read, is labelled at or past it.
+   */
   async current(): Promise<Store> {
     // Inside a transaction (the demo loader's) the table holds writes that may roll back: load for this reader alone.
-    if (this.versions.inTransaction()) return this.reload();
+    if (this.versions.inTransaction()) return (await this.reload()).store;
     if (this.restoring !== null) await this.restoring;
-    const version = await this.versions.version();
-    const store = this.store;
-    if (store !== null && !this.stale && version === this.loadedAtVersion && (await this.prepareOnce(store))) return store;
-    this.loading ??= this.refresh().finally(() => (this.loading = null));
-    return this.loading;
+    const asked = await this.versions.version();
+    for (let version = asked; ; version = await this.versions.version()) {
+      const store = this.store;
+      if (this.loading === null && store !== null && !this.stale && version === this.loadedAtVersion && (await this.prepareOnce(store))) return store;
+      this.loading ??= this.refresh().finally(() => (this.loading = null));
+      const refreshed = await this.loading;
+      if (refreshed.label >= asked) return refreshed.store;
+    }
   }
 
-  /** Catches up if the store can, else loads again. */
-  private async refresh(): Promise<Store> {
+  /** Catches up if the store can, else loads again; the store, and the version it was labelled with. */
+  private async refresh(): Promise<{ store: Store; label: number }> {
     const store = this.store;
-    if (store !== null && !this.stale && this.cursor !== null && (await this.caughtUp(store, this.cursor))) return store;
+    if (store !== null && !this.stale && this.cursor !== null) {
+      const label = await this.caughtUp(store, this.cursor);
+      if (label !== null) return { store, label };
+    }
     return this.reload();
   }
 
   /**
    * Catches the store up from `since`, labelled as a load is: with the
-   * version read before the cursor and the rows. If the version moved while
-   * the rows were read (another process committed), the store may already
-   * hold some of that commit: harmless, the next catch-up reads those rows
-   * again. If a commit of this process was heard meanwhile, its change may
-   * be both in the rows read and handed to the mirror (spend would count
-   * it twice): catch up again from the same cursor, which re-reads that
-   * commit's rows after taking in what it handed over. False when that kept
-   * happening, or the store was replaced or marked stale meanwhile: load.
+   * version read before the cursor and the rows; returns that label, or
+   * null when the store was replaced or marked stale meanwhile (load). If
+   * the version moved while the rows were read (another process
+   * committed), the store may already hold some of that commit: harmless,
+   * the next catch-up reads those rows again. If a commit of this process
+   * was heard meanwhile, the rows read may be older than what it handed
+   * over (a restated touchpoint): catch up again from the same cursor, up
+   * to three times; after that the store is kept, labelled before the
+   * commits heard, and the next read catches up on them (the spend mirror
+   * does not count a commit twice that is both read and handed over: see
+   * writeTicket).
    */
-  private async caughtUp(store: Store, since: bigint): Promise<boolean> {
-    for (let attempt = 0; attempt < 3; attempt++) {
+  private async caughtUp(store: Store, since: bigint): Promise<number | null> {
+    for (let attempt = 0; ; attempt++) {
       // Deferred work on this store compares versions that the catch-up moves: let it finish first.
       await this.preparationsDone();
       const heard = this.commitsHeard;
       const started = performance.now();
-      const version = await this.versions.version();
-      const cursor = await this.changeCursor();
-      if (cursor === null) return false;
-      await this.readingRows(() => this.catchUp(store, since));
+      this.refreshing++;
+      let version: number;
+      let cursor: bigint | null;
+      try {
+        version = await this.versions.version();
+        cursor = await this.changeCursor();
+        if (cursor === null) return null;
+        await this.readingRows(() => this.catchUp(store, since));
+      } finally {
+        this.refreshing--;
+      }
       // What the catch-up read is handed over as a write's change is: a snapshot waits for the next preparation.
       this.applies++;
-      if (this.store !== store || this.stale) return false;
-      if (heard !== this.commitsHeard || this.versions.inTransaction()) continue;
+      if (this.store !== store || this.stale) return null;
+      if ((heard !== this.commitsHeard || this.versions.inTransaction()) && attempt < 2) continue;
       this.labelled(version);
       this.cursor = cursor;
       this.lastRefresh = 'catch-up';
@@ -238,9 +272,8 @@ export abstract class TableMirror<Store> {
       await this.preparationsDone();
       await this.prepareOnce(store);
       this.lastCatchUpMs = performance.now() - started;
-      return true;
+      return version;
     }
-    return false;
   }
 
   private async preparationsDone(): Promise<void> {
@@ -308,24 +341,34 @@ export abstract class TableMirror<Store> {
    * to the mirror), the store is still returned, as new as a read can be,
    * but marked stale, so the next reader loads again.
    */
-  private async reload(): Promise<Store> {
+  private async reload(): Promise<{ store: Store; label: number }> {
     const heard = this.commitsHeard;
     const started = performance.now();
-    const version = await this.versions.version();
-    const cursor = await this.changeCursor();
-    const store = await this.readingRows(() => this.load());
-    const after = await this.versions.version();
+    this.refreshing++;
+    let version: number;
+    let cursor: bigint | null;
+    let store: Store;
+    let after: number;
+    try {
+      version = await this.versions.version();
+      cursor = await this.changeCursor();
+      store = await this.readingRows(() => this.load());
+      after = await this.versions.version();
+    } finally {
+      this.refreshing--;
+    }
     this.store = store;
     this.labelled(version);
     this.cursor = cursor;
-    // With a cursor, another process's commit during the load is caught up on next (the rows read are idempotent to re-read).
-    this.stale = (after !== version && cursor === null) || heard !== this.commitsHeard || this.versions.inTransaction();
+    // With a cursor, any commit during the load (another process's, or one of this process, which the spend
+    // mirror does not count twice: see writeTicket) is caught up on next, the store being labelled before it.
+    this.stale = (cursor === null && (after !== version || heard !== this.commitsHeard)) || this.versions.inTransaction();
     this.lastLoad = 'rows';
     this.lastRefresh = 'load';
     this.fullLoads++;
     await this.prepareOnce(store);
     this.lastLoadMs = performance.now() - started;
-    return store;
+    return { store, label: version };
   }
 
   /** Readers wait for `task` (a restore from a snapshot) before they read or load the table. */
@@ -423,9 +466,16 @@ export abstract class TableMirror<Store> {
     return this.preparing.done;
   }
 
-  /** True if the store is current at `version` with nothing heard since `heard` (for a deferred read that must not overlap a commit). */
-  protected unchangedSince(version: number, heard: number): boolean {
-    return !this.stale && this.loadedAtVersion === version && this.commitsHeard === heard;
+  /**
+   * True if `store` is still the store, current at `version`, with no
+   * commit heard since `heard` and no load or catch-up under way: for a
+   * deferred read (prepare) that must overlap neither. A catch-up under way
+   * will put rows read before such a read over what it read, and the
+   * commits this process hears meanwhile move the store's version on as if
+   * the store were current.
+   */
+  protected unchangedSince(store: Store, version: number, heard: number): boolean {
+    return this.store === store && !this.stale && this.refreshing === 0 && this.loadedAtVersion === version && this.commitsHeard === heard;
   }
 
   /** The commits heard so far (see `unchangedSince`). */
@@ -452,9 +502,10 @@ export abstract class TableMirror<Store> {
       this.prepareTimer = null;
       const store = this.store;
       if (store === null || this.stale) return;
-      // The database went away (the app closed), or a commit came in: the next read does the work itself.
+      // The database went away (the app closed), or a commit came in: the next read does the work itself
+      // (prepares again, or catches up or loads if the store is behind), not a load of the whole table.
       this.prepareOnce(store).then(
-        (done) => (done ? this.advanceCursor() : void (this.stale = true)),
+        (done) => (done ? this.advanceCursor() : undefined),
         () => undefined,
       ).catch(() => undefined);
     }, PREPARE_AFTER_MS);

@@ -107,10 +107,10 @@ export class SpendIndex extends TableMirror<DailySpend> {
     if (this.restatedDays.size === 0) return true;
     const heard = this.heard();
     const version = await this.versions.version();
-    if (!this.unchangedSince(version, heard)) return false;
+    if (!this.unchangedSince(store, version, heard)) return false;
     const days = [...this.restatedDays];
     const lines = await this.repository.linesOfDays(days.map(formatDay));
-    if ((await this.versions.version()) !== version || !this.unchangedSince(version, heard)) return false;
+    if ((await this.versions.version()) !== version || !this.unchangedSince(store, version, heard)) return false;
     this.replaceDays(store, days, lines);
     return true;
   }
