@@ -19,7 +19,9 @@
  * seeded revenue, and the store holds exactly the seeded plus the
  * acknowledged spend rows. While writes run, every report must show whole
  * batches only: each writer batch sums to exactly BATCH_CENTS, so the
- * report's spend minus the seeded spend is a multiple of it.
+ * report's spend minus the seeded spend is a multiple of it; and at least
+ * every batch whose acknowledgement the client had read before it sent the
+ * report's request.
  *
  * Speed, which is printed and never fails the test (the machine is shared):
  * p50/p99 latency and throughput of writers and of each reader kind, over
@@ -177,6 +179,10 @@ describe('load: concurrent writers and report readers', () => {
     let insertedLines = 0;
     const seededSpendCents = seededMarchCents + seededFebruaryCents;
 
+    interface ReadContext {
+      acknowledged?: number;
+    }
+
     interface WriteContext {
       cents?: bigint;
       tag?: string;
@@ -199,8 +205,8 @@ describe('load: concurrent writers and report readers', () => {
       return `{"items":[${lines.join(',')}]}`;
     }
 
-    /** Reports, read while writes run, show whole batches only and never more than was sent. */
-    function checkReportTotal(kind: string, status: number, body: string, field: string, seeded: bigint) {
+    /** Reports, read while writes run, show whole batches only, never more than were sent nor fewer than were acknowledged before the request. */
+    function checkReportTotal(kind: string, status: number, body: string, field: string, seeded: bigint, acknowledgedBefore: number) {
       if (status !== 200) return problem(`${kind} answered ${status}: ${body.slice(0, 300)}`);
       const cents = totalOf(body, field);
       if (cents === null) return problem(`${kind}: no totals.${field} in the answer`);
@@ -209,6 +215,8 @@ describe('load: concurrent writers and report readers', () => {
         problem(`${kind}: totals.${field} ${formatCents(cents)} is not the seeded ${formatCents(seeded)} plus whole batches of ${formatCents(BATCH_CENTS)}`);
       } else if (written / BATCH_CENTS > BigInt(writeSeq)) {
         problem(`${kind}: totals.${field} ${formatCents(cents)} counts more batches than were sent (${writeSeq})`);
+      } else if (written / BATCH_CENTS < BigInt(acknowledgedBefore)) {
+        problem(`${kind}: totals.${field} ${formatCents(cents)} misses batches acknowledged before it was asked (${acknowledgedBefore})`);
       }
     }
 
@@ -256,7 +264,15 @@ describe('load: concurrent writers and report readers', () => {
               duration: withWriters ? 600 : seconds,
               timeout: 60,
               headers: { authorization: `Bearer ${viewerKey}` },
-              requests: [{ method: 'GET', path, onResponse: (status, body) => checkReportTotal(kind, status, body, field, seeded) }],
+              requests: [
+                {
+                  method: 'GET',
+                  path,
+                  // The batches acknowledged when the request is made: the answer must count them all.
+                  setupRequest: (request, context) => ((context as ReadContext).acknowledged = acknowledgedWrites, request),
+                  onResponse: (status, body, context) => checkReportTotal(kind, status, body, field, seeded, (context as ReadContext).acknowledged ?? 0),
+                },
+              ],
             },
             settle(kind),
           );
@@ -398,6 +414,7 @@ describe('load: concurrent writers and report readers', () => {
           ['ROI revenue total / seeded', `${roi.totals.revenue} / ${formatCents(revenueCents)}`],
           ['spend rows stored / seeded + acknowledged', `${fmtInt(stored.rows)} / ${fmtInt(seededSpendRows + insertedLines)}`],
           ['report answers showing part of a batch', fmtInt(problems.filter((p) => p.includes('whole batches')).length)],
+          ['report answers missing an acknowledged batch', fmtInt(problems.filter((p) => p.includes('acknowledged before')).length)],
         ]),
     );
 
