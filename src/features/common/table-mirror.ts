@@ -334,12 +334,14 @@ export abstract class TableMirror<Store> {
   }
 
   /**
-   * Loads the table, labelled with the data version read before it. If the
-   * version moved while the table was read (on PostgreSQL, whose reads here
-   * are separate statements), or a commit of this process was heard
-   * meanwhile (whose change could then be both in the rows read and handed
-   * to the mirror), the store is still returned, as new as a read can be,
-   * but marked stale, so the next reader loads again.
+   * Loads the table, labelled with the data version read before it; returns
+   * the store and that label. With a change cursor (PostgreSQL, whose pages
+   * are one snapshot) a commit during the load is caught up on by the next
+   * read, the store being labelled before it. Without one (SQLite, whose
+   * ranges are read between turns of the event loop), if the version moved
+   * or a commit of this process was heard meanwhile, the store is still
+   * returned, as new as a read can be, but marked stale, so the next reader
+   * loads again.
    */
   private async reload(): Promise<{ store: Store; label: number }> {
     const heard = this.commitsHeard;
